@@ -1,0 +1,1 @@
+"""Pure functions over run records: scores, fidelity, plots and reports."""
