@@ -1,0 +1,140 @@
+"""Formation agents: brigades, divisions and militias that move, fight, hold ground and draw supply.
+
+A formation is at a place or in transit on a road (never both). Its location setters keep the model's
+occupancy indexes in step, so that "who is at Abil?" is a dictionary look-up, not a scan.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING
+
+import mesa
+
+from sim import doctrine, movement
+from sim.scenario import FormationSpec, Orders, UnitType
+
+if TYPE_CHECKING:
+    from sim.model import QusayrModel
+
+
+class Status(enum.Enum):
+    PENDING = "pending"  # not yet arrived in the theatre
+    ACTIVE = "active"
+    DESTROYED = "destroyed"  # no personnel left
+    SURRENDERED = "surrendered"
+
+
+class Posture(enum.Enum):
+    HOLD = "hold"
+    RESERVE = "reserve"
+    ADVANCE = "advance"  # moving on its own side's ground
+    ATTACK = "attack"  # moving on, or fighting for, a place the enemy holds
+    RETREAT = "retreat"
+    RAID = "raid"  # slipping through to an ambush position; takes no ground
+    AMBUSH = "ambush"  # lying in wait on a road
+
+
+class Formation(mesa.Agent):
+    """One formation of one faction; strength in personnel (and tanks), with morale and supply levels."""
+
+    model: QusayrModel
+
+    def __init__(self, model: QusayrModel, spec: FormationSpec, side: str, faction_name: str) -> None:
+        super().__init__(model)
+        self.fid = spec.id
+        self.name = spec.name
+        self.faction = spec.faction
+        self.faction_name = faction_name
+        self.side = side
+        self.unit_type: UnitType = spec.type
+        self.quality = spec.quality
+        self.personnel = spec.personnel
+        self.tanks = spec.tanks
+        self.morale = spec.morale
+        self.supply = spec.supply
+        self.orders: Orders = spec.orders
+        self.home = spec.at
+        self.arrival_day = spec.arrival_day
+        self.status = Status.PENDING
+        self.posture = Posture.RESERVE if spec.orders.reserve else Posture.HOLD
+        self.place: str | None = None
+        self.edge: tuple[str, str] | None = None  # (from, to) while in transit
+        self.km_done = 0.0  # march-km covered along the current edge
+        self.path: list[str] = []  # places still to go through, next first
+        self.came_from: str | None = None
+        self.rest_until = 0.0
+        self.in_supply = True
+        self.engaged = False  # fought this step
+        self.engaged_ambush = False  # a raid that has sprung its ambush goes home
+        self.killed = self.wounded = self.captured = 0
+
+    # ------------------------------------------------------------------ state helpers
+    @property
+    def active(self) -> bool:
+        return self.status is Status.ACTIVE
+
+    @property
+    def label(self) -> str:
+        return f"{self.faction_name} {self.name}" if not self.name.startswith(self.faction_name) else self.name
+
+    def location_text(self) -> str:
+        if self.place is not None:
+            return self.model.place_name(self.place)
+        a, b = self.edge
+        return f"the road {self.model.place_name(a)}-{self.model.place_name(b)}"
+
+    def set_place(self, place: str) -> None:
+        """Stand at a place (leaving any road), keeping the model's occupancy index current."""
+        self._leave()
+        self.place, self.edge, self.km_done = place, None, 0.0
+        self.model.at_place.setdefault(place, []).append(self)
+
+    def set_edge(self, a: str, b: str, km_done: float = 0.0) -> None:
+        """Set out along the road a->b."""
+        if self.place is not None:
+            self.came_from = self.place
+        self._leave()
+        self.place, self.edge, self.km_done = None, (a, b), km_done
+        self.model.on_road.setdefault(frozenset((a, b)), []).append(self)
+
+    def _leave(self) -> None:
+        if self.place is not None:
+            self.model.at_place[self.place].remove(self)
+        elif self.edge is not None:
+            self.model.on_road[frozenset(self.edge)].remove(self)
+
+    # ------------------------------------------------------------------ scheduled and stepped behaviour
+    def arrive(self) -> None:
+        """Enter the theatre at the scenario's place (scheduled for the arrival day)."""
+        self.status = Status.ACTIVE
+        self.set_place(self.home)
+        self.model.on_arrival(self)
+
+    def decide(self) -> None:
+        """Choose what to do today from orders and doctrine."""
+        doctrine.decide(self, self.model)
+
+    def move(self) -> None:
+        """March along the chosen path as far as today's march allows."""
+        movement.advance(self, self.model)
+
+    def take_losses(self, killed: int, wounded: int) -> None:
+        self.personnel -= killed + wounded
+        self.killed += killed
+        self.wounded += wounded
+        if self.tanks and self.personnel >= 0:
+            self.tanks = min(self.tanks, round(self.tanks * self.personnel / max(1, self.personnel + killed + wounded)))
+        if self.personnel <= 0:
+            self.personnel = 0
+            self.status = Status.DESTROYED
+            self._leave()
+            self.place = self.edge = None
+
+    def surrender(self) -> None:
+        self.captured += self.personnel
+        self.personnel = 0
+        self.tanks = 0
+        self.status = Status.SURRENDERED
+        self._leave()
+        self.place = self.edge = None

@@ -1,0 +1,58 @@
+"""The event log: every arrival, engagement, capture, retreat, surrender and change of supply, dated, with a
+plain sentence a student can read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import asdict, dataclass, fields
+
+
+class EventKind(enum.StrEnum):
+    ARRIVAL = "arrival"
+    ENGAGEMENT = "engagement"
+    AMBUSH = "ambush"
+    CAPTURE = "capture"
+    RETREAT = "retreat"
+    SURRENDER = "surrender"
+    DESTROYED = "destroyed"
+    SUPPLY_CUT = "supply_cut"
+    SUPPLY_RESTORED = "supply_restored"
+    OBJECTIVE_CUT = "objective_cut"
+    OBJECTIVE_RECONNECTED = "objective_reconnected"
+
+
+@dataclass(frozen=True)
+class Event:
+    """One dated record; ``text`` is the sentence, the other fields are for filtering and analysis."""
+
+    day: float
+    date: str
+    kind: EventKind
+    place: str = ""
+    side: str = ""
+    faction: str = ""
+    formation: str = ""
+    other_side: str = ""
+    killed: int = 0
+    wounded: int = 0
+    enemy_killed: int = 0
+    enemy_wounded: int = 0
+    text: str = ""
+
+    def row(self) -> dict:
+        row = asdict(self)
+        row["kind"] = self.kind.value
+        return row
+
+
+EVENT_COLUMNS = [f.name for f in fields(Event)]
+
+
+def format_date(date: dt.date) -> str:
+    """'12 May 2013' (no leading zero), the form the article uses."""
+    return f"{date.day} {date:%B %Y}"
+
+
+def casualty_text(killed: int, wounded: int) -> str:
+    return f"{killed} killed, {wounded} wounded"

@@ -1,0 +1,98 @@
+"""Movement along roads: travel cost by road class and formation type, routing, and a day's march.
+
+A road's cost is counted in "march-km": its length divided by the share of march speed kept on its class, plus
+the delay of a river or border crossing converted at the formation's speed. A formation marches
+``march_km_per_day`` march-km a day. It stops on entering a place that the enemy holds or occupies, at its
+destination, or when ambushed on a road.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Collection, Mapping
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+from sim.parameters import Parameters
+
+if TYPE_CHECKING:
+    from sim.agents import Formation
+    from sim.model import QusayrModel
+
+Costs = dict[frozenset, float]
+
+
+def march_cost(km: float, road_class: str, speed: float, params: Parameters) -> float:
+    """Cost of one road in march-km for a formation whose road-march speed is ``speed`` km/day."""
+    cost = km / params.road_speed_factor[road_class]
+    return cost + params.crossing_delay_days.get(road_class, 0.0) * speed
+
+
+def road_costs(graph: nx.Graph, speed: float, params: Parameters, blocked: set[frozenset]) -> Costs:
+    """March cost of every open road for one speed."""
+    return {frozenset((a, b)): march_cost(d["km"], d["road_class"], speed, params)
+            for a, b, d in graph.edges(data=True) if frozenset((a, b)) not in blocked}
+
+
+def shortest_route(adjacency: Mapping[str, tuple[str, ...]], costs: Costs, start: str, goals: Collection[str],
+                   entry_penalty: Callable[[str], float]) -> list[str] | None:
+    """Cheapest route from start to the nearest goal (excluding start), by Dijkstra.
+
+    ``entry_penalty`` adds to the cost of entering a place other than a goal (e.g. enemy ground).
+    """
+    if start in goals:
+        return []
+    best = {start: 0.0}
+    parent: dict[str, str] = {}
+    queue = [(0.0, start)]
+    while queue:
+        cost, node = heapq.heappop(queue)
+        if node in goals:
+            path = [node]
+            while parent[path[-1]] != start:
+                path.append(parent[path[-1]])
+            return path[::-1]
+        if cost > best[node]:
+            continue
+        for nxt in adjacency[node]:
+            road = costs.get(frozenset((node, nxt)))
+            if road is None:
+                continue
+            new = cost + road + (0.0 if nxt in goals else entry_penalty(nxt))
+            if new < best.get(nxt, float("inf")):
+                best[nxt] = new
+                parent[nxt] = node
+                heapq.heappush(queue, (new, nxt))
+    return None
+
+
+def advance(f: Formation, m: QusayrModel) -> None:
+    """March ``f`` along its path for one step, stopping where the rules say."""
+    from sim.agents import Posture
+
+    if not f.active or (not f.path and f.edge is None):
+        return
+    costs = m.costs[f.unit_type]
+    budget = m.params.march_km_per_day[f.unit_type] * m.dt
+    raiding = f.posture is Posture.RAID
+    while budget > 1e-9:
+        if f.edge is None:
+            if not f.path:
+                return
+            f.set_edge(f.place, f.path[0])
+        a, b = f.edge
+        length = costs[frozenset(f.edge)]
+        ambusher = m.ambush_on(f.edge, f.side)
+        if ambusher is not None and ambusher is not f:
+            f.km_done = max(f.km_done, length * 0.5)
+            return
+        remaining = length - f.km_done
+        if budget < remaining:
+            f.km_done += budget
+            return
+        budget -= remaining
+        f.path.pop(0)
+        f.set_place(b)
+        if not f.path or m.enemy_present(b, f.side) or (not raiding and m.control.get(b) == m.enemy_of(f.side)):
+            return

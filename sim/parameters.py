@@ -1,0 +1,174 @@
+"""The one table of model parameters: value, plausible range, unit, source.
+
+Every number the engine uses to adjudicate combat, movement, supply or doctrine is defined here, so that a
+scenario can override it by name (``parameters:`` in the scenario file) and a reader can see where it comes
+from. Sources are the published figures gathered in the project's reference notes (US Army FM 101-10-1/2,
+ATP 5-0.2-1, Dupuy, Lawrence); anything else is marked as an assumption.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from sim.errors import InputError
+
+FM101 = "FM 101-10-1/2 Table 4-18 (daily % losses, division level)"
+ATP = "ATP 5-0.2-1 Table 2-12 (minimum planning ratios)"
+DUPUY = "Dupuy, attrition verities and advance rates"
+ARTICLE = "the article on the offensive (forces.md)"
+
+
+def _p(default: Any, low: float, high: float, unit: str, source: str, doc: str) -> Any:
+    """A parameter field: default plus the metadata that documents it."""
+    meta = {"low": low, "high": high, "unit": unit, "source": source, "doc": doc}
+    if isinstance(default, dict):
+        return field(default_factory=lambda: dict(default), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class Parameters:
+    """Model parameters; see ``parameter_table()`` or docs/parameters.md for the documented table."""
+
+    # --- combat: daily loss rates (fraction of personnel a day at a 1:1 ratio) ---
+    attack_loss_first_day: float = _p(0.066, 0.0, 0.3, "fraction/day", FM101,
+                                      "attacker's loss rate on the first day of an assault on a held place")
+    attack_loss: float = _p(0.035, 0.0, 0.3, "fraction/day", FM101,
+                            "attacker's loss rate on later days of an assault")
+    defence_loss_first_day: float = _p(0.035, 0.0, 0.3, "fraction/day", FM101,
+                                       "defender's loss rate on the first day it is assaulted")
+    defence_loss: float = _p(0.019, 0.0, 0.3, "fraction/day", FM101,
+                             "defender's loss rate on later days of an assault")
+    meeting_loss: float = _p(0.03, 0.0, 0.3, "fraction/day", "assumption: between attack and defence rates",
+                             "each side's loss rate in a meeting engagement (neither holds the ground)")
+    retreat_loss: float = _p(0.01, 0.0, 0.3, "fraction/day", FM101 + ", retrograde in contact",
+                             "loss rate of a formation that breaks off and retreats")
+    ratio_exponent: float = _p(0.5, 0.0, 2.0, "-", DUPUY + ": no direct link between ratio and casualty rate; "
+                               "0.5 is an assumption", "how strongly the force ratio scales loss rates")
+    max_daily_loss: float = _p(0.25, 0.01, 1.0, "fraction/day", "assumption", "cap on any side's daily loss rate")
+    killed_share: float = _p(0.33, 0.05, 0.9, "fraction", ARTICLE + ": 500 killed and 1,000 wounded in the town",
+                             "share of casualties that are killed (the rest are wounded)")
+    ambush_multiplier: float = _p(3.0, 1.0, 10.0, "x", "assumption",
+                                  "ambushed side's loss rate multiplier (the ambusher's is divided by it)")
+    # --- combat power ---
+    type_value: dict = _p({"armour": 1.6, "mechanised": 1.4, "infantry": 1.0, "special_forces": 1.5,
+                           "militia": 0.7, "artillery": 0.5}, 0.0, 10.0, "per person", "assumption",
+                          "combat value of one person by formation type")
+    tank_value: float = _p(12.0, 0.0, 100.0, "persons", "assumption", "combat value of one tank in persons")
+    artillery_bonus: float = _p(0.5, 0.0, 5.0, "x per level", "assumption (Dupuy: fire support multiplies power)",
+                                "attacker power multiplier per level of artillery support")
+    air_bonus: float = _p(0.3, 0.0, 5.0, "x per level", "assumption; the article notes air cover for Radwaniyeh",
+                          "attacker power multiplier per level of air support")
+    fortification_bonus: float = _p(0.5, 0.0, 5.0, "x per level", DUPUY + ": defender losses fall as "
+                                    "fortification rises; size is an assumption",
+                                    "defender power multiplier per level of a place's fortification")
+    supply_power_floor: float = _p(0.4, 0.0, 1.0, "fraction", "assumption",
+                                   "combat power left at zero supply (power scales linearly up to full supply)")
+    # --- morale ---
+    morale_per_loss: float = _p(3.0, 0.0, 20.0, "morale per fraction lost", "assumption",
+                                "morale lost per unit fraction of strength lost in a day")
+    morale_break: float = _p(0.3, 0.0, 1.0, "morale", "assumption", "below this morale a formation breaks")
+    morale_recovery: float = _p(0.04, 0.0, 1.0, "morale/day", "assumption",
+                                "daily morale recovery out of combat while in supply")
+    morale_unsupplied: float = _p(0.015, 0.0, 1.0, "morale/day", "assumption",
+                                  "daily morale decay while out of supply")
+    surrender_morale: float = _p(0.15, 0.0, 1.0, "morale", "assumption",
+                                 "a broken formation with no way out surrenders below this morale, "
+                                 "else it fights on where it stands")
+    # --- supply ---
+    supply_depletion: float = _p(0.05, 0.0, 1.0, "supply/day", "assumption (about 20 days of stocks)",
+                                 "daily fall of supply level while cut off")
+    supply_recovery: float = _p(0.25, 0.0, 1.0, "supply/day", "assumption", "daily rise of supply level in supply")
+    # --- movement ---
+    march_km_per_day: dict = _p({"armour": 26.0, "mechanised": 24.0, "infantry": 17.0, "special_forces": 20.0,
+                                 "militia": 17.0, "artillery": 20.0}, 0.0, 200.0, "km/day",
+                                DUPUY + ": 17-26 km on days of advance", "road march speed by formation type")
+    road_speed_factor: dict = _p({"highway": 1.0, "road": 0.8, "track": 0.5, "river_crossing": 0.5,
+                                  "border_crossing": 0.8}, 0.01, 1.0, "x", "assumption",
+                                 "share of the march speed kept on each road class")
+    crossing_delay_days: dict = _p({"river_crossing": 0.5, "border_crossing": 0.25}, 0.0, 10.0, "days",
+                                   "assumption", "extra time to cross a river or the border")
+    # --- doctrine ---
+    attack_ratio: float = _p(2.5, 0.5, 20.0, "attacker:defender", ATP + ": hasty attack 2.5:1",
+                             "power ratio a commander wants before attacking a defended place")
+    assault_ratio_objective: float = _p(3.0, 0.5, 20.0, "attacker:defender", ATP + ": deliberate attack 3:1",
+                                        "power ratio wanted before storming the scenario's objective")
+    direct_assault_ratio: float = _p(6.0, 0.5, 50.0, "attacker:defender", "assumption",
+                                     "ratio at which the objective is stormed even before it is cut off")
+    halt_morale: float = _p(0.45, 0.0, 1.0, "morale", "assumption",
+                            "an attacker whose morale falls below this calls off its assault")
+    consolidation_days: float = _p(2.0, 0.0, 20.0, "days", "the article: slow and methodical, consolidating "
+                                   "ground before advancing", "pause after a capture before the next attack")
+    counterattack_ratio: float = _p(1.0, 0.1, 10.0, "attacker:defender", ATP + ": counterattack 1:1",
+                                    "power ratio the defending side wants before a local counterattack")
+    counterattack_chance: float = _p(0.1, 0.0, 1.0, "probability/day", "assumption",
+                                     "daily chance that an eligible defending formation counterattacks")
+    reinforce_km: float = _p(12.0, 0.0, 200.0, "km", "assumption",
+                             "how far a reserve goes to reinforce a threatened place")
+    withdraw_supply: float = _p(0.3, 0.0, 1.0, "supply", "assumption",
+                                "an attacking formation below this supply level withdraws to supplied ground")
+
+    @classmethod
+    def from_overrides(cls, overrides: Mapping[str, Any], file: str, where: str = "parameters") -> Parameters:
+        """Defaults with a scenario's overrides applied; bad names or values raise InputError."""
+        return apply_overrides(cls(), overrides, file, where)
+
+
+SPECS = {f.name: f for f in fields(Parameters)}
+
+
+def _check_number(value: Any, spec_name: str, file: str, path: str) -> float:
+    meta = SPECS[spec_name].metadata
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError(file, path, f"must be a number, got {value!r}")
+    if not math.isfinite(value):
+        raise InputError(file, path, f"must be finite, got {value!r}")
+    if not meta["low"] <= value <= meta["high"]:
+        raise InputError(file, path, f"{value!r} is outside the allowed range {meta['low']}..{meta['high']}")
+    return float(value)
+
+
+def apply_overrides(base: Parameters, overrides: Mapping[str, Any], file: str,
+                    where: str = "parameters") -> Parameters:
+    """Return ``base`` with ``overrides`` applied; table parameters merge key by key."""
+    if not isinstance(overrides, Mapping):
+        raise InputError(file, where, "must be a mapping of parameter names to values")
+    changes: dict[str, Any] = {}
+    for name, value in overrides.items():
+        path = f"{where}.{name}"
+        if name not in SPECS:
+            raise InputError(file, path, f"unknown parameter (known: {', '.join(sorted(SPECS))})")
+        current = getattr(base, name)
+        if isinstance(current, dict):
+            if not isinstance(value, Mapping):
+                raise InputError(file, path, "must be a mapping (this parameter is a table)")
+            merged = dict(current)
+            for key, item in value.items():
+                if key not in current:
+                    raise InputError(file, f"{path}.{key}", f"unknown key (known: {', '.join(sorted(current))})")
+                merged[key] = _check_number(item, name, file, f"{path}.{key}")
+            changes[name] = merged
+        else:
+            changes[name] = _check_number(value, name, file, path)
+    return replace(base, **changes)
+
+
+def parameter_table() -> list[dict[str, Any]]:
+    """Rows of the documented table: name, default, range, unit, source, meaning."""
+    defaults = Parameters()
+    return [{"name": f.name, "default": getattr(defaults, f.name), **f.metadata} for f in fields(Parameters)]
+
+
+def parameter_table_markdown() -> str:
+    """The parameter table as Markdown, for docs/parameters.md."""
+    lines = ["| parameter | default | range | unit | meaning | source |", "|---|---|---|---|---|---|"]
+    for row in parameter_table():
+        default = row["default"]
+        if isinstance(default, dict):
+            default = ", ".join(f"{k} {v:g}" for k, v in default.items())
+        lines.append(f"| `{row['name']}` | {default} | {row['low']:g}..{row['high']:g} | {row['unit']} | "
+                     f"{row['doc']} | {row['source']} |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,47 @@
+"""Supply tracing: pure functions of the road graph and who holds what.
+
+The rule: a side's supply flows from its supply sources (scenario places it still holds or contests) along
+open roads through every place that is *open* to it. A place is open to a side when the side holds it, when it
+is held by nobody and no enemy formation stands in it, or when the side contests it (has a formation there,
+whoever holds it). A formation is in supply when it stands in a supplied place, or is on a road with a
+supplied place at either end.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Collection, Iterable, Mapping
+
+
+def open_places(places: Iterable[str], control: Mapping[str, str | None], side: str,
+                present: Mapping[str, Collection[str]]) -> frozenset[str]:
+    """Places the side can trace supply through; ``present`` maps a place to the sides with formations in it."""
+    out = []
+    for place in places:
+        holder = control.get(place)
+        sides_here = present.get(place, ())
+        if holder == side or side in sides_here or (holder is None and not sides_here):
+            out.append(place)
+    return frozenset(out)
+
+
+def supplied_places(adjacency: Mapping[str, Iterable[str]], open_set: Collection[str],
+                    sources: Iterable[str], blocked: Collection[frozenset] = ()) -> frozenset[str]:
+    """Places reachable from a live source through open places along unblocked roads (breadth-first)."""
+    live = [s for s in sources if s in open_set]
+    seen = set(live)
+    queue = deque(live)
+    while queue:
+        node = queue.popleft()
+        for nxt in adjacency[node]:
+            if nxt not in seen and nxt in open_set and frozenset((node, nxt)) not in blocked:
+                seen.add(nxt)
+                queue.append(nxt)
+    return frozenset(seen)
+
+
+def next_supply_level(level: float, in_supply: bool, dt: float, recovery: float, depletion: float) -> float:
+    """Supply level after a step: rises toward 1 in supply, falls toward 0 when cut off."""
+    if in_supply:
+        return min(1.0, level + recovery * dt)
+    return max(0.0, level - depletion * dt)
