@@ -71,8 +71,13 @@ class Formation(mesa.Agent):
 
     # ------------------------------------------------------------------ state helpers
     @property
-    def active(self) -> bool:
-        return self.status is Status.ACTIVE
+    def status(self) -> Status:
+        return self._status
+
+    @status.setter
+    def status(self, value: Status) -> None:
+        self._status = value
+        self.active = value is Status.ACTIVE  # a plain attribute: read on every hot path
 
     @property
     def label(self) -> str:

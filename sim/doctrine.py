@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 from sim.scenario import Orders
 
+MOP_UP_HOPS = 3  # how far from the objective (in roads) mopping-up operations reach
+
 if TYPE_CHECKING:
     from sim.agents import Formation
     from sim.model import QusayrModel
@@ -68,13 +70,24 @@ def _axis(f: Formation, m: QusayrModel) -> None:
     if m.day < f.rest_until:
         _stand(f, Posture.HOLD)
         return
+    if f.place == m.objective and m.control.get(f.place) == f.side and len(m.active_at(f.place, f.side)) == 1:
+        _stand(f, Posture.HOLD)  # never leave the taken objective empty
+        return
     goal = next((p for p in f.orders.axis if m.control.get(p) != f.side), None)
-    if goal is None and m.control.get(m.objective) != f.side and f.side == m.attacker:
-        goal = m.objective  # axis done: close on the objective
+    if goal is None and f.side == m.attacker:
+        goal = m.objective if m.control.get(m.objective) != f.side else _mop_up_target(f, m)
     if goal is None:
         _stand(f, Posture.HOLD)
         return
     _go_or_attack(f, m, goal)
+
+
+def _mop_up_target(f: Formation, m: QusayrModel) -> str | None:
+    """With its axis done and the objective taken: the nearest enemy-held place around the objective."""
+    enemy = m.enemy_of(f.side)
+    pocket = [p for p, hops in m.hops_to_objective.items() if hops <= MOP_UP_HOPS and m.control.get(p) == enemy]
+    route = m.route_to_any(f, frozenset(pocket)) if pocket else None
+    return route[-1] if route else None
 
 
 def _hold(f: Formation, m: QusayrModel, post: str) -> None:
@@ -138,7 +151,8 @@ def _raid(f: Formation, m: QusayrModel) -> None:
             f.posture = Posture.RAID  # walk off the road to the end it is facing, then home
         return
     if f.place == raid.base:
-        f.orders = Orders(hold=raid.base)
+        if m.day > raid.until_day:
+            f.orders = Orders(hold=raid.base)  # the raid is over
         _stand(f, Posture.HOLD)
         return
     route = m.route(f, raid.base, raiding=True)

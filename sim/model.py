@@ -52,6 +52,10 @@ class QusayrModel(mesa.Model):
                                                      spec.fortifications.get(p, 0.0), self.params)
                         for p in self.places}
         self.hops_to_objective = self._hops_from(self.objective)
+        self._near: dict[tuple, list[str]] = {}
+        self._routes: dict[tuple, list[str] | None] = {}
+        self._hostile_today: dict[str, frozenset[str]] = {}
+        self._date_text = (self.start_date.isoformat(), format_date(self.start_date))
         self.at_place: dict[str, list[Formation]] = {}
         self.on_road: dict[frozenset, list[Formation]] = {}
         self.control: dict[str, str | None] = dict.fromkeys(self.places)
@@ -101,11 +105,10 @@ class QusayrModel(mesa.Model):
         return list(self.agents_by_type.get(Formation, []))
 
     def active_at(self, place: str, side: str | None = None) -> list[Formation]:
-        return [f for f in self.at_place.get(place, ()) if f.active and (side is None or f.side == side)]
+        return [f for f in self.at_place.get(place, ()) if side is None or f.side == side]
 
     def enemy_present(self, place: str, side: str) -> bool:
-        return any(f.active and f.side != side and f.posture is not Posture.RAID
-                   for f in self.at_place.get(place, ()))
+        return any(f.side != side and f.posture is not Posture.RAID for f in self.at_place.get(place, ()))
 
     def hostile(self, place: str, side: str) -> bool:
         return self.control.get(place) == self.enemy_of(side) or self.enemy_present(place, side)
@@ -115,7 +118,7 @@ class QusayrModel(mesa.Model):
 
     def ambush_on(self, edge: tuple[str, str], side: str) -> Formation | None:
         for f in self.on_road.get(frozenset(edge), ()):
-            if f.active and f.side != side and f.posture is Posture.AMBUSH:
+            if f.side != side and f.posture is Posture.AMBUSH:
                 return f
         return None
 
@@ -152,19 +155,31 @@ class QusayrModel(mesa.Model):
         return sum(self.formation_power(g, attacking=True) for g in group) >= need * defence
 
     def route(self, f: Formation, goal: str, raiding: bool = False) -> list[str] | None:
-        """Cheapest route for ``f`` to ``goal``, skirting hostile places where it can."""
-        start = f.place if f.place is not None else f.edge[1]
-        penalty = 0.0 if raiding else HOSTILE_ENTRY_PENALTY
-        return shortest_route(self.adjacency, self.costs[f.unit_type], start, {goal},
-                              lambda p: penalty if self.hostile(p, f.side) else 0.0)
+        """Cheapest route for ``f`` to ``goal``, skirting hostile places where it can (a fresh list)."""
+        return self.route_to_any(f, frozenset((goal,)), raiding)
 
-    def route_to_any(self, f: Formation, goals: frozenset[str]) -> list[str] | None:
+    def route_to_any(self, f: Formation, goals: frozenset[str], raiding: bool = False) -> list[str] | None:
+        """Cheapest route to the nearest of ``goals``; memoised within a step on today's hostile ground."""
         start = f.place if f.place is not None else f.edge[1]
-        return shortest_route(self.adjacency, self.costs[f.unit_type], start, goals,
-                              lambda p: HOSTILE_ENTRY_PENALTY if self.hostile(p, f.side) else 0.0)
+        key = (f.unit_type, f.side, start, goals, raiding)
+        if key not in self._routes:
+            hostile = self._hostile_today.get(f.side)
+            if hostile is None:
+                hostile = self._hostile_today[f.side] = frozenset(p for p in self.places if self.hostile(p, f.side))
+            penalty = 0.0 if raiding else HOSTILE_ENTRY_PENALTY
+            self._routes[key] = shortest_route(self.adjacency, self.costs[f.unit_type], start, goals,
+                                               lambda p: penalty if p in hostile else 0.0)
+        found = self._routes[key]
+        return None if found is None else list(found)
 
     def places_near(self, start: str, unit_type: UnitType, km: float) -> list[str]:
-        """Places within ``km`` march-km of ``start`` (including it), nearest first."""
+        """Places within ``km`` march-km of ``start`` (including it), nearest first (roads never change)."""
+        key = (start, unit_type, km)
+        if key not in self._near:
+            self._near[key] = self._places_near(start, unit_type, km)
+        return self._near[key]
+
+    def _places_near(self, start: str, unit_type: UnitType, km: float) -> list[str]:
         costs = self.costs[unit_type]
         best = {start: 0.0}
         order = [start]
@@ -201,10 +216,13 @@ class QusayrModel(mesa.Model):
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
         self.day = self.time * self.dt
+        self._date_text = (self.date.isoformat(), format_date(self.date))
         self._trace_supply(log=True)
         active = self.agents_by_type[Formation].select(lambda f: f.active)
         for f in active:
             f.engaged = False
+        self._routes.clear()
+        self._hostile_today.clear()
         active.shuffle_do("decide")
         active.shuffle_do("move")
         self._fight()
@@ -224,7 +242,7 @@ class QusayrModel(mesa.Model):
         present: dict[str, set[str]] = {}
         for place, fs in self.at_place.items():
             for f in fs:
-                if f.active and f.posture is not Posture.RAID:
+                if f.posture is not Posture.RAID:
                     present.setdefault(place, set()).add(f.side)
         self.present_sides = present
         for side_id, side in self.spec.sides.items():
@@ -256,11 +274,11 @@ class QusayrModel(mesa.Model):
     # ------------------------------------------------------------------ combat
     def _fight(self) -> None:
         for fs in list(self.on_road.values()):
-            fighters = [f for f in fs if f.active]
+            fighters = list(fs)
             if len({f.side for f in fighters}) == 2:
                 self._engage_road(fighters)
         for place, fs in list(self.at_place.items()):
-            fighters = [f for f in fs if f.active and f.posture is not Posture.RAID]
+            fighters = [f for f in fs if f.posture is not Posture.RAID]
             if len({f.side for f in fighters}) == 2:
                 self._engage_place(place, fighters)
             elif place in self.assault_start and not fighters:
@@ -373,7 +391,7 @@ class QusayrModel(mesa.Model):
     # ------------------------------------------------------------------ control and recovery
     def _update_control(self) -> None:
         for place, fs in list(self.at_place.items()):
-            holders = [f for f in fs if f.active and f.posture is not Posture.RAID]
+            holders = [f for f in fs if f.posture is not Posture.RAID]
             sides = {f.side for f in holders}
             if len(sides) == 1:
                 side = holders[0].side
@@ -420,9 +438,9 @@ class QusayrModel(mesa.Model):
     def log(self, kind: EventKind, text: str, place: str = "", side: str = "", formation: Formation | None = None,
             other: Formation | None = None, other_side: str = "", losses: Losses | None = None,
             enemy_losses: Losses | None = None) -> None:
-        date = format_date(self.date)
+        iso, date = self._date_text
         self.events.append(Event(
-            day=self.day, date=self.date.isoformat(), kind=kind, place=place,
+            day=self.day, date=iso, kind=kind, place=place,
             side=formation.side if formation else side, faction=formation.faction if formation else "",
             formation=formation.fid if formation else "",
             other_side=other.side if other else other_side,

@@ -104,7 +104,7 @@ class Parameters:
                                    "ground before advancing", "pause after a capture before the next attack")
     counterattack_ratio: float = _p(1.0, 0.1, 10.0, "attacker:defender", ATP + ": counterattack 1:1",
                                     "power ratio the defending side wants before a local counterattack")
-    counterattack_chance: float = _p(0.1, 0.0, 1.0, "probability/day", "assumption",
+    counterattack_chance: float = _p(0.04, 0.0, 1.0, "probability/day", "assumption",
                                      "daily chance that an eligible defending formation counterattacks")
     reinforce_km: float = _p(12.0, 0.0, 200.0, "km", "assumption",
                              "how far a reserve goes to reinforce a threatened place")
