@@ -10,7 +10,8 @@ place; *move* to a place and hold it; *raid* a road between two days. Doctrine f
 - call off an assault when morale falls below ``halt_morale``; withdraw to supplied ground when cut off;
 - reserves reinforce the most threatened friendly place within reach;
 - the defending side counterattacks lightly held places next to it, and a formation that lost its post holds
-  where it fell back to.
+  where it fell back to; with ``breakout_when_cut`` its cut-off formations break out towards supplied ground;
+- the attacker never leaves the taken objective empty, and with its axis done mops up the pocket around it.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ def decide(f: Formation, m: QusayrModel) -> None:
         f.posture = Posture.HOLD
     if f.side == m.attacker and f.supply < m.params.withdraw_supply and here not in m.supplied[f.side]:
         _withdraw_to_supply(f, m)
+        return
+    if f.side == m.defender and m.spec.doctrine.breakout_when_cut and not f.in_supply:
+        _withdraw_to_supply(f, m)  # break out of the pocket
         return
     kind = f.orders.kind
     if kind == "axis":

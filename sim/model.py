@@ -72,14 +72,12 @@ class QusayrModel(mesa.Model):
         self.captures: list[dict] = []
         self.supplied: dict[str, frozenset[str]] = {}
         self.objective_supplied = True
-        self.initial_personnel: dict[str, int] = {}
-        self.arrived_personnel: dict[str, int] = {}
+        self.initial_personnel = dict.fromkeys(spec.factions, 0)
+        self.arrived_personnel = dict.fromkeys(spec.factions, 0)
         self.faction_side = {fid: f.side for fid, f in spec.factions.items()}
         for fs in spec.formations:
             faction = spec.factions[fs.faction]
             f = Formation(self, fs, faction.side, faction.name)
-            self.initial_personnel.setdefault(fs.faction, 0)
-            self.arrived_personnel.setdefault(fs.faction, 0)
             if fs.arrival_day <= 0:
                 f.status = Status.ACTIVE
                 f.set_place(fs.at)

@@ -125,7 +125,10 @@ class FormationSpec(Strict):
 
 
 class Doctrine(Strict):
-    siege_before_assault: bool = True
+    """Switches for doctrine rules that counterfactuals change (see sim/doctrine.py)."""
+
+    siege_before_assault: bool = True  # the attacker storms the objective only once it is cut off
+    breakout_when_cut: bool = False  # the defender's cut-off formations break out towards supplied ground
 
 
 class ScenarioSpec(Strict):

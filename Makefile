@@ -1,0 +1,49 @@
+# Every target that runs project code first runs scripts/setup.sh, which finds a Python >= 3.12,
+# creates .venv and installs the project into it (a no-op when nothing changed).
+#
+#   make run   [ARGS="..."]         set up, then run the main job (run.py)
+#   make test  [PYTEST_ARGS="..."]  set up, then run the tests; fails if pytest collects no tests
+#   make lint                       set up, then ruff check .
+#   make bench                      set up, then run benchmarks/bench_run.py
+#   make clean                      remove caches and build artefacts (keeps .venv and out/)
+#   make distclean                  clean, and also remove .venv and out/
+#
+# PYTHON=/path/to/python3.12 make ...  picks the interpreter used to create .venv.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV_PY := .venv/bin/python
+ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: help setup run test lint bench clean distclean
+
+help:
+	@sed -n 's/^#   make/make/p' $(firstword $(MAKEFILE_LIST))
+
+setup:
+	@bash scripts/setup.sh
+
+run: setup
+	$(VENV_PY) run.py $(ARGS)
+
+# pytest exits 5 when it collects no tests: that is a failure too (any non-zero exit fails make).
+test: setup
+	@rc=0; $(VENV_PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): counted as a failure" >&2; fi; \
+	exit $$rc
+
+lint: setup
+	$(VENV_PY) -m ruff check .
+
+bench: setup
+	$(VENV_PY) benchmarks/bench_run.py
+
+clean:
+	rm -rf build/ .pytest_cache/ .ruff_cache/ .hypothesis/
+	find . -path ./.venv -prune -o -path ./.git -prune -o \
+		\( -name __pycache__ -o -name '*.egg-info' \) -type d -print0 | xargs -0 rm -rf
+
+distclean: clean
+	rm -rf .venv/ out/
