@@ -48,6 +48,33 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 2 if failed else 0
 
 
+def cmd_compare(args: argparse.Namespace) -> int:
+    from analysis.scores import rank_scenarios, score_columns, scores_markdown, scores_text
+    from sim.batch import replicate_seeds, run_summaries
+    from sim.records import atomic_write_text, to_csv
+    from sim.scenario import load_scenario
+
+    if args.runs < 1:
+        raise InputError("--runs", "", "must be at least 1")
+    names = {}
+    for path in args.scenarios:  # validate everything before running anything
+        names[str(Path(path).resolve())] = load_scenario(path).name
+    if len(set(names.values())) != len(names):
+        raise InputError("compare", "scenarios", "two scenario files have the same name; rename one")
+    seeds = replicate_seeds(args.seed, args.runs)
+    print(f"Comparing {len(names)} scenarios x {args.runs} replicates (seed {args.seed})...", flush=True)
+    by_scenario: dict[str, list[dict]] = {name: [] for name in names.values()}
+    for path, _seed, summary in run_summaries(list(names), seeds, args.workers):
+        by_scenario[names[path]].append(summary)
+    rows = rank_scenarios(by_scenario)
+    out = Path(args.out)
+    atomic_write_text(out / "scores.csv", to_csv(rows, score_columns(rows)))
+    atomic_write_text(out / "scores.md", scores_markdown(rows))
+    print(scores_text(rows))
+    print(f"Wrote {out}/scores.csv and scores.md")
+    return 0
+
+
 def cmd_main(args: argparse.Namespace) -> int:
     """The main job: the historical scenario, seed 1."""
     return cmd_run(argparse.Namespace(scenario=str(HISTORICAL), seed=1, out=str(ROOT / "out" / "main")))
@@ -64,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     run.add_argument("--out", help="output folder (default out/SCENARIO-seedN)")
     run.set_defaults(func=cmd_run)
+
+    compare = verbs.add_parser("compare", help="run seeded replicates of scenarios and rank them by supply scores")
+    compare.add_argument("scenarios", nargs="+", help="scenario files (YAML)")
+    compare.add_argument("--runs", type=int, default=20, help="replicates per scenario (default 20)")
+    compare.add_argument("--seed", type=int, default=1, help="base seed the replicate seeds are spawned from")
+    compare.add_argument("--out", required=True, help="output folder for scores.csv and scores.md")
+    compare.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    compare.set_defaults(func=cmd_compare)
 
     validate = verbs.add_parser("validate", help="check map (.geojson) and scenario (.yaml) files")
     validate.add_argument("files", nargs="+", help="files to check")

@@ -71,6 +71,7 @@ class QusayrModel(mesa.Model):
         self.events: list[Event] = []
         self.captures: list[dict] = []
         self.supplied: dict[str, frozenset[str]] = {}
+        self.open_sets: dict[str, frozenset[str]] = {}
         self.objective_supplied = True
         self.initial_personnel = dict.fromkeys(spec.factions, 0)
         self.arrived_personnel = dict.fromkeys(spec.factions, 0)
@@ -244,9 +245,9 @@ class QusayrModel(mesa.Model):
                     present.setdefault(place, set()).add(f.side)
         self.present_sides = present
         for side_id, side in self.spec.sides.items():
-            self.supplied[side_id] = supplied_places(
-                self.adjacency, open_places(self.places, self.control, side_id, present),
-                side.supply_sources, self.blocked)
+            self.open_sets[side_id] = open_places(self.places, self.control, side_id, present)
+            self.supplied[side_id] = supplied_places(self.adjacency, self.open_sets[side_id],
+                                                     side.supply_sources, self.blocked)
         cut = self.objective not in self.supplied[self.defender]
         if log and cut == self.objective_supplied:
             kind = EventKind.OBJECTIVE_CUT if cut else EventKind.OBJECTIVE_RECONNECTED

@@ -8,19 +8,24 @@ is written to a temporary name and renamed, so an interrupted run never leaves a
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import math
 import os
 import tempfile
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sim.agents import Formation
 from sim.events import EVENT_COLUMNS, Event, format_date
+from sim.metrics import MetricsCache, interdiction_efficiency
 from sim.model import QusayrModel
 from sim.scenario import Scenario
+
+_CACHES: weakref.WeakKeyDictionary[Scenario, MetricsCache] = weakref.WeakKeyDictionary()
 
 
 @dataclass
@@ -63,9 +68,36 @@ def held_shares(model: QusayrModel) -> dict[str, float]:
     return {side: sum(1 for c in model.control.values() if c == side) / n for side in model.spec.sides}
 
 
-def day_row(model: QusayrModel) -> dict[str, Any]:
-    """One row of the daily series: date, shares held, strength per faction, controller of every place."""
+def metrics_cache(scenario: Scenario) -> MetricsCache:
+    """The supply-metrics cache of a scenario, shared by all its runs in this process.
+
+    The baseline is the defender's open ground on day 0, on the scenario's roads (blocked roads removed).
+    """
+    cache = _CACHES.get(scenario)
+    if cache is None:
+        graph = scenario.graph.copy()
+        graph.remove_edges_from(scenario.spec.blocked_roads)
+        for place in graph:  # places count alike in the isolation share: most villages' populations are unknown
+            graph.nodes[place]["population"] = 0
+        start = QusayrModel(scenario, rng=0)
+        side = scenario.spec.sides[scenario.defender]
+        cache = _CACHES[scenario] = MetricsCache(graph, side.supply_sources, scenario.spec.objective,
+                                                 start.open_sets[scenario.defender])
+    return cache
+
+
+def supply_row(model: QusayrModel, cache: MetricsCache) -> dict[str, float]:
+    """Today's supply-line metrics of the defending side (computed once per distinct control state)."""
+    defender = model.defender
+    held = frozenset(p for p, c in model.control.items() if c == defender)
+    today = cache.day(model.open_sets[defender], held)
+    return {k: round(v, 6) if isinstance(v, float) else v for k, v in today.items()}
+
+
+def day_row(model: QusayrModel, cache: MetricsCache) -> dict[str, Any]:
+    """One row of the daily series: date, supply metrics, shares held, strength per faction, control."""
     row: dict[str, Any] = {"day": model.day, "date": model.date.isoformat()}
+    row.update(supply_row(model, cache))
     for side, share in held_shares(model).items():
         row[held_column(side)] = round(share, 6)
     for faction, men in faction_strength(model).items():
@@ -104,7 +136,53 @@ def objective_fall_day(model: QusayrModel) -> float | None:
     return days[-1] if days else 0.0
 
 
-def summarise(model: QusayrModel, seed: int) -> dict[str, Any]:
+def encirclement_day(rows: list[dict[str, Any]]) -> float | None:
+    """First day the objective has no supply path from any of the defender's sources."""
+    return next((r["day"] for r in rows if not r["supply_connected"]), None)
+
+
+def supply_auc(rows: list[dict[str, Any]]) -> float:
+    """Time-average of the residual flow share phi over the campaign (trapezoids): 1 = never touched,
+    0 = cut from the first day. Lower means faster strangulation."""
+    if len(rows) < 2:
+        return rows[0]["supply_flow_share"] if rows else 1.0
+    area = sum((b["day"] - a["day"]) * (a["supply_flow_share"] + b["supply_flow_share"]) / 2
+               for a, b in zip(rows, rows[1:], strict=False))
+    return area / (rows[-1]["day"] - rows[0]["day"])
+
+
+def interdiction_score(model: QusayrModel, cache: MetricsCache, until_day: float) -> dict[str, Any]:
+    """How well the attacker's captures cut supply, against the best any as many captures could do.
+
+    k = the defender's places (other than the objective) the attacker had taken by ``until_day``; the actual
+    flow is the baseline network without them; the best is the smallest flow any k places can leave (exact
+    search, Wood 1993). Efficiency = (flow0 - actual) / (flow0 - best).
+    """
+    baseline = cache.baseline_open
+    taken = sorted({c["place"] for c in model.captures if c["by"] == model.attacker and c["day"] <= until_day
+                    and c["place"] in baseline and c["place"] != model.objective})
+    candidates = baseline - {model.objective}
+    flow0 = cache.baseline.max_flow
+    actual = cache.metrics(baseline - set(taken), ()).max_flow
+    best, best_set = cache.best_interdiction(len(taken), candidates)
+    return {"k": len(taken), "flow0": flow0, "actual_flow": actual, "best_flow": best,
+            "best_places": list(best_set), "efficiency": interdiction_efficiency(flow0, actual, best)}
+
+
+def supply_scores(model: QusayrModel, rows: list[dict[str, Any]], cache: MetricsCache,
+                  fall: float | None) -> dict[str, Any]:
+    """The headline scores of a run: when, how completely and how efficiently the supply was cut."""
+    cut = encirclement_day(rows)
+    return {
+        "encirclement_day": cut,
+        "supply_auc": round(supply_auc(rows), 6),
+        "final_supply_flow_share": rows[-1]["supply_flow_share"],
+        "days_encirclement_to_fall": None if cut is None or fall is None else fall - cut,
+        "interdiction": interdiction_score(model, cache, model.days if cut is None else cut),
+    }
+
+
+def summarise(model: QusayrModel, seed: int, rows: list[dict[str, Any]], cache: MetricsCache) -> dict[str, Any]:
     scenario = model.campaign
     fall = objective_fall_day(model)
     per_faction = casualties(model)
@@ -120,8 +198,8 @@ def summarise(model: QusayrModel, seed: int) -> dict[str, Any]:
         "objective": model.objective,
         "objective_name": model.place_name(model.objective),
         "objective_fall_day": fall,
-        "objective_fall_date": None if fall is None else model.start_date.isoformat() if fall == 0 else
-        (model.start_date + __import__("datetime").timedelta(days=fall)).isoformat(),
+        "objective_fall_date": None if fall is None else (model.start_date + dt.timedelta(days=fall)).isoformat(),
+        **supply_scores(model, rows, cache, fall),
         "captures": [{k: c[k] for k in ("place", "day", "date", "by")} for c in model.captures],
         "casualties": per_faction,
         "casualties_by_side": by_side(per_faction),
@@ -133,12 +211,13 @@ def summarise(model: QusayrModel, seed: int) -> dict[str, Any]:
 
 def simulate(scenario: Scenario, seed: int) -> RunRecord:
     """Run ``scenario`` to its end date with ``seed``; return its records."""
+    cache = metrics_cache(scenario)
     model = QusayrModel(scenario, rng=seed)
-    rows = [day_row(model)]
+    rows = [day_row(model, cache)]
     while model.running:
         model.step()
-        rows.append(day_row(model))
-    return RunRecord(summarise(model, seed), model.events, rows)
+        rows.append(day_row(model, cache))
+    return RunRecord(summarise(model, seed, rows, cache), model.events, rows)
 
 
 # ---------------------------------------------------------------- writers
@@ -201,10 +280,12 @@ def summary_lines(record: RunRecord) -> list[str]:
     if fall is None:
         lines.append(f"{s['objective_name']} did not fall.")
     else:
-        import datetime as dt
-
         date = dt.date.fromisoformat(start) + dt.timedelta(days=fall)
         lines.append(f"{s['objective_name']} fell on day {fall:g} ({format_date(date)}).")
+    cut = s["encirclement_day"]
+    lines.append("Supply: " + ("never fully cut" if cut is None else f"first cut on day {cut:g}")
+                 + f"; supply AUC {s['supply_auc']:.3f} (1 = never reduced, lower = faster strangulation); "
+                 f"interdiction efficiency {s['interdiction']['efficiency']:.2f}.")
     lines.append(f"{len(s['captures'])} captures; losses by side:")
     for side, c in s["casualties_by_side"].items():
         lines.append(f"  {side}: {c['killed']:,} killed, {c['wounded']:,} wounded, {c['captured']:,} captured")

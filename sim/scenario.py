@@ -148,7 +148,7 @@ class ScenarioSpec(Strict):
     parameters: dict[str, Any] = {}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Scenario:
     """A validated scenario with its map loaded and its parameters resolved."""
 
