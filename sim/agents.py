@@ -53,7 +53,7 @@ class Formation(mesa.Agent):
         self.tanks = spec.tanks
         self.morale = spec.morale
         self.supply = spec.supply
-        self.orders: Orders = spec.orders
+        self.orders = spec.orders
         self.home = spec.at
         self.arrival_day = spec.arrival_day
         self.status = Status.PENDING
@@ -70,6 +70,15 @@ class Formation(mesa.Agent):
         self.killed = self.wounded = self.captured = 0
 
     # ------------------------------------------------------------------ state helpers
+    @property
+    def orders(self) -> Orders:
+        return self._orders
+
+    @orders.setter
+    def orders(self, value: Orders) -> None:
+        self._orders = value
+        self.order_kind = value.kind  # a plain attribute: doctrine reads it for every formation every day
+
     @property
     def status(self) -> Status:
         return self._status

@@ -48,7 +48,7 @@ def decide(f: Formation, m: QusayrModel) -> None:
     if f.side == m.defender and m.spec.doctrine.breakout_when_cut and not f.in_supply:
         _withdraw_to_supply(f, m)  # break out of the pocket
         return
-    kind = f.orders.kind
+    kind = f.order_kind
     if kind == "axis":
         _axis(f, m)
     elif kind == "hold":
@@ -195,7 +195,7 @@ def _go_or_attack(f: Formation, m: QusayrModel, goal: str) -> None:
         _go(f, route[:hostile_at], Posture.ADVANCE)
         return
     target = route[0]
-    group = [g for g in m.at_place[f.place] if g.side == f.side and g.active and g.orders.kind in ("axis", "move")
+    group = [g for g in m.at_place[f.place] if g.side == f.side and g.active and g.order_kind in ("axis", "move")
              and g.morale >= m.params.halt_morale and m.day >= g.rest_until and not g.path]
     if f not in group:
         group.append(f)

@@ -9,6 +9,7 @@ formation arrives at the end of its arrival day and acts from the next step.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections import deque
 
 import mesa
@@ -18,11 +19,23 @@ from sim import combat, doctrine
 from sim.agents import Formation, Posture, Status
 from sim.combat import EngagementKind, Losses
 from sim.events import Event, EventKind, casualty_text, format_date
-from sim.movement import road_costs, shortest_route
+from sim.movement import road_costs, road_neighbours, shortest_route
 from sim.scenario import Scenario, UnitType
 from sim.supply import next_supply_level, open_places, supplied_places
 
 HOSTILE_ENTRY_PENALTY = 40.0  # march-km: routes skirt enemy ground when there is a way round
+ROUTE_CACHE_LIMIT = 100_000  # routes remembered per scenario before the cache starts afresh
+
+_ROUTE_CACHES: weakref.WeakKeyDictionary[Scenario, dict[tuple, tuple[str, ...] | None]] = weakref.WeakKeyDictionary()
+
+
+def _route_cache(scenario: Scenario) -> dict[tuple, tuple[str, ...] | None]:
+    """Routes are a pure function of the scenario's roads and the enemy's ground, so all runs of a scenario in
+    a process share them: replicates meet the same situations again and again."""
+    cache = _ROUTE_CACHES.setdefault(scenario, {})
+    if len(cache) > ROUTE_CACHE_LIMIT:
+        cache.clear()
+    return cache
 
 
 class QusayrModel(mesa.Model):
@@ -46,6 +59,9 @@ class QusayrModel(mesa.Model):
         self.blocked = {frozenset(r) for r in spec.blocked_roads}
         self.costs = {t: road_costs(self.graph, self.params.march_km_per_day[t], self.params, self.blocked)
                       for t in UnitType}
+        self.neighbours = {t: road_neighbours(self.adjacency, self.costs[t]) for t in UnitType}
+        self.open_adjacency = {a: tuple(b for b in nbrs if frozenset((a, b)) not in self.blocked)
+                               for a, nbrs in self.adjacency.items()}
         self.support = {name: combat.support_multiplier(s.fires.artillery, s.fires.air, self.params)
                         for name, s in spec.sides.items()}
         self.defence = {p: combat.defence_multiplier(self.graph.nodes[p]["defence"],
@@ -53,8 +69,8 @@ class QusayrModel(mesa.Model):
                         for p in self.places}
         self.hops_to_objective = self._hops_from(self.objective)
         self._near: dict[tuple, list[str]] = {}
-        self._routes: dict[tuple, list[str] | None] = {}
-        self._hostile_today: dict[str, frozenset[str]] = {}
+        self._routes = _route_cache(scenario)
+        self._enemy_ground: dict[str, frozenset[str]] = {}
         self._date_text = (self.start_date.isoformat(), format_date(self.start_date))
         self.at_place: dict[str, list[Formation]] = {}
         self.on_road: dict[frozenset, list[Formation]] = {}
@@ -158,16 +174,21 @@ class QusayrModel(mesa.Model):
         return self.route_to_any(f, frozenset((goal,)), raiding)
 
     def route_to_any(self, f: Formation, goals: frozenset[str], raiding: bool = False) -> list[str] | None:
-        """Cheapest route to the nearest of ``goals``; memoised within a step on today's hostile ground."""
+        """Cheapest route to the nearest of ``goals``, skirting enemy-held ground where there is a way round.
+
+        Memoised on the enemy's ground, which changes only with captures.
+        """
         start = f.place if f.place is not None else f.edge[1]
-        key = (f.unit_type, f.side, start, goals, raiding)
+        enemy_ground = self._enemy_ground.get(f.side)
+        if enemy_ground is None:
+            enemy = self.enemy_of(f.side)
+            enemy_ground = self._enemy_ground[f.side] = frozenset(p for p, c in self.control.items() if c == enemy)
+        key = (f.unit_type, start, goals, raiding, enemy_ground)
         if key not in self._routes:
-            hostile = self._hostile_today.get(f.side)
-            if hostile is None:
-                hostile = self._hostile_today[f.side] = frozenset(p for p in self.places if self.hostile(p, f.side))
             penalty = 0.0 if raiding else HOSTILE_ENTRY_PENALTY
-            self._routes[key] = shortest_route(self.adjacency, self.costs[f.unit_type], start, goals,
-                                               lambda p: penalty if p in hostile else 0.0)
+            found = shortest_route(self.neighbours[f.unit_type], start, goals,
+                                   lambda p: penalty if p in enemy_ground else 0.0)
+            self._routes[key] = None if found is None else tuple(found)
         found = self._routes[key]
         return None if found is None else list(found)
 
@@ -179,16 +200,12 @@ class QusayrModel(mesa.Model):
         return self._near[key]
 
     def _places_near(self, start: str, unit_type: UnitType, km: float) -> list[str]:
-        costs = self.costs[unit_type]
         best = {start: 0.0}
         order = [start]
         frontier = deque([start])
         while frontier:
             node = frontier.popleft()
-            for nxt in self.adjacency[node]:
-                road = costs.get(frozenset((node, nxt)))
-                if road is None:
-                    continue
+            for nxt, road in self.neighbours[unit_type][node]:
                 d = best[node] + road
                 if d <= km and d < best.get(nxt, float("inf")):
                     if nxt not in best:
@@ -220,8 +237,6 @@ class QusayrModel(mesa.Model):
         active = self.agents_by_type[Formation].select(lambda f: f.active)
         for f in active:
             f.engaged = False
-        self._routes.clear()
-        self._hostile_today.clear()
         active.shuffle_do("decide")
         active.shuffle_do("move")
         self._fight()
@@ -246,8 +261,8 @@ class QusayrModel(mesa.Model):
         self.present_sides = present
         for side_id, side in self.spec.sides.items():
             self.open_sets[side_id] = open_places(self.places, self.control, side_id, present)
-            self.supplied[side_id] = supplied_places(self.adjacency, self.open_sets[side_id],
-                                                     side.supply_sources, self.blocked)
+            self.supplied[side_id] = supplied_places(self.open_adjacency, self.open_sets[side_id],
+                                                     side.supply_sources)
         cut = self.objective not in self.supplied[self.defender]
         if log and cut == self.objective_supplied:
             kind = EventKind.OBJECTIVE_CUT if cut else EventKind.OBJECTIVE_RECONNECTED
@@ -415,6 +430,7 @@ class QusayrModel(mesa.Model):
                  losses=Losses(tally[0], tally[1]) if tally else None,
                  enemy_losses=Losses(tally[2], tally[3]) if tally else None)
         self.control[place] = side
+        self._enemy_ground.clear()
         self.ever_held.setdefault(place, set()).add(side)
         self.holder_name[place] = lead.label
         self.captures.append({"place": place, "day": self.day, "date": self.date.isoformat(), "by": side,

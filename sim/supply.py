@@ -26,15 +26,16 @@ def open_places(places: Iterable[str], control: Mapping[str, str | None], side: 
 
 
 def supplied_places(adjacency: Mapping[str, Iterable[str]], open_set: Collection[str],
-                    sources: Iterable[str], blocked: Collection[frozenset] = ()) -> frozenset[str]:
-    """Places reachable from a live source through open places along unblocked roads (breadth-first)."""
+                    sources: Iterable[str]) -> frozenset[str]:
+    """Places reachable from a live source through open places along the roads of ``adjacency`` (breadth-first;
+    leave blocked roads out of ``adjacency``)."""
     live = [s for s in sources if s in open_set]
     seen = set(live)
     queue = deque(live)
     while queue:
         node = queue.popleft()
         for nxt in adjacency[node]:
-            if nxt not in seen and nxt in open_set and frozenset((node, nxt)) not in blocked:
+            if nxt not in seen and nxt in open_set:
                 seen.add(nxt)
                 queue.append(nxt)
     return frozenset(seen)
