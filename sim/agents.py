@@ -126,8 +126,12 @@ class Formation(mesa.Agent):
         self.model.on_arrival(self)
 
     def decide(self) -> None:
-        """Choose what to do today from orders and doctrine."""
-        doctrine.decide(self, self.model)
+        """Choose what to do today: a player's standing order if it has one (sim/play.py), else doctrine."""
+        command = self.model.human_orders.get(self.fid)
+        if command is None:
+            doctrine.decide(self, self.model)
+        else:
+            command.execute(self, self.model)
 
     def move(self) -> None:
         """March along the chosen path as far as today's march allows."""

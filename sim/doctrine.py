@@ -31,9 +31,10 @@ def decide(f: Formation, m: QusayrModel) -> None:
     """Set ``f.path`` and ``f.posture`` for today."""
     from sim.agents import Posture
 
+    if f.order_kind == "raid":
+        _raid(f, m)  # raiders slip through: neither the road they are on nor enemies around stop them deciding
+        return
     if f.edge is not None:
-        if f.posture is Posture.AMBUSH:
-            _raid(f, m)
         return  # keep marching
     here = f.place
     if m.enemy_present(here, f.side):
@@ -61,8 +62,6 @@ def decide(f: Formation, m: QusayrModel) -> None:
             _hold(f, m, here)
         else:
             _go_or_attack(f, m, f.orders.move)
-    else:
-        _raid(f, m)
 
 
 # --------------------------------------------------------------------------- orders
@@ -129,33 +128,32 @@ def _reserve(f: Formation, m: QusayrModel, base: str) -> None:
 
 
 def _raid(f: Formation, m: QusayrModel) -> None:
-    """Go to the road, lie in wait on it while the raid lasts, then go back to base."""
+    """Wait at base until the raid starts; slip through to the road and lie in wait on it until the raid ends
+    or the ambush is sprung; then walk off the road and go back to base, where the raid order becomes a hold."""
     from sim.agents import Posture
 
     raid = f.orders.raid
     road = frozenset(raid.road)
     if raid.from_day <= m.day <= raid.until_day and not f.engaged_ambush:
-        if f.edge is not None and frozenset(f.edge) == road:
-            f.posture = Posture.AMBUSH
-            f.path = []
+        if f.edge is not None:
+            if frozenset(f.edge) == road:
+                _stand(f, Posture.AMBUSH)  # wait where we are on the road
+            return  # else still slipping through towards it
+        if f.place in road:
+            other = raid.road[1] if f.place == raid.road[0] else raid.road[0]
+            f.set_edge(f.place, other, m.costs[f.unit_type][road] * 0.5)
+            _stand(f, Posture.AMBUSH)
             return
-        end = raid.road[0] if f.place == raid.road[0] else raid.road[1] if f.place == raid.road[1] else None
-        if end is not None:
-            other = raid.road[1] if end == raid.road[0] else raid.road[0]
-            f.set_edge(end, other, m.costs[f.unit_type][road] * 0.5)
-            f.path = [other]
-            f.posture = Posture.AMBUSH
-            return
-        route = m.route(f, raid.road[0], raiding=True)
+        route = m.route_to_any(f, road, raiding=True)
         if route is not None:
             _go(f, route, Posture.RAID)
             return
     if f.edge is not None:
         if f.posture is Posture.AMBUSH:
-            f.posture = Posture.RAID  # walk off the road to the end it is facing, then home
+            _go(f, [f.edge[1]], Posture.RAID)  # walk off the road to the end it faces, then home
         return
     if f.place == raid.base:
-        if m.day > raid.until_day:
+        if m.day > raid.until_day or f.engaged_ambush:
             f.orders = Orders(hold=raid.base)  # the raid is over
         _stand(f, Posture.HOLD)
         return
@@ -163,6 +161,7 @@ def _raid(f: Formation, m: QusayrModel) -> None:
     if route is not None:
         _go(f, route, Posture.RAID)
     else:
+        f.orders = Orders(hold=f.place)  # cut off from base: hold where it stands
         _stand(f, Posture.HOLD)
 
 

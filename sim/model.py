@@ -85,6 +85,8 @@ class QusayrModel(mesa.Model):
         self.assault_start: dict[str, float] = {}
         self.fight_losses: dict[str, list[int]] = {}  # place -> [att killed, att wounded, def killed, def wounded]
         self.events: list[Event] = []
+        self.human_orders: dict = {}  # formation id -> a player's command (sim/play.py) that replaces doctrine
+        self.adjudications: list[dict] | None = None  # set to [] to record every engagement's numbers
         self.captures: list[dict] = []
         self.supplied: dict[str, frozenset[str]] = {}
         self.open_sets: dict[str, frozenset[str]] = {}
@@ -361,13 +363,22 @@ class QusayrModel(mesa.Model):
         att_power = sum(self.formation_power(f, attacking=True) for f in attackers)
         def_power = sum(self.formation_power(f, attacking=False) for f in defenders)
         a_rate, d_rate = combat.loss_rates(kind, att_power, def_power, first_day, self.params)
+        record = None if self.adjudications is None else self._adjudication(
+            kind, attackers, defenders, first_day, place, att_power, def_power, a_rate, d_rate)
         totals = []
-        for group, rate in ((attackers, a_rate), (defenders, d_rate)):
+        for group, rate, role in ((attackers, a_rate, "attacker"), (defenders, d_rate, "defender")):
             killed = wounded = 0
             for f in group:
                 before = f.personnel
+                if record is not None:
+                    entry = {"formation": f.fid, "label": f.label, "side": f.side, "role": role, "personnel": before,
+                             "power": round(self.formation_power(f, role == "attacker"), 1),
+                             "morale_before": round(f.morale, 3)}
                 loss = combat.draw_losses(before, rate, self.dt, self.params, self.rng)
                 f.morale = combat.morale_after_losses(f.morale, loss.total / before, self.params)
+                if record is not None:
+                    entry.update(morale_after=round(f.morale, 3), killed=loss.killed, wounded=loss.wounded)
+                    record["formations"].append(entry)
                 f.engaged = True
                 f.take_losses(loss.killed, loss.wounded)
                 if not f.active:
@@ -376,6 +387,30 @@ class QusayrModel(mesa.Model):
                 wounded += loss.wounded
             totals.append(Losses(killed, wounded))
         return totals[0], totals[1]
+
+    def _adjudication(self, kind: EngagementKind, attackers: list[Formation], defenders: list[Formation],
+                      first_day: bool, place: str | None, att_power: float, def_power: float, a_rate: float,
+                      d_rate: float) -> dict:
+        """Start the record of one engagement's numbers (appended to ``self.adjudications``), for students."""
+        if place is not None:
+            where = self.place_name(place)
+        else:
+            a, b = attackers[0].edge
+            where = f"the road {self.place_name(a)}-{self.place_name(b)}"
+        holder = defenders[0].side
+        record = {
+            "index": len(self.adjudications), "day": self.day, "date": self.date.isoformat(), "kind": kind.value,
+            "place": place or "", "where": where, "first_day": first_day,
+            "attacker_side": attackers[0].side, "defender_side": holder,
+            "attacker_power": round(att_power, 1), "defender_power": round(def_power, 1),
+            "ratio": round(att_power / max(def_power, 1e-9), 3),
+            "attacker_support": round(self.support[attackers[0].side], 3),
+            "defence_multiplier": round(self.defence[place], 3)
+            if place is not None and self.control.get(place) == holder else 1.0,
+            "attacker_rate": round(a_rate, 5), "defender_rate": round(d_rate, 5), "step_days": self.dt,
+            "formations": []}
+        self.adjudications.append(record)
+        return record
 
     def retreat(self, f: Formation, why: str) -> None:
         """A broken formation falls back one place, or surrenders when there is no way out."""
@@ -397,7 +432,7 @@ class QusayrModel(mesa.Model):
             f.set_place(here)
         f.set_edge(here, dest)
         f.path = [dest]
-        f.posture = Posture.RETREAT
+        f.posture = Posture.RAID if f.order_kind == "raid" else Posture.RETREAT  # raiders slip away, taking nothing
         f.rest_until = self.day + self.params.consolidation_days
         self.log(EventKind.RETREAT, f"{f.label} {why} {where} and retreated to {self.place_name(dest)} "
                  f"({loss.describe()} on the way)", place=here, formation=f, losses=loss)

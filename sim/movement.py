@@ -75,7 +75,7 @@ def advance(f: Formation, m: QusayrModel) -> None:
     """March ``f`` along its path for one step, stopping where the rules say."""
     from sim.agents import Posture
 
-    if not f.active or (not f.path and f.edge is None):
+    if not f.active or f.posture is Posture.AMBUSH or (not f.path and f.edge is None):
         return
     costs = m.costs[f.unit_type]
     budget = m.params.march_km_per_day[f.unit_type] * m.dt

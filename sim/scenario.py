@@ -198,6 +198,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
 
 
 Provenance = dict[tuple, str]
+REPLACED_WHOLE = {"orders"}  # a child's orders replace the parent's (hold -> reserve must not merge into both)
 
 
 def _mark(data: Any, file: str, prefix: tuple, prov: Provenance) -> None:
@@ -214,7 +215,7 @@ def _merge(base: dict, child: dict, file: str, prefix: tuple, prov: Provenance) 
         path = (*prefix, key)
         if key == "formations" and not prefix and isinstance(value, list) and isinstance(base.get(key), list):
             out[key] = _merge_formations(base[key], value, file, prov)
-        elif isinstance(value, dict) and isinstance(base.get(key), dict):
+        elif isinstance(value, dict) and isinstance(base.get(key), dict) and key not in REPLACED_WHOLE:
             prov[path] = prov.get(path, file)
             out[key] = _merge(base[key], value, file, path, prov)
         else:
@@ -315,10 +316,13 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
+        # a misspelt field shows up twice (unknown + missing): report the unknown one, which names the typo
+        err = min(exc.errors(), key=lambda e: e["type"] != "extra_forbidden")
         loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-after")))
         loc = tuple(p for p in loc if p not in {"tagged-union", "json-or-python"})
         raise InputError(_source_of(loc, prov, files[0]), _field_path(loc), err["msg"]) from None
+    if not Path(spec.map).is_file():
+        raise InputError(_source_of(("map",), prov, files[0]), "map", f"no such map file: {spec.map}")
     graph = load_theatre(spec.map)
     params = apply_overrides(Parameters(), spec.parameters, _source_of(("parameters",), prov, files[0]))
     scenario = Scenario(str(path), spec, graph, params, files)

@@ -1,0 +1,230 @@
+"""Combat adjudication (sim/combat.py): loss rates, binomial losses, combat power, against hand-worked numbers.
+
+The expected values below are worked by hand from the defaults in sim/parameters.py:
+attack_loss_first_day 0.066, attack_loss 0.035, defence_loss_first_day 0.035, defence_loss 0.019,
+meeting_loss 0.03, ratio_exponent 0.5, max_daily_loss 0.25, ambush_multiplier 3, killed_share 0.33,
+tank_value 12, supply_power_floor 0.4, artillery_bonus 0.5, air_bonus 0.3, fortification_bonus 0.5.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.combat import (
+    EngagementKind,
+    Losses,
+    breaks,
+    combat_power,
+    defence_multiplier,
+    draw_losses,
+    loss_rates,
+    morale_after_losses,
+    support_multiplier,
+)
+from sim.parameters import Parameters
+
+P = Parameters()
+ASSAULT, MEETING, AMBUSH = EngagementKind.ASSAULT, EngagementKind.MEETING, EngagementKind.AMBUSH
+
+
+def test_defaults_are_the_documented_table() -> None:
+    # the hand-worked numbers below rest on these; if the table changes, rework them
+    assert (P.attack_loss_first_day, P.attack_loss, P.defence_loss_first_day, P.defence_loss) == (
+        0.066, 0.035, 0.035, 0.019)
+    assert (P.meeting_loss, P.ratio_exponent, P.max_daily_loss, P.ambush_multiplier) == (0.03, 0.5, 0.25, 3.0)
+
+
+# ---------------------------------------------------------------- loss_rates
+
+
+@pytest.mark.parametrize(("first_day", "expected"), [(True, (0.066, 0.035)), (False, (0.035, 0.019))])
+def test_assault_at_one_to_one_uses_the_table_rates(first_day: bool, expected: tuple[float, float]) -> None:
+    assert loss_rates(ASSAULT, 500.0, 500.0, first_day, P) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("att", "dfn", "first_day", "expected"),
+    [
+        # 4:1 -> scale sqrt(4) = 2: the attacker's rate halves, the defender's doubles
+        (4000.0, 1000.0, False, (0.035 / 2, 0.019 * 2)),
+        (4000.0, 1000.0, True, (0.066 / 2, 0.035 * 2)),
+        # 1:9 -> scale 1/3
+        (100.0, 900.0, True, (0.066 * 3, 0.035 / 3)),
+        # 9:4 -> scale 1.5
+        (900.0, 400.0, False, (0.035 / 1.5, 0.019 * 1.5)),
+    ],
+)
+def test_assault_rates_scale_with_the_square_root_of_the_ratio(att: float, dfn: float, first_day: bool,
+                                                               expected: tuple[float, float]) -> None:
+    assert loss_rates(ASSAULT, att, dfn, first_day, P) == pytest.approx(expected)
+
+
+def test_ratio_exponent_sets_the_scaling() -> None:
+    linear = replace(P, ratio_exponent=1.0)
+    assert loss_rates(ASSAULT, 4000.0, 1000.0, False, linear) == pytest.approx((0.035 / 4, 0.019 * 4))
+    flat = replace(P, ratio_exponent=0.0)
+    assert loss_rates(ASSAULT, 4000.0, 1000.0, False, flat) == pytest.approx((0.035, 0.019))
+    assert loss_rates(ASSAULT, 1.0, 1000.0, True, flat) == pytest.approx((0.066, 0.035))
+
+
+def test_rates_are_capped_at_max_daily_loss() -> None:
+    # 1:100 -> scale 0.1: the attacker's 0.66 is capped at 0.25; the defender's 0.0035 is not
+    att, dfn = loss_rates(ASSAULT, 10.0, 1000.0, True, P)
+    assert att == pytest.approx(0.25)
+    assert dfn == pytest.approx(0.0035)
+    # a custom cap applies
+    att, _ = loss_rates(ASSAULT, 10.0, 1000.0, True, replace(P, max_daily_loss=0.1))
+    assert att == pytest.approx(0.1)
+    # an undefended place: the defender side's rate hits the cap, the attacker's is ~0
+    att, dfn = loss_rates(ASSAULT, 1000.0, 0.0, True, P)
+    assert dfn == pytest.approx(0.25)
+    assert 0.0 <= att < 1e-6
+
+
+def test_meeting_engagement_is_symmetric_and_ignores_first_day() -> None:
+    assert loss_rates(MEETING, 700.0, 700.0, True, P) == pytest.approx((0.03, 0.03))
+    assert loss_rates(MEETING, 700.0, 700.0, False, P) == pytest.approx((0.03, 0.03))
+    assert loss_rates(MEETING, 400.0, 100.0, True, P) == pytest.approx((0.015, 0.06))
+
+
+def test_ambush_multiplies_the_victims_rate_and_divides_the_ambushers() -> None:
+    # 1:1 -> ambusher 0.03 / 3 = 0.01, ambushed 0.03 * 3 = 0.09
+    assert loss_rates(AMBUSH, 80.0, 80.0, True, P) == pytest.approx((0.01, 0.09))
+    # a small ambusher against a column four times its power: scale 0.5
+    assert loss_rates(AMBUSH, 80.0, 320.0, True, P) == pytest.approx((0.02, 0.045))
+    # multiplier 5 at 1:1
+    assert loss_rates(AMBUSH, 1.0, 1.0, False, replace(P, ambush_multiplier=5.0)) == pytest.approx((0.006, 0.15))
+
+
+def test_both_sides_powerless_counts_as_one_to_one() -> None:
+    assert loss_rates(ASSAULT, 0.0, 0.0, False, P) == pytest.approx((0.035, 0.019))
+
+
+powers = st.floats(min_value=0.0, max_value=1e7, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=200, deadline=None)
+@given(kind=st.sampled_from(list(EngagementKind)), att=powers, dfn=powers, first=st.booleans(),
+       more=st.floats(min_value=1.0, max_value=100.0))
+def test_rates_are_bounded_and_monotone_in_power(kind: EngagementKind, att: float, dfn: float, first: bool,
+                                                 more: float) -> None:
+    a_rate, d_rate = loss_rates(kind, att, dfn, first, P)
+    assert 0.0 <= a_rate <= P.max_daily_loss
+    assert 0.0 <= d_rate <= P.max_daily_loss
+    # more attacking power never costs the attacker more, nor spares the defender
+    a2, d2 = loss_rates(kind, att * more + 1.0, dfn, first, P)
+    assert a2 <= a_rate + 1e-12
+    assert d2 >= d_rate - 1e-12
+
+
+# ---------------------------------------------------------------- draw_losses
+
+
+@pytest.mark.parametrize(("personnel", "rate", "dt"), [(0, 0.1, 1.0), (-5, 0.1, 1.0), (1000, 0.0, 1.0),
+                                                       (1000, -0.2, 1.0), (1000, 0.1, 0.0)])
+def test_no_losses_without_people_rate_or_time(personnel: int, rate: float, dt: float) -> None:
+    assert draw_losses(personnel, rate, dt, P, np.random.default_rng(1)) == Losses(0, 0)
+
+
+def test_a_certain_loss_takes_everybody() -> None:
+    # rate so high that 1 - exp(-rate * dt) == 1 to double precision
+    loss = draw_losses(250, 1000.0, 1.0, P, np.random.default_rng(2))
+    assert loss.total == 250
+
+
+def test_mean_losses_follow_the_exponential_form() -> None:
+    """E[lost] = n (1 - exp(-rate dt)); the tolerance is 4 standard errors of the binomial mean."""
+    rng = np.random.default_rng(20130519)
+    n, rate, dt, draws = 5000, 0.05, 2.0, 400
+    p = 1.0 - math.exp(-rate * dt)  # 0.0952
+    results = [draw_losses(n, rate, dt, P, rng) for _ in range(draws)]
+    lost = np.array([r.total for r in results])
+    killed = sum(r.killed for r in results)
+    assert all(r.killed + r.wounded == r.total for r in results)
+    mean_sd = math.sqrt(n * p * (1 - p) / draws)
+    assert abs(lost.mean() - n * p) < 4 * mean_sd
+    # the killed share: binomial(total lost, killed_share)
+    total = int(lost.sum())
+    share_sd = math.sqrt(P.killed_share * (1 - P.killed_share) / total)
+    assert abs(killed / total - P.killed_share) < 4 * share_sd
+    # and the draws really vary (sd close to the binomial sd, not a constant)
+    assert lost.std() == pytest.approx(math.sqrt(n * p * (1 - p)), rel=0.25)
+
+
+def test_draw_losses_is_reproducible_with_the_same_generator_seed() -> None:
+    def draws(seed: int) -> list[Losses]:
+        rng = np.random.default_rng(seed)
+        return [draw_losses(800, 0.07, 1.0, P, rng) for _ in range(20)]
+
+    assert draws(5) == draws(5)
+    assert draws(5) != draws(6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(personnel=st.integers(min_value=-10, max_value=200_000),
+       rate=st.floats(min_value=-1.0, max_value=50.0, allow_nan=False),
+       dt=st.floats(min_value=0.0, max_value=7.0, allow_nan=False),
+       seed=st.integers(min_value=0, max_value=2**32 - 1))
+def test_losses_are_never_negative_nor_more_than_personnel(personnel: int, rate: float, dt: float,
+                                                           seed: int) -> None:
+    loss = draw_losses(personnel, rate, dt, P, np.random.default_rng(seed))
+    assert loss.killed >= 0
+    assert loss.wounded >= 0
+    assert loss.total == loss.killed + loss.wounded
+    assert loss.total <= max(personnel, 0)
+
+
+def test_losses_describe_themselves_in_words() -> None:
+    assert Losses(3, 11).describe() == "3 killed, 11 wounded"
+    assert Losses(3, 11).total == 14
+
+
+# ---------------------------------------------------------------- power and multipliers
+
+
+def test_combat_power_hand_worked() -> None:
+    # 1000 mechanised (1.4) at quality 1.2 plus 10 tanks (12 each): raw 1680 + 120 = 1800;
+    # morale 0.6 -> x0.8; supply 0.5 -> 0.4 + 0.6 * 0.5 = x0.7; 1800 * 0.8 * 0.7 = 1008
+    assert combat_power(1000, 10, 1.4, 1.2, 0.6, 0.5, P) == pytest.approx(1008.0)
+    # full morale and supply: the raw value
+    assert combat_power(1000, 10, 1.4, 1.2, 1.0, 1.0, P) == pytest.approx(1800.0)
+    # broken and starved: half for morale, the supply floor (0.4) for supply
+    assert combat_power(1000, 10, 1.4, 1.2, 0.0, 0.0, P) == pytest.approx(1800.0 * 0.5 * 0.4)
+    # nobody left, no tanks: nothing
+    assert combat_power(0, 0, 1.4, 1.2, 1.0, 1.0, P) == 0.0
+
+
+def test_combat_power_uses_the_type_values_of_the_table() -> None:
+    armour = combat_power(500, 0, P.type_value["armour"], 1.0, 1.0, 1.0, P)
+    militia = combat_power(500, 0, P.type_value["militia"], 1.0, 1.0, 1.0, P)
+    assert armour == pytest.approx(800.0)
+    assert militia == pytest.approx(350.0)
+
+
+def test_support_multiplier_hand_worked() -> None:
+    assert support_multiplier(0.0, 0.0, P) == pytest.approx(1.0)
+    # the historical government fires: 1 + 1.0 * 0.5 + 0.6 * 0.3 = 1.68
+    assert support_multiplier(1.0, 0.6, P) == pytest.approx(1.68)
+    assert support_multiplier(0.2, 0.0, P) == pytest.approx(1.1)
+
+
+def test_defence_multiplier_hand_worked() -> None:
+    assert defence_multiplier(2.0, 0.0, P) == pytest.approx(2.0)
+    # a town (2.0) with fortification 1.0: 2.0 * (1 + 0.5) = 3.0
+    assert defence_multiplier(2.0, 1.0, P) == pytest.approx(3.0)
+    assert defence_multiplier(1.5, 0.4, P) == pytest.approx(1.8)
+
+
+def test_morale_falls_with_losses_and_breaks_below_the_threshold() -> None:
+    # 0.8 - 3 * 0.1 = 0.5
+    assert morale_after_losses(0.8, 0.1, P) == pytest.approx(0.5)
+    assert morale_after_losses(0.2, 0.5, P) == 0.0
+    assert morale_after_losses(0.7, 0.0, P) == pytest.approx(0.7)
+    assert breaks(0.29, P)
+    assert not breaks(0.3, P)

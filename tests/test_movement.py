@@ -1,0 +1,209 @@
+"""Movement (sim/movement.py): road costs by class, routing, and a day's march on the tiny theatre.
+
+Costs are in march-km: km / road_speed_factor[class] + crossing_delay_days[class] * speed. Defaults:
+factors highway 1.0, road 0.8, track 0.5, river_crossing 0.5, border_crossing 0.8; delays river 0.5 day,
+border 0.25 day; speeds armour 26, infantry 17 km/day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+
+from sim.agents import Formation, Posture
+from sim.model import QusayrModel
+from sim.movement import advance, march_cost, road_costs, road_neighbours, shortest_route
+from sim.parameters import Parameters
+from sim.scenario import Scenario, UnitType
+
+P = Parameters()
+
+
+# ---------------------------------------------------------------- march_cost
+
+
+@pytest.mark.parametrize(
+    ("road_class", "speed", "expected"),
+    [
+        ("highway", 17.0, 10.0),  # 10 / 1.0
+        ("road", 17.0, 12.5),  # 10 / 0.8
+        ("track", 17.0, 20.0),  # 10 / 0.5
+        ("river_crossing", 17.0, 28.5),  # 10 / 0.5 + 0.5 day * 17 km/day
+        ("river_crossing", 26.0, 33.0),  # 10 / 0.5 + 0.5 * 26: a faster formation loses more march-km waiting
+        ("border_crossing", 17.0, 16.75),  # 10 / 0.8 + 0.25 * 17
+        ("border_crossing", 20.0, 17.5),  # 10 / 0.8 + 0.25 * 20
+    ],
+)
+def test_march_cost_of_ten_km_by_road_class(road_class: str, speed: float, expected: float) -> None:
+    assert march_cost(10.0, road_class, speed, P) == pytest.approx(expected)
+
+
+def test_march_cost_follows_parameter_overrides() -> None:
+    params = replace(P, road_speed_factor={**P.road_speed_factor, "track": 0.25},
+                     crossing_delay_days={"river_crossing": 2.0, "border_crossing": 0.0})
+    assert march_cost(5.0, "track", 17.0, params) == pytest.approx(20.0)
+    assert march_cost(5.0, "river_crossing", 10.0, params) == pytest.approx(5.0 / 0.5 + 20.0)
+    assert march_cost(5.0, "border_crossing", 10.0, params) == pytest.approx(5.0 / 0.8)
+
+
+def test_road_costs_cover_every_open_road(tiny: Scenario) -> None:
+    costs = road_costs(tiny.graph, 17.0, P, blocked=set())
+    assert len(costs) == tiny.graph.number_of_edges() == 7
+    assert costs[frozenset(("harbour", "crossroads"))] == pytest.approx(8.0)
+    assert costs[frozenset(("ford", "oldtown"))] == pytest.approx(2.0 / 0.5 + 0.5 * 17)
+    assert costs[frozenset(("oldtown", "depot"))] == pytest.approx(9.0 / 0.8 + 0.25 * 17)
+    blocked = road_costs(tiny.graph, 17.0, P, blocked={frozenset(("ford", "oldtown"))})
+    assert frozenset(("ford", "oldtown")) not in blocked
+    assert len(blocked) == 6
+
+
+# ---------------------------------------------------------------- shortest_route
+
+#      1     1         1
+#   A --- B --- D ----- E        F (no roads)
+#    \         /
+#   2 \       / 2
+#       C ---
+ROADS = {("A", "B"): 1.0, ("B", "D"): 1.0, ("A", "C"): 2.0, ("C", "D"): 2.0, ("D", "E"): 1.0}
+ADJ = {"A": ("B", "C"), "B": ("A", "D"), "C": ("A", "D"), "D": ("B", "C", "E"), "E": ("D",), "F": ()}
+COSTS = {frozenset(k): v for k, v in ROADS.items()}
+
+
+def no_penalty(_: str) -> float:
+    return 0.0
+
+
+def route(start: str, goals: set[str], penalty: Callable[[str], float] = no_penalty,
+          costs: dict | None = None) -> list[str] | None:
+    return shortest_route(road_neighbours(ADJ, COSTS if costs is None else costs), start, goals, penalty)
+
+
+def test_road_neighbours_lists_open_roads_with_their_cost() -> None:
+    nbrs = road_neighbours(ADJ, COSTS)
+    assert sorted(nbrs["D"]) == [("B", 1.0), ("C", 2.0), ("E", 1.0)]
+    assert nbrs["F"] == []
+    cut = road_neighbours(ADJ, {k: v for k, v in COSTS.items() if k != frozenset(("D", "E"))})
+    assert sorted(cut["D"]) == [("B", 1.0), ("C", 2.0)]
+    assert cut["E"] == []
+
+
+def test_route_takes_the_cheapest_path_excluding_the_start() -> None:
+    assert route("A", {"E"}) == ["B", "D", "E"]
+    assert route("E", {"A"}) == ["D", "B", "A"]
+
+
+def test_entry_penalty_diverts_round_hostile_places() -> None:
+    # B hostile: via B costs 3 + 10, via C costs 5
+    assert route("A", {"E"}, lambda p: 10.0 if p == "B" else 0.0) == ["C", "D", "E"]
+    # a small penalty is not worth the detour
+    assert route("A", {"E"}, lambda p: 1.0 if p == "B" else 0.0) == ["B", "D", "E"]
+    # with no way round, the route goes through the hostile place anyway
+    assert route("A", {"E"}, lambda p: 100.0 if p == "D" else 0.0) == ["B", "D", "E"]
+
+
+def test_goals_are_not_penalised_and_the_nearest_goal_wins() -> None:
+    assert route("A", {"B"}, lambda p: 100.0) == ["B"]
+    assert route("A", {"C", "E"}) == ["C"]
+    assert route("A", {"C", "E"}, lambda p: 5.0 if p == "C" else 0.0) == ["C"]
+    assert route("A", {"D", "E"}) == ["B", "D"]
+
+
+def test_start_in_goals_is_an_empty_route() -> None:
+    assert route("A", {"A", "E"}) == []
+
+
+def test_unreachable_goal_gives_none() -> None:
+    assert route("A", {"F"}) is None
+    # a road missing from the costs (blocked) is not travelled
+    cut = {k: v for k, v in COSTS.items() if k != frozenset(("D", "E"))}
+    assert route("A", {"E"}, costs=cut) is None
+    assert route("A", {"D", "E"}, costs=cut) == ["B", "D"]
+
+
+# ---------------------------------------------------------------- a day's march on the tiny theatre
+# harbour -8- crossroads -7.5- ridge -20- depot ; crossroads -10- ford -(4 + 13)- oldtown  (armour march-km)
+
+
+@pytest.fixture
+def model(tiny: Scenario) -> QusayrModel:
+    return QusayrModel(tiny, rng=0)
+
+
+def formation(m: QusayrModel, fid: str) -> Formation:
+    return next(f for f in m.formations() if f.fid == fid)
+
+
+def test_armour_marches_26_march_km_and_stops_on_the_road(model: QusayrModel) -> None:
+    tanks = formation(model, "blue_tanks")
+    assert tanks.place == "harbour"
+    tanks.path = ["crossroads", "ridge", "depot"]
+    advance(tanks, model)
+    # 8 (highway) + 7.5 (road) = 15.5 to the ridge, then 10.5 of the 20 march-km of track to the depot
+    assert tanks.place is None
+    assert tanks.edge == ("ridge", "depot")
+    assert tanks.km_done == pytest.approx(10.5)
+    assert tanks.path == ["depot"]
+    assert tanks.came_from == "ridge"
+    assert tanks in model.on_road[frozenset(("ridge", "depot"))]
+    assert all(tanks not in fs for fs in model.at_place.values())
+    # next day: the last 9.5 march-km, then it stops in the (empty) enemy-held depot
+    advance(tanks, model)
+    assert tanks.place == "depot"
+    assert tanks.edge is None
+    assert tanks.path == []
+    assert tanks in model.at_place["depot"]
+    assert tanks not in model.on_road[frozenset(("ridge", "depot"))]
+
+
+def test_march_stops_on_entering_a_place_the_enemy_occupies(model: QusayrModel) -> None:
+    tanks = formation(model, "blue_tanks")
+    tanks.path = ["crossroads", "ford", "oldtown"]
+    advance(tanks, model)  # 8 + 10 = 18 < 26, but the ford is Red's and Red's bands stand in it
+    assert tanks.place == "ford"
+    assert tanks.path == ["oldtown"]
+
+
+def test_raiders_slip_through_empty_enemy_ground(model: QusayrModel) -> None:
+    tanks = formation(model, "blue_tanks")
+    tanks.set_place("ridge")
+    tanks.path = ["depot", "oldtown"]
+    tanks.posture = Posture.RAID
+    advance(tanks, model)  # 20 to the depot (Red's, empty), then 6 of the 17.75 border crossing
+    assert tanks.edge == ("depot", "oldtown")
+    assert tanks.km_done == pytest.approx(6.0)
+    # a formation that is not raiding stops in the depot
+    tanks.set_place("ridge")
+    tanks.path = ["depot", "oldtown"]
+    tanks.posture = Posture.ADVANCE
+    advance(tanks, model)
+    assert tanks.place == "depot"
+
+
+def test_an_ambush_stops_a_column_halfway_along_the_road(model: QusayrModel) -> None:
+    tanks, bands = formation(model, "blue_tanks"), formation(model, "red_bands")
+    bands.set_edge("ridge", "crossroads", km_done=1.0)
+    bands.posture = Posture.AMBUSH
+    tanks.path = ["crossroads", "ridge"]
+    advance(tanks, model)
+    assert tanks.edge == ("crossroads", "ridge")
+    assert tanks.km_done == pytest.approx(7.5 / 2)
+    assert tanks.path == ["ridge"]
+
+
+def test_crossing_delays_depend_on_the_formations_speed(model: QusayrModel) -> None:
+    ford = frozenset(("ford", "oldtown"))
+    assert model.costs[UnitType.ARMOUR][ford] == pytest.approx(2.0 / 0.5 + 0.5 * 26)
+    assert model.costs[UnitType.INFANTRY][ford] == pytest.approx(2.0 / 0.5 + 0.5 * 17)
+    assert model.costs[UnitType.MILITIA][frozenset(("oldtown", "depot"))] == pytest.approx(9.0 / 0.8 + 0.25 * 17)
+
+
+def test_inactive_or_idle_formations_do_not_move(model: QusayrModel) -> None:
+    rifles = formation(model, "blue_rifles")  # arrives on day 3
+    rifles.path = ["crossroads"]
+    advance(rifles, model)
+    assert rifles.place is None and rifles.edge is None
+    tanks = formation(model, "blue_tanks")
+    advance(tanks, model)  # no path: stays put
+    assert tanks.place == "harbour"
