@@ -161,7 +161,9 @@ def interdiction_score(model: QusayrModel, cache: MetricsCache, until_day: float
     baseline = cache.baseline_open
     taken = sorted({c["place"] for c in model.captures if c["by"] == model.attacker and c["day"] <= until_day
                     and c["place"] in baseline and c["place"] != model.objective})
-    candidates = baseline - {model.objective}
+    # candidates: the defender's places the attacker could take, i.e. in the objective's country (not Arsal)
+    country = model.graph.nodes[model.objective].get("country")
+    candidates = frozenset(p for p in baseline - {model.objective} if model.graph.nodes[p].get("country") == country)
     flow0 = cache.baseline.max_flow
     actual = cache.metrics(baseline - set(taken), ()).max_flow
     best, best_set = cache.best_interdiction(len(taken), candidates)
