@@ -152,23 +152,33 @@ def supply_auc(rows: list[dict[str, Any]]) -> float:
 
 
 def interdiction_score(model: QusayrModel, cache: MetricsCache, until_day: float) -> dict[str, Any]:
-    """How well the attacker's captures cut supply, against the best any as many captures could do.
+    """How well the attacker's captures cut supply, against the best that as many captures could have done.
 
-    k = the defender's places (other than the objective) the attacker had taken by ``until_day``; the actual
-    flow is the baseline network without them; the best is the smallest flow any k places can leave (exact
-    search, Wood 1993). Efficiency = (flow0 - actual) / (flow0 - best).
+    Walk the attacker's captures of the defender's places in order, up to ``until_day``. After the k-th, the actual
+    flow is the baseline network's max flow without the k places taken; the best is the smallest flow any k places
+    could leave (exact search, Wood 1993). Efficiency after k = (flow0 - actual) / (flow0 - best); the score is its
+    mean over the sequence, so an attacker that cut the main routes first scores higher than one that got there in
+    the end by a roundabout way.
     """
     baseline = cache.baseline_open
-    taken = sorted({c["place"] for c in model.captures if c["by"] == model.attacker and c["day"] <= until_day
-                    and c["place"] in baseline and c["place"] != model.objective})
     # candidates: the defender's places the attacker could take, i.e. in the objective's country (not Arsal)
     country = model.graph.nodes[model.objective].get("country")
     candidates = frozenset(p for p in baseline - {model.objective} if model.graph.nodes[p].get("country") == country)
+    taken: list[str] = []
+    for c in model.captures:
+        if c["by"] == model.attacker and c["day"] <= until_day and c["place"] in candidates and c["place"] not in taken:
+            taken.append(c["place"])
     flow0 = cache.baseline.max_flow
-    actual = cache.metrics(baseline - set(taken), ()).max_flow
+    curve = []
+    for k in range(1, len(taken) + 1):
+        actual = cache.metrics(baseline - set(taken[:k]), ()).max_flow
+        best, _ = cache.best_interdiction(k, candidates)
+        curve.append(interdiction_efficiency(flow0, actual, best))
     best, best_set = cache.best_interdiction(len(taken), candidates)
-    return {"k": len(taken), "flow0": flow0, "actual_flow": actual, "best_flow": best,
-            "best_places": list(best_set), "efficiency": interdiction_efficiency(flow0, actual, best)}
+    return {"k": len(taken), "flow0": flow0, "actual_flow": cache.metrics(baseline - set(taken), ()).max_flow,
+            "best_flow": best, "best_places": list(best_set), "captured": taken,
+            "efficiency_by_k": [round(e, 4) for e in curve],
+            "efficiency": round(sum(curve) / len(curve), 4) if curve else 1.0}
 
 
 def supply_scores(model: QusayrModel, rows: list[dict[str, Any]], cache: MetricsCache,
