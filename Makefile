@@ -3,8 +3,9 @@
 #
 #   make run   [ARGS="..."]         set up, then run the main job (run.py)
 #   make test  [PYTEST_ARGS="..."]  set up, then run the tests; fails if pytest collects no tests
+#                                   (first installs Debian chromium for the page tests if it is missing)
 #   make lint                       set up, then ruff check .
-#   make bench                      set up, then run benchmarks/bench_run.py
+#   make bench                      set up, then run benchmarks/bench_run.py and bench_batch.py (a few minutes)
 #   make clean                      remove caches and build artefacts (keeps .venv and out/)
 #   make distclean                  clean, and also remove .venv and out/
 #
@@ -30,6 +31,7 @@ run: setup
 
 # pytest exits 5 when it collects no tests: that is a failure too (any non-zero exit fails make).
 test: setup
+	@bash scripts/install_browser.sh
 	@rc=0; $(VENV_PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): counted as a failure" >&2; fi; \
 	exit $$rc
@@ -39,6 +41,7 @@ lint: setup
 
 bench: setup
 	$(VENV_PY) benchmarks/bench_run.py
+	$(VENV_PY) benchmarks/bench_batch.py
 
 clean:
 	rm -rf build/ .pytest_cache/ .ruff_cache/ .hypothesis/

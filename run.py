@@ -10,11 +10,17 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sim.errors import InputError
 
+if TYPE_CHECKING:
+    from sim.batch import Outcome, Plan
+    from sim.sweep import Design
+
 ROOT = Path(__file__).resolve().parent
 HISTORICAL = ROOT / "scenarios" / "historical.yaml"
+TIMELINE = ROOT / "scenarios" / "timeline.csv"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -48,42 +54,190 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 2 if failed else 0
 
 
+def _run_batch(args: argparse.Namespace, design: Design | None = None) -> tuple[Plan, Outcome]:
+    """Run the batch the arguments describe (shared by batch and compare).
+
+    Interrupted (Ctrl-C) or with its executor broken, it exits with a line saying that every finished run is kept.
+    """
+    from sim.batch import BatchAborted, execute
+    from sim.sweep import NO_SWEEP
+
+    try:
+        return execute(args.scenarios, args.runs, args.seed, args.out, design=design or NO_SWEEP,
+                       resume=args.resume, workers=args.workers, scheduler=args.scheduler,
+                       dask_local=args.dask_local, command=["run.py", *sys.argv[1:]],
+                       echo=lambda line: print(line, flush=True))
+    except (KeyboardInterrupt, BatchAborted) as exc:
+        why = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"stopped: {exc}"
+        print(f"{why}; {args.out} keeps every finished run: run the same command with --resume to complete it",
+              file=sys.stderr)
+        sys.exit(130 if isinstance(exc, KeyboardInterrupt) else 1)
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from sim.batch import final_line
+    from sim.sweep import load_design
+
+    design = load_design(args.sweep) if args.sweep else None
+    _plan, outcome = _run_batch(args, design)
+    print(final_line(outcome, args.out))
+    return 1 if outcome.failed else 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
+    """A batch of the scenarios, then the ranked scores table of their successful runs."""
     from analysis.scores import rank_scenarios, score_columns, scores_markdown, scores_text
-    from sim.batch import replicate_seeds, run_summaries
+    from sim.batch import final_line
     from sim.records import atomic_write_text, to_csv
+    from sim.store import summaries_by_scenario
+
+    plan, outcome = _run_batch(args)
+    out = Path(args.out)
+    by_scenario = {name: runs for name, runs in summaries_by_scenario(out, plan.layout.scenarios).items() if runs}
+    if by_scenario:
+        rows = rank_scenarios(by_scenario)
+        atomic_write_text(out / "scores.csv", to_csv(rows, score_columns(rows)))
+        atomic_write_text(out / "scores.md", scores_markdown(rows))
+        print(scores_text(rows))
+        print(f"Wrote {out}/scores.csv and scores.md")
+    print(final_line(outcome, out))
+    return 1 if outcome.failed else 0
+
+
+def cmd_fidelity(args: argparse.Namespace) -> int:
+    from analysis.fidelity import dated_captures, fidelity_lines, fidelity_report, read_timeline
+    from analysis.palette import png_bytes
+    from analysis.validation_plots import fidelity_figure
+    from sim.batch import open_executor, replicate_seeds
+    from sim.calibrate import run_points
+    from sim.records import atomic_write_bytes, atomic_write_text, to_json
     from sim.scenario import load_scenario
 
     if args.runs < 1:
         raise InputError("--runs", "", "must be at least 1")
-    names = {}
-    for path in args.scenarios:  # validate everything before running anything
-        names[str(Path(path).resolve())] = load_scenario(path).name
-    if len(set(names.values())) != len(names):
-        raise InputError("compare", "scenarios", "two scenario files have the same name; rename one")
-    seeds = replicate_seeds(args.seed, args.runs)
-    print(f"Comparing {len(names)} scenarios x {args.runs} replicates (seed {args.seed})...", flush=True)
-    by_scenario: dict[str, list[dict]] = {name: [] for name in names.values()}
-    for path, _seed, summary in run_summaries(list(names), seeds, args.workers):
-        by_scenario[names[path]].append(summary)
-    rows = rank_scenarios(by_scenario)
+    scenario = load_scenario(args.scenario)
+    timeline = read_timeline(TIMELINE)
+    captures, assaults = dated_captures(timeline), dated_captures(timeline, "assault")
+    print(f"Running {scenario.name} x {args.runs} replicates (seed {args.seed})...", flush=True)
+    with open_executor(args.workers) as (executor, _slots, _what):
+        [summaries] = run_points(executor, Path(args.scenario), [{}], replicate_seeds(args.seed, args.runs))
+    report = fidelity_report(summaries, captures, assaults)
     out = Path(args.out)
-    atomic_write_text(out / "scores.csv", to_csv(rows, score_columns(rows)))
-    atomic_write_text(out / "scores.md", scores_markdown(rows))
-    print(scores_text(rows))
-    print(f"Wrote {out}/scores.csv and scores.md")
+    atomic_write_text(out / "fidelity.json", to_json(report))
+    figure = fidelity_figure(report, f"Fidelity to the record: {scenario.name}, {args.runs} runs")
+    atomic_write_bytes(out / "fidelity.png", png_bytes(figure))
+    print("\n".join(fidelity_lines(report)))
+    print(f"Wrote {out}/fidelity.json and fidelity.png")
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from analysis.fidelity import dated_captures, fidelity_lines, read_timeline
+    from analysis.palette import png_bytes
+    from analysis.validation_plots import calibration_figure, fidelity_figure, sensitivity_figure
+    from sim.batch import open_executor
+    from sim.calibrate import SEARCH_SPACE, SENSITIVITY_OUTPUTS, Budget, calibrate, parameters_block
+    from sim.records import atomic_write_bytes, atomic_write_text, to_json
+    from sim.scenario import load_scenario
+
+    budget = Budget(points=args.points, runs=args.runs, refine=args.refine, check_runs=args.check_runs,
+                    sensitivity_runs=args.sensitivity_runs)
+    budget.check()
+    load_scenario(HISTORICAL)  # fail on a bad scenario before searching
+    with open_executor(args.workers) as (executor, _slots, what):
+        print(f"Calibrating on {what}", flush=True)
+        timeline = read_timeline(TIMELINE)
+        result = calibrate(executor, HISTORICAL, dated_captures(timeline), budget, args.seed,
+                           assaults=dated_captures(timeline, "assault"), progress=lambda line: print(line, flush=True))
+    out = Path(args.out)
+    chosen = result["chosen"]
+    atomic_write_text(out / "calibration.json", to_json(result))
+    atomic_write_text(out / "parameters.yaml", parameters_block(chosen["params"]))
+    pictures = {
+        "calibration.png": calibration_figure(result["points"], [d.name for d in SEARCH_SPACE], chosen),
+        "fidelity_defaults.png": fidelity_figure(result["default_report"], "Engine defaults"),
+        "fidelity_calibrated.png": fidelity_figure(result["chosen_report"], "Calibrated on the record to 13 May"),
+    }
+    if result["sensitivity"]:
+        pictures["sensitivity.png"] = sensitivity_figure(result["sensitivity"], SENSITIVITY_OUTPUTS)
+    for name, figure in pictures.items():
+        atomic_write_bytes(out / name, png_bytes(figure))
+    print(f"Fitted loss on fresh runs: engine defaults {result['default_loss']:.2f}, "
+          f"calibrated {result['chosen_loss']:.2f}")
+    print(parameters_block(chosen["params"]), end="")
+    for title, key in (("Engine defaults", "default_report"), ("Calibrated", "chosen_report")):
+        print(f"--- {title}:")
+        print("\n".join(fidelity_lines(result[key])[-9:]))
+    print(f"Wrote {out}/calibration.json, parameters.yaml and {', '.join(pictures)}")
+    return 0
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    from app.terminal import play
+    from sim.play import Game, load_game
+
+    if args.load:
+        game = load_game(args.load, side=args.side, every=args.every)
+    elif args.scenario:
+        game = Game(args.scenario, args.seed, args.side, args.every or 1)
+    else:
+        raise InputError("play", "SCENARIO", "give a scenario file, or --load a saved game")
+    return play(game, sys.stdin, sys.stdout)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from app.webapp import serve
+
+    return serve(args.host, args.port)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from analysis.report import build_report
+
+    path = build_report(args.folder, scenario=args.scenario, animate=not args.no_animation)
+    print(f"Wrote {path} (its pictures are in {path.parent / 'img'})")
+    return 0
+
+
+STUDY_RUNS = 40  # replicates per scenario in the main job: enough for medians that move by a day at most
+
+
 def cmd_main(args: argparse.Namespace) -> int:
-    """The main job: the historical scenario, seed 1."""
-    return cmd_run(argparse.Namespace(scenario=str(HISTORICAL), seed=1, out=str(ROOT / "out" / "main")))
+    """The main job, the standard study: the historical scenario and the counterfactual library compared over
+    STUDY_RUNS replicates each on all cores, then the report, in a new folder out/study-YYYYMMDD-HHMMSS."""
+    import datetime as dt
+
+    out = ROOT / "out" / f"study-{dt.datetime.now():%Y%m%d-%H%M%S}"
+    scenarios = [str(HISTORICAL), *sorted(str(p) for p in (ROOT / "scenarios" / "counterfactuals").glob("*.yaml"))]
+    status = main(["compare", *scenarios, "--runs", str(STUDY_RUNS), "--out", str(out)])
+    if status != 0:
+        return status
+    cmd_report(argparse.Namespace(folder=str(out), scenario=None, no_animation=False))
+    print(f"Study folder: {out}")
+    return 0
+
+
+def _batch_arguments(parser: argparse.ArgumentParser, runs: int, out: str) -> None:
+    """What batch and compare share: scenarios, replicates, seed, store, executor."""
+    parser.add_argument("scenarios", nargs="+", help="scenario files (YAML)")
+    parser.add_argument("--runs", type=int, default=runs, help=f"replicates per scenario and design point "
+                        f"(default {runs})")
+    parser.add_argument("--seed", type=int, default=1, help="base seed the replicate seeds are spawned from")
+    parser.add_argument("--out", required=True, help=out)
+    parser.add_argument("--resume", action="store_true", help="complete an interrupted batch in --out: runs "
+                        "already stored are skipped, failed ones are run again")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this running Dask cluster")
+    where.add_argument("--dask-local", type=int, metavar="W", help="run on a Dask LocalCluster of W workers "
+                       "started for the batch")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run.py", description="Agent-based wargame of the 2013 al-Qusayr offensive. "
-        "With no command, runs the main job (the historical scenario) into out/main.")
+        "With no command, runs the main job: the standard study (the historical scenario and every "
+        "counterfactual, compared) and its report, into a new folder out/study-YYYYMMDD-HHMMSS.")
     verbs = parser.add_subparsers(dest="verb", metavar="COMMAND")
 
     run = verbs.add_parser("run", help="run one scenario with one seed and write its records")
@@ -92,13 +246,60 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="output folder (default out/SCENARIO-seedN)")
     run.set_defaults(func=cmd_run)
 
+    batch = verbs.add_parser("batch", help="run seeded replicates (and parameter sweeps) of scenarios into a "
+                             "results store (runs.parquet, timeseries.parquet) on local processes or Dask")
+    batch.add_argument("--sweep", help="experiment design (YAML): a grid or Latin hypercube of parameters")
+    _batch_arguments(batch, runs=100, out="output folder of the results store")
+    batch.set_defaults(func=cmd_batch)
+
     compare = verbs.add_parser("compare", help="run seeded replicates of scenarios and rank them by supply scores")
-    compare.add_argument("scenarios", nargs="+", help="scenario files (YAML)")
-    compare.add_argument("--runs", type=int, default=20, help="replicates per scenario (default 20)")
-    compare.add_argument("--seed", type=int, default=1, help="base seed the replicate seeds are spawned from")
-    compare.add_argument("--out", required=True, help="output folder for scores.csv and scores.md")
-    compare.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    _batch_arguments(compare, runs=20, out="output folder for scores.csv, scores.md and the results store")
     compare.set_defaults(func=cmd_compare)
+
+    fidelity = verbs.add_parser("fidelity", help="run replicates of the historical scenario and measure them "
+                                "against the record (fidelity.json and a plot)")
+    fidelity.add_argument("--scenario", default=str(HISTORICAL), help="scenario file (default: the historical one)")
+    fidelity.add_argument("--runs", type=int, default=40, help="replicates (default 40)")
+    fidelity.add_argument("--seed", type=int, default=1, help="base seed the replicate seeds are spawned from")
+    fidelity.add_argument("--out", default=str(ROOT / "out" / "fidelity"), help="output folder (default out/fidelity)")
+    fidelity.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    fidelity.set_defaults(func=cmd_fidelity)
+
+    calib = verbs.add_parser("calibrate", help="fit the historical scenario's parameters on the record to 13 May "
+                             "2013 and check the fit on the rest (a few minutes)")
+    calib.add_argument("--points", type=int, default=60, help="Latin hypercube points (default 60)")
+    calib.add_argument("--runs", type=int, default=8, help="replicates per point (default 8)")
+    calib.add_argument("--refine", type=int, default=24, help="refinement points round the best (default 24)")
+    calib.add_argument("--check-runs", type=int, default=40, help="replicates of the final check (default 40)")
+    calib.add_argument("--sensitivity-runs", type=int, default=12,
+                       help="replicates per end of each range in the sensitivity analysis (0: skip; default 12)")
+    calib.add_argument("--seed", type=int, default=1, help="seed of the design and the replicates")
+    calib.add_argument("--out", default=str(ROOT / "out" / "calibration"),
+                       help="output folder (default out/calibration)")
+    calib.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    calib.set_defaults(func=cmd_calibrate)
+
+    play = verbs.add_parser("play", help="command one side from the terminal (orders read from standard input)")
+    play.add_argument("scenario", nargs="?", help="scenario file (YAML); or --load a saved game")
+    play.add_argument("--side", help="the side you command (e.g. government or rebels)")
+    play.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    play.add_argument("--every", type=int, help="days between decision points (default 1)")
+    play.add_argument("--load", metavar="FILE", help="a saved game: replay it to its day and go on (with --side: "
+                      "a branch in which you command that side)")
+    play.set_defaults(func=cmd_play)
+
+    serve = verbs.add_parser("serve", help="start the classroom web app")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer "
+                       "only; 0.0.0.0 lets a classroom connect)")
+    serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    serve.set_defaults(func=cmd_serve)
+
+    report = verbs.add_parser("report", help="write DIR/report.html, the after-action report (pictures inlined) "
+                              "of a run, batch or compare folder")
+    report.add_argument("folder", metavar="DIR", help="a folder written by run, batch or compare")
+    report.add_argument("--scenario", help="the scenario file (default: found by the run's scenario name)")
+    report.add_argument("--no-animation", action="store_true", help="leave out the animated map (faster)")
+    report.set_defaults(func=cmd_report)
 
     validate = verbs.add_parser("validate", help="check map (.geojson) and scenario (.yaml) files")
     validate.add_argument("files", nargs="+", help="files to check")

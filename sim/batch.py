@@ -1,27 +1,53 @@
-"""Batch execution: seeded replicates of scenarios, run in parallel.
+"""Batch execution: seeded replicates of scenarios and experiment designs, on any executor, into a results store.
 
 Replicate seeds are spawned from one base seed with numpy's SeedSequence, so replicate i of a batch gets the
-same independent stream whatever the number of workers; every scenario of a comparison gets the same seeds
-(common random numbers), so differences between scenarios are not noise between seeds.
+same independent stream whatever the executor or number of workers; every scenario and design point gets the
+same seeds (common random numbers), so differences between them are not noise between seeds.
+
+The engine takes any ``concurrent.futures`` executor: local processes, or a Dask client's executor (a running
+cluster, or a LocalCluster started for the batch), so one code path serves all three. A bounded number of runs
+is in flight; finished runs stream into the store (sim/store.py), so memory does not grow with the batch.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import importlib.metadata
+import json
+import logging
+import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+import platform
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+import mesa
 import numpy as np
 
-from sim.records import simulate
+from sim.errors import InputError
+from sim.model import QusayrModel
+from sim.parameters import apply_overrides
+from sim.records import day_row, metrics_cache, simulate, supply_row, to_json
 from sim.scenario import Scenario, load_scenario
+from sim.store import Layout, Store, read_manifest, run_schema, timeseries_schema, write_design, write_json
+from sim.sweep import NO_SWEEP, Design, nested, point_json
+
+IN_FLIGHT_PER_WORKER = 2  # runs queued per worker: enough to keep it busy, few enough to bound memory
 
 
 def replicate_seeds(base_seed: int, runs: int) -> list[int]:
     """``runs`` independent 32-bit seeds spawned from ``base_seed``."""
     return [int(child.generate_state(1)[0]) for child in np.random.SeedSequence(base_seed).spawn(runs)]
+
+
+# ---------------------------------------------------------------- one run (what a worker does)
 
 
 @lru_cache(maxsize=64)
@@ -30,22 +56,373 @@ def _scenario(path: str) -> Scenario:
     return load_scenario(path)
 
 
-def run_summary(path: str, seed: int) -> dict[str, Any]:
-    """One replicate; a top-level function so that worker processes can run it."""
-    return simulate(_scenario(path), seed).summary
+@lru_cache(maxsize=256)
+def _variant(path: str, parameters: str) -> Scenario:
+    """A scenario with a design point's parameters applied, made once per worker and design point."""
+    scenario = _scenario(path)
+    point = json.loads(parameters)
+    if not point:
+        return scenario
+    return dataclasses.replace(scenario, params=apply_overrides(scenario.params, nested(point), "sweep"))
 
 
-def run_summaries(paths: Sequence[str], seeds: Sequence[int], workers: int | None = None
-                  ) -> Iterator[tuple[str, int, dict[str, Any]]]:
-    """Run every (scenario, seed) pair on ``workers`` processes (all cores by default), in order."""
-    tasks = [(p, s) for p in paths for s in seeds]
-    workers = workers or os.cpu_count() or 1
-    if workers == 1:
-        for path, seed in tasks:
-            yield path, seed, run_summary(path, seed)
+@dataclass(frozen=True)
+class Task:
+    """One run of a batch: which scenario, design point and replicate, with which seed."""
+
+    index: int
+    scenario: str
+    path: str
+    design_point: int
+    parameters: str  # the design point's parameter overrides as JSON ("{}" without a sweep)
+    replicate: int
+    seed: int
+
+    def row(self, status: str, error: str = "") -> dict[str, Any]:
+        return {"scenario": self.scenario, "scenario_file": self.path, "design_point": self.design_point,
+                "parameters": self.parameters, "replicate": self.replicate, "seed": self.seed,
+                "status": status, "error": error}
+
+
+def _nan(value: float | None) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def score_row(summary: dict[str, Any]) -> dict[str, Any]:
+    """The summary scores that runs.parquet keeps as columns (the full summary goes along as JSON)."""
+    row = {"objective_fall_day": _nan(summary["objective_fall_day"]),
+           "encirclement_day": _nan(summary["encirclement_day"]),
+           "supply_auc": summary["supply_auc"], "final_supply_flow_share": summary["final_supply_flow_share"],
+           "days_encirclement_to_fall": _nan(summary["days_encirclement_to_fall"]),
+           "interdiction_efficiency": _nan(summary["interdiction"]["efficiency"]),
+           "captures": len(summary["captures"]), "summary_json": to_json(summary)}
+    for side, losses in summary["casualties_by_side"].items():
+        for what, count in losses.items():
+            row[f"{what}_{side}"] = count
+    return row
+
+
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"[:1000]
+
+
+def run_task(task: Task) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Run one task; return its runs row and its daily rows. A run that raises comes back as a failed row."""
+    try:
+        record = simulate(_variant(task.path, task.parameters), task.seed)
+    except Exception as exc:  # a failed run is a result to store, not a reason to stop the batch
+        return task.row("failed", _error(exc)), []
+    keys = {"scenario": task.scenario, "design_point": task.design_point, "replicate": task.replicate,
+            "seed": task.seed}
+    return {**task.row("ok"), **score_row(record.summary)}, [{**keys, **row} for row in record.timeseries]
+
+
+# ---------------------------------------------------------------- the plan of a batch
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Every run of a batch: scenarios (validated) x design points x replicates."""
+
+    scenarios: tuple[Scenario, ...]
+    design: Design
+    seed: int
+    seeds: tuple[int, ...]
+
+    @property
+    def layout(self) -> Layout:
+        return Layout(tuple(s.name for s in self.scenarios), len(self.design.points), len(self.seeds))
+
+    def tasks(self) -> Iterator[Task]:
+        """The runs in canonical order, made lazily (a batch may have hundreds of thousands)."""
+        index = 0
+        for scenario in self.scenarios:
+            path = str(Path(scenario.path).resolve())
+            for point, overrides in enumerate(self.design.points):
+                text = point_json(overrides)
+                for replicate, seed in enumerate(self.seeds):
+                    yield Task(index, scenario.name, path, point, text, replicate, seed)
+                    index += 1
+
+    def schemas(self) -> tuple[Any, Any]:
+        """The runs and timeseries schemas: union over the scenarios, in their order (known before any run)."""
+        sides: dict[str, None] = {}
+        columns: dict[str, type] = {}
+        for scenario in self.scenarios:
+            sides.update(dict.fromkeys(scenario.spec.sides))
+            first = day_row(QusayrModel(scenario, rng=0), metrics_cache(scenario))
+            for key, value in first.items():
+                columns.setdefault(key, type(value))
+        return run_schema(list(sides)), timeseries_schema(columns)
+
+
+def _file_hash(scenario: Scenario) -> str:
+    """A hash of the scenario file, every file it extends and its map: a changed input changes the hash."""
+    digest = hashlib.sha256()
+    for path in (*scenario.files, scenario.spec.map):
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()
+
+
+def make_plan(paths: Sequence[str], runs: int, seed: int, design: Design = NO_SWEEP) -> Plan:
+    """Validate everything before running anything; raise InputError on bad input."""
+    if runs < 1:
+        raise InputError("--runs", "", "must be at least 1")
+    if seed < 0:
+        raise InputError("--seed", "", "must be a non-negative whole number")
+    scenarios = tuple(load_scenario(p) for p in paths)
+    names = [s.name for s in scenarios]
+    if len(set(names)) != len(names):
+        raise InputError("batch", "scenarios", "two scenario files have the same name; rename one")
+    return Plan(scenarios, design, seed, tuple(replicate_seeds(seed, runs)))
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for package in ("qusayr-wargame", "mesa", "numpy", "networkx", "scipy", "pandas", "pyarrow", "distributed"):
+        try:
+            out[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            out[package] = ""
+    return out
+
+
+def manifest(plan: Plan, command: Sequence[str]) -> dict[str, Any]:
+    """What made this store: command, versions, scenario hashes, seeds, design."""
+    return {
+        "command": list(command),
+        "versions": _versions(),
+        "scenarios": [{"name": s.name, "file": s.path, "sha256": _file_hash(s)} for s in plan.scenarios],
+        "seed": plan.seed,
+        "runs": len(plan.seeds),
+        "replicate_seeds": list(plan.seeds),
+        "design": {"method": plan.design.method, "file": plan.design.file, "spec": plan.design.spec,
+                   "points": [dict(p) for p in plan.design.points]},
+        "total_runs": plan.layout.total,
+    }
+
+
+def _identity(data: dict[str, Any]) -> dict[str, Any]:
+    """What must match for --resume to complete a store: scenario contents, seeds, design points (not paths)."""
+    return {"scenarios": [(s["name"], s["sha256"]) for s in data.get("scenarios", [])], "seed": data.get("seed"),
+            "runs": data.get("runs"), "design": data.get("design", {}).get("points")}
+
+
+def check_store(plan: Plan, out: str | Path, resume: bool) -> dict[str, Any] | None:
+    """Refuse a folder that holds another batch; with ``resume`` it must hold this one. Returns its manifest."""
+    out = Path(out)
+    old = read_manifest(out)
+    if old is not None and not resume:
+        raise InputError(str(out), "", "already holds a batch; add --resume to complete it, or choose another --out")
+    if old is not None:
+        theirs, mine = _identity(old), _identity(json.loads(to_json(manifest(plan, ()))))
+        for key, value in mine.items():
+            if theirs[key] != value:
+                raise InputError(str(out / "manifest.json"), key,
+                                 "differs from this command's; --resume completes only the same batch")
+    return old
+
+
+def open_store(plan: Plan, out: str | Path, resume: bool, command: Sequence[str]) -> Store:
+    """Start a store in ``out`` (which must not hold another batch), or reopen it with ``resume``."""
+    out = Path(out)
+    old = check_store(plan, out, resume)
+    write_json(out / "manifest.json", {**manifest(plan, old["command"] if old else command), "complete": False})
+    write_design(out, plan.design.points)
+    return Store(out, plan.layout, *plan.schemas())
+
+
+# ---------------------------------------------------------------- executors
+
+
+def _process_context() -> multiprocessing.context.BaseContext:
+    """Workers fork from a server process that has imported the engine: quick to start, and never forked from
+    this process, whose threads (numpy's, Arrow's, a Dask client's) could deadlock a forked child."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["sim.batch"])
+    return context
+
+
+@contextmanager
+def open_executor(workers: int | None = None, scheduler: str | None = None,
+                  dask_local: int | None = None) -> Iterator[tuple[Executor, int, str]]:
+    """An executor with its number of worker slots and a description: local processes (default, all cores),
+    a running Dask cluster (``scheduler``), or a Dask LocalCluster started for the batch (``dask_local``)."""
+    if scheduler is None and dask_local is None:
+        workers = os.cpu_count() or 1 if workers is None else workers
+        if workers < 1:
+            raise InputError("--workers", "", "must be at least 1")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_process_context()) as pool:
+            yield pool, workers, f"{workers} local process{'es' if workers > 1 else ''}"
         return
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        chunk = max(1, len(tasks) // (workers * 8))
-        results = pool.map(run_summary, [p for p, _ in tasks], [s for _, s in tasks], chunksize=chunk)
-        for (path, seed), summary in zip(tasks, results, strict=True):
-            yield path, seed, summary
+    from distributed import Client, LocalCluster
+
+    if dask_local is not None:
+        if dask_local < 1:
+            raise InputError("--dask-local", "", "must be at least 1")
+        # ":0": any free port for the cluster's web endpoints (None would still try 8787, warning when it is taken)
+        with LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True, dashboard_address=":0",
+                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+            yield client.get_executor(), dask_local, f"Dask LocalCluster of {dask_local} workers"
+        return
+    try:
+        client = Client(scheduler, timeout=10)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise InputError("--scheduler", str(scheduler), f"cannot connect: {exc}") from None
+    with client:
+        slots = sum(client.nthreads().values()) or 1
+        yield client.get_executor(), slots, f"Dask cluster {scheduler} ({slots} worker threads)"
+
+
+# ---------------------------------------------------------------- running a batch
+
+
+@dataclass
+class Outcome:
+    """How a batch went: runs of this batch in total, already stored at the start, ok and failed now."""
+
+    total: int
+    resumed: int = 0
+    ok: int = 0
+    failed: int = 0
+
+    @property
+    def stored(self) -> int:
+        return self.resumed + self.ok + self.failed
+
+
+class BatchAborted(Exception):
+    """The executor broke (a worker process died); the runs stored so far are kept."""
+
+
+def run_batch(plan: Plan, store: Store, executor: Executor, slots: int,
+              progress: Callable[[Outcome], None] | None = None) -> Outcome:
+    """Run every task not yet stored with status ok; stream results into the store; consolidate at the end."""
+    _, ok = store.stored()
+    outcome = Outcome(plan.layout.total, resumed=int(ok.sum()))
+    if progress:
+        progress(outcome)
+    todo = (task for task in plan.tasks() if not ok[task.index])
+    pending: dict[Future, Task] = {}
+    try:
+        while True:
+            while len(pending) < slots * IN_FLIGHT_PER_WORKER and (task := next(todo, None)) is not None:
+                pending[executor.submit(run_task, task)] = task
+            if not pending:
+                break
+            done, _ = wait(pending, timeout=store.seconds_to_flush(), return_when=FIRST_COMPLETED)
+            for future in done:
+                task = pending.pop(future)
+                try:
+                    run, series = future.result()
+                except BrokenExecutor:
+                    raise
+                except Exception as exc:  # e.g. a Dask worker lost while running it: stored as failed
+                    run, series = task.row("failed", _error(exc)), []
+                store.add(task.index, run, series)
+                if run["status"] == "ok":
+                    outcome.ok += 1
+                else:
+                    outcome.failed += 1
+                if progress:
+                    progress(outcome)
+            if store.seconds_to_flush() == 0:
+                store.flush()
+    except BrokenExecutor as exc:
+        raise BatchAborted(f"the executor broke ({_error(exc)}); every finished run is stored") from exc
+    finally:
+        for future in pending:
+            future.cancel()
+        store.flush()
+    store.consolidate()
+    return outcome
+
+
+def finish_manifest(out: str | Path, outcome: Outcome) -> None:
+    """Mark the store complete, with its counts."""
+    path = Path(out) / "manifest.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    write_json(path, {**data, "complete": True, "failed_runs": outcome.failed})
+
+
+@contextmanager
+def progress_bar(total: int) -> Iterator[Callable[[Outcome], None]]:
+    """A progress bar on stderr (runs done, failures, rate, time left); silent when stderr is not a terminal.
+
+    It starts at the first report, from the runs already stored, so a resumed batch's rate counts new runs only.
+    """
+    from tqdm import tqdm
+
+    bars: list[tqdm] = []
+
+    def update(outcome: Outcome) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, initial=outcome.stored, unit="run", disable=not sys.stderr.isatty(),
+                             dynamic_ncols=True, smoothing=0.1))
+        bars[0].update(outcome.stored - bars[0].n)
+        bars[0].set_postfix(failed=outcome.failed, refresh=False)
+
+    try:
+        yield update
+    finally:
+        for bar in bars:
+            bar.close()
+
+
+def execute(paths: Sequence[str], runs: int, seed: int, out: str | Path, *, design: Design = NO_SWEEP,
+            resume: bool = False, workers: int | None = None, scheduler: str | None = None,
+            dask_local: int | None = None, command: Sequence[str] = (),
+            echo: Callable[[str], None] = print) -> tuple[Plan, Outcome]:
+    """A whole batch: plan and validate, open the store, run on the chosen executor, consolidate, finish."""
+    plan = make_plan(paths, runs, seed, design)
+    check_store(plan, out, resume)  # before starting workers or a cluster
+    layout = plan.layout
+    with open_executor(workers, scheduler, dask_local) as (executor, slots, what):
+        store = open_store(plan, out, resume, command)
+        echo(f"{layout.total} runs ({_count(len(layout.scenarios), 'scenario')} x "
+             f"{_count(layout.points, 'design point')} x {_count(layout.replicates, 'replicate')}, seed {seed}) "
+             f"on {what}")
+        with progress_bar(layout.total) as progress:
+            outcome = run_batch(plan, store, executor, slots, progress)
+    finish_manifest(out, outcome)
+    return plan, outcome
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
+
+
+def final_line(outcome: Outcome, out: str | Path) -> str:
+    """The last line a batch prints: how many runs, how many failed, where the store is."""
+    line = f"{outcome.total} runs, {outcome.failed} failed"
+    if outcome.resumed:
+        line += f" ({outcome.resumed} were already stored)"
+    line += f"; wrote {Path(out)}/runs.parquet, timeseries.parquet, manifest.json"
+    if outcome.failed:
+        line += " (failed runs have status 'failed' and their error there)"
+    return line
+
+
+# ---------------------------------------------------------------- Mesa's batch_run
+
+
+class MesaBatchModel(QusayrModel):
+    """The model in the form ``mesa.batch_run`` calls: a scenario path, an ``rng``, parameters by name.
+
+    Parameters are those of sim/parameters.py (``march_km_per_day.armour`` for a table's key), applied on top of
+    the scenario's own. The DataCollector records the defender's supply and the objective's holder every step.
+    """
+
+    def __init__(self, scenario: str, rng: int | None = None, **parameters: float) -> None:
+        super().__init__(_variant(str(Path(scenario).resolve()), point_json(parameters)), rng=rng)
+        self._cache = metrics_cache(self.campaign)
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "Day": "day",
+            "SupplyFlowShare": lambda m: supply_row(m, m._cache)["supply_flow_share"],
+            "ObjectiveHolder": lambda m: m.control[m.objective] or "",
+        })
+        self.datacollector.collect(self)
+
+    def step(self) -> None:
+        super().step()
+        self.datacollector.collect(self)

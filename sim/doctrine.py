@@ -16,8 +16,10 @@ place; *move* to a place and hold it; *raid* a road between two days. Doctrine f
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
+from sim.movement import HOSTILE_ENTRY_PENALTY
 from sim.scenario import Orders
 
 MOP_UP_HOPS = 3  # how far from the objective (in roads) mopping-up operations reach
@@ -47,7 +49,7 @@ def decide(f: Formation, m: QusayrModel) -> None:
         _withdraw_to_supply(f, m)
         return
     if f.side == m.defender and m.spec.doctrine.breakout_when_cut and not f.in_supply:
-        _withdraw_to_supply(f, m)  # break out of the pocket
+        _withdraw_to_supply(f, m, through_enemy=True)  # break out of the pocket
         return
     kind = f.order_kind
     if kind == "axis":
@@ -144,7 +146,7 @@ def _raid(f: Formation, m: QusayrModel) -> None:
             f.set_edge(f.place, other, m.costs[f.unit_type][road] * 0.5)
             _stand(f, Posture.AMBUSH)
             return
-        route = m.route_to_any(f, road, raiding=True)
+        route = m.route_to_any(f, road, enemy_ground_cost=0.0)
         if route is not None:
             _go(f, route, Posture.RAID)
             return
@@ -157,7 +159,7 @@ def _raid(f: Formation, m: QusayrModel) -> None:
             f.orders = Orders(hold=raid.base)  # the raid is over
         _stand(f, Posture.HOLD)
         return
-    route = m.route(f, raid.base, raiding=True)
+    route = m.route(f, raid.base, enemy_ground_cost=0.0)
     if route is not None:
         _go(f, route, Posture.RAID)
     else:
@@ -247,10 +249,12 @@ def _maybe_counterattack(f: Formation, m: QusayrModel) -> None:
             return
 
 
-def _withdraw_to_supply(f: Formation, m: QusayrModel) -> None:
+def _withdraw_to_supply(f: Formation, m: QusayrModel, through_enemy: bool = False) -> None:
+    """Fall back to supplied ground over friendly ground only; a break-out (``through_enemy``) fights its way."""
     from sim.agents import Posture
 
-    route = m.route_to_any(f, m.supplied[f.side])
+    cost = HOSTILE_ENTRY_PENALTY if through_enemy else math.inf
+    route = m.route_to_any(f, m.supplied[f.side], enemy_ground_cost=cost)
     if route:
         _go(f, route, Posture.ADVANCE)
     else:

@@ -19,11 +19,10 @@ from sim import combat, doctrine
 from sim.agents import Formation, Posture, Status
 from sim.combat import EngagementKind, Losses
 from sim.events import Event, EventKind, casualty_text, format_date
-from sim.movement import road_costs, road_neighbours, shortest_route
+from sim.movement import HOSTILE_ENTRY_PENALTY, road_costs, road_neighbours, shortest_route
 from sim.scenario import Scenario, UnitType
 from sim.supply import next_supply_level, open_places, supplied_places
 
-HOSTILE_ENTRY_PENALTY = 40.0  # march-km: routes skirt enemy ground when there is a way round
 ROUTE_CACHE_LIMIT = 100_000  # routes remembered per scenario before the cache starts afresh
 
 _ROUTE_CACHES: weakref.WeakKeyDictionary[Scenario, dict[tuple, tuple[str, ...] | None]] = weakref.WeakKeyDictionary()
@@ -171,12 +170,14 @@ class QusayrModel(mesa.Model):
                 need = self.params.direct_assault_ratio
         return sum(self.formation_power(g, attacking=True) for g in group) >= need * defence
 
-    def route(self, f: Formation, goal: str, raiding: bool = False) -> list[str] | None:
-        """Cheapest route for ``f`` to ``goal``, skirting hostile places where it can (a fresh list)."""
-        return self.route_to_any(f, frozenset((goal,)), raiding)
+    def route(self, f: Formation, goal: str, enemy_ground_cost: float = HOSTILE_ENTRY_PENALTY) -> list[str] | None:
+        """Cheapest route for ``f`` to ``goal``, skirting enemy-held places where it can (a fresh list)."""
+        return self.route_to_any(f, frozenset((goal,)), enemy_ground_cost)
 
-    def route_to_any(self, f: Formation, goals: frozenset[str], raiding: bool = False) -> list[str] | None:
-        """Cheapest route to the nearest of ``goals``, skirting enemy-held ground where there is a way round.
+    def route_to_any(self, f: Formation, goals: frozenset[str],
+                     enemy_ground_cost: float = HOSTILE_ENTRY_PENALTY) -> list[str] | None:
+        """Cheapest route to the nearest of ``goals``; entering an enemy-held place costs ``enemy_ground_cost``
+        march-km (0 for raiders who slip through, inf for a withdrawal that must not cross enemy ground).
 
         Memoised on the enemy's ground, which changes only with captures.
         """
@@ -185,11 +186,10 @@ class QusayrModel(mesa.Model):
         if enemy_ground is None:
             enemy = self.enemy_of(f.side)
             enemy_ground = self._enemy_ground[f.side] = frozenset(p for p, c in self.control.items() if c == enemy)
-        key = (f.unit_type, start, goals, raiding, enemy_ground)
+        key = (f.unit_type, start, goals, enemy_ground_cost, enemy_ground)
         if key not in self._routes:
-            penalty = 0.0 if raiding else HOSTILE_ENTRY_PENALTY
             found = shortest_route(self.neighbours[f.unit_type], start, goals,
-                                   lambda p: penalty if p in enemy_ground else 0.0)
+                                   lambda p: enemy_ground_cost if p in enemy_ground else 0.0)
             self._routes[key] = None if found is None else tuple(found)
         found = self._routes[key]
         return None if found is None else list(found)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from sim.model import QusayrModel
 
 Costs = dict[frozenset, float]
+HOSTILE_ENTRY_PENALTY = 40.0  # march-km added for entering an enemy-held place: routes skirt it if they can
 
 
 def march_cost(km: float, road_class: str, speed: float, params: Parameters) -> float:

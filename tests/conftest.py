@@ -24,6 +24,8 @@ import yaml
 from sim.records import RunRecord, simulate
 from sim.scenario import Scenario, load_scenario
 
+pytest_plugins = ["browser"]  # the headless Chromium fixtures (chromium_page, chromium_browser): tests/browser.py
+
 ROOT = Path(__file__).resolve().parents[1]
 HISTORICAL_PATH = ROOT / "scenarios" / "historical.yaml"
 HISTORICAL_SEEDS = range(20)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from sim.calibrate import SEARCH_SPACE
 from sim.errors import InputError
 from sim.parameters import Parameters
 from sim.scenario import Role, Scenario, UnitType, load_scenario, validate_file
@@ -26,7 +27,11 @@ def test_historical_scenario_loads(historical: Scenario) -> None:
     assert spec.objective == "al_qusayr"
     assert historical.days == 65.0  # 4 April to 8 June 2013
     assert len(historical.files) == 1
-    assert historical.params == Parameters()  # no overrides: the documented table
+    # overrides only the calibrated parameters, each inside its searched range (docs/validation.md)
+    searched = {d.name: d for d in SEARCH_SPACE}
+    changed = {name for name in searched if getattr(historical.params, name) != getattr(Parameters(), name)}
+    assert set(historical.spec.parameters) == set(searched) and changed
+    assert all(searched[n].low <= v <= searched[n].high for n, v in historical.spec.parameters.items())
     for f in spec.formations:
         assert f.at in historical.graph
         assert spec.factions[f.faction].side in spec.sides

@@ -1,0 +1,103 @@
+"""The state of a run on any day, for maps: where every formation stood, who held what, which roads fed the town.
+
+A run's records keep control per day but not formation positions. Runs are deterministic and fast (~0.1 s),
+so instead of storing positions the run is replayed with the same scenario and seed, stepping the model to
+the wanted day and reading it; the engine is not changed. The state of day d is the model after step d,
+the same moment as row d of the run's timeseries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import networkx as nx
+
+from sim.agents import Formation
+from sim.events import Event
+from sim.model import QusayrModel
+from sim.records import metrics_cache
+from sim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class FormationState:
+    """One formation on the map: where it is (a place, or a fraction of the way along a road) and how strong."""
+
+    fid: str
+    label: str
+    faction: str
+    side: str
+    personnel: int
+    place: str | None
+    edge: tuple[str, str] | None
+    along: float  # fraction of the road from edge[0] to edge[1] covered (0 at a place)
+
+
+@dataclass(frozen=True)
+class MapState:
+    """Everything a map of one day shows."""
+
+    day: float
+    date: dt.date
+    control: dict[str, str | None]
+    formations: list[FormationState]
+    supplied: frozenset[str]  # places the defender's supply reaches
+    supply_roads: list[tuple[str, str]]  # roads carrying the defender's supply to the objective
+    min_cut: list[tuple[str, str]]  # today's minimum cut between the defender's sources and the objective
+    connected: bool  # the objective still has a supply path
+    events: list[Event]  # the events of this day
+
+
+def _formation(f: Formation, graph: nx.Graph) -> FormationState:
+    along = 0.0
+    if f.edge is not None:
+        km = graph.edges[f.edge]["km"]
+        along = min(1.0, f.km_done / km) if km > 0 else 0.0
+    return FormationState(f.fid, f.label, f.faction, f.side, f.personnel, f.place, f.edge, along)
+
+
+def supply_roads(graph: nx.Graph, supplied: frozenset[str], objective: str,
+                 blocked: set[frozenset]) -> list[tuple[str, str]]:
+    """Roads between supplied places in the part of the supplied network that reaches the objective."""
+    if objective not in supplied:
+        return []
+    sub = nx.Graph((a, b) for a, b in graph.subgraph(supplied).edges if frozenset((a, b)) not in blocked)
+    sub.add_node(objective)
+    reach = nx.node_connected_component(sub, objective)
+    return sorted(tuple(sorted(e)) for e in sub.subgraph(reach).edges)
+
+
+def _state(model: QusayrModel, events_from: int) -> MapState:
+    defender = model.defender
+    held = frozenset(p for p, c in model.control.items() if c == defender)
+    metrics = metrics_cache(model.campaign).metrics(model.open_sets[defender], held)
+    supplied = model.supplied[defender]
+    return MapState(
+        day=model.day, date=model.date, control=dict(model.control),
+        formations=[_formation(f, model.graph) for f in model.formations() if f.active],
+        supplied=supplied,
+        supply_roads=supply_roads(model.graph, supplied, model.objective, model.blocked),
+        min_cut=[tuple(e) for e in metrics.min_cut], connected=metrics.connected,
+        events=model.events[events_from:])
+
+
+def replay(scenario: Scenario, seed: int) -> Iterator[MapState]:
+    """The state of every day of the run (scenario, seed), day 0 first."""
+    model = QusayrModel(scenario, rng=seed)
+    yield _state(model, len(model.events))
+    while model.running:
+        seen = len(model.events)
+        model.step()
+        yield _state(model, seen)
+
+
+def state_at(scenario: Scenario, seed: int, day: float) -> MapState:
+    """The state at the end of ``day`` (the last day of the run if ``day`` is past it)."""
+    state = None
+    for state in replay(scenario, seed):
+        if state.day >= day - 1e-9:
+            break
+    assert state is not None  # replay always yields day 0
+    return state

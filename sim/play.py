@@ -1,0 +1,413 @@
+"""Play: a student commands one side with orders; the other side follows doctrine. Games save, load and branch.
+
+One module serves every front end (the web app and the terminal), so an order means the same thing and is
+refused for the same reason wherever it is given. An order is *standing*: the formation carries it out day after
+day (it replaces the doctrine of sim/doctrine.py for that formation) until it is done, when the formation holds
+where it stands, or until a new order replaces it. Formations never ordered keep following doctrine.
+
+A saved game is the scenario (path and content hash), the seed, the knobs, the player's side and the list of
+orders given with their days: loading replays the run deterministically to the saved day, so a reloaded game is
+the same state, and a *branch* is a loaded game that goes on with new choices.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from sim.agents import Formation, Posture, Status
+from sim.errors import InputError
+from sim.model import QusayrModel
+from sim.parameters import apply_overrides
+from sim.records import RunRecord, atomic_write_text, day_row, metrics_cache, summarise
+from sim.scenario import Scenario, _field_path, load_scenario, read_yaml
+
+ACTIONS = ("move", "attack", "hold", "reinforce", "withdraw")
+NEEDS_PLACE = ("move", "attack", "reinforce")
+SAVE_FORMAT = "qusayr-game/1"
+
+
+# ---------------------------------------------------------------- knobs: the main settings a teacher changes
+
+
+class Knobs(BaseModel):
+    """Changes to a scenario for one game; None keeps the scenario's own value."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    attack_ratio: float | None = Field(None, gt=0, le=10, allow_inf_nan=False)
+    """Force ratio doctrine waits for before an attack (parameter ``attack_ratio``)."""
+    siege_before_assault: bool | None = None
+    """Whether the attacker storms the objective only once it is cut off (doctrine switch)."""
+    breakout_when_cut: bool | None = None
+    """Whether the defender's cut-off formations break out (doctrine switch)."""
+
+
+def with_knobs(scenario: Scenario, knobs: Knobs) -> Scenario:
+    """The scenario with the knobs applied (the same object when no knob is set)."""
+    if knobs == Knobs():
+        return scenario
+    params = scenario.params
+    if knobs.attack_ratio is not None:
+        params = apply_overrides(params, {"attack_ratio": knobs.attack_ratio}, "knobs")
+    switches = {k: v for k in ("siege_before_assault", "breakout_when_cut") if (v := getattr(knobs, k)) is not None}
+    spec = scenario.spec.model_copy(update={"doctrine": scenario.spec.doctrine.model_copy(update=switches)})
+    return Scenario(scenario.path, spec, scenario.graph, params, scenario.files)
+
+
+def scenario_digest(scenario: Scenario) -> str:
+    """SHA-256 of the scenario's files (itself, every file it extends, its map): a saved game replays only on them."""
+    digest = hashlib.sha256()
+    for path in (*scenario.files, scenario.spec.map):
+        digest.update(Path(path).read_bytes())
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------- orders and their legality
+
+
+@dataclass(frozen=True)
+class Order:
+    """An order as given: on ``day`` (the last day played), for the next step on."""
+
+    day: float
+    formation: str
+    action: str
+    target: str = ""
+
+
+@dataclass
+class Command:
+    """A standing order being carried out; the model calls ``execute`` in place of doctrine (Formation.decide)."""
+
+    action: str
+    target: str = ""
+    origin: str = ""  # where an attack starts from
+
+    def execute(self, f: Formation, m: QusayrModel) -> None:
+        if f.edge is not None:
+            return  # on the march: keep going
+        here = f.place
+        if self.action == "withdraw" and here != self.target:
+            _march(f, m, self.target, self)
+            return
+        if m.enemy_present(here, f.side):
+            return  # the fight here goes on
+        if self.action == "attack" and here == self.origin and m.hostile(self.target, f.side) \
+                and f.posture is not Posture.RETREAT:
+            f.path, f.posture = [self.target], Posture.ATTACK
+            return
+        if self.action in ("move", "reinforce") and here != self.target:
+            _march(f, m, self.target, self)
+            return
+        self.hold()
+        f.path, f.posture = [], Posture.HOLD
+
+    def hold(self) -> None:
+        """The order is done (or cannot go on): from now on the formation holds where it stands."""
+        self.action, self.target, self.origin = "hold", "", ""
+
+
+def _march(f: Formation, m: QusayrModel, goal: str, command: Command) -> None:
+    """Go towards ``goal`` over ground free of the enemy; stop short of enemy ground, hold when blocked."""
+    safe = _until_hostile(m.route(f, goal) or [], m, f.side)
+    if not safe:
+        command.hold()
+        f.path, f.posture = [], Posture.HOLD
+        return
+    f.path, f.posture = safe, Posture.ADVANCE
+
+
+def _until_hostile(route: list[str], m: QusayrModel, side: str) -> list[str]:
+    out = []
+    for place in route:
+        if m.hostile(place, side):
+            break
+        out.append(place)
+    return out
+
+
+def refusal(m: QusayrModel, side: str, fid: str, action: str, target: str = "") -> str | None:
+    """Why this order cannot be given now (a sentence for the player), or None when it is legal."""
+    if action not in ACTIONS:
+        return f"unknown order {action!r}: give one of {', '.join(ACTIONS)}"
+    f = next((g for g in m.formations() if g.fid == fid), None)
+    if f is None:
+        return f"no formation {fid!r} (list shows yours)"
+    if f.side != side:
+        return f"{f.label} belongs to the other side"
+    if f.status is Status.PENDING:
+        return f"{f.label} has not arrived yet (it arrives on day {f.arrival_day:g})"
+    if not f.active:
+        return f"{f.label} is out of the fight ({f.status.value})"
+    if f.edge is not None:
+        a, b = f.edge
+        return (f"{f.label} is on the road from {m.place_name(a)} to {m.place_name(b)}: "
+                "it takes new orders when it arrives")
+    here = f.place
+    if m.enemy_present(here, side) and action not in ("hold", "withdraw"):
+        return f"{f.label} is in combat at {m.place_name(here)}: it can only hold or withdraw"
+    if action == "hold":
+        return None
+    if action in NEEDS_PLACE and not target:
+        return f"{action} needs a place"
+    if target and target not in m.graph:
+        return f"no place {target!r} on the map"
+    if target == here:
+        return f"{f.label} is already at {m.place_name(here)}"
+    if action == "attack":
+        return _attack_refusal(m, f, target)
+    if action == "withdraw":
+        if not target:
+            return f"{f.label} has no own ground free of the enemy to withdraw to"
+        if m.control.get(target) != side or m.enemy_present(target, side):
+            return f"{m.place_name(target)} is not your ground free of the enemy: withdraw only to your own places"
+    elif m.hostile(target, side):
+        return f"{m.place_name(target)} is held by the enemy: attack it from a neighbouring place"
+    elif action == "reinforce" and m.control.get(target) != side:
+        return f"{m.place_name(target)} is not held by your side: reinforce only your own places"
+    return _route_refusal(m, f, target)
+
+
+def _attack_refusal(m: QusayrModel, f: Formation, target: str) -> str | None:
+    here = f.place
+    name = m.place_name(target)
+    if target not in m.adjacency[here]:
+        near = ", ".join(m.place_name(p) for p in m.adjacency[here])
+        return f"{name} is not next to {m.place_name(here)} (its neighbours: {near})"
+    if m.road_blocked(here, target):
+        return f"the road {m.place_name(here)}-{name} is blocked"
+    if not m.hostile(target, f.side):
+        return f"{name} is not held by the enemy: use move"
+    return None
+
+
+def _route_refusal(m: QusayrModel, f: Formation, target: str) -> str | None:
+    route = m.route(f, target)
+    if route is None:
+        return f"no open road leads from {m.place_name(f.place)} to {m.place_name(target)}"
+    blocked = next((p for p in route[:-1] if m.hostile(p, f.side)), None)
+    if blocked is not None:
+        return f"the way to {m.place_name(target)} runs through enemy ground at {m.place_name(blocked)}"
+    return None
+
+
+def find_place(m: QusayrModel, text: str) -> str:
+    """A place id from what a player typed: its id or its name (any case); '' when none matches."""
+    if text in m.graph:
+        return text
+    wanted = text.strip().lower()
+    return next((p for p in m.places if m.place_name(p).lower() == wanted or p.lower() == wanted), "")
+
+
+def withdraw_target(m: QusayrModel, f: Formation) -> str:
+    """Where a plain ``withdraw`` goes: the nearest own supplied place free of the enemy ('' when none)."""
+    if f.place is None:
+        return ""
+    own = frozenset(p for p in m.supplied[f.side]
+                    if p != f.place and m.control.get(p) == f.side and not m.enemy_present(p, f.side))
+    route = m.route_to_any(f, own) if own else None
+    return route[-1] if route else ""
+
+
+# ---------------------------------------------------------------- a game
+
+
+class Game:
+    """One run of a scenario in which a player may command one side (``side=None``: watch doctrine play both).
+
+    ``every`` is the decision interval in steps: orders are taken when the number of steps played is a
+    multiple of it. The run keeps its daily series (``rows``, as in the run records) and every engagement's
+    numbers (``model.adjudications``).
+    """
+
+    def __init__(self, scenario: str | Path, seed: int = 1, side: str | None = None, every: int = 1,
+                 knobs: Knobs | None = None) -> None:
+        self.knobs = knobs or Knobs()
+        self.source = load_scenario(scenario)
+        self.scenario = with_knobs(self.source, self.knobs)
+        if side is not None and side not in self.scenario.spec.sides:
+            raise InputError("--side", "", f"unknown side {side!r} (sides: {', '.join(self.scenario.spec.sides)})")
+        if every < 1:
+            raise InputError("--every", "", "must be at least 1")
+        self.seed, self.side, self.every = seed, side, every
+        self.model = QusayrModel(self.scenario, rng=seed)
+        self.model.adjudications = []
+        self.cache = metrics_cache(self.scenario)
+        self.rows: list[dict[str, Any]] = [day_row(self.model, self.cache)]
+        self.orders: list[Order] = []
+
+    # -------------------------------------------------------------- state
+    @property
+    def day(self) -> float:
+        return self.model.day
+
+    @property
+    def over(self) -> bool:
+        return not self.model.running
+
+    @property
+    def decision_day(self) -> bool:
+        return self.side is not None and not self.over and self.model.steps % self.every == 0
+
+    def formations(self, side: str | None = None) -> list[Formation]:
+        """The formations of a side (default: the player's), in scenario order."""
+        side = side or self.side
+        return [f for f in self.model.formations() if f.side == side]
+
+    def standing(self, f: Formation) -> str:
+        """What a formation is doing, in words: its player's order, or doctrine's."""
+        command = self.model.human_orders.get(f.fid)
+        if command is None:
+            return f"doctrine ({f.orders.kind})"
+        if command.target:
+            return f"{command.action} {self.model.place_name(command.target)}"
+        return command.action
+
+    # -------------------------------------------------------------- orders
+    def give(self, fid: str, action: str, target: str = "") -> str | None:
+        """Give an order to one of the player's formations; return the reason it is refused, or None."""
+        if self.side is None:
+            return "nobody is playing: start a game with a side to give orders"
+        if self.over:
+            return "the campaign is over"
+        if not self.decision_day:
+            nxt = (self.model.steps // self.every + 1) * self.every * self.model.dt
+            return f"orders are given every {self.every} days: the next decision day is day {nxt:g}"
+        f = next((g for g in self.model.formations() if g.fid == fid), None)
+        if action == "withdraw" and not target and f is not None and f.side == self.side:
+            target = withdraw_target(self.model, f)
+        why = refusal(self.model, self.side, fid, action, target)
+        if why is None:
+            self._command(Order(self.day, fid, action, target))
+        return why
+
+    def _command(self, order: Order) -> None:
+        origin = next(g.place for g in self.model.formations() if g.fid == order.formation) or ""
+        self.model.human_orders[order.formation] = Command(order.action, order.target, origin)
+        self.orders.append(order)
+
+    # -------------------------------------------------------------- time
+    def step(self) -> None:
+        """Play one step (a day) of the campaign."""
+        if self.over:
+            return
+        self.model.step()
+        self.rows.append(day_row(self.model, self.cache))
+
+    def advance(self) -> None:
+        """Play to the next decision point (one step when nobody plays), or to the end."""
+        self.step()
+        while self.side is not None and not self.over and not self.decision_day:
+            self.step()
+
+    def record(self) -> RunRecord:
+        """The run so far as a run record (summary, events, daily series), as ``simulate`` makes one."""
+        return RunRecord(summarise(self.model, self.seed, self.rows, self.cache), self.model.events, self.rows)
+
+    # -------------------------------------------------------------- adjudication
+    def engagements(self, day: float | None = None) -> list[dict[str, Any]]:
+        """The recorded numbers of every engagement (of one day, when given)."""
+        found = self.model.adjudications
+        return list(found) if day is None else [a for a in found if a["day"] == day]
+
+    # -------------------------------------------------------------- save, load, branch
+    def saved(self, relative_to: Path | None = None) -> dict[str, Any]:
+        """The saved form of this game (see SavedGame)."""
+        path = Path(self.source.path).resolve()
+        where = os.path.relpath(path, relative_to.resolve()) if relative_to is not None else str(path)
+        return {"format": SAVE_FORMAT, "scenario": where, "scenario_sha256": scenario_digest(self.source),
+                "seed": self.seed, "side": self.side, "every": self.every,
+                "knobs": self.knobs.model_dump(exclude_none=True), "day": self.day,
+                "orders": [asdict(o) for o in self.orders]}
+
+    def save_text(self, relative_to: Path | None = None) -> str:
+        """The saved game as YAML text (scenario path relative to ``relative_to``, else absolute)."""
+        return ("# al-Qusayr wargame: a saved game (python run.py play --load FILE, or Load in the web app)\n"
+                + yaml.safe_dump(self.saved(relative_to), sort_keys=False))
+
+    def save(self, path: str | Path) -> Path:
+        """Write the game to a YAML file (atomically); the scenario is named relative to the file."""
+        path = Path(path)
+        atomic_write_text(path, self.save_text(path.parent))
+        return path
+
+
+class SavedOrder(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    day: float = Field(ge=0, allow_inf_nan=False)
+    formation: str = Field(min_length=1)
+    action: Literal["move", "attack", "hold", "reinforce", "withdraw"]
+    target: str = ""
+
+
+class SavedGame(BaseModel):
+    """The schema of a saved game file."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+    format: Literal["qusayr-game/1"]
+    scenario: str = Field(min_length=1)
+    scenario_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    seed: int = Field(ge=0)
+    side: str | None = None
+    every: int = Field(1, ge=1)
+    knobs: Knobs = Knobs()
+    day: float = Field(ge=0, allow_inf_nan=False)
+    orders: list[SavedOrder] = []
+
+
+def read_saved(path: str | Path) -> SavedGame:
+    """Read and validate a saved game file; every problem is an InputError naming file, field and problem."""
+    path = Path(path)
+    data = read_yaml(path)
+    try:
+        return SavedGame.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        raise InputError(str(path), _field_path(tuple(err["loc"])), err["msg"]) from None
+
+
+def load_game(path: str | Path, side: str | None = None, every: int | None = None) -> Game:
+    """Replay a saved game to its saved day. With ``side``/``every``, the game goes on as a branch with them."""
+    path = Path(path)
+    saved = read_saved(path)
+    scenario = Path(saved.scenario)
+    if not scenario.is_absolute():
+        scenario = path.parent / scenario
+    if not scenario.exists():
+        raise InputError(str(path), "scenario", f"no such scenario file: {saved.scenario}")
+    game = Game(scenario, saved.seed, saved.side, saved.every, saved.knobs)
+    if scenario_digest(game.source) != saved.scenario_sha256:
+        raise InputError(str(path), "scenario_sha256", f"{saved.scenario} (or its map) changed since the game "
+                         "was saved: the replay would not be the same game")
+    if saved.day > game.scenario.days:
+        raise InputError(str(path), "day", f"{saved.day:g} is after the scenario ends (day {game.scenario.days:g})")
+    for i, order in enumerate(saved.orders):
+        if order.day > saved.day or (i and order.day < saved.orders[i - 1].day):
+            raise InputError(str(path), f"orders[{i}].day", "orders must be in order of day, up to the saved day")
+    pending = list(saved.orders)
+    while True:
+        while pending and pending[0].day <= game.day + 1e-9:
+            order = pending.pop(0)
+            why = game.give(order.formation, order.action, order.target)
+            if why is not None:
+                raise InputError(str(path), f"orders[{len(saved.orders) - len(pending) - 1}]",
+                                 f"refused on replay: {why}")
+        if game.day >= saved.day - 1e-9 or game.over:
+            break
+        game.step()
+    if side is not None or every is not None:
+        branch = side if side is not None else game.side
+        if branch is not None and branch not in game.scenario.spec.sides:
+            raise InputError("--side", "", f"unknown side {branch!r} (sides: {', '.join(game.scenario.spec.sides)})")
+        game.side = branch
+        game.every = every if every is not None else game.every
+    return game

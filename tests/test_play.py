@@ -1,0 +1,219 @@
+"""Play mode (sim/play.py, app/terminal.py): orders and their refusals, their effect, saved games, terminal play."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sim.errors import InputError
+from sim.play import Game, load_game
+from sim.records import simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN = [sys.executable, str(ROOT / "run.py")]
+
+
+def where(game: Game, fid: str) -> str | tuple | None:
+    f = next(g for g in game.model.formations() if g.fid == fid)
+    return f.place or f.edge
+
+
+def test_watching_records_the_same_run_as_simulate(historical_path, historical):
+    """Recording the adjudications and consulting human orders changes nothing when nobody plays."""
+    game = Game(historical_path, seed=4)
+    while not game.over:
+        game.advance()
+    record = simulate(historical, 4)
+    assert game.rows == record.timeseries
+    assert [e.text for e in game.model.events] == [e.text for e in record.events]
+    assert game.record().summary == record.summary
+    engagements = [e for e in record.events if e.kind.value in ("engagement", "ambush")]
+    assert len(game.engagements()) == len(engagements) > 0
+
+
+def test_adjudication_numbers_are_consistent(historical_path):
+    game = Game(historical_path, seed=1)
+    while not game.engagements():
+        game.step()
+    adj = game.engagements()[0]
+    assert adj["ratio"] == pytest.approx(adj["attacker_power"] / adj["defender_power"], rel=1e-2)
+    for role in ("attacker", "defender"):
+        members = [f for f in adj["formations"] if f["role"] == role]
+        assert sum(f["power"] for f in members) == pytest.approx(adj[f"{role}_power"], abs=0.1 * len(members))
+        assert all(f["morale_after"] <= f["morale_before"] for f in members)
+
+
+@pytest.mark.parametrize(("fid", "action", "target", "reason"), [
+    ("nobody", "hold", "", "no formation 'nobody'"),
+    ("army_1st_armoured", "hold", "", "belongs to the other side"),
+    ("tawhid_convoy", "hold", "", "has not arrived yet"),
+    ("farouq_abil", "attack", "al_qusayr", "is not next to Abil"),
+    ("farouq_abil", "attack", "buwaydah_sharqiyah", "is not held by the enemy: use move"),
+    ("farouq_abil", "move", "homs", "is held by the enemy"),
+    ("farouq_abil", "reinforce", "homs", "is held by the enemy"),
+    ("farouq_abil", "move", "atlantis", "no place 'atlantis'"),
+    ("farouq_abil", "move", "", "move needs a place"),
+    ("farouq_abil", "charge", "homs", "unknown order 'charge'"),
+])
+def test_illegal_orders_are_refused_with_a_reason(historical_path, fid, action, target, reason):
+    game = Game(historical_path, seed=1, side="rebels")
+    why = game.give(fid, action, target)
+    assert why is not None and reason in why
+    assert game.orders == [] and game.model.human_orders == {}
+
+
+def test_orders_only_on_decision_days_and_only_when_playing(historical_path):
+    game = Game(historical_path, seed=1, side="rebels", every=3)
+    assert game.give("farouq_abil", "hold") is None
+    game.step()
+    assert "next decision day is day 3" in game.give("farouq_abil", "hold")
+    game.advance()
+    assert game.day == 3 and game.decision_day
+    watcher = Game(historical_path, seed=1)
+    assert "nobody is playing" in watcher.give("farouq_abil", "hold")
+
+
+def test_a_formation_in_combat_can_only_hold_or_withdraw(historical_path):
+    game = Game(historical_path, seed=1, side="rebels")
+    fighting = None
+    while fighting is None and not game.over:
+        game.step()
+        m = game.model
+        fighting = next((f for f in game.formations() if f.active and f.place and m.enemy_present(f.place, f.side)),
+                        None)
+    assert fighting is not None
+    far = next(p for p in game.model.places if p not in game.model.adjacency[fighting.place])
+    assert "can only hold or withdraw" in game.give(fighting.fid, "move", far)
+    assert game.give(fighting.fid, "hold") is None
+
+
+def test_an_order_takes_effect_and_then_stands(historical_path):
+    played = Game(historical_path, seed=2, side="rebels")
+    doctrine = Game(historical_path, seed=2, side="rebels")
+    assert where(doctrine, "farouq_abil") == "abil"
+    assert played.give("farouq_abil", "move", "al_qusayr") is None
+    for _ in range(4):
+        played.advance()
+        doctrine.advance()
+    assert where(played, "farouq_abil") == "al_qusayr"
+    assert where(doctrine, "farouq_abil") == "abil"
+    f = next(g for g in played.formations() if g.fid == "farouq_abil")
+    assert played.standing(f) == "hold"  # arrived: it holds there
+
+
+def test_an_attack_takes_the_place(historical_path):
+    game = Game(historical_path, seed=1, side="rebels")
+    assert game.model.control["shinshar"] == "government"
+    assert game.give("farouq_abil", "attack", "shinshar") is None
+    for _ in range(3):
+        game.advance()
+    assert game.model.control["shinshar"] == "rebels"
+    assert any(c["place"] == "shinshar" and c["by"] == "rebels" for c in game.model.captures)
+
+
+def test_withdraw_without_a_place_goes_to_the_nearest_own_supplied_ground(historical_path):
+    game = Game(historical_path, seed=1, side="rebels")
+    assert game.give("fsa_east", "withdraw") is None
+    order = game.orders[-1]
+    assert order.target and game.model.control[order.target] == "rebels"
+    assert order.target in game.model.supplied["rebels"]
+
+
+def test_a_saved_game_reloads_identically_and_branches(historical_path, tmp_path):
+    game = Game(historical_path, seed=5, side="rebels", every=2)
+    game.give("farouq_abil", "move", "al_qusayr")
+    game.advance()
+    game.give("fsa_east", "withdraw")
+    for _ in range(5):
+        game.advance()
+    path = game.save(tmp_path / "sub" / "game.yaml")
+    loaded = load_game(path)
+    assert loaded.day == game.day == 12
+    assert loaded.rows == game.rows
+    assert loaded.model.control == game.model.control
+    assert [e.text for e in loaded.model.events] == [e.text for e in game.model.events]
+    assert {f.fid: where(loaded, f.fid) for f in loaded.model.formations()} == \
+        {f.fid: where(game, f.fid) for f in game.model.formations()}
+    # going on from the same day with the same choices gives the same future
+    game.advance()
+    loaded.advance()
+    assert loaded.rows == game.rows
+    # a branch: the same state, now commanding the other side
+    branch = load_game(path, side="government", every=1)
+    assert branch.day == 12 and branch.side == "government"
+    assert branch.give("farouq_abil", "hold") is not None
+    army = next(f for f in branch.formations() if f.active and f.place)
+    assert branch.give(army.fid, "hold") is None
+
+
+def _save(tmp_path: Path, historical_path: Path, **changes) -> Path:
+    game = Game(historical_path, seed=1, side="rebels")
+    game.give("farouq_abil", "move", "al_qusayr")
+    game.advance()
+    path = game.save(tmp_path / "game.yaml")
+    data = yaml.safe_load(path.read_text())
+    data.update(changes)
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize(("changes", "field", "problem"), [
+    ({"seed": "one"}, "seed", "valid integer"),
+    ({"colour": "red"}, "colour", "Extra inputs"),
+    ({"format": "chess/1"}, "format", "qusayr-game/1"),
+    ({"scenario_sha256": "0" * 64}, "scenario_sha256", "changed since the game was saved"),
+    ({"scenario": "nowhere.yaml"}, "scenario", "no such scenario file"),
+    ({"day": 500.0}, "day", "after the scenario ends"),
+    ({"orders": [{"day": 0.0, "formation": "army_1st_armoured", "action": "hold"}]}, "orders[0]",
+     "refused on replay"),
+    ({"orders": [{"day": 0.0, "formation": "farouq_abil", "action": "fly"}]}, "orders[0].action", ""),
+])
+def test_saved_files_are_validated(tmp_path, historical_path, changes, field, problem):
+    path = _save(tmp_path, historical_path, **changes)
+    with pytest.raises(InputError) as err:
+        load_game(path)
+    assert err.value.file == str(path)
+    assert err.value.field == field
+    assert problem in err.value.problem
+
+
+def test_loading_a_broken_file_from_the_command_line_exits_2(tmp_path, historical_path):
+    path = _save(tmp_path, historical_path, seed=-3)
+    done = subprocess.run([*RUN, "play", "--load", str(path)], capture_output=True, text=True, timeout=120,
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "seed" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_terminal_play_driven_by_a_script(tmp_path, historical_path):
+    save = tmp_path / "t.yaml"
+    script = "\n".join([
+        "list",
+        "attack farouq_abil al-Qusayr",  # not next to Abil: refused
+        "order farouq_abil attack Shinshar",
+        "withdraw fsa_east",
+        "next",
+        "fights",
+        f"save {save}",
+        "next",
+        "quit",
+    ]) + "\n"
+    done = subprocess.run([*RUN, "play", str(historical_path), "--side", "rebels", "--seed", "1"], input=script,
+                          capture_output=True, text=True, timeout=120)
+    out = done.stdout
+    assert done.returncode == 0, done.stderr
+    assert "refused: al-Qusayr is not next to Abil" in out
+    assert "ok: Farouq Brigades Abil battalion: attack Shinshar" in out
+    assert "ok: Free Syrian Army eastern battalions: withdraw" in out
+    assert "Day 1, 5 April 2013" in out and "Day 2, 6 April 2013" in out
+    assert f"saved day 1 to {save}" in out
+    # the saved game goes on from where it was saved
+    again = subprocess.run([*RUN, "play", "--load", str(save)], input="list\nquit\n", capture_output=True,
+                           text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert "Day 1, 5 April 2013" in again.stdout and "orders: attack Shinshar" in again.stdout  # it still stands
+    assert load_game(save).model.control["shinshar"] == "rebels"
