@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import functools
 from dataclasses import asdict, dataclass, fields
 
 
@@ -49,6 +50,7 @@ class Event:
 EVENT_COLUMNS = [f.name for f in fields(Event)]
 
 
+@functools.lru_cache(maxsize=4096)
 def format_date(date: dt.date) -> str:
     """'12 May 2013' (no leading zero), the form the article uses."""
     return f"{date.day} {date:%B %Y}"

@@ -301,30 +301,25 @@ class _FlowNet:
 
     def reaching(self, t: int) -> set[int]:
         """Nodes that can still reach t through spare capacity: the sink side of the min cut nearest t."""
+        return self._residual_closure(t, backward=True)
+
+    def reachable(self, s: int) -> set[int]:
+        """Nodes s can still reach through spare capacity: the source side of the min cut nearest s."""
+        return self._residual_closure(s, backward=False)
+
+    def _residual_closure(self, start: int, backward: bool) -> set[int]:
+        """Nodes joined to ``start`` by arcs with spare capacity, followed forwards or (``backward``) in reverse."""
         head, to, cap, tol = self.head, self.to, self.cap, self.tol
-        side = {t}
-        stack = [t]
+        flip = 1 if backward else 0  # arc a ^ 1 runs w -> v: its spare capacity lets w reach v
+        side = {start}
+        stack = [start]
         while stack:
             v = stack.pop()
             for a in head[v]:
                 w = to[a]
-                if w not in side and cap[a ^ 1] > tol:  # arc a ^ 1 runs w -> v
+                if w not in side and cap[a ^ flip] > tol:
                     side.add(w)
                     stack.append(w)
-        return side
-
-    def reachable(self, s: int) -> set[int]:
-        """Nodes s can still reach through spare capacity: the source side of the min cut nearest s."""
-        head, to, cap, tol = self.head, self.to, self.cap, self.tol
-        side = {s}
-        stack = [s]
-        while stack:
-            u = stack.pop()
-            for a in head[u]:
-                v = to[a]
-                if v not in side and cap[a] > tol:
-                    side.add(v)
-                    stack.append(v)
         return side
 
     def throughput(self) -> list[float]:

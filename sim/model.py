@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import weakref
 from collections import deque
+from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
@@ -19,22 +20,55 @@ from sim import combat, doctrine
 from sim.agents import Formation, Posture, Status
 from sim.combat import EngagementKind, Losses
 from sim.events import Event, EventKind, casualty_text, format_date
-from sim.movement import HOSTILE_ENTRY_PENALTY, road_costs, road_neighbours, shortest_route
+from sim.movement import HOSTILE_ENTRY_PENALTY, Costs, road_costs, road_neighbours, shortest_route
 from sim.scenario import Scenario, UnitType
 from sim.supply import next_supply_level, open_places, supplied_places
 
 ROUTE_CACHE_LIMIT = 100_000  # routes remembered per scenario before the cache starts afresh
 
-_ROUTE_CACHES: weakref.WeakKeyDictionary[Scenario, dict[tuple, tuple[str, ...] | None]] = weakref.WeakKeyDictionary()
+
+@dataclass
+class RoadTables:
+    """What a scenario's roads and terrain give every run: computed once per scenario in a process.
+
+    Routes and reach are pure functions of the roads (and, for routes, of the enemy's ground), so all runs of a
+    scenario share their memo tables: replicates meet the same situations again and again.
+    """
+
+    adjacency: dict[str, tuple[str, ...]]
+    blocked: set[frozenset]
+    costs: dict[UnitType, Costs]
+    neighbours: dict[UnitType, dict[str, list[tuple[str, float]]]]
+    open_adjacency: dict[str, tuple[str, ...]]
+    defence: dict[str, float]
+    routes: dict[tuple, tuple[str, ...] | None] = field(default_factory=dict)
+    near: dict[tuple, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> RoadTables:
+        tables = _TABLES.get(scenario)
+        if tables is None:
+            tables = _TABLES[scenario] = cls.build(scenario)
+        if len(tables.routes) > ROUTE_CACHE_LIMIT:
+            tables.routes.clear()
+        return tables
+
+    @classmethod
+    def build(cls, scenario: Scenario) -> RoadTables:
+        graph, params, spec = scenario.graph, scenario.params, scenario.spec
+        adjacency = {n: tuple(sorted(graph.neighbors(n))) for n in graph}
+        blocked = {frozenset(r) for r in spec.blocked_roads}
+        costs = {t: road_costs(graph, params.march_km_per_day[t], params, blocked) for t in UnitType}
+        return cls(
+            adjacency=adjacency, blocked=blocked, costs=costs,
+            neighbours={t: road_neighbours(adjacency, costs[t]) for t in UnitType},
+            open_adjacency={a: tuple(b for b in nbrs if frozenset((a, b)) not in blocked)
+                            for a, nbrs in adjacency.items()},
+            defence={p: combat.defence_multiplier(graph.nodes[p]["defence"], spec.fortifications.get(p, 0.0), params)
+                     for p in graph})
 
 
-def _route_cache(scenario: Scenario) -> dict[tuple, tuple[str, ...] | None]:
-    """Routes are a pure function of the scenario's roads and the enemy's ground, so all runs of a scenario in
-    a process share them: replicates meet the same situations again and again."""
-    cache = _ROUTE_CACHES.setdefault(scenario, {})
-    if len(cache) > ROUTE_CACHE_LIMIT:
-        cache.clear()
-    return cache
+_TABLES: weakref.WeakKeyDictionary[Scenario, RoadTables] = weakref.WeakKeyDictionary()
 
 
 class QusayrModel(mesa.Model):
@@ -54,21 +88,18 @@ class QusayrModel(mesa.Model):
         self.objective = spec.objective
         self.attacker, self.defender = scenario.attacker, scenario.defender
         self.places = tuple(self.graph.nodes)
-        self.adjacency = {n: tuple(sorted(self.graph.neighbors(n))) for n in self.graph}
-        self.blocked = {frozenset(r) for r in spec.blocked_roads}
-        self.costs = {t: road_costs(self.graph, self.params.march_km_per_day[t], self.params, self.blocked)
-                      for t in UnitType}
-        self.neighbours = {t: road_neighbours(self.adjacency, self.costs[t]) for t in UnitType}
-        self.open_adjacency = {a: tuple(b for b in nbrs if frozenset((a, b)) not in self.blocked)
-                               for a, nbrs in self.adjacency.items()}
+        tables = RoadTables.of(scenario)
+        self.adjacency = tables.adjacency
+        self.blocked = tables.blocked
+        self.costs = tables.costs
+        self.neighbours = tables.neighbours
+        self.open_adjacency = tables.open_adjacency
+        self.defence = tables.defence
+        self._near = tables.near
+        self._routes = tables.routes
         self.support = {name: combat.support_multiplier(s.fires.artillery, s.fires.air, self.params)
                         for name, s in spec.sides.items()}
-        self.defence = {p: combat.defence_multiplier(self.graph.nodes[p]["defence"],
-                                                     spec.fortifications.get(p, 0.0), self.params)
-                        for p in self.places}
         self.hops_to_objective = self._hops_from(self.objective)
-        self._near: dict[tuple, list[str]] = {}
-        self._routes = _route_cache(scenario)
         self._enemy_ground: dict[str, frozenset[str]] = {}
         self._date_text = (self.start_date.isoformat(), format_date(self.start_date))
         self.at_place: dict[str, list[Formation]] = {}
