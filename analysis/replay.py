@@ -69,7 +69,8 @@ def supply_roads(graph: nx.Graph, supplied: frozenset[str], objective: str,
     return sorted(tuple(sorted(e)) for e in sub.subgraph(reach).edges)
 
 
-def _state(model: QusayrModel, events_from: int) -> MapState:
+def map_state(model: QusayrModel, events_from: int) -> MapState:
+    """What the theatre map draws for the model's current day (the web app draws live games with it too)."""
     defender = model.defender
     held = frozenset(p for p, c in model.control.items() if c == defender)
     metrics = metrics_cache(model.campaign).metrics(model.open_sets[defender], held)
@@ -86,11 +87,11 @@ def _state(model: QusayrModel, events_from: int) -> MapState:
 def replay(scenario: Scenario, seed: int) -> Iterator[MapState]:
     """The state of every day of the run (scenario, seed), day 0 first."""
     model = QusayrModel(scenario, rng=seed)
-    yield _state(model, len(model.events))
+    yield map_state(model, len(model.events))
     while model.running:
         seen = len(model.events)
         model.step()
-        yield _state(model, seen)
+        yield map_state(model, seen)
 
 
 def state_at(scenario: Scenario, seed: int, day: float) -> MapState:

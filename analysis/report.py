@@ -31,7 +31,7 @@ from analysis.progress import progress_figure
 from analysis.replay import state_at
 from analysis.scores import rank_scenarios, scores_markdown
 from analysis.theatre_map import map_figure
-from sim.batch import _variant as scenario_variant  # a scenario with a design point's parameters
+from sim.batch import scenario_variant  # a scenario with a design point's parameters
 from sim.events import format_date
 from sim.records import atomic_write_text, simulate
 from sim.scenario import Scenario, load_scenario

@@ -18,7 +18,7 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.utils import force_update, update_counter
 
 from analysis.palette import new_figure, png_bytes, side_colours
-from analysis.replay import _state as map_state
+from analysis.replay import map_state
 from analysis.theatre_map import map_figure
 from app.story import engagement_title, explain, formation_rows, headline
 from sim.errors import InputError

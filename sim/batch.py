@@ -57,7 +57,7 @@ def _scenario(path: str) -> Scenario:
 
 
 @lru_cache(maxsize=256)
-def _variant(path: str, parameters: str) -> Scenario:
+def scenario_variant(path: str, parameters: str) -> Scenario:
     """A scenario with a design point's parameters applied, made once per worker and design point."""
     scenario = _scenario(path)
     point = json.loads(parameters)
@@ -109,7 +109,7 @@ def _error(exc: BaseException) -> str:
 def run_task(task: Task) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run one task; return its runs row and its daily rows. A run that raises comes back as a failed row."""
     try:
-        record = simulate(_variant(task.path, task.parameters), task.seed)
+        record = simulate(scenario_variant(task.path, task.parameters), task.seed)
     except Exception as exc:  # a failed run is a result to store, not a reason to stop the batch
         return task.row("failed", _error(exc)), []
     keys = {"scenario": task.scenario, "design_point": task.design_point, "replicate": task.replicate,
@@ -414,7 +414,7 @@ class MesaBatchModel(QusayrModel):
     """
 
     def __init__(self, scenario: str, rng: int | None = None, **parameters: float) -> None:
-        super().__init__(_variant(str(Path(scenario).resolve()), point_json(parameters)), rng=rng)
+        super().__init__(scenario_variant(str(Path(scenario).resolve()), point_json(parameters)), rng=rng)
         self._cache = metrics_cache(self.campaign)
         self.datacollector = mesa.DataCollector(model_reporters={
             "Day": "day",

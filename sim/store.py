@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import InputError
-from sim.records import atomic_write_text, to_json
+from sim.records import atomic_write_text, make_readable, to_json
 
 KEY_COLUMNS = ["scenario", "design_point", "replicate", "seed"]
 RUN_COLUMNS: list[tuple[str, pa.DataType]] = [
@@ -87,13 +87,6 @@ class Layout:
         return (scen * self.points + dp) * self.replicates + rep
 
 
-def _readable(path: str) -> None:
-    """Give a finished temporary file the permissions of a normally created one (mkstemp makes it private)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(path, 0o666 & ~umask)
-
-
 def _remove_empty(folder: Path) -> None:
     if folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()
@@ -106,7 +99,7 @@ def _atomic_parquet(table: pa.Table, path: Path) -> None:
     os.close(fd)
     try:
         pq.write_table(table, tmp)
-        _readable(tmp)
+        make_readable(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -221,7 +214,7 @@ class Store:
                 with pq.ParquetWriter(tmp, self.schemas[kind]) as writer:
                     for start, stop in self._ranges():
                         writer.write_table(self._range(kind, parts, latest, start, stop), row_group_size=1 << 30)
-                _readable(tmp)
+                make_readable(tmp)
                 os.replace(tmp, target)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
