@@ -106,15 +106,23 @@ def _error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:1000]
 
 
-def run_task(task: Task) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Run one task; return its runs row and its daily rows. A run that raises comes back as a failed row."""
+def run_task(task: Task) -> tuple[dict[str, Any], dict[str, list[Any]]]:
+    """Run one task; return its runs row and its daily series as columns. A run that raises comes back as a
+    failed row with no series.
+
+    Columns, not rows: the worker does the reshaping, so the batch's own process (which must keep up with every
+    worker on a small machine) only extends lists and hands them to Arrow.
+    """
     try:
         record = simulate(scenario_variant(task.path, task.parameters), task.seed)
     except Exception as exc:  # a failed run is a result to store, not a reason to stop the batch
-        return task.row("failed", _error(exc)), []
-    keys = {"scenario": task.scenario, "design_point": task.design_point, "replicate": task.replicate,
-            "seed": task.seed}
-    return {**task.row("ok"), **score_row(record.summary)}, [{**keys, **row} for row in record.timeseries]
+        return task.row("failed", _error(exc)), {}
+    days = len(record.timeseries)
+    columns: dict[str, list[Any]] = {"scenario": [task.scenario] * days, "design_point": [task.design_point] * days,
+                                     "replicate": [task.replicate] * days, "seed": [task.seed] * days}
+    for name in record.timeseries[0]:
+        columns[name] = [row[name] for row in record.timeseries]
+    return {**task.row("ok"), **score_row(record.summary)}, columns
 
 
 # ---------------------------------------------------------------- the plan of a batch

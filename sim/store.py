@@ -115,18 +115,30 @@ class Store:
         self.schemas = {"runs": runs, "timeseries": timeseries}
         self.parts = {kind: self.out / "parts" / kind for kind in self.schemas}
         self._runs: list[dict[str, Any]] = []
-        self._series: list[dict[str, Any]] = []
+        self._series: dict[str, list[Any]] = {}  # the buffered daily series, column by column
+        self._series_rows = 0
         self._since = time.monotonic()
         self._seq = max((self._seq_of(p) for p in self._part_files("runs")), default=-1) + 1
 
     # ------------------------------------------------------------ writing
 
-    def add(self, task: int, run: dict[str, Any], series: list[dict[str, Any]]) -> None:
-        """Buffer one finished run (its runs row and its daily rows); write a part when enough are waiting."""
+    def add(self, task: int, run: dict[str, Any], series: Mapping[str, list[Any]]) -> None:
+        """Buffer one finished run (its runs row and its daily series as columns); write a part when enough are
+        waiting. Runs of different scenarios may have different columns: the missing ones are left empty (null)."""
         if not self._runs:
             self._since = time.monotonic()
         self._runs.append({**run, TASK: task})
-        self._series.extend({**row, TASK: task} for row in series)
+        days = len(next(iter(series.values()), ()))
+        if days:
+            for name, values in {**series, TASK: [task] * days}.items():
+                column = self._series.get(name)
+                if column is None:
+                    column = self._series[name] = [None] * self._series_rows
+                column.extend(values)
+            self._series_rows += days
+            for column in self._series.values():
+                if len(column) < self._series_rows:
+                    column.extend([None] * (self._series_rows - len(column)))
         if len(self._runs) >= MAX_BUFFER:
             self.flush()
 
@@ -139,10 +151,13 @@ class Store:
         if not self._runs:
             return
         name = f"{self._seq:06d}.parquet"
-        for kind, rows in (("timeseries", self._series), ("runs", self._runs)):
-            _atomic_parquet(pa.Table.from_pylist(rows, schema=self._part_schema(kind)), self.parts[kind] / name)
+        schema = self._part_schema("timeseries")
+        empty = [None] * self._series_rows
+        series = {field.name: self._series.get(field.name, empty) for field in schema}
+        _atomic_parquet(pa.Table.from_pydict(series, schema=schema), self.parts["timeseries"] / name)
+        _atomic_parquet(pa.Table.from_pylist(self._runs, schema=self._part_schema("runs")), self.parts["runs"] / name)
         self._seq += 1
-        self._runs, self._series = [], []
+        self._runs, self._series, self._series_rows = [], {}, 0
 
     # ------------------------------------------------------------ reading back
 
