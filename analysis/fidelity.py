@@ -112,13 +112,14 @@ def capture_row(summaries: Sequence[Mapping[str, Any]], capture: DatedCapture) -
     """One dated capture against the runs: simulated median day, 80% interval, and whether it is within 7 days."""
     days = np.array([simulated_day(s, capture) for s in summaries])
     censored = np.array([d >= censor_day(s) for d, s in zip(days, summaries, strict=True)])
-    median = float(np.median(days))
+    q = _quantiles(days)
+    median = q["median"]
     median_taken = median < min(censor_day(s) for s in summaries)
     return {
         "place": capture.place, "name": capture.name, "label": capture.label, "side": capture.side,
         "occurrence": capture.occurrence, "date": capture.date, "day": capture.day,
         "part": "fitted" if capture.day <= SPLIT_DAY else "held_back",
-        "sim_median": median, "sim_p10": float(np.percentile(days, LOW)), "sim_p90": float(np.percentile(days, HIGH)),
+        "sim_median": median, "sim_p10": q["p10"], "sim_p90": q["p90"],
         "taken_share": float(np.mean(~censored)),
         "runs_within_7_days_share": float(np.mean(~censored & (np.abs(days - capture.day) <= WINDOW_DAYS))),
         "within_7_days": bool(median_taken and abs(median - capture.day) <= WINDOW_DAYS),
@@ -184,9 +185,7 @@ def _block(summaries: Sequence[Mapping[str, Any]], rows: list[dict[str, Any]], w
     }
     if with_outcome:
         falls = [censor_day(s) if s["objective_fall_day"] is None else s["objective_fall_day"] for s in summaries]
-        block["fall_day_median"] = float(np.median(falls))
-        block["fall_day_p10"] = float(np.percentile(falls, LOW))
-        block["fall_day_p90"] = float(np.percentile(falls, HIGH))
+        block.update({f"fall_day_{key}": value for key, value in _quantiles(falls).items()})
         block["fall_share"] = sum(s["objective_fall_day"] is not None for s in summaries) / len(summaries)
         lost = losses(summaries)
         block["killed"] = {side: q["median"] for side, q in lost["killed_by_side"].items()}

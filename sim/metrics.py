@@ -332,6 +332,26 @@ class _FlowNet:
         return through
 
 
+def _checked_network(
+    graph: nx.Graph,
+    open_places: Iterable[str],
+    sources: Iterable[str],
+    objective: str,
+    extra: tuple[str, list[str]],
+    capacity: Mapping[str, float],
+    speed: Mapping[str, float] | None = None,
+) -> tuple[set[str], set[str]]:
+    """Validate the inputs both entry points share; return the open set and the live sources in it."""
+    open_set = set(open_places)
+    source_set = set(sources)
+    _check_places(graph, "objective", [objective])
+    _check_places(graph, "sources", source_set)
+    _check_places(graph, "open_places", open_set)
+    _check_places(graph, *extra)
+    _check_tables(capacity, speed)
+    return open_set, source_set & open_set
+
+
 def supply_metrics(
     graph: nx.Graph,
     open_places: Iterable[str],
@@ -346,16 +366,8 @@ def supply_metrics(
     ``held`` places outside ``open_places`` count as isolated (no supply can be traced to them).
     Raises ``ValueError`` for unknown places or road classes missing from the tables.
     """
-    open_set = set(open_places)
-    source_set = set(sources)
     held_list = list(dict.fromkeys(held))
-    _check_places(graph, "objective", [objective])
-    _check_places(graph, "sources", source_set)
-    _check_places(graph, "open_places", open_set)
-    _check_places(graph, "held", held_list)
-    _check_tables(capacity, speed)
-
-    live = source_set & open_set
+    open_set, live = _checked_network(graph, open_places, sources, objective, ("held", held_list), capacity, speed)
     if not live:
         return _cut_off(_isolation(graph, held_list, set(), None, live))
     rep = min(live)
@@ -740,16 +752,8 @@ def best_interdiction(
     """
     if k < 0:
         raise ValueError(f"k must be >= 0, got {k}")
-    open_set = set(open_places)
-    source_set = set(sources)
     cand_list = list(candidates)
-    _check_places(graph, "objective", [objective])
-    _check_places(graph, "sources", source_set)
-    _check_places(graph, "open_places", open_set)
-    _check_places(graph, "candidates", cand_list)
-    _check_tables(capacity, None)
-
-    live = source_set & open_set
+    open_set, live = _checked_network(graph, open_places, sources, objective, ("candidates", cand_list), capacity)
     if objective not in open_set or not live:
         return 0.0, ()
     if objective in live:

@@ -168,14 +168,14 @@ def interdiction_score(model: QusayrModel, cache: MetricsCache, until_day: float
     for c in model.captures:
         if c["by"] == model.attacker and c["day"] <= until_day and c["place"] in candidates and c["place"] not in taken:
             taken.append(c["place"])
-    flow0 = cache.baseline.max_flow
+    flow0 = actual = cache.baseline.max_flow
+    best, best_set = cache.best_interdiction(0, candidates)
     curve = []
     for k in range(1, len(taken) + 1):
         actual = cache.metrics(baseline - set(taken[:k]), ()).max_flow
-        best, _ = cache.best_interdiction(k, candidates)
+        best, best_set = cache.best_interdiction(k, candidates)
         curve.append(interdiction_efficiency(flow0, actual, best))
-    best, best_set = cache.best_interdiction(len(taken), candidates)
-    return {"k": len(taken), "flow0": flow0, "actual_flow": cache.metrics(baseline - set(taken), ()).max_flow,
+    return {"k": len(taken), "flow0": flow0, "actual_flow": actual,
             "best_flow": best, "best_places": list(best_set), "captured": taken,
             "efficiency_by_k": [round(e, 4) for e in curve],
             "efficiency": round(sum(curve) / len(curve), 4) if curve else 1.0}
@@ -305,7 +305,7 @@ def summary_lines(record: RunRecord) -> list[str]:
     if fall is None:
         lines.append(f"{s['objective_name']} did not fall.")
     else:
-        date = dt.date.fromisoformat(start) + dt.timedelta(days=fall)
+        date = dt.date.fromisoformat(s["objective_fall_date"])
         lines.append(f"{s['objective_name']} fell on day {fall:g} ({format_date(date)}).")
     cut = s["encirclement_day"]
     lines.append("Supply: " + ("never fully cut" if cut is None else f"first cut on day {cut:g}")
