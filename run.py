@@ -21,18 +21,31 @@ if TYPE_CHECKING:
 ROOT = Path(__file__).resolve().parent
 HISTORICAL = ROOT / "scenarios" / "historical.yaml"
 TIMELINE = ROOT / "scenarios" / "timeline.csv"
+GAMES = ROOT / "out" / "games"
+RUN_TIMEOUT = 600.0  # the default of --run-timeout (sim.batch.RUN_TIMEOUT, not imported: run.py starts fast)
+
+
+def check_seed(seed: int) -> None:
+    """Seeds are whole numbers from 0 (numpy's seed sequences take no negative ones)."""
+    if seed < 0:
+        raise InputError("--seed", "", "must be a non-negative whole number")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.records import simulate, summary_lines, write_run
     from sim.scenario import load_scenario
+    from sim.store import output_folder
 
+    check_seed(args.seed)
     scenario = load_scenario(args.scenario)
+    out = output_folder(Path(args.out) if args.out else ROOT / "out" / f"{scenario.name}-seed{args.seed}")
     record = simulate(scenario, args.seed)
-    out = Path(args.out) if args.out else ROOT / "out" / f"{scenario.name}-seed{args.seed}"
     for line in summary_lines(record):
         print(line)
-    write_run(record, out)
+    try:
+        write_run(record, out)
+    except OSError as exc:
+        raise InputError(str(out), "", f"cannot be written: {exc.strerror or exc}") from None
     print(f"Wrote {out}/summary.json, events.csv, timeseries.csv")
     return 0
 
@@ -66,7 +79,7 @@ def _run_batch(args: argparse.Namespace, design: Design | None = None) -> tuple[
         return execute(args.scenarios, args.runs, args.seed, args.out, design=design or NO_SWEEP,
                        resume=args.resume, workers=args.workers, scheduler=args.scheduler,
                        dask_local=args.dask_local, command=["run.py", *sys.argv[1:]],
-                       echo=lambda line: print(line, flush=True))
+                       run_timeout=args.run_timeout, echo=lambda line: print(line, flush=True))
     except (KeyboardInterrupt, BatchAborted) as exc:
         why = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"stopped: {exc}"
         print(f"{why}; {args.out} keeps every finished run: run the same command with --resume to complete it",
@@ -115,6 +128,7 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
 
     if args.runs < 1:
         raise InputError("--runs", "", "must be at least 1")
+    check_seed(args.seed)
     scenario = load_scenario(args.scenario)
     timeline = read_timeline(TIMELINE)
     captures, assaults = dated_captures(timeline), dated_captures(timeline, "assault")
@@ -143,6 +157,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     budget = Budget(points=args.points, runs=args.runs, refine=args.refine, check_runs=args.check_runs,
                     sensitivity_runs=args.sensitivity_runs)
     budget.check()
+    check_seed(args.seed)
     load_scenario(HISTORICAL)  # fail on a bad scenario before searching
     with open_executor(args.workers) as (executor, _slots, what):
         print(f"Calibrating on {what}", flush=True)
@@ -176,6 +191,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     from app.terminal import play
     from sim.play import Game, load_game
 
+    check_seed(args.seed)
     if args.load:
         game = load_game(args.load, side=args.side, every=args.every)
     elif args.scenario:
@@ -188,7 +204,7 @@ def cmd_play(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from app.webapp import serve
 
-    return serve(args.host, args.port)
+    return serve(args.host, args.port, Path(args.games))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -226,6 +242,9 @@ def _batch_arguments(parser: argparse.ArgumentParser, runs: int, out: str) -> No
     parser.add_argument("--out", required=True, help=out)
     parser.add_argument("--resume", action="store_true", help="complete an interrupted batch in --out: runs "
                         "already stored are skipped, failed ones are run again")
+    parser.add_argument("--run-timeout", type=float, default=RUN_TIMEOUT, metavar="SECONDS",
+                        help=f"wall-clock seconds a run may take before it is stopped and stored as failed "
+                        f"(default {RUN_TIMEOUT:g})")
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this running Dask cluster")
@@ -292,6 +311,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer "
                        "only; 0.0.0.0 lets a classroom connect)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")
+    serve.add_argument("--games", default=str(GAMES), metavar="DIR", help="the folder of saved games: players "
+                       "save and load games by name, only there (default out/games)")
     serve.set_defaults(func=cmd_serve)
 
     report = verbs.add_parser("report", help="write DIR/report.html, the after-action report (pictures inlined) "

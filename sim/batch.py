@@ -7,18 +7,24 @@ same seeds (common random numbers), so differences between them are not noise be
 The engine takes any ``concurrent.futures`` executor: local processes, or a Dask client's executor (a running
 cluster, or a LocalCluster started for the batch), so one code path serves all three. A bounded number of runs
 is in flight; finished runs stream into the store (sim/store.py), so memory does not grow with the batch.
+
+What runs is what the manifest records: every worker checks that the scenario files it loads still have the
+SHA-256 the batch started with (a file edited during a batch fails its runs instead of running in secret), and
+a run longer than the run time limit is stopped and stored as failed. One batch writes a store at a time (the
+store's writer lock); a full disk, an interruption or a killed batch leave every finished run stored, and the
+same command with ``--resume`` completes it.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import importlib.metadata
 import json
 import logging
 import multiprocessing
 import os
 import platform
+import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, ProcessPoolExecutor, wait
@@ -34,12 +40,23 @@ import numpy as np
 from sim.errors import InputError
 from sim.model import QusayrModel
 from sim.parameters import apply_overrides
-from sim.records import day_row, metrics_cache, simulate, supply_row, to_json
+from sim.records import day_row, file_digests, metrics_cache, scenario_digest, simulate, supply_row, to_json
 from sim.scenario import Scenario, load_scenario
-from sim.store import Layout, Store, read_manifest, run_schema, timeseries_schema, write_design, write_json
+from sim.store import (
+    Layout,
+    Store,
+    disk_full,
+    read_manifest,
+    run_schema,
+    timeseries_schema,
+    write_design,
+    write_json,
+    writer_lock,
+)
 from sim.sweep import NO_SWEEP, Design, nested, point_json
 
 IN_FLIGHT_PER_WORKER = 2  # runs queued per worker: enough to keep it busy, few enough to bound memory
+RUN_TIMEOUT = 600.0  # seconds a run may take in a batch (the shipped scenarios take a few): then it is failed
 
 
 def replicate_seeds(base_seed: int, runs: int) -> list[int]:
@@ -50,16 +67,25 @@ def replicate_seeds(base_seed: int, runs: int) -> list[int]:
 # ---------------------------------------------------------------- one run (what a worker does)
 
 
+class ScenarioChanged(Exception):
+    """A scenario's files are not those the batch was started with."""
+
+
 @lru_cache(maxsize=64)
-def _scenario(path: str) -> Scenario:
-    """Load each scenario once per worker process (its supply-metrics cache is reused by every replicate)."""
-    return load_scenario(path)
+def _scenario(path: str, sha256: str | None) -> Scenario:
+    """Load each scenario once per worker process (its supply-metrics cache is reused by every replicate),
+    checking that its files still have the batch's SHA-256 (None: no check)."""
+    scenario = load_scenario(path)
+    if sha256 is not None and scenario_digest(scenario) != sha256:
+        raise ScenarioChanged(f"{path} (or a file it extends, or its map) changed after the batch started: put it "
+                              "back, or start a new batch in another folder")
+    return scenario
 
 
 @lru_cache(maxsize=256)
-def scenario_variant(path: str, parameters: str) -> Scenario:
+def scenario_variant(path: str, parameters: str, sha256: str | None = None) -> Scenario:
     """A scenario with a design point's parameters applied, made once per worker and design point."""
-    scenario = _scenario(path)
+    scenario = _scenario(path, sha256)
     point = json.loads(parameters)
     if not point:
         return scenario
@@ -77,6 +103,8 @@ class Task:
     parameters: str  # the design point's parameter overrides as JSON ("{}" without a sweep)
     replicate: int
     seed: int
+    sha256: str | None = None  # the scenario's files as the manifest records them (None: not checked)
+    time_limit: float | None = None  # seconds (None: no limit)
 
     def row(self, status: str, error: str = "") -> dict[str, Any]:
         return {"scenario": self.scenario, "scenario_file": self.path, "design_point": self.design_point,
@@ -114,7 +142,7 @@ def run_task(task: Task) -> tuple[dict[str, Any], dict[str, list[Any]]]:
     worker on a small machine) only extends lists and hands them to Arrow.
     """
     try:
-        record = simulate(scenario_variant(task.path, task.parameters), task.seed)
+        record = simulate(scenario_variant(task.path, task.parameters, task.sha256), task.seed, task.time_limit)
     except Exception as exc:  # a failed run is a result to store, not a reason to stop the batch
         return task.row("failed", _error(exc)), {}
     days = len(record.timeseries)
@@ -136,6 +164,8 @@ class Plan:
     design: Design
     seed: int
     seeds: tuple[int, ...]
+    digests: tuple[str, ...]  # each scenario's files, hashed together (scenario_digest)
+    run_timeout: float = RUN_TIMEOUT
 
     @property
     def layout(self) -> Layout:
@@ -144,45 +174,51 @@ class Plan:
     def tasks(self) -> Iterator[Task]:
         """The runs in canonical order, made lazily (a batch may have hundreds of thousands)."""
         index = 0
-        for scenario in self.scenarios:
+        for scenario, sha256 in zip(self.scenarios, self.digests, strict=True):
             path = str(Path(scenario.path).resolve())
             for point, overrides in enumerate(self.design.points):
                 text = point_json(overrides)
                 for replicate, seed in enumerate(self.seeds):
-                    yield Task(index, scenario.name, path, point, text, replicate, seed)
+                    yield Task(index, scenario.name, path, point, text, replicate, seed, sha256, self.run_timeout)
                     index += 1
 
     def schemas(self) -> tuple[Any, Any]:
-        """The runs and timeseries schemas: union over the scenarios, in their order (known before any run)."""
+        """The runs and timeseries schemas: union over the scenarios, in their order (known before any run).
+
+        Making them starts each scenario's model, so a scenario the engine cannot start is reported here, naming
+        its file, before anything is written.
+        """
         sides: dict[str, None] = {}
         columns: dict[str, type] = {}
         for scenario in self.scenarios:
             sides.update(dict.fromkeys(scenario.spec.sides))
-            first = day_row(QusayrModel(scenario, rng=0), metrics_cache(scenario))
-            for key, value in first.items():
+            for key, value in _first_row(scenario).items():
                 columns.setdefault(key, type(value))
         return run_schema(list(sides)), timeseries_schema(columns)
 
 
-def _file_hash(scenario: Scenario) -> str:
-    """A hash of the scenario file, every file it extends and its map: a changed input changes the hash."""
-    digest = hashlib.sha256()
-    for path in (*scenario.files, scenario.spec.map):
-        digest.update(Path(path).read_bytes())
-    return digest.hexdigest()
+def _first_row(scenario: Scenario) -> dict[str, Any]:
+    try:
+        return day_row(QusayrModel(scenario, rng=0), metrics_cache(scenario))
+    except Exception as exc:  # the engine refusing a scenario its checks let through: a line, not a traceback
+        raise InputError(scenario.path, "", f"cannot be run: {_error(exc)}") from None
 
 
-def make_plan(paths: Sequence[str], runs: int, seed: int, design: Design = NO_SWEEP) -> Plan:
+def make_plan(paths: Sequence[str], runs: int, seed: int, design: Design = NO_SWEEP,
+              run_timeout: float = RUN_TIMEOUT) -> Plan:
     """Validate everything before running anything; raise InputError on bad input."""
     if runs < 1:
         raise InputError("--runs", "", "must be at least 1")
     if seed < 0:
         raise InputError("--seed", "", "must be a non-negative whole number")
+    if not run_timeout > 0:
+        raise InputError("--run-timeout", "", "must be a positive number of seconds")
     scenarios = tuple(load_scenario(p) for p in paths)
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise InputError("batch", "scenarios", "two scenario files have the same name; rename one")
-    return Plan(scenarios, design, seed, tuple(replicate_seeds(seed, runs)))
+    return Plan(scenarios, design, seed, tuple(replicate_seeds(seed, runs)),
+                tuple(scenario_digest(s) for s in scenarios), run_timeout)
 
 
 def _versions() -> dict[str, str]:
@@ -200,13 +236,15 @@ def manifest(plan: Plan, command: Sequence[str]) -> dict[str, Any]:
     return {
         "command": list(command),
         "versions": _versions(),
-        "scenarios": [{"name": s.name, "file": s.path, "sha256": _file_hash(s)} for s in plan.scenarios],
+        "scenarios": [{"name": s.name, "file": s.path, "sha256": sha256, "files": file_digests(s)}
+                      for s, sha256 in zip(plan.scenarios, plan.digests, strict=True)],
         "seed": plan.seed,
         "runs": len(plan.seeds),
         "replicate_seeds": list(plan.seeds),
         "design": {"method": plan.design.method, "file": plan.design.file, "spec": plan.design.spec,
                    "points": [dict(p) for p in plan.design.points]},
         "total_runs": plan.layout.total,
+        "run_timeout": plan.run_timeout,
     }
 
 
@@ -223,7 +261,12 @@ def check_store(plan: Plan, out: str | Path, resume: bool) -> dict[str, Any] | N
     if old is not None and not resume:
         raise InputError(str(out), "", "already holds a batch; add --resume to complete it, or choose another --out")
     if old is not None:
-        theirs, mine = _identity(old), _identity(json.loads(to_json(manifest(plan, ()))))
+        mine = _identity(json.loads(to_json(manifest(plan, ()))))
+        try:
+            theirs = _identity(old)
+        except (AttributeError, TypeError, KeyError):
+            raise InputError(str(out / "manifest.json"), "", "was not written by this program: choose another "
+                             "--out") from None
         for key, value in mine.items():
             if theirs[key] != value:
                 raise InputError(str(out / "manifest.json"), key,
@@ -231,13 +274,19 @@ def check_store(plan: Plan, out: str | Path, resume: bool) -> dict[str, Any] | N
     return old
 
 
-def open_store(plan: Plan, out: str | Path, resume: bool, command: Sequence[str]) -> Store:
-    """Start a store in ``out`` (which must not hold another batch), or reopen it with ``resume``."""
+def open_store(plan: Plan, out: str | Path, resume: bool, command: Sequence[str],
+               warn: Callable[[str], None] | None = None) -> Store:
+    """Start a store in ``out`` (which must not hold another batch), or reopen it with ``resume``.
+
+    Call it holding the store's writer lock. Everything that can refuse the batch is checked before the manifest
+    is written, so a refused batch leaves no store behind.
+    """
     out = Path(out)
     old = check_store(plan, out, resume)
+    schemas = plan.schemas()
     write_json(out / "manifest.json", {**manifest(plan, old["command"] if old else command), "complete": False})
     write_design(out, plan.design.points)
-    return Store(out, plan.layout, *plan.schemas())
+    return Store(out, plan.layout, *schemas, warn=warn)
 
 
 # ---------------------------------------------------------------- executors
@@ -251,6 +300,11 @@ def _process_context() -> multiprocessing.context.BaseContext:
     return context
 
 
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the batch's process (which stops them and says what is kept): no tracebacks."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 @contextmanager
 def open_executor(workers: int | None = None, scheduler: str | None = None,
                   dask_local: int | None = None) -> Iterator[tuple[Executor, int, str]]:
@@ -260,7 +314,8 @@ def open_executor(workers: int | None = None, scheduler: str | None = None,
         workers = os.cpu_count() or 1 if workers is None else workers
         if workers < 1:
             raise InputError("--workers", "", "must be at least 1")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_process_context()) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=_process_context(),
+                                 initializer=_ignore_interrupts) as pool:
             yield pool, workers, f"{workers} local process{'es' if workers > 1 else ''}"
         return
     from distributed import Client, LocalCluster
@@ -377,22 +432,35 @@ def progress_bar(total: int) -> Iterator[Callable[[Outcome], None]]:
             bar.close()
 
 
+@contextmanager
+def write_errors(out: str | Path) -> Iterator[None]:
+    """Turn a failed write into one line naming the store and what to do (the store keeps every finished run)."""
+    try:
+        yield
+    except OSError as exc:
+        what = "the disk is full: free space" if disk_full(exc) else f"cannot be written ({exc}): fix that"
+        raise InputError(str(out), "", f"{what}, then run the same command with --resume") from None
+
+
 def execute(paths: Sequence[str], runs: int, seed: int, out: str | Path, *, design: Design = NO_SWEEP,
             resume: bool = False, workers: int | None = None, scheduler: str | None = None,
-            dask_local: int | None = None, command: Sequence[str] = (),
+            dask_local: int | None = None, command: Sequence[str] = (), run_timeout: float = RUN_TIMEOUT,
             echo: Callable[[str], None] = print) -> tuple[Plan, Outcome]:
-    """A whole batch: plan and validate, open the store, run on the chosen executor, consolidate, finish."""
-    plan = make_plan(paths, runs, seed, design)
+    """A whole batch: plan and validate, lock and open the store, run on the chosen executor, consolidate, finish."""
+    plan = make_plan(paths, runs, seed, design, run_timeout)
     check_store(plan, out, resume)  # before starting workers or a cluster
     layout = plan.layout
-    with open_executor(workers, scheduler, dask_local) as (executor, slots, what):
-        store = open_store(plan, out, resume, command)
+    with (open_executor(workers, scheduler, dask_local) as (executor, slots, what), writer_lock(Path(out)) as killed,
+          write_errors(out)):
+        if killed:
+            echo(f"{out}: the batch that wrote here ({killed}) stopped before the end; its finished runs are kept")
+        store = open_store(plan, out, resume, command, warn=echo)
         echo(f"{layout.total} runs ({_count(len(layout.scenarios), 'scenario')} x "
              f"{_count(layout.points, 'design point')} x {_count(layout.replicates, 'replicate')}, seed {seed}) "
              f"on {what}")
         with progress_bar(layout.total) as progress:
             outcome = run_batch(plan, store, executor, slots, progress)
-    finish_manifest(out, outcome)
+        finish_manifest(out, outcome)
     return plan, outcome
 
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import math
 import os
 import tempfile
+import time
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -221,12 +225,24 @@ def summarise(model: QusayrModel, seed: int, rows: list[dict[str, Any]], cache: 
     }
 
 
-def simulate(scenario: Scenario, seed: int) -> RunRecord:
-    """Run ``scenario`` to its end date with ``seed``; return its records."""
+class RunTimeout(Exception):
+    """A run went on longer than its time limit (a batch records it as a failed run)."""
+
+
+def simulate(scenario: Scenario, seed: int, time_limit: float | None = None) -> RunRecord:
+    """Run ``scenario`` to its end date with ``seed``; return its records.
+
+    ``time_limit`` (seconds of wall-clock time, checked between steps) raises RunTimeout, so a batch is not held
+    up for ever by one run; the limit never changes a run that finishes within it.
+    """
     cache = metrics_cache(scenario)
     model = QusayrModel(scenario, rng=seed)
     rows = [day_row(model, cache)]
+    deadline = math.inf if time_limit is None else time.monotonic() + time_limit
     while model.running:
+        if time.monotonic() > deadline:
+            raise RunTimeout(f"stopped after {time_limit:g} s on day {model.day:g} of {model.days:g} (the run "
+                             "time limit)")
         model.step()
         rows.append(day_row(model, cache))
     return RunRecord(summarise(model, seed, rows, cache), model.events, rows)
@@ -235,9 +251,39 @@ def simulate(scenario: Scenario, seed: int) -> RunRecord:
 # ---------------------------------------------------------------- writers
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write a file so that readers see the old content or the new, never half of it."""
-    atomic_write_bytes(path, text.encode("utf-8"))
+TEMP_SUFFIX = ".tmp"  # the ending of the temporary files of atomic writes (see remove_temp_files)
+
+
+@contextmanager
+def atomic_path(path: Path, replace: bool = True) -> Iterator[str]:
+    """A temporary file beside ``path`` for the block to write; when the block ends it becomes ``path`` in one
+    step, and when the block fails (or is interrupted) it is removed: readers see the old file or the new, never
+    half of one. With ``replace=False`` an existing ``path`` is kept and FileExistsError raised (the last step is
+    then a hard link, which fails atomically when the name is taken)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+    os.close(fd)
+    try:
+        yield tmp
+        make_readable(tmp)
+        if replace:
+            os.replace(tmp, path)
+        else:
+            os.link(tmp, path)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def remove_temp_files(folder: Path) -> None:
+    """Remove the temporary files that a killed writer left in ``folder`` (call only while no one writes there)."""
+    if folder.is_dir():
+        for path in folder.glob(f".*{TEMP_SUFFIX}"):
+            path.unlink(missing_ok=True)
+
+
+def atomic_write_text(path: Path, text: str, replace: bool = True) -> None:
+    """Write a text file atomically (see atomic_path)."""
+    atomic_write_bytes(path, text.encode("utf-8"), replace)
 
 
 def make_readable(path: str) -> None:
@@ -247,18 +293,32 @@ def make_readable(path: str) -> None:
     os.chmod(path, 0o666 & ~umask)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write a file (a picture, say) so that readers see the old content or the new, never half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        make_readable(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def atomic_write_bytes(path: Path, data: bytes, replace: bool = True) -> None:
+    """Write a file (a picture, say) atomically (see atomic_path)."""
+    with atomic_path(path, replace) as tmp:
+        Path(tmp).write_bytes(data)
+
+
+# ---------------------------------------------------------------- provenance
+
+
+def scenario_paths(scenario: Scenario) -> list[Path]:
+    """The files a scenario was made from: itself, every file it extends, its map."""
+    return [Path(p) for p in (*scenario.files, scenario.spec.map)]
+
+
+def scenario_digest(scenario: Scenario) -> str:
+    """SHA-256 of all of a scenario's files together: a changed input changes it (saved games, batch stores)."""
+    digest = hashlib.sha256()
+    for path in scenario_paths(scenario):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def file_digests(scenario: Scenario) -> list[dict[str, str]]:
+    """Each of a scenario's files with its SHA-256, for the records of what made a result."""
+    return [{"path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+            for path in scenario_paths(scenario)]
 
 
 def _json_safe(value: Any) -> Any:

@@ -2,10 +2,13 @@
 
 Layout of a batch folder::
 
-    manifest.json           command, versions, scenario hashes, seeds, design (written first)
+    manifest.json           command, versions, scenario files and hashes, seeds, design (written first)
     design.parquet          one row per design point: design_point, parameters (JSON), one column per swept parameter
-    parts/runs/NNNNNN.parquet, parts/timeseries/NNNNNN.parquet
-                            append-only parts, each written atomically (temp file + rename) as runs complete
+    writer.lock             the writer lock (see writer_lock): who is writing this store now
+    parts/runs/NNNNNN-WRITER.parquet, parts/timeseries/NNNNNN-WRITER.parquet
+                            append-only parts, each written atomically (temp file + rename) as runs complete;
+                            NNNNNN orders them, WRITER names the process that wrote them (no writer replaces
+                            another's part)
     runs.parquet            one row per run, consolidated from the parts at the end (atomically)
     timeseries.parquet      the daily series of every run, likewise
 
@@ -14,15 +17,24 @@ in the parts only. A run stored twice (a failed run retried on resume) keeps its
 consolidated tables are sorted by task number, so the final store does not depend on the order runs completed
 in, the executor, or interruptions. Memory stays bounded: parts hold at most ``MAX_BUFFER`` runs and
 consolidation streams ``RANGE`` runs at a time.
+
+One writer at a time: a batch holds an OS lock on writer.lock (fcntl.flock) while it writes, and a second one
+(a ``--resume`` started while the batch still runs, say) is refused, told who holds it. The kernel releases the
+lock of a killed process, so a killed batch never blocks its ``--resume``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import errno
+import fcntl
 import json
 import os
-import tempfile
+import secrets
+import socket
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,9 +44,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import InputError
-from sim.records import atomic_write_text, make_readable, to_json
+from sim.records import atomic_path, atomic_write_text, remove_temp_files, to_json
 
-KEY_COLUMNS = ["scenario", "design_point", "replicate", "seed"]
 RUN_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("scenario", pa.string()), ("scenario_file", pa.string()), ("design_point", pa.int64()),
     ("parameters", pa.string()), ("replicate", pa.int64()), ("seed", pa.int64()),
@@ -48,6 +59,8 @@ TASK = "task"  # the run's task number, in the parts only
 MAX_BUFFER = 256  # runs held before a part is written
 FLUSH_SECONDS = 1.0  # a finished run waits at most about this long before it is on disk
 RANGE = 256  # runs per consolidation step (and per row group of the final tables)
+LOCK_FILE = "writer.lock"
+SET_ASIDE = ".damaged"  # the ending given to a part that cannot be read (its runs are run again)
 
 
 def run_schema(sides: Sequence[str]) -> pa.Schema:
@@ -75,9 +88,6 @@ class Layout:
     def total(self) -> int:
         return len(self.scenarios) * self.points * self.replicates
 
-    def index(self, scenario: str, design_point: int, replicate: int) -> int:
-        return (self.scenarios.index(scenario) * self.points + design_point) * self.replicates + replicate
-
     def indices(self, table: pa.Table) -> np.ndarray:
         """Task numbers of the rows of a table with the key columns."""
         order = {name: i for i, name in enumerate(self.scenarios)}
@@ -87,6 +97,69 @@ class Layout:
         return (scen * self.points + dp) * self.replicates + rep
 
 
+# ---------------------------------------------------------------- folders, disks and the writer lock
+
+
+def output_folder(path: str | Path) -> Path:
+    """``path`` as a folder to write results in, made if needed; InputError when it cannot be one."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(str(folder), "", "is a file, not a folder: choose another --out")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(str(folder), "", f"cannot be made a folder ({exc.strerror or exc}): choose another "
+                         "--out") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(str(folder), "", "is not writable: choose another --out")
+    return folder
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether an error is a full disk (or quota); Arrow reports it as an OSError whose text names it."""
+    return isinstance(exc, OSError) and (exc.errno in (errno.ENOSPC, errno.EDQUOT)
+                                         or "No space left on device" in str(exc))
+
+
+def _holder(fd: int) -> str:
+    """Who the lock file says holds (or last held) the lock, in words; '' when it says nothing."""
+    try:
+        data = json.loads(os.pread(fd, 4096, 0) or b"{}")
+        return f"pid {data['pid']} on {data['host']}, started {data['started']}" if data else ""
+    except (ValueError, KeyError, TypeError):
+        return "a writer that is just starting"
+
+
+@contextmanager
+def writer_lock(out: Path) -> Iterator[str]:
+    """Hold the store's writer lock for the block; refuse (InputError) when another process holds it.
+
+    The lock file names its holder (pid, host, start time) while held and is emptied on release, so the value
+    yielded, the holder it still names when the lock is taken, is a writer that was killed ('' when none was).
+    """
+    fd = os.open(output_folder(out) / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(str(out), "", f"another batch is writing this store ({_holder(fd)}): let it finish, "
+                             "or stop it and run with --resume") from None
+        killed = _holder(fd)
+        me = {"pid": os.getpid(), "host": socket.gethostname(),
+              "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(me).encode(), 0)
+        try:
+            yield killed
+        finally:
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # releases the lock
+
+
+# ---------------------------------------------------------------- the store
+
+
 def _remove_empty(folder: Path) -> None:
     if folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()
@@ -94,30 +167,54 @@ def _remove_empty(folder: Path) -> None:
 
 def _atomic_parquet(table: pa.Table, path: Path) -> None:
     """Write a Parquet file so that readers see all of it or nothing."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
-        make_readable(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+
+
+def _damaged_part(path: Path, exc: Exception) -> InputError:
+    return InputError(str(path), "", f"cannot be read ({exc}); move it away and run the same command with "
+                      "--resume (its runs are run again)")
+
+
+def _damaged_table(path: Path, exc: Exception) -> InputError:
+    return InputError(str(path), "", f"cannot be read ({exc}); move runs.parquet and timeseries.parquet away and "
+                      "run the same command with --resume (every run is run again)")
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part file pair (runs and timeseries) and the tasks its runs rows hold."""
+
+    order: int  # its place among the parts: a later part's rows replace an earlier one's
+    name: str
+    tasks: np.ndarray
+    ok: np.ndarray
+
+    def holds_any(self, start: int, stop: int) -> bool:
+        """Whether the part may hold tasks start..stop-1 (its task numbers span them)."""
+        return int(self.tasks.min()) < stop and int(self.tasks.max()) >= start
 
 
 class Store:
-    """A batch folder: append runs as they complete, know which are stored, consolidate at the end."""
+    """A batch folder: append runs as they complete, know which are stored, consolidate at the end.
 
-    def __init__(self, out: str | Path, layout: Layout, runs: pa.Schema, timeseries: pa.Schema) -> None:
+    Open it only while holding the writer lock (writer_lock): it tidies what a killed writer left.
+    """
+
+    def __init__(self, out: str | Path, layout: Layout, runs: pa.Schema, timeseries: pa.Schema,
+                 warn: Any = None) -> None:
         self.out = Path(out)
         self.layout = layout
         self.schemas = {"runs": runs, "timeseries": timeseries}
         self.parts = {kind: self.out / "parts" / kind for kind in self.schemas}
+        self.warn = warn or (lambda _line: None)
+        self.writer = secrets.token_hex(4)
         self._runs: list[dict[str, Any]] = []
         self._series: dict[str, list[Any]] = {}  # the buffered daily series, column by column
         self._series_rows = 0
         self._since = time.monotonic()
+        for folder in (self.out, *self.parts.values()):
+            remove_temp_files(folder)
         self._seq = max((self._seq_of(p) for p in self._part_files("runs")), default=-1) + 1
 
     # ------------------------------------------------------------ writing
@@ -146,17 +243,21 @@ class Store:
         """How long the oldest buffered run may still wait (None: nothing is waiting)."""
         return None if not self._runs else max(0.0, FLUSH_SECONDS - (time.monotonic() - self._since))
 
+    def _next_name(self) -> str:
+        name = f"{self._seq:06d}-{self.writer}.parquet"
+        self._seq += 1
+        return name
+
     def flush(self) -> None:
         """Write the buffered runs as one part: the daily series first, then the runs rows that make it count."""
         if not self._runs:
             return
-        name = f"{self._seq:06d}.parquet"
+        name = self._next_name()
         schema = self._part_schema("timeseries")
         empty = [None] * self._series_rows
         series = {field.name: self._series.get(field.name, empty) for field in schema}
         _atomic_parquet(pa.Table.from_pydict(series, schema=schema), self.parts["timeseries"] / name)
         _atomic_parquet(pa.Table.from_pylist(self._runs, schema=self._part_schema("runs")), self.parts["runs"] / name)
-        self._seq += 1
         self._runs, self._series, self._series_rows = [], {}, 0
 
     # ------------------------------------------------------------ reading back
@@ -166,15 +267,37 @@ class Store:
 
     @staticmethod
     def _seq_of(path: Path) -> int:
-        return int(path.stem)
+        return int(path.stem.split("-")[0])
 
     def _part_files(self, kind: str) -> list[Path]:
         folder = self.parts[kind]
-        return sorted(folder.glob("[0-9]*.parquet"), key=self._seq_of) if folder.is_dir() else []
+        files = folder.glob("[0-9]*.parquet") if folder.is_dir() else ()
+        return sorted(files, key=lambda p: (self._seq_of(p), p.name))
 
-    def _complete_parts(self) -> list[Path]:
-        """Runs parts whose daily series is on disk too (the series is written first)."""
-        return [p for p in self._part_files("runs") if (self.parts["timeseries"] / p.name).exists()]
+    def _read_part(self, path: Path) -> Part | None:
+        """A runs part whose daily series is on disk too (the series is written first); None when it is not.
+
+        A part that cannot be read (damaged on disk) is set aside with a warning, and its runs count as not stored.
+        """
+        series = self.parts["timeseries"] / path.name
+        if not series.exists():
+            return None
+        try:
+            pq.read_metadata(series)
+            table = pq.read_table(path, columns=[TASK, "status"])
+        except (OSError, pa.ArrowException) as exc:
+            for damaged in (path, series):
+                damaged.rename(damaged.with_name(damaged.name + SET_ASIDE))
+            self.warn(f"{path} (or its timeseries part) cannot be read ({exc}): set aside as "
+                      f"{path.name}{SET_ASIDE}; its runs will be run again")
+            return None
+        return Part(-1, path.name, table.column(TASK).to_numpy(),
+                    np.asarray(table.column("status").to_pylist()) == "ok")
+
+    def _complete_parts(self) -> list[Part]:
+        """The readable, complete parts, oldest first."""
+        found = (self._read_part(p) for p in self._part_files("runs"))
+        return [Part(i, part.name, part.tasks, part.ok) for i, part in enumerate(p for p in found if p)]
 
     def _adopt_consolidated(self) -> None:
         """Turn consolidated tables back into parts (resuming a finished batch to retry its failed runs).
@@ -184,30 +307,40 @@ class Store:
         paths = {kind: self.out / f"{kind}.parquet" for kind in self.schemas}
         if not paths["runs"].exists():
             return
-        files = {kind: pq.ParquetFile(path) for kind, path in paths.items()}
+        try:
+            files = {kind: pq.ParquetFile(path) for kind, path in paths.items()}
+        except (OSError, pa.ArrowException) as exc:
+            raise _damaged_table(paths["runs"], exc) from None
         groups = {kind: f.num_row_groups for kind, f in files.items()}
         if len(set(groups.values())) != 1:
             raise InputError(str(self.out), "runs.parquet", "does not match timeseries.parquet; it was not written "
                              "by this program")
         for group in range(groups["runs"]):
+            name = self._next_name()
             for kind in ("timeseries", "runs"):
-                table = files[kind].read_row_group(group)
+                try:
+                    table = files[kind].read_row_group(group)
+                except (OSError, pa.ArrowException) as exc:
+                    raise _damaged_table(paths[kind], exc) from None
                 table = table.append_column(TASK, pa.array(self.layout.indices(table), pa.int64()))
-                _atomic_parquet(table.cast(self._part_schema(kind)), self.parts[kind] / f"{self._seq:06d}.parquet")
-            self._seq += 1
+                _atomic_parquet(table.cast(self._part_schema(kind)), self.parts[kind] / name)
         paths["runs"].unlink()
         paths["timeseries"].unlink()
 
     def stored(self) -> tuple[np.ndarray, np.ndarray]:
         """Per task: the part holding its latest row (-1: not stored) and whether that run succeeded."""
+        return self._stored(self._parts_now())
+
+    def _parts_now(self) -> list[Part]:
         self._adopt_consolidated()
+        return self._complete_parts()
+
+    def _stored(self, parts: list[Part]) -> tuple[np.ndarray, np.ndarray]:
         latest = np.full(self.layout.total, -1, dtype=np.int64)
         ok = np.zeros(self.layout.total, dtype=bool)
-        for path in self._complete_parts():
-            table = pq.read_table(path, columns=[TASK, "status"])
-            tasks = table.column(TASK).to_numpy()
-            latest[tasks] = self._seq_of(path)
-            ok[tasks] = np.asarray(table.column("status").to_pylist()) == "ok"
+        for part in parts:
+            latest[part.tasks] = part.order
+            ok[part.tasks] = part.ok
         return latest, ok
 
     def _ranges(self) -> Iterator[tuple[int, int]]:
@@ -215,41 +348,33 @@ class Store:
             yield start, min(start + RANGE, self.layout.total)
 
     def consolidate(self) -> None:
-        """Write runs.parquet and timeseries.parquet from the parts (sorted by task), then remove the parts."""
-        latest, _ = self.stored()
-        parts = []
-        for path in self._complete_parts():
-            tasks = pq.read_table(path, columns=[TASK]).column(TASK).to_numpy()
-            parts.append((self._seq_of(path), path.name, int(tasks.min()), int(tasks.max())))
+        """Write runs.parquet and timeseries.parquet from the parts (sorted by task), then remove the parts read."""
+        parts = self._parts_now()
+        latest, _ = self._stored(parts)
         for kind in ("timeseries", "runs"):
-            target = self.out / f"{kind}.parquet"
-            fd, tmp = tempfile.mkstemp(dir=self.out, prefix=f".{target.name}.", suffix=".tmp")
-            os.close(fd)
-            try:
-                with pq.ParquetWriter(tmp, self.schemas[kind]) as writer:
-                    for start, stop in self._ranges():
-                        writer.write_table(self._range(kind, parts, latest, start, stop), row_group_size=1 << 30)
-                make_readable(tmp)
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        for kind, folder in self.parts.items():
-            for path in self._part_files(kind):
-                path.unlink()
+            with atomic_path(self.out / f"{kind}.parquet") as tmp, pq.ParquetWriter(tmp, self.schemas[kind]) as writer:
+                for start, stop in self._ranges():
+                    writer.write_table(self._range(kind, parts, latest, start, stop), row_group_size=1 << 30)
+        for part in parts:
+            for folder in self.parts.values():
+                (folder / part.name).unlink(missing_ok=True)
+        for folder in self.parts.values():
             _remove_empty(folder)
         _remove_empty(self.out / "parts")
 
-    def _range(self, kind: str, parts: list[tuple[int, str, int, int]], latest: np.ndarray,
-               start: int, stop: int) -> pa.Table:
+    def _range(self, kind: str, parts: list[Part], latest: np.ndarray, start: int, stop: int) -> pa.Table:
         """The rows of tasks start..stop-1 from their latest parts, in task order."""
         pieces = []
-        for seq, name, low, high in parts:
-            if high < start or low >= stop:
+        for part in parts:
+            if not part.holds_any(start, stop):
                 continue
-            table = pq.read_table(self.parts[kind] / name, filters=[(TASK, ">=", start), (TASK, "<", stop)])
+            path = self.parts[kind] / part.name
+            try:
+                table = pq.read_table(path, filters=[(TASK, ">=", start), (TASK, "<", stop)])
+            except (OSError, pa.ArrowException) as exc:
+                raise _damaged_part(path, exc) from None
             tasks = table.column(TASK).to_numpy()
-            pieces.append(table.filter(pa.array(latest[tasks] == seq)))
+            pieces.append(table.filter(pa.array(latest[tasks] == part.order)))
         table = pa.concat_tables(pieces) if pieces else self._part_schema(kind).empty_table()
         order = np.argsort(table.column(TASK).to_numpy(), kind="stable")
         return table.take(pa.array(order)).drop_columns([TASK]).cast(self.schemas[kind])
