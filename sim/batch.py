@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -182,11 +182,12 @@ class Plan:
                     yield Task(index, scenario.name, path, point, text, replicate, seed, sha256, self.run_timeout)
                     index += 1
 
+    @cached_property
     def schemas(self) -> tuple[Any, Any]:
         """The runs and timeseries schemas: union over the scenarios, in their order (known before any run).
 
         Making them starts each scenario's model, so a scenario the engine cannot start is reported here, naming
-        its file, before anything is written.
+        its file (``execute`` asks before it makes the store's folder).
         """
         sides: dict[str, None] = {}
         columns: dict[str, type] = {}
@@ -283,7 +284,7 @@ def open_store(plan: Plan, out: str | Path, resume: bool, command: Sequence[str]
     """
     out = Path(out)
     old = check_store(plan, out, resume)
-    schemas = plan.schemas()
+    schemas = plan.schemas
     write_json(out / "manifest.json", {**manifest(plan, old["command"] if old else command), "complete": False})
     write_design(out, plan.design.points)
     return Store(out, plan.layout, *schemas, warn=warn)
@@ -448,7 +449,8 @@ def execute(paths: Sequence[str], runs: int, seed: int, out: str | Path, *, desi
             echo: Callable[[str], None] = print) -> tuple[Plan, Outcome]:
     """A whole batch: plan and validate, lock and open the store, run on the chosen executor, consolidate, finish."""
     plan = make_plan(paths, runs, seed, design, run_timeout)
-    check_store(plan, out, resume)  # before starting workers or a cluster
+    check_store(plan, out, resume)  # before starting workers or a cluster, or making the folder
+    plan.schemas  # noqa: B018 (the engine's own checks of each scenario, likewise)
     layout = plan.layout
     with (open_executor(workers, scheduler, dask_local) as (executor, slots, what), writer_lock(Path(out)) as killed,
           write_errors(out)):
