@@ -32,9 +32,8 @@ def check_seed(seed: int) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.records import simulate, summary_lines, write_run
+    from sim.records import output_folder, simulate, summary_lines, write_run
     from sim.scenario import load_scenario
-    from sim.store import output_folder
 
     check_seed(args.seed)
     scenario = load_scenario(args.scenario)

@@ -4,16 +4,25 @@ SolaraViz gives the controls (step, play, pause, reset) and the settings (scenar
 the components show the theatre map (analysis/theatre_map.py), live charts of the encirclement, the event log
 as a story, the player's orders (the same orders and refusals as ``run.py play``), the numbers behind every
 engagement, and saving, loading and branching of games. Each browser session has its own game.
+
+Games are saved in the server's games folder (``run.py serve --games DIR``), by name only (sim/play.py's
+GamesFolder); a player downloads the current game and uploads a downloaded one. Whatever a player sends, the page
+shows a sentence, never a traceback.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
 import mesa
 import solara
+import uvicorn
+import yaml
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import force_update, update_counter
 
@@ -22,7 +31,8 @@ from analysis.replay import map_state
 from analysis.theatre_map import map_figure
 from app.story import engagement_title, explain, formation_rows, headline
 from sim.errors import InputError
-from sim.play import ACTIONS, Game, Knobs, load_game
+from sim.play import ACTIONS, MAX_GAME_BYTES, Game, GamesFolder, Knobs
+from sim.records import output_folder
 from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,7 +41,12 @@ SCENARIOS = {"historical": ROOT / "scenarios" / "historical.yaml",
 AS_SCENARIO = "as in scenario"
 SWITCH = {AS_SCENARIO: None, "on": True, "off": False}
 WATCH = "watch (doctrine plays both)"
-save_path = solara.reactive("out/games/game.yaml")  # per browser session; kept when the tab changes
+GAMES_DIR = "WARGAME_GAMES_DIR"  # the environment variable by which serve() tells the app its games folder
+DEFAULT_GAMES = ROOT / "out" / "games"
+game_name = solara.reactive("")  # per browser session ('': the session's own default); kept when the tab changes
+overwrite = solara.reactive(False)
+saved_here = solara.reactive(frozenset[str]())  # names this session saved: it may replace its own games
+NAMES_SHOWN = 30
 ENGAGEMENTS_SHOWN = 40  # newest first
 STORY_EVENTS = 150  # the newest events the story shows
 SCROLL = {"height": "100%", "overflow-y": "auto"}  # a component scrolls inside its cell of the grid
@@ -202,45 +217,80 @@ def SaveLoad(model: Classroom) -> None:
         _SaveLoad(model)
 
 
+def games() -> GamesFolder:
+    """The server's games folder, for the scenarios the app offers."""
+    return GamesFolder(Path(os.environ.get(GAMES_DIR, DEFAULT_GAMES)), SCENARIOS.values())
+
+
+def default_name() -> str:
+    """This session's own game name, so that two sessions never save over each other by default."""
+    return "game-" + hashlib.sha256(solara.get_kernel_id().encode()).hexdigest()[:6]
+
+
+def attempt(note: solara.Reactive[str], action: Callable[[], str]) -> None:
+    """Run a player's save or load; what came of it, or why it was refused, becomes the note (never a traceback)."""
+    try:
+        note.set(action())
+    except InputError as exc:
+        note.set(f"refused: {exc}")
+    except OSError as exc:
+        note.set(f"refused: the games folder cannot be used ({exc.strerror or exc})")
+    except (ValueError, TypeError, RecursionError, MemoryError, yaml.YAMLError) as exc:  # a file beyond the checks
+        note.set(f"refused: not a saved game this app can read ({type(exc).__name__})")
+
+
 @solara.component
 def _SaveLoad(model: Classroom) -> None:
-    """Save the game to a file, load one, or branch one (load it and take a side from its saved day)."""
+    """Save the game by name, load one, branch one (load it and take a side from its saved day), download the
+    game, or upload a downloaded one."""
     update_counter.get()
-    path = save_path
+    folder = games()
+    name = game_name.value or default_name()  # as shown; actions read it again when they run
     branch_side = solara.use_reactive(WATCH)
     note = solara.use_reactive("")
     game = model.game
 
-    def save() -> None:
-        try:
-            written = game.save(path.value)
-        except OSError as exc:
-            note.set(f"refused: cannot write {path.value}: {exc.strerror}")
-        else:
-            note.set(f"saved day {game.day:g} to {written}")
+    def save() -> str:
+        chosen = game_name.value or default_name()
+        written = folder.save(game, chosen, overwrite=overwrite.value or chosen in saved_here.value)
+        saved_here.set(saved_here.value | {chosen})
+        return f"saved day {game.day:g} as {written.stem}"
 
-    def load(branch: bool) -> None:
-        try:
-            side = None if not branch or branch_side.value == WATCH else branch_side.value
-            loaded = load_game(path.value, side=side)
-        except InputError as exc:
-            note.set(f"refused: {exc}")
-            return
+    def play(loaded: Game, what: str) -> str:
         model.use(loaded)
-        note.set(f"{'branched' if branch else 'loaded'} {path.value} at day {loaded.day:g}")
         force_update()
+        return f"{what} at day {loaded.day:g}"
 
-    solara.HTML(unsafe_innerHTML="<b>Save, load, branch</b> (a file on this computer; a saved game replays the "
-                "same run and orders to its day)")
-    solara.InputText("Game file", value=path)
-    with solara.Row():
-        solara.Button("Save", color="primary", on_click=save)
-        solara.Button("Load", on_click=lambda: load(False))
+    def load(branch: bool) -> str:
+        chosen = game_name.value or default_name()
+        side = None if not branch or branch_side.value == WATCH else branch_side.value
+        return play(folder.load(chosen, side=side), f"{'branched' if branch else 'loaded'} {chosen}")
+
+    def upload(info: dict) -> str:
+        sent = str(info["name"])[:80]
+        if info["size"] > MAX_GAME_BYTES:
+            raise InputError(sent, "", f"is larger than {MAX_GAME_BYTES:,} bytes: not a saved game")
+        loaded = folder.upload(sent, info["file_obj"].read(MAX_GAME_BYTES + 1))
+        game_name.set(re.sub(r"[^A-Za-z0-9_-]", "-", Path(sent).stem)[:64] or default_name())
+        return play(loaded, f"loaded {sent}") + ": Save to keep it in the games folder"
+
+    solara.HTML(unsafe_innerHTML="<b>Save, load, branch</b> (by name, in the games folder of this server; a saved "
+                "game replays the same run and orders to its day)")
+    with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
+        solara.InputText("Game name", value=name, on_value=game_name.set)
+        solara.Checkbox(label="Overwrite", value=overwrite)
+        solara.Button("Save", color="primary", on_click=lambda: attempt(note, save))
+        solara.Button("Load", on_click=lambda: attempt(note, lambda: load(False)))
         solara.Select("Branch as", values=[WATCH, *game.scenario.spec.sides], value=branch_side)
-        solara.Button("Branch", on_click=lambda: load(True))
+        solara.Button("Branch", on_click=lambda: attempt(note, lambda: load(True)))
     if note.value:
         (solara.Error if note.value.startswith("refused") else solara.Success)(note.value)
-    solara.FileDownload(lambda: game.save_text(), filename=Path(path.value).name, label="Download this game")
+    names = folder.names() if folder.folder.is_dir() else []
+    solara.Text(f"Saved games: {', '.join(names[:NAMES_SHOWN]) or 'none yet'}"
+                + (f" and {len(names) - NAMES_SHOWN} more" if len(names) > NAMES_SHOWN else ""))
+    solara.FileDownload(lambda: folder.text(game), filename=f"{name}.yaml", label="Download this game")
+    solara.FileDrop(label=f"Drop a downloaded game here to load it (at most {MAX_GAME_BYTES:,} bytes)",
+                    on_file=lambda info: attempt(note, lambda: upload(info)), lazy=True)
 
 
 @solara.component
@@ -252,10 +302,9 @@ def Page() -> None:
               model_params=model_params(), name="al-Qusayr 2013 - classroom", play_interval=300)
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
-    """Serve the app until interrupted (on the local address unless told otherwise)."""
-    import uvicorn
-
+def serve(host: str = "127.0.0.1", port: int = 8765, games_dir: Path = DEFAULT_GAMES) -> int:
+    """Serve the app until interrupted (on the local address unless told otherwise), with its games folder."""
+    os.environ[GAMES_DIR] = str(output_folder(games_dir, "--games").resolve())
     os.environ["SOLARA_APP"] = "app.webapp"
 
     print(f"Classroom app: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)

@@ -8,12 +8,17 @@ where it stands, or until a new order replaces it. Formations never ordered keep
 A saved game is the scenario (path and content hash), the seed, the knobs, the player's side and the list of
 orders given with their days: loading replays the run deterministically to the saved day, so a reloaded game is
 the same state, and a *branch* is a loaded game that goes on with new choices.
+
+A server keeps games in one folder (GamesFolder): players give a game's name, never a path, cannot replace a
+game they did not save unless they ask to, and can only load games of the scenarios the server offers.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
+import re
+import tempfile
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -25,7 +30,7 @@ from sim.agents import Formation, Posture, Status
 from sim.errors import InputError
 from sim.model import QusayrModel
 from sim.parameters import apply_overrides
-from sim.records import RunRecord, atomic_write_text, day_row, metrics_cache, summarise
+from sim.records import RunRecord, atomic_write_text, day_row, metrics_cache, scenario_digest, summarise
 from sim.scenario import Scenario, _field_path, load_scenario, read_yaml
 
 ACTIONS = ("move", "attack", "hold", "reinforce", "withdraw")
@@ -59,14 +64,6 @@ def with_knobs(scenario: Scenario, knobs: Knobs) -> Scenario:
     switches = {k: v for k in ("siege_before_assault", "breakout_when_cut") if (v := getattr(knobs, k)) is not None}
     spec = scenario.spec.model_copy(update={"doctrine": scenario.spec.doctrine.model_copy(update=switches)})
     return Scenario(scenario.path, spec, scenario.graph, params, scenario.files)
-
-
-def scenario_digest(scenario: Scenario) -> str:
-    """SHA-256 of the scenario's files (itself, every file it extends, its map): a saved game replays only on them."""
-    digest = hashlib.sha256()
-    for path in (*scenario.files, scenario.spec.map):
-        digest.update(Path(path).read_bytes())
-    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------- orders and their legality
@@ -332,10 +329,11 @@ class Game:
         return ("# al-Qusayr wargame: a saved game (python run.py play --load FILE, or Load in the web app)\n"
                 + yaml.safe_dump(self.saved(relative_to), sort_keys=False))
 
-    def save(self, path: str | Path) -> Path:
-        """Write the game to a YAML file (atomically); the scenario is named relative to the file."""
+    def save(self, path: str | Path, overwrite: bool = True) -> Path:
+        """Write the game to a YAML file (atomically); the scenario is named relative to the file. Without
+        ``overwrite`` an existing file is kept and FileExistsError raised."""
         path = Path(path)
-        atomic_write_text(path, self.save_text(path.parent))
+        atomic_write_text(path, self.save_text(path.parent), replace=overwrite)
         return path
 
 
@@ -375,13 +373,17 @@ def read_saved(path: str | Path) -> SavedGame:
         raise InputError(str(path), _field_path(tuple(err["loc"])), err["msg"]) from None
 
 
+def saved_scenario(path: Path, saved: SavedGame) -> Path:
+    """The scenario file a saved game names (a relative name is relative to the saved file's folder)."""
+    scenario = Path(saved.scenario)
+    return scenario if scenario.is_absolute() else path.parent / scenario
+
+
 def load_game(path: str | Path, side: str | None = None, every: int | None = None) -> Game:
     """Replay a saved game to its saved day. With ``side``/``every``, the game goes on as a branch with them."""
     path = Path(path)
     saved = read_saved(path)
-    scenario = Path(saved.scenario)
-    if not scenario.is_absolute():
-        scenario = path.parent / scenario
+    scenario = saved_scenario(path, saved)
     if not scenario.exists():
         raise InputError(str(path), "scenario", f"no such scenario file: {saved.scenario}")
     game = Game(scenario, saved.seed, saved.side, saved.every, saved.knobs)
@@ -411,3 +413,83 @@ def load_game(path: str | Path, side: str | None = None, every: int | None = Non
         game.side = branch
         game.every = every if every is not None else game.every
     return game
+
+
+# ---------------------------------------------------------------- a server's folder of saved games
+
+GAME_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+MAX_GAME_BYTES = 1_000_000  # a saved game is a few hundred bytes plus about 80 per order
+MAX_GAMES = 1000  # games a folder keeps (with MAX_GAME_BYTES, a bound on the disk a classroom can fill)
+
+
+class GamesFolder:
+    """The one folder where a server's players save and load games, by name.
+
+    A name is 1 to 64 letters, digits, ``-`` or ``_``, so no name reaches outside the folder; a save never
+    replaces an existing game unless asked to; files are at most MAX_GAME_BYTES and the folder holds at most
+    MAX_GAMES; only games of the ``scenarios`` offered are loaded (a saved game names its scenario file, and the
+    server reads no other). Every refusal is an InputError naming the game.
+    """
+
+    def __init__(self, folder: Path, scenarios: Collection[Path]) -> None:
+        self.folder = folder
+        self.scenarios = frozenset(Path(p).resolve() for p in scenarios)
+
+    def path(self, name: str) -> Path:
+        if not GAME_NAME.fullmatch(name):
+            raise InputError("game name", "", f"{name!r} is not one: a name is 1 to 64 letters, digits, - or _ "
+                             "(no folders: games stay in the games folder)")
+        return self.folder / f"{name}.yaml"
+
+    def names(self) -> list[str]:
+        """The saved games, by name."""
+        return sorted(p.stem for p in self.folder.glob("*.yaml") if GAME_NAME.fullmatch(p.stem))
+
+    def text(self, game: Game) -> str:
+        """The saved form of ``game`` as this folder writes it (a download is the same text)."""
+        return game.save_text(self.folder)
+
+    def save(self, game: Game, name: str, overwrite: bool = False) -> Path:
+        """Save ``game`` as ``name``; an existing game of that name is replaced only with ``overwrite``."""
+        path = self.path(name)
+        text = self.text(game)
+        if len(text.encode("utf-8")) > MAX_GAME_BYTES:
+            raise InputError(name, "orders", f"the game is larger than {MAX_GAME_BYTES:,} bytes")
+        if not path.exists() and len(self.names()) >= MAX_GAMES:
+            raise InputError(name, "", f"the games folder is full ({MAX_GAMES} games): ask the teacher to clear it")
+        try:
+            atomic_write_text(path, text, replace=overwrite)
+        except FileExistsError:
+            raise InputError(name, "", "a saved game of this name exists: choose another name, or tick "
+                             "Overwrite to replace it") from None
+        return path
+
+    def load(self, name: str, side: str | None = None) -> Game:
+        """Replay the saved game ``name`` (with ``side``: as a branch in which that side is played)."""
+        path = self.path(name)
+        if not path.is_file():
+            raise InputError(name, "", "no saved game of this name")
+        if path.stat().st_size > MAX_GAME_BYTES:
+            raise InputError(name, "", f"is larger than {MAX_GAME_BYTES:,} bytes: not a saved game")
+        return self._replay(path, side, name)
+
+    def upload(self, name: str, data: bytes, side: str | None = None) -> Game:
+        """Replay a game file sent by a player (a download of this folder's, say); errors name ``name``."""
+        if len(data) > MAX_GAME_BYTES:
+            raise InputError(name, "", f"is larger than {MAX_GAME_BYTES:,} bytes: not a saved game")
+        with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".upload-", suffix=".tmp") as handle:
+            handle.write(data)
+            handle.flush()
+            return self._replay(Path(handle.name), side, name)
+
+    def _replay(self, path: Path, side: str | None, name: str) -> Game:
+        """Load the game in ``path`` if its scenario is one offered; errors about the file name ``name``."""
+        try:
+            scenario = saved_scenario(path, read_saved(path)).resolve()
+            if scenario not in self.scenarios:
+                raise InputError(str(path), "scenario", "is not one of the scenarios this server offers")
+            return load_game(path, side=side)
+        except InputError as exc:
+            if exc.file != str(path):
+                raise
+            raise InputError(name, exc.field, exc.problem) from None

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.agents import Formation
+from sim.errors import InputError
 from sim.events import EVENT_COLUMNS, Event, format_date
 from sim.metrics import MetricsCache, interdiction_efficiency
 from sim.model import QusayrModel
@@ -272,6 +273,21 @@ def atomic_path(path: Path, replace: bool = True) -> Iterator[str]:
             os.link(tmp, path)
     finally:
         Path(tmp).unlink(missing_ok=True)
+
+
+def output_folder(path: str | Path, option: str = "--out") -> Path:
+    """``path`` as a folder to write in, made if needed; InputError (naming ``option``) when it cannot be one."""
+    folder = Path(path)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(str(folder), "", f"is a file, not a folder: choose another {option}")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(str(folder), "", f"cannot be made a folder ({exc.strerror or exc}): choose another "
+                         f"{option}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(str(folder), "", f"is not writable: choose another {option}")
+    return folder
 
 
 def remove_temp_files(folder: Path) -> None:

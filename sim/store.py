@@ -44,7 +44,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import InputError
-from sim.records import atomic_path, atomic_write_text, remove_temp_files, to_json
+from sim.records import atomic_path, atomic_write_text, output_folder, remove_temp_files, to_json
 
 RUN_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("scenario", pa.string()), ("scenario_file", pa.string()), ("design_point", pa.int64()),
@@ -98,21 +98,6 @@ class Layout:
 
 
 # ---------------------------------------------------------------- folders, disks and the writer lock
-
-
-def output_folder(path: str | Path) -> Path:
-    """``path`` as a folder to write results in, made if needed; InputError when it cannot be one."""
-    folder = Path(path)
-    if folder.exists() and not folder.is_dir():
-        raise InputError(str(folder), "", "is a file, not a folder: choose another --out")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(str(folder), "", f"cannot be made a folder ({exc.strerror or exc}): choose another "
-                         "--out") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(str(folder), "", "is not writable: choose another --out")
-    return folder
 
 
 def disk_full(exc: BaseException) -> bool:

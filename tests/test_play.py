@@ -1,4 +1,5 @@
-"""Play mode (sim/play.py, app/terminal.py): orders and their refusals, their effect, saved games, terminal play."""
+"""Play mode (sim/play.py, app/terminal.py): orders and their refusals, their effect, saved games, a server's
+games folder, terminal play."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sim import play
 from sim.errors import InputError
-from sim.play import Game, load_game
+from sim.play import Game, GamesFolder, load_game
 from sim.records import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -179,6 +181,102 @@ def test_saved_files_are_validated(tmp_path, historical_path, changes, field, pr
     assert err.value.file == str(path)
     assert err.value.field == field
     assert problem in err.value.problem
+
+
+def test_a_save_replaces_a_file_only_when_asked(tmp_path, historical_path):
+    game = Game(historical_path, seed=1)
+    path = game.save(tmp_path / "g.yaml")
+    game.step()
+    with pytest.raises(FileExistsError):
+        game.save(path, overwrite=False)
+    assert load_game(path).day == 0
+    game.save(path)
+    assert load_game(path).day == 1
+
+
+# ---------------------------------------------------------------- a server's games folder
+
+
+@pytest.fixture
+def games(tmp_path, historical_path) -> GamesFolder:
+    folder = tmp_path / "games"
+    folder.mkdir()
+    return GamesFolder(folder, [historical_path])
+
+
+@pytest.fixture
+def played(historical_path) -> Game:
+    game = Game(historical_path, seed=2, side="rebels")
+    game.give("farouq_abil", "attack", "shinshar")
+    game.advance()
+    game.advance()
+    return game
+
+
+@pytest.mark.parametrize("name", ["../escape", "/tmp/escape", "sub/game", "game.yaml", "", "a" * 65, "a b",
+                                  "caf\u00e9", "x\n"])
+def test_a_game_name_never_reaches_outside_the_games_folder(games, played, tmp_path, name):
+    before = sorted(tmp_path.rglob("*"))
+    for attempt in (lambda: games.save(played, name), lambda: games.load(name)):
+        with pytest.raises(InputError) as err:
+            attempt()
+        assert err.value.file == "game name" and "letters, digits, - or _" in err.value.problem
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_a_named_game_saves_and_loads_and_is_replaced_only_when_asked(games, played):
+    path = games.save(played, "team-1_a")
+    assert path == games.folder / "team-1_a.yaml" and games.names() == ["team-1_a"]
+    with pytest.raises(InputError, match="a saved game of this name exists"):
+        games.save(Game(played.scenario.path, seed=9), "team-1_a")
+    loaded = games.load("team-1_a")
+    assert (loaded.day, loaded.seed, loaded.rows) == (played.day, 2, played.rows)
+    played.advance()
+    games.save(played, "team-1_a", overwrite=True)
+    assert games.load("team-1_a").day == played.day
+    branch = games.load("team-1_a", side="government")
+    assert branch.side == "government" and branch.day == played.day
+    with pytest.raises(InputError, match="no saved game of this name"):
+        games.load("nobody")
+
+
+def test_a_downloaded_game_uploads_to_the_same_game(games, played):
+    text = games.text(played).encode()
+    loaded = games.upload("mine.yaml", text)
+    assert (loaded.day, loaded.rows, loaded.orders) == (played.day, played.rows, played.orders)
+    assert games.names() == [] and not list(games.folder.iterdir())  # an upload is loaded, not kept
+
+
+def test_uploads_are_refused_with_the_sent_name(games, played, historical_path, tmp_path, monkeypatch):
+    data = yaml.safe_load(games.text(played))
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text(historical_path.read_text())
+    cases = {
+        "not one of the scenarios this server offers": {**data, "scenario": str(elsewhere)},
+        "Extra inputs": {**data, "colour": "red"},
+        "changed since the game was saved": {**data, "scenario_sha256": "0" * 64},
+    }
+    for problem, changed in cases.items():
+        with pytest.raises(InputError) as err:
+            games.upload("sent.yaml", yaml.safe_dump(changed).encode())
+        assert err.value.file == "sent.yaml" and problem in str(err.value)
+    monkeypatch.setattr(play, "MAX_GAME_BYTES", 100)
+    with pytest.raises(InputError, match="larger than 100 bytes"):
+        games.upload("big.yaml", b"#" * 101)
+    assert not list(games.folder.iterdir())
+
+
+def test_the_games_folder_and_its_games_are_bounded(games, played, monkeypatch):
+    monkeypatch.setattr(play, "MAX_GAMES", 1)
+    games.save(played, "first")
+    with pytest.raises(InputError, match="the games folder is full"):
+        games.save(played, "second")
+    games.save(played, "first", overwrite=True)  # replacing one is not adding one
+    monkeypatch.setattr(play, "MAX_GAME_BYTES", 100)
+    with pytest.raises(InputError, match="larger than 100 bytes"):
+        games.save(played, "first", overwrite=True)
+    with pytest.raises(InputError, match="larger than 100 bytes"):
+        games.load("first")
 
 
 def test_loading_a_broken_file_from_the_command_line_exits_2(tmp_path, historical_path):
