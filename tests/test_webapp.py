@@ -1,8 +1,10 @@
 """The classroom web app end to end: ``run.py serve`` on a free local port, driven in headless Chromium.
 
 The app loads, a scenario is chosen, steps advance the date and change the map and the charts, an order given in
-play mode is refused or takes effect, and a saved game reloads identically. The browser is tests/browser.py's
-``chromium_page`` (registered in conftest.py).
+play mode is refused or takes effect, and a saved game reloads identically. Games are saved by name in the
+server's games folder only: a name that is a path is refused, each session has its own default name, and a
+downloaded game uploads to the same game. The browser is tests/browser.py's ``chromium_page`` (registered in
+conftest.py).
 """
 
 from __future__ import annotations
@@ -39,11 +41,18 @@ def listening_addresses(port: int) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def app_url() -> Iterator[str]:
-    """``run.py serve`` with its default host on a free port; stopped at the end."""
+def games_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's games folder (inside a folder of its own, to see that nothing is written beside it)."""
+    return tmp_path_factory.mktemp("classroom") / "games"
+
+
+@pytest.fixture(scope="module")
+def app_url(games_dir: Path) -> Iterator[str]:
+    """``run.py serve`` with its default host on a free port and a games folder of its own; stopped at the end."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "serve", "--port", str(port)], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
+    server = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "serve", "--port", str(port), "--games",
+                               str(games_dir)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL, text=True)
     try:
         deadline = time.monotonic() + STARTUP_S
         while not listening_addresses(port):
@@ -77,11 +86,13 @@ def open_app(page, url: str) -> None:
     page.get_by_text("Day 0, 4 April 2013").first.wait_for(timeout=60_000)
 
 
+@pytest.mark.e2e
 def test_the_server_binds_the_local_address_by_default(app_url):
     port = int(app_url.rsplit(":", 1)[1].strip("/"))
     assert listening_addresses(port) == {"127.0.0.1"}
 
 
+@pytest.mark.e2e
 def test_choose_a_scenario_and_step(app_url, chromium_page):
     page = chromium_page
     open_app(page, app_url)
@@ -103,7 +114,8 @@ def test_choose_a_scenario_and_step(app_url, chromium_page):
     assert not page.console_errors
 
 
-def test_play_an_order_save_and_reload(app_url, chromium_page, tmp_path):
+@pytest.mark.e2e
+def test_play_an_order_save_and_reload(app_url, chromium_page, games_dir):
     page = chromium_page
     open_app(page, app_url)
     choose(page, "You command", "rebels")
@@ -125,20 +137,116 @@ def test_play_an_order_save_and_reload(app_url, chromium_page, tmp_path):
     page.wait_for_timeout(1000)
     day1 = row.inner_text()
     assert "\tShinshar\t" in day1  # the order took effect: the battalion went into Shinshar
-    saved = tmp_path / "game.yaml"
+    saved = games_dir / "order-test.yaml"
     page.get_by_role("tab", name="Page 1").click()
-    page.get_by_label("Game file").fill(str(saved))
+    page.get_by_label("Game name").fill("order-test")
     page.get_by_role("button", name="Save", exact=True).click()
-    page.get_by_text("saved day 1").wait_for(timeout=30_000)
+    page.get_by_text("saved day 1 as order-test").wait_for(timeout=30_000)
     assert saved.exists()
     page.get_by_role("tab", name="Page 0").click()
     page.get_by_role("button", name="Step").click()
     page.get_by_text("Day 2, 6 April 2013").first.wait_for(timeout=30_000)
     page.get_by_role("tab", name="Page 1").click()
     page.get_by_role("button", name="Load", exact=True).click()
-    page.get_by_text(f"loaded {saved} at day 1").wait_for(timeout=30_000)
+    page.get_by_text("loaded order-test at day 1").wait_for(timeout=30_000)
     page.get_by_role("tab", name="Page 0").click()
     page.get_by_text("Day 1, 5 April 2013").first.wait_for(timeout=30_000)
     page.wait_for_timeout(1000)
     assert page.locator("tr", has_text="farouq_abil").inner_text() == day1
     assert not page.console_errors
+
+
+def save_load_tab(page, url: str) -> None:
+    open_app(page, url)
+    page.get_by_role("tab", name="Page 1").click()
+    page.get_by_label("Game name").wait_for(timeout=30_000)
+
+
+def save_as(page, name: str) -> None:
+    page.get_by_label("Game name").fill(name)
+    page.get_by_role("button", name="Save", exact=True).click()
+
+
+@pytest.mark.e2e
+def test_saving_outside_the_games_folder_is_impossible(app_url, chromium_page, games_dir):
+    page = chromium_page
+    save_load_tab(page, app_url)
+    around = sorted(games_dir.parent.rglob("*"))
+    outside = ["../escaped", "../../escaped", "/tmp/escaped", "sub/escaped", "escaped.yaml", "..", "a b"]
+    for name in outside:
+        save_as(page, name)
+        page.get_by_text(f"refused: game name: {name!r} is not one").wait_for(timeout=30_000)
+        page.get_by_role("button", name="Load", exact=True).click()
+        page.get_by_text(f"refused: game name: {name!r} is not one").wait_for(timeout=30_000)
+    assert sorted(games_dir.parent.rglob("*")) == around
+    assert not list(ROOT.rglob("escaped*")) and not Path("/tmp/escaped").exists()
+    assert "Traceback" not in page.locator("body").inner_text()
+    assert not page.console_errors
+
+
+@pytest.mark.e2e
+def test_each_session_has_its_own_name_and_does_not_replace_anothers_game(app_url, chromium_browser, games_dir):
+    pages = [chromium_browser.new_page() for _ in range(2)]
+    try:
+        for page in pages:
+            save_load_tab(page, app_url)
+        names = [page.get_by_label("Game name").input_value() for page in pages]
+        assert all(re.fullmatch(r"game-[0-9a-f]{6}", name) for name in names) and names[0] != names[1]
+        first, second = pages
+        save_as(first, "shared")
+        first.get_by_text("saved day 0 as shared").wait_for(timeout=30_000)
+        save_as(first, "shared")  # its own game: replaced
+        first.get_by_text("saved day 0 as shared").wait_for(timeout=30_000)
+        before = (games_dir / "shared.yaml").read_bytes()
+        save_as(second, "shared")
+        second.get_by_text("refused: shared: a saved game of this name exists").wait_for(timeout=30_000)
+        assert (games_dir / "shared.yaml").read_bytes() == before
+        second.locator("label", has_text="Overwrite").click()
+        second.get_by_role("button", name="Save", exact=True).click()
+        second.get_by_text("saved day 0 as shared").wait_for(timeout=30_000)
+    finally:
+        for page in pages:
+            page.close()
+
+
+def drop_file(page, name: str, text: str) -> None:
+    """Hand a file to the upload zone as a drop does (a synthetic drop carries no file entries in Chromium)."""
+    page.locator(".solara-file-drop").evaluate(
+        "(zone, [name, text]) => { const vm = zone.__vue__; const file = new File([text], name);"
+        " vm.native_file_info = [file]; vm.file_info = [{name, isFile: true, size: file.size}]; }", [name, text])
+
+
+@pytest.mark.e2e
+def test_a_downloaded_game_uploads_to_the_same_game(app_url, chromium_page, games_dir):
+    page = chromium_page
+    open_app(page, app_url)
+    for _ in range(3):
+        page.get_by_role("button", name="Step").click()
+        page.wait_for_timeout(700)
+    page.get_by_text("Day 3, 7 April 2013").first.wait_for(timeout=30_000)
+    story = page.locator("li").all_inner_texts()
+    page.get_by_role("tab", name="Page 1").click()
+    page.get_by_label("Game name").fill("trip")
+    with page.expect_download() as download:
+        page.get_by_text("Download this game").click()
+    assert download.value.suggested_filename == "trip.yaml"
+    text = Path(download.value.path()).read_text()
+    assert "day: 3.0" in text
+    page.get_by_role("button", name="Reset").click()
+    page.get_by_role("tab", name="Page 0").click()
+    page.get_by_text("Day 0, 4 April 2013").first.wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Page 1").click()
+    drop_file(page, "trip.yaml", text)
+    page.get_by_text("loaded trip.yaml at day 3: Save to keep it").wait_for(timeout=60_000)
+    page.get_by_role("tab", name="Page 0").click()
+    page.get_by_text("Day 3, 7 April 2013").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(1000)
+    assert page.locator("li").all_inner_texts() == story
+    page.get_by_role("tab", name="Page 1").click()
+    drop_file(page, "bad.yaml", text.replace("day: 3.0", "day: [3]"))
+    page.get_by_text("refused: bad.yaml: day:").wait_for(timeout=60_000)
+    drop_file(page, "nested.yaml", "[" * 5000)
+    page.get_by_text(re.compile(r"refused: (nested\.yaml|not a saved game this app can read)")).wait_for(
+        timeout=60_000)
+    assert "Traceback" not in page.locator("body").inner_text()
+    assert not list(games_dir.glob(".upload-*"))
