@@ -36,6 +36,8 @@ from typing import Any
 
 import mesa
 import numpy as np
+from distributed import Client, LocalCluster
+from tqdm import tqdm
 
 from sim.errors import InputError
 from sim.model import QusayrModel
@@ -319,8 +321,6 @@ def open_executor(workers: int | None = None, scheduler: str | None = None,
                                  initializer=_ignore_interrupts) as pool:
             yield pool, workers, f"{workers} local process{'es' if workers > 1 else ''}"
         return
-    from distributed import Client, LocalCluster
-
     if dask_local is not None:
         if dask_local < 1:
             raise InputError("--dask-local", "", "must be at least 1")
@@ -376,18 +376,7 @@ def run_batch(plan: Plan, store: Store, executor: Executor, slots: int,
                 break
             done, _ = wait(pending, timeout=store.seconds_to_flush(), return_when=FIRST_COMPLETED)
             for future in done:
-                task = pending.pop(future)
-                try:
-                    run, series = future.result()
-                except BrokenExecutor:
-                    raise
-                except Exception as exc:  # e.g. a Dask worker lost while running it: stored as failed
-                    run, series = task.row("failed", _error(exc)), []
-                store.add(task.index, run, series)
-                if run["status"] == "ok":
-                    outcome.ok += 1
-                else:
-                    outcome.failed += 1
+                _store_result(future, pending.pop(future), store, outcome)
                 if progress:
                     progress(outcome)
             if store.seconds_to_flush() == 0:
@@ -400,6 +389,21 @@ def run_batch(plan: Plan, store: Store, executor: Executor, slots: int,
         store.flush()
     store.consolidate()
     return outcome
+
+
+def _store_result(future: Future, task: Task, store: Store, outcome: Outcome) -> None:
+    """Store a finished run and count it (a run whose worker was lost is stored as failed)."""
+    try:
+        run, series = future.result()
+    except BrokenExecutor:
+        raise
+    except Exception as exc:  # e.g. a Dask worker lost while running it: stored as failed
+        run, series = task.row("failed", _error(exc)), {}
+    store.add(task.index, run, series)
+    if run["status"] == "ok":
+        outcome.ok += 1
+    else:
+        outcome.failed += 1
 
 
 def finish_manifest(out: str | Path, outcome: Outcome) -> None:
@@ -415,8 +419,6 @@ def progress_bar(total: int) -> Iterator[Callable[[Outcome], None]]:
 
     It starts at the first report, from the runs already stored, so a resumed batch's rate counts new runs only.
     """
-    from tqdm import tqdm
-
     bars: list[tqdm] = []
 
     def update(outcome: Outcome) -> None:

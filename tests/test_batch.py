@@ -25,6 +25,7 @@ from sim.errors import InputError
 from sim.parameters import apply_overrides
 from sim.records import simulate
 from sim.scenario import load_scenario
+from sim.store import MAX_BUFFER
 from sim.sweep import load_design, nested
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -166,9 +167,12 @@ def test_a_store_is_not_overwritten_and_resumes_only_the_same_batch(scenarios: l
     assert err.value.field == "seed"
 
 
+@pytest.mark.e2e
 def test_a_batch_killed_part_way_then_resumed_equals_an_uninterrupted_one(theatre: Path, tmp_path: Path) -> None:
+    """Killed as soon as its first part is on disk: a part holds at most MAX_BUFFER runs, fewer than the batch."""
     out = tmp_path / "killed"
-    command = [sys.executable, "run.py", "batch", str(theatre / "tiny.yaml"), "--runs", "200", "--seed", "3",
+    runs = 2 * MAX_BUFFER + 100
+    command = [sys.executable, "run.py", "batch", str(theatre / "tiny.yaml"), "--runs", str(runs), "--seed", "3",
                "--workers", "1", "--out", str(out)]
     proc = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -182,12 +186,13 @@ def test_a_batch_killed_part_way_then_resumed_equals_an_uninterrupted_one(theatr
         proc.wait()
     assert not (out / "runs.parquet").exists()
     kept = pd.read_parquet(out / "parts" / "runs")  # what a killed batch keeps is readable as it is
-    assert 0 < len(kept) < 200 and kept["status"].eq("ok").all()
+    assert 0 < len(kept) < runs and kept["status"].eq("ok").all()
 
     resumed = subprocess.run([*command, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
-    assert resumed.stdout.splitlines()[-1].startswith(f"200 runs, 0 failed ({len(kept)} were already stored)")
-    execute([str(theatre / "tiny.yaml")], 200, 3, tmp_path / "whole", workers=2, echo=quiet)
+    assert f"the batch that wrote here (pid {proc.pid} on " in resumed.stdout  # its lock died with it
+    assert resumed.stdout.splitlines()[-1].startswith(f"{runs} runs, 0 failed ({len(kept)} were already stored)")
+    execute([str(theatre / "tiny.yaml")], runs, 3, tmp_path / "whole", workers=2, echo=quiet)
     assert_same_store(out, tmp_path / "whole")
 
 
