@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -324,3 +325,36 @@ def test_a_manifest_of_another_program_is_refused(tiny: Path, tmp_path: Path) ->
     (tmp_path / "manifest.json").write_text("[1, 2]")
     with pytest.raises(InputError, match="was not written by this program"):
         execute([str(tiny)], 2, 1, tmp_path, resume=True, workers=1, echo=quiet)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 256 KiB tmpfs (only where this process may mount one: root, with the capability)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True,
+                             text=True, check=False) if os.geteuid() == 0 else None
+    if mounted is None or mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.strip() if mounted else 'not root'})")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+@pytest.mark.e2e
+def test_a_really_full_disk_then_resume_equals_an_uninterrupted_batch(tiny: Path, small_disk: Path,
+                                                                      tmp_path: Path) -> None:
+    out = small_disk / "store"
+    command = [sys.executable, "run.py", "batch", str(tiny), "--runs", "800", "--seed", "6", "--workers", "1",
+               "--out", str(out)]
+    full = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert full.returncode == 2
+    assert full.stderr == f"error: {out}: the disk is full: free space, then run the same command with --resume\n"
+    assert not list(out.rglob("*.tmp"))
+    subprocess.run(["mount", "-o", "remount,size=16m", str(small_disk)], check=True)  # space freed
+    resumed = subprocess.run([*command, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    assert "were already stored" in resumed.stdout
+    execute([str(tiny)], 800, 6, tmp_path / "whole", workers=1, echo=quiet)
+    assert_same_store(out, tmp_path / "whole")
