@@ -7,6 +7,7 @@ the field and the problem.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -32,13 +33,16 @@ def check_seed(seed: int) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.records import output_folder, simulate, summary_lines, write_run
+    """One run; its summary.json also names each scenario file with its SHA-256 (what made the run)."""
+    from sim.records import file_digests, output_folder, simulate, summary_lines, write_run
     from sim.scenario import load_scenario
 
     check_seed(args.seed)
     scenario = load_scenario(args.scenario)
+    files = file_digests(scenario)
     out = output_folder(Path(args.out) if args.out else ROOT / "out" / f"{scenario.name}-seed{args.seed}")
     record = simulate(scenario, args.seed)
+    record = dataclasses.replace(record, summary={**record.summary, "scenario_files": files})
     for line in summary_lines(record):
         print(line)
     try:
@@ -99,7 +103,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def cmd_compare(args: argparse.Namespace) -> int:
     """A batch of the scenarios, then the ranked scores table of their successful runs."""
     from analysis.scores import rank_scenarios, score_columns, scores_markdown, scores_text
-    from sim.batch import final_line
+    from sim.batch import final_line, write_errors
     from sim.records import atomic_write_text, to_csv
     from sim.store import summaries_by_scenario
 
@@ -108,8 +112,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     by_scenario = {name: runs for name, runs in summaries_by_scenario(out, plan.layout.scenarios).items() if runs}
     if by_scenario:
         rows = rank_scenarios(by_scenario)
-        atomic_write_text(out / "scores.csv", to_csv(rows, score_columns(rows)))
-        atomic_write_text(out / "scores.md", scores_markdown(rows))
+        with write_errors(out):
+            atomic_write_text(out / "scores.csv", to_csv(rows, score_columns(rows)))
+            atomic_write_text(out / "scores.md", scores_markdown(rows))
         print(scores_text(rows))
         print(f"Wrote {out}/scores.csv and scores.md")
     print(final_line(outcome, out))

@@ -25,7 +25,7 @@ import run
 from sim import batch
 from sim.batch import execute, make_plan, open_store, run_task
 from sim.errors import InputError
-from sim.records import scenario_digest
+from sim.records import file_digests, scenario_digest
 from sim.scenario import load_scenario
 from sim.store import LOCK_FILE, SET_ASIDE, Store, writer_lock
 
@@ -264,6 +264,12 @@ def test_the_manifest_names_every_scenario_file_with_its_hash(tiny: Path, refere
     files = {Path(f["path"]).name: f["sha256"] for f in entry["files"]}
     assert set(files) == {"tiny.yaml", "vale.geojson"}
     assert all(len(digest) == 64 for digest in files.values())
+
+
+def test_a_runs_summary_names_every_scenario_file_with_its_hash(tiny: Path, tmp_path: Path) -> None:
+    assert run.main(["run", str(tiny), "--out", str(tmp_path)]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["scenario_files"] == file_digests(load_scenario(tiny))
 
 
 def test_a_scenario_edited_during_a_batch_fails_its_runs_instead_of_running(tmp_path: Path) -> None:

@@ -112,8 +112,9 @@ def test_run_writes_a_summary_and_the_three_files(two_runs: tuple[list[Result], 
 def test_the_command_line_writes_what_the_library_computes(two_runs: tuple[list[Result], list[Path]],
                                                            historical_runs: dict[int, RunRecord]) -> None:
     (_, _), (out, _) = two_runs
-    assert json.loads((out / "summary.json").read_text(encoding="utf-8")) == json.loads(
-        to_json(historical_runs[3].summary))
+    written = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert [Path(f["path"]).name for f in written.pop("scenario_files")] == ["historical.yaml", "qusayr.geojson"]
+    assert written == json.loads(to_json(historical_runs[3].summary))
     assert [e["text"] for e in read_csv(out / "events.csv")] == [e.text for e in historical_runs[3].events]
 
 
