@@ -309,6 +309,16 @@ def _ignore_interrupts() -> None:
 
 
 @contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """Ignore Ctrl-C while worker processes start: they inherit it (an ignored signal stays ignored in a child)."""
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
 def open_executor(workers: int | None = None, scheduler: str | None = None,
                   dask_local: int | None = None) -> Iterator[tuple[Executor, int, str]]:
     """An executor with its number of worker slots and a description: local processes (default, all cores),
@@ -324,9 +334,12 @@ def open_executor(workers: int | None = None, scheduler: str | None = None,
     if dask_local is not None:
         if dask_local < 1:
             raise InputError("--dask-local", "", "must be at least 1")
-        # ":0": any free port for the cluster's web endpoints (None would still try 8787, warning when it is taken)
-        with LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True, dashboard_address=":0",
-                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        # ":0": any free port for the cluster's web endpoints (None would still try 8787, warning when it is taken);
+        # its worker processes start ignoring Ctrl-C, and its logs are silenced (a lost worker is a failed run)
+        with _interrupts_ignored():
+            cluster = LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True, dashboard_address=":0",
+                                   silence_logs=logging.CRITICAL)
+        with cluster, Client(cluster) as client:
             yield client.get_executor(), dask_local, f"Dask LocalCluster of {dask_local} workers"
         return
     try:

@@ -164,10 +164,11 @@ def test_two_batches_on_one_store_lose_no_run(tiny: Path, tmp_path: Path) -> Non
 
 
 @pytest.mark.e2e
-def test_ctrl_c_says_what_is_kept_without_worker_tracebacks_and_resume_completes(tiny: Path,
-                                                                                   tmp_path: Path) -> None:
+@pytest.mark.parametrize("executor", [["--workers", "2"], ["--dask-local", "2"]], ids=["local", "dask-local"])
+def test_ctrl_c_says_what_is_kept_without_worker_tracebacks_and_resume_completes(tiny: Path, tmp_path: Path,
+                                                                                   executor: list[str]) -> None:
     out = tmp_path / "interrupted"
-    command = [sys.executable, "run.py", "batch", str(tiny), "--runs", "600", "--seed", "4", "--workers", "2",
+    command = [sys.executable, "run.py", "batch", str(tiny), "--runs", "600", "--seed", "4", *executor,
                "--out", str(out)]
     proc = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
