@@ -33,7 +33,7 @@ from analysis.scores import rank_scenarios, scores_markdown
 from analysis.theatre_map import map_figure
 from sim.batch import scenario_variant  # a scenario with a design point's parameters
 from sim.events import format_date
-from sim.records import atomic_write_text, simulate
+from sim.records import atomic_write_bytes, atomic_write_text, simulate
 from sim.scenario import Scenario, load_scenario
 
 REFERENCE = "historical"
@@ -212,7 +212,7 @@ def build_report(folder: str | Path, scenario: str | None = None, animate: bool 
     pictures: dict[str, bytes] = {}
 
     def keep(name: str, data: bytes) -> bytes:
-        (img / name).write_bytes(data)
+        atomic_write_bytes(img / name, data)
         pictures[name] = data
         return data
 
