@@ -8,7 +8,7 @@ Layout of a batch folder::
     parts/runs/NNNNNN-WRITER.parquet, parts/timeseries/NNNNNN-WRITER.parquet
                             append-only parts, each written atomically (temp file + rename) as runs complete;
                             NNNNNN orders them, WRITER names the process that wrote them (no writer replaces
-                            another's part)
+                            another's part); a part found damaged is renamed _damaged.NAME and its runs run again
     runs.parquet            one row per run, consolidated from the parts at the end (atomically)
     timeseries.parquet      the daily series of every run, likewise
 
@@ -33,7 +33,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +60,7 @@ MAX_BUFFER = 256  # runs held before a part is written
 FLUSH_SECONDS = 1.0  # a finished run waits at most about this long before it is on disk
 RANGE = 256  # runs per consolidation step (and per row group of the final tables)
 LOCK_FILE = "writer.lock"
-SET_ASIDE = ".damaged"  # the ending given to a part that cannot be read (its runs are run again)
+SET_ASIDE = "_damaged."  # put before the name of a part that cannot be read (readers of parts/ skip "_" names)
 
 
 def run_schema(sides: Sequence[str]) -> pa.Schema:
@@ -187,7 +187,7 @@ class Store:
     """
 
     def __init__(self, out: str | Path, layout: Layout, runs: pa.Schema, timeseries: pa.Schema,
-                 warn: Any = None) -> None:
+                 warn: Callable[[str], None] | None = None) -> None:
         self.out = Path(out)
         self.layout = layout
         self.schemas = {"runs": runs, "timeseries": timeseries}
@@ -272,9 +272,9 @@ class Store:
             table = pq.read_table(path, columns=[TASK, "status"])
         except (OSError, pa.ArrowException) as exc:
             for damaged in (path, series):
-                damaged.rename(damaged.with_name(damaged.name + SET_ASIDE))
+                damaged.rename(damaged.with_name(SET_ASIDE + damaged.name))
             self.warn(f"{path} (or its timeseries part) cannot be read ({exc}): set aside as "
-                      f"{path.name}{SET_ASIDE}; its runs will be run again")
+                      f"{SET_ASIDE}{path.name}; its runs will be run again")
             return None
         return Part(-1, path.name, table.column(TASK).to_numpy(),
                     np.asarray(table.column("status").to_pylist()) == "ok")

@@ -227,7 +227,7 @@ def test_a_damaged_part_is_set_aside_and_its_runs_run_again(tiny: Path, referenc
     _, outcome = execute([str(tiny)], RUNS, 5, out, resume=True, workers=1, echo=lines.append)
     assert (outcome.resumed, outcome.ok) == (3, 3)
     assert any(str(first) in line and "set aside" in line and "run again" in line for line in lines)
-    assert (first.parent / (first.name + SET_ASIDE)).exists()
+    assert (first.parent / (SET_ASIDE + first.name)).exists()
     assert_same_store(out, reference)
 
 
