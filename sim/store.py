@@ -129,6 +129,9 @@ def writer_lock(out: Path) -> Iterator[str]:
         except BlockingIOError:
             raise InputError(str(out), "", f"another batch is writing this store ({_holder(fd)}): let it finish, "
                              "or stop it and run with --resume") from None
+        except OSError as exc:  # a file system without locks
+            raise InputError(str(out), "", f"cannot be locked for writing ({exc.strerror or exc}): choose a folder "
+                             "on a local disk") from None
         killed = _holder(fd)
         me = {"pid": os.getpid(), "host": socket.gethostname(),
               "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}

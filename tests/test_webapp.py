@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+import run
+
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_S = 90
 
@@ -27,6 +29,13 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_a_games_folder_that_cannot_be_one_is_one_line(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    assert run.main(["serve", "--games", str(blocker)]) == 2
+    assert capsys.readouterr().err == f"error: {blocker}: is a file, not a folder: choose another --games\n"
 
 
 def listening_addresses(port: int) -> set[str]:
