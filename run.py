@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent
 HISTORICAL = ROOT / "scenarios" / "historical.yaml"
 TIMELINE = ROOT / "scenarios" / "timeline.csv"
 GAMES = ROOT / "out" / "games"
-RUN_TIMEOUT = 600.0  # the default of --run-timeout (sim.batch.RUN_TIMEOUT, not imported: run.py starts fast)
+RUN_TIMEOUT = 300.0  # the default of --run-timeout (sim.batch.RUN_TIMEOUT, not imported: run.py starts fast)
 
 
 def check_seed(seed: int) -> None:
