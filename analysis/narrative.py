@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 TIMELINE = Path(__file__).resolve().parents[1] / "scenarios" / "timeline.csv"
-KEY_KINDS = ("capture", "objective_cut", "objective_reconnected", "arrival", "surrender")
+KEY_KINDS = ("capture", "objective_cut", "objective_reconnected", "surrender")  # what captions and stories tell
 
 
 def caption(event: Mapping[str, Any], place_names: Mapping[str, str], side_names: Mapping[str, str],
@@ -59,7 +59,7 @@ def side_by_side(events: pd.DataFrame, timeline: pd.DataFrame, start: str, end: 
     """
     run_by_date: dict[str, list[str]] = defaultdict(list)
     for event in events.to_dict("records"):
-        if event["kind"] in KEY_KINDS and event["kind"] != "arrival":
+        if event["kind"] in KEY_KINDS:
             run_by_date[event["date"]].append(caption(event, place_names, side_names, labels))
     history_by_date: dict[str, list[str]] = defaultdict(list)
     for row in timeline.to_dict("records"):
