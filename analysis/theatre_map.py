@@ -39,8 +39,17 @@ from scipy.spatial import Voronoi
 
 from analysis.labels import Box, place_labels
 from analysis.narrative import KEY_KINDS, caption
-from analysis.palette import (CUT, INK, NOBODY, SUPPLY, control_colour, faction_colours, faction_markers,
-                              new_figure, side_colours)
+from analysis.palette import (
+    CUT,
+    INK,
+    NOBODY,
+    SUPPLY,
+    control_colour,
+    faction_colours,
+    faction_markers,
+    new_figure,
+    side_colours,
+)
 from analysis.replay import FormationState, MapState
 from sim.events import format_date
 from sim.scenario import Scenario
@@ -514,7 +523,7 @@ class TheatreMap:
                                      gid=f"place:{p}"))
                 points.append(place_px[index[p]])
                 radii.append(place_r[index[p]])
-        for point, (name,), _ in groups:
+        for _, (name,), _ in groups:
             texts.append(ax.text(0, 0, name, fontsize=9.5, color="#333333", fontstyle="italic", zorder=8,
                                  gid="formation", bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none",
                                                         "pad": 0.6}))
