@@ -17,7 +17,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from analysis.palette import HISTORY, INK, SUPPLY, new_figure
+from analysis.palette import HISTORY, INK, new_figure
 
 MEASURES = (("encirclement_day", "cut off (day)"), ("supply_auc", "supply AUC (lower = strangled sooner)"),
             ("objective_fall_day", "objective fell (day)"))
@@ -40,7 +40,7 @@ def _boxes(ax: Axes, column: str, runs: pd.DataFrame, order: list[str], referenc
                            widths=0.6, patch_artist=True, showfliers=False,
                            medianprops={"color": INK, "linewidth": 2.5})
         for i, box in zip(shown, boxes["boxes"], strict=True):
-            box.set_facecolor(SUPPLY if order[i] == reference else "#c8c8c8")
+            box.set_facecolor("#8c8c8c" if order[i] == reference else "#d4d4d4")
             box.set_alpha(0.85)
             box.set_gid(f"{column}:{order[i]}")
     if column == "supply_auc":
@@ -71,8 +71,9 @@ def distribution_figure(runs: pd.DataFrame, reference: str = REFERENCE, titles: 
         day = history_days.get(column)
         if day is not None:
             ax.axvline(day, color=HISTORY, linestyle=":", linewidth=2.5)
-            ax.annotate(f"history: day {day:g}", (day, 1.0), xycoords=("data", "axes fraction"), xytext=(4, -4),
-                        textcoords="offset points", va="top", fontsize=12, color=HISTORY, gid=f"history:{column}")
+            ax.annotate(f"history: day {day:g}", (day, 1.0), xycoords=("data", "axes fraction"), xytext=(-4, -4),
+                        textcoords="offset points", va="top", ha="right", fontsize=12, color=HISTORY,
+                        gid=f"history:{column}")
         ax.set_title(label, fontsize=17)
         ax.grid(axis="x", alpha=0.3)
     days = [ax for ax, (column, _) in zip(axes, MEASURES, strict=True) if column != "supply_auc"]

@@ -570,8 +570,8 @@ def _overview(page: Page, source: RunFolder | StoreFolder, subject: Subject, pic
     page.add("compared", "Scenarios compared",
              markdown_table_html(scores_markdown(rank_scenarios(by_scenario), subject.name)),
              _figure(chart, "image/png", "Cut-off day, supply AUC and fall day per scenario, each named by its "
-                     "title (its question is under Counterfactuals): box = middle 50% of runs, whiskers = middle "
-                     "90%; dotted = history, where the record has it."))
+                     "title: box = middle 50% of runs, whiskers = middle 90%; dotted = history, where the record "
+                     "has it."))
 
 
 def _progress_caption(subject: Subject) -> str:
