@@ -78,6 +78,7 @@ FRAME_PAD = 0.06  # margin around the framed places, as a share of the frame
 MAP_HEIGHT_IN, MAX_MAP_WIDTH_IN, KEY_WIDTH_IN = 13.0, 13.0, 4.6
 TITLE_IN, CAPTION_IN, MARGIN_IN = 0.7, 1.0, 0.15
 KEY_EVENT_LINES = 3
+NO_KEY_EVENT = "No capture, cut-off, reconnection or surrender on this day."
 CAPTION_WIDTH_CHARS = 110
 SCALE_STEPS_KM = (1, 2, 5, 10, 20, 50, 100)
 SHORT_NAME_WORDS = 2
@@ -464,7 +465,8 @@ class TheatreMap:
         name = self.place_names[self.scenario.spec.objective]
         title = f"{format_date(state.date)}  (day {state.day:g})  ·  {name} {status}"
         self.title.set_text(title)
-        notes = options.notes if options.notes is not None else self.captions(state)[-KEY_EVENT_LINES:]
+        notes = options.notes if options.notes is not None else (self.captions(state)[-KEY_EVENT_LINES:] or
+                                                                 [NO_KEY_EVENT])
         self.caption.set_text("\n".join(textwrap.shorten(n, CAPTION_WIDTH_CHARS, placeholder="…") for n in notes))
         self.figure.set_dpi(options.dpi)
         return self._label(state, options, groups, title)
