@@ -45,7 +45,8 @@ def _captures_panel(ax: Axes, report: Mapping[str, Any]) -> None:
         ax.plot(r["sim_median"], y, marker=">" if never else "o", color=colour, markersize=11)
         ax.plot(r["day"], y, marker="D", color=HISTORY, markersize=10, markeredgecolor="white")
         if never:
-            ax.annotate("not taken", (r["sim_p10"], y), xytext=(-8, 0), textcoords="offset points",
+            ax.annotate("not taken", (min(r["sim_p10"], r["day"] - WINDOW_DAYS), y), xytext=(-8, 0),
+                        textcoords="offset points",
                         ha="right", va="center", fontsize=12, color=MISS)
     ax.axvline(split + 0.5, color=INK, linestyle="--", linewidth=1)
     ax.text(split + 1, -0.9, "held back \u2192", fontsize=13, va="center")
@@ -93,8 +94,8 @@ def _headline_panel(ax: Axes, report: Mapping[str, Any]) -> None:
     ratio = held["exchange_ratio_recorded"]
     lines = [
         f"{report['runs']} runs, held-back record:",
-        f"fall: median day {held['fall_day_median']:.0f} "
-        + ("(held in history)" if recorded is None else f"(record {recorded})"),
+        ("fall: never" if held["fall_share"] == 0 else f"fall: median day {held['fall_day_median']:.0f}")
+        + (" (held in history)" if recorded is None else f" (record {recorded})"),
         f"fell in {held['fall_share']:.0%} of runs",
         "within 7 days: " + ("no captures" if within is None else f"{within:.0%} of {held['captures']}"),
         f"order Spearman: {'n/a' if rho is None else f'{rho:.2f}'}",
