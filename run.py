@@ -196,9 +196,15 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app.webapp import serve
+    from app.webapp import SHIPPED, scenario_files, serve
 
-    return serve(args.host, args.port)
+    files = [Path(f) for f in args.scenario or []]
+    for folder in args.scenarios or ([] if files else [SHIPPED]):
+        found = scenario_files(Path(folder))
+        if not found:
+            raise InputError(folder, "--scenarios", "no scenario files (*.yaml) in this folder")
+        files += found
+    return serve(files, args.host, args.port)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -302,6 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     play.set_defaults(func=cmd_play)
 
     serve = verbs.add_parser("serve", help="start the classroom web app")
+    serve.add_argument("--scenario", action="append", metavar="FILE", help="offer this scenario file (repeatable)")
+    serve.add_argument("--scenarios", action="append", metavar="DIR", help="offer every scenario file under DIR "
+                       "(repeatable; records' record/ folders are left out); default: the shipped scenarios/")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer "
                        "only; 0.0.0.0 lets a classroom connect)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")
