@@ -63,8 +63,9 @@ def capture_row(summaries: Sequence[Mapping[str, Any]], capture: DatedCapture, r
 
 
 def capture_order_spearman(rows: Sequence[Mapping[str, Any]]) -> float | None:
-    """Rank correlation of recorded and simulated median capture days (None when it is undefined)."""
-    if len(rows) < 2:
+    """Rank correlation of recorded and simulated median capture days (None when it is undefined, or meaningless:
+    fewer than three captures)."""
+    if len(rows) < 3:
         return None
     hist = [r["day"] for r in rows]
     sim = [r["sim_median"] for r in rows]
