@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from analysis.history import History
+from analysis.history import History, events_within
 
 KEY_KINDS = ("capture", "objective_cut", "objective_reconnected", "surrender")  # what captions and stories tell
 
@@ -51,7 +51,8 @@ def side_by_side(events: pd.DataFrame, history: History | None, start: str, end:
         if event["kind"] in KEY_KINDS:
             run_by_date[event["date"]].append(caption(event, place_names, side_names, labels))
     history_by_date: dict[str, list[str]] = defaultdict(list)
-    recorded = [] if history is None else history.within(dt.date.fromisoformat(start), dt.date.fromisoformat(end))
+    recorded = [] if history is None else events_within(history, dt.date.fromisoformat(start),
+                                                         dt.date.fromisoformat(end))
     for e in recorded:
         places = ", ".join(e.place_names)
         if e.kind == "capture":

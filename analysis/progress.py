@@ -19,7 +19,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from analysis.history import History
+from analysis.history import History, captures_by
 from analysis.palette import HISTORY, INK, SUPPLY, new_figure, side_colours
 from sim.records import held_column
 from sim.scenario import ScenarioSpec
@@ -112,7 +112,7 @@ def _history(top: Axes, bottom: Axes, history: History, attacker: str, objective
             top.annotate(f"{label}\n{date:%-d %b}", (date, 1.0), xytext=(-6, -4), textcoords="offset points",
                          ha="right", va="top", fontsize=13, color=HISTORY, fontweight="bold",
                          xycoords=("data", "axes fraction"), gid=f"history:{label}")
-    caps = [e for e in history.captures(attacker) if start <= e.date <= end and objective not in e.places]
+    caps = [e for e in captures_by(history, attacker) if start <= e.date <= end and objective not in e.places]
     if not caps:
         return
     ticks = top.secondary_xaxis("top")

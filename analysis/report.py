@@ -229,6 +229,16 @@ def _recorded(history: History | None, date: dt.date | None, start: dt.date) -> 
     return f"day {(date - start).days} ({format_date(date)})"
 
 
+def _recorded_loss(history: History | None, side: str) -> str:
+    if history is None:
+        return "no record"
+    loss = history.losses_by_side.get(side)
+    if loss is None:
+        return "not in the record"
+    low, high = loss.killed
+    return (f"{low:,}" if low == high else f"{low:,}–{high:,}") + f" ({_esc(loss.period)}; {_esc(loss.source)})"
+
+
 def summary_html(subject: Subject) -> str:
     """The headline measures of the model beside the record's."""
     s, runs, history = subject.summary, subject.summaries, subject.history
@@ -251,10 +261,10 @@ def summary_html(subject: Subject) -> str:
         killed = pd.Series([r["casualties_by_side"].get(side, {}).get("killed", 0) for r in runs])
         rows.append([f"{median}{_esc(name)} killed", f"{killed.median():.0f}" + (
             f" (90%: {killed.quantile(0.05):.0f}–{killed.quantile(0.95):.0f})" if many else ""),
-            "no record" if history is None else "see the validation summary"])
+            _recorded_loss(history, side)])
     table = _table(["", "the model", "history"], [[f"<b>{a}</b>", b, c] for a, b, c in rows], "facts")
     note = (f"<p>History: {_esc(NO_RECORD)}; nothing from history is shown in this report.</p>" if history is None
-            else f'<p class="note">History: the scenario\'s record, {_esc(Path(history.source).name)}.</p>')
+            else f'<p class="note">History: the scenario\'s record, {_esc(Path(history.path).name)}.</p>')
     return table + note + f"<p>Shown in detail: {_esc(subject.why)}</p>"
 
 

@@ -9,8 +9,9 @@ a marker (analysis/labels.py). A scale bar and north arrow sit in the map; the t
 objective (supplied, cut off, assaulted, fallen, retaken); the caption (the day's key events) is under the map and
 the key beside it, so nothing is hidden.
 
-The map is framed on the objective, both sides' supply sources and every place named in orders, in kilometres
-east and north of the frame's centre (equirectangular: true to scale over a theatre's few tens of kilometres).
+The map is framed on the objective, the defender's supply sources and the places named in orders that are no
+further from the objective than those sources (axes from further away enter from the edge), in kilometres east
+and north of a centre (equirectangular: true to scale over a theatre's few tens of kilometres).
 
 ``draw_map(scenario, state, options)`` is a pure function of its arguments; ``TheatreMap`` keeps the background
 and redraws only the day, for the animation.
@@ -75,6 +76,7 @@ SIZE_KEY = (100, 500, 2000)  # men: the squares of the size key
 PLACE_AREA, OBJECTIVE_AREA = 70.0, 320.0
 STACK_KM = 1.3  # formations sharing a point are set this far around it
 FRAME_PAD = 0.06  # margin around the framed places, as a share of the frame
+MIN_FRAME_KM = 15.0  # places named in orders this close to the objective are always in the frame
 MAP_HEIGHT_IN, MAX_MAP_WIDTH_IN, KEY_WIDTH_IN = 13.0, 13.0, 4.6
 TITLE_IN, CAPTION_IN, MARGIN_IN = 0.7, 1.0, 0.15
 KEY_EVENT_LINES = 3
@@ -82,6 +84,7 @@ NO_KEY_EVENT = "No capture, cut-off, reconnection or surrender on this day."
 CAPTION_WIDTH_CHARS = 110
 SCALE_STEPS_KM = (1, 2, 5, 10, 20, 50, 100)
 SHORT_NAME_WORDS = 2
+SHORT_NAME_CHARS = 20
 
 
 @dataclass(frozen=True)
@@ -158,6 +161,17 @@ def _order_places(scenario: Scenario) -> tuple[frozenset[str], tuple[tuple[str, 
             named.update(o.axis)
             axes.append((spec.factions[f.faction].side, (f.at, *o.axis)))
     return frozenset(named), tuple(dict.fromkeys(axes))
+
+
+def framed_places(scenario: Scenario, xy: Mapping[str, tuple[float, float]], ordered: Iterable[str]) -> list[str]:
+    """The places a map must show: the objective, the defender's supply sources, and every place named in orders
+    no further from the objective than the furthest of those sources (or MIN_FRAME_KM)."""
+    objective = scenario.spec.objective
+    sources = scenario.spec.sides[scenario.defender].supply_sources
+    ox, oy = xy[objective]
+    reach = max([math.dist(xy[p], (ox, oy)) for p in sources] + [MIN_FRAME_KM])
+    near = [p for p in ordered if math.dist(xy[p], (ox, oy)) <= reach + 1e-9]
+    return [objective, *sources, *near]
 
 
 def _frame(xy: Mapping[str, tuple[float, float]], framed: Iterable[str]) -> tuple[float, float, float, float]:
@@ -237,7 +251,7 @@ def theatre_of(scenario: Scenario) -> Theatre:
     proj = Projection((min(lons) + max(lons)) / 2, (min(lats) + max(lats)) / 2)
     xy = {p: proj(*lonlat[p]) for p in places}
     cells, ridges = _voronoi(places, xy)
-    return Theatre(places, xy, _frame(xy, ordered), cells, ridges, axes, ordered)
+    return Theatre(places, xy, _frame(xy, framed_places(scenario, xy, ordered)), cells, ridges, axes, ordered)
 
 
 def projection_of(scenario: Scenario) -> Projection:
@@ -249,8 +263,9 @@ def projection_of(scenario: Scenario) -> Projection:
 
 
 def short_name(name: str) -> str:
-    """A label that fits on a map: the first two words ('1st Armoured Division' -> '1st Armoured')."""
-    return " ".join(name.split()[:SHORT_NAME_WORDS])
+    """A label that fits on a map: the name if short, else its first two words ('1st Armoured Division' ->
+    '1st Armoured')."""
+    return name if len(name) <= SHORT_NAME_CHARS else " ".join(name.split()[:SHORT_NAME_WORDS])
 
 
 def _nice_length(span_km: float) -> float:
@@ -275,14 +290,14 @@ def objective_status(state: MapState, scenario: Scenario, fell_before: bool = Fa
 
 
 def labelled_places(scenario: Scenario, state: MapState, options: MapOptions) -> list[str]:
-    """The places named on a map: the objective first, then sources and ordered places, the day's events, places
-    taken since the start, and any asked for."""
+    """The places named on a map (those in its frame): the objective first, then sources and ordered places, the
+    day's events, places taken since the start, and any asked for."""
     theatre = theatre_of(scenario)
     start = {p: sid for sid, side in scenario.spec.sides.items() for p in side.holds}
     named = set(theatre.ordered_places) | set(options.named_places)
     named.update(e.place for e in state.events if e.place)
     named.update(p for p in theatre.places if state.control.get(p) != start.get(p))
-    named &= set(theatre.places)
+    named = {p for p in named if p in theatre.xy and _inside_frame(theatre.xy[p], theatre.frame)}
     objective = scenario.spec.objective
     sources = {p for side in scenario.spec.sides.values() for p in side.supply_sources}
     return sorted(named, key=lambda p: (p != objective, p not in sources, p))
