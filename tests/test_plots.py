@@ -24,8 +24,16 @@ from analysis.narrative import place_impact, turning_points
 from analysis.palette import NOBODY, faction_colours, faction_markers, png_bytes, side_colours
 from analysis.progress import progress_figure
 from analysis.replay import replay, state_at
-from analysis.theatre_map import (MapOptions, _clip, capture_dates, draw_map, event_places, map_figure,
-                                  objective_status, theatre_of)
+from analysis.theatre_map import (
+    MapOptions,
+    _clip,
+    capture_dates,
+    draw_map,
+    event_places,
+    map_figure,
+    objective_status,
+    theatre_of,
+)
 from sim.records import held_column, simulate
 from sim.scenario import Scenario
 
@@ -227,7 +235,8 @@ def test_map_labels_cover_no_label_marker_or_ornament_and_name_every_place_of_th
     theatre = theatre_of(historical)
     x0, x1, y0, y1 = theatre.frame
     in_view = {p for p in event_places(events) if x0 <= theatre.xy[p][0] <= x1 and y0 <= theatre.xy[p][1] <= y1}
-    assert in_view and in_view <= set(drawing.place_labels)
+    assert in_view <= set(drawing.place_labels)
+    assert in_view or day == 0  # later days have events in view: the check above was not empty
     assert historical.spec.objective in drawing.place_labels
     ornaments = [_extent(a, renderer) for a in drawing.scale_bar + drawing.north_arrow]
     assert any(a.get_gid() == "scale_bar_label" and a.get_text().endswith("km") for a in drawing.scale_bar)
@@ -275,15 +284,16 @@ def test_map_of_another_theatre_labels_its_places_and_frames_its_source(tiny):
 # ---------------------------------------------------------------- geometry and labels
 
 
+def _area(polygon: np.ndarray) -> float:
+    """The shoelace formula."""
+    x, y = polygon[:, 0], polygon[:, 1]
+    return 0.5 * abs(float(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))))
+
+
 def test_clip_cuts_a_square_to_a_triangle():
     square = np.array([[0, 0], [2, 0], [2, 2], [0, 2]], dtype=float)
-    triangle = np.array([[0, 0], [4, 0], [0, 4]], dtype=float)  # anticlockwise
-    clipped = _clip(square, triangle)
-    area = 0.5 * abs(np.dot(clipped[:, 0], np.roll(clipped[:, 1], 1)) - np.dot(clipped[:, 1], np.roll(clipped[:, 0], 1)))
-    assert area == pytest.approx(4.0)  # the square lies inside the triangle
-    half = _clip(square, np.array([[0, 0], [2, 0], [0, 2]], dtype=float))
-    area = 0.5 * abs(np.dot(half[:, 0], np.roll(half[:, 1], 1)) - np.dot(half[:, 1], np.roll(half[:, 0], 1)))
-    assert area == pytest.approx(2.0)
+    assert _area(_clip(square, np.array([[0, 0], [4, 0], [0, 4]], dtype=float))) == pytest.approx(4.0)  # inside
+    assert _area(_clip(square, np.array([[0, 0], [2, 0], [0, 2]], dtype=float))) == pytest.approx(2.0)  # half
 
 
 def test_two_labels_of_near_points_are_set_apart():
@@ -303,7 +313,7 @@ def test_placed_labels_that_say_they_are_clear_overlap_nothing(points):
         assert not boxes_overlap(a, b)
     for box in clear:
         assert not any(boxes_overlap(box, m) for m in markers)
-        assert 0 <= box[0] and box[2] <= 400 and 0 <= box[1] and box[3] <= 400
+        assert box[0] >= 0 and box[2] <= 400 and box[1] >= 0 and box[3] <= 400
 
 
 # ---------------------------------------------------------------- animation
