@@ -365,8 +365,8 @@ def validation_html(folder: Path) -> str:
 
 def _git_commit() -> str:
     try:
-        done = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True,
-                              timeout=10, check=False)
+        done = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty", "--abbrev=40"],
+                              capture_output=True, text=True, timeout=10, check=False)
     except OSError:
         return "unknown (git not available)"
     return done.stdout.strip() or "unknown (not a git checkout)"
@@ -398,6 +398,10 @@ def provenance_html(scenarios: Sequence[Scenario], source: RunFolder | StoreFold
             files.append([_esc(s.name), f"<code>{_esc(path)}</code>",
                           f"<code>{_esc(_sha256(Path(path)))}</code>"])
         files.append([_esc(s.name), "all of the above together", f"<code>{scenario_digest(s)}</code>"])
+        if s.spec.record:
+            record = Path(s.spec.record)
+            files.append([_esc(s.name), f"record: <code>{_esc(record)}</code>",
+                          f"<code>{_esc(_sha256(record)) if record.is_file() else 'missing'}</code>"])
     return _table(["", ""], [[f"<b>{a}</b>", b] for a, b in facts], "facts") + _table(
         ["scenario", "file", "sha256"], files, "files")
 

@@ -77,7 +77,7 @@ PLACE_AREA, OBJECTIVE_AREA = 70.0, 320.0
 STACK_KM = 1.3  # formations sharing a point are set this far around it
 FRAME_PAD = 0.06  # margin around the framed places, as a share of the frame
 MIN_FRAME_KM = 15.0  # places named in orders this close to the objective are always in the frame
-MAP_HEIGHT_IN, MAX_MAP_WIDTH_IN, KEY_WIDTH_IN = 13.0, 13.0, 4.6
+MAP_HEIGHT_IN, MAX_MAP_WIDTH_IN, KEY_WIDTH_IN = 13.0, 13.0, 5.0
 TITLE_IN, CAPTION_IN, MARGIN_IN = 0.7, 1.0, 0.15
 KEY_EVENT_LINES = 3
 NO_KEY_EVENT = "No capture, cut-off, reconnection or surrender on this day."
@@ -444,7 +444,7 @@ class TheatreMap:
         handles += [Line2D([], [], color=SUPPLY, linewidth=7, alpha=0.75, label="supply roads to the objective"),
                     Line2D([], [], color=CUT, linewidth=4.5, linestyle=(0, (2, 1)), label="minimum cut"),
                     *(Line2D([], [], color=c, alpha=0.35, linewidth=4.0, marker=">", markevery=[1],
-                             label=f"planned axis of advance ({self.side_names[s]})")
+                             label=f"axis of advance ({self.side_names[s]})")
                       for s, c in self.sides.items() if any(a[0] == s for a in self.theatre.axes_of_advance))]
         drawn = {layer["layer"]: layer["name"] for layer in self.scenario.graph.graph.get("layers", [])}
         for kind in ("river", "border"):
