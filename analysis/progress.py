@@ -111,7 +111,8 @@ def _history(top: Axes, bottom: Axes, history: History, attacker: str, objective
             named = "_"
             top.annotate(f"{label}\n{date:%-d %b}", (date, 1.0), xytext=(-6, -4), textcoords="offset points",
                          ha="right", va="top", fontsize=13, color=HISTORY, fontweight="bold",
-                         xycoords=("data", "axes fraction"), gid=f"history:{label}")
+                         xycoords=("data", "axes fraction"), gid=f"history:{label}",
+                         bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.5})
     caps = [e for e in captures_by(history, attacker) if start <= e.date <= end and objective not in e.places]
     if not caps:
         return

@@ -221,11 +221,11 @@ def _median_day(start: str, days: Sequence[float | None]) -> str:
     return _day(start, float(pd.Series(happened).median())) + share
 
 
-def _recorded(history: History | None, date: dt.date | None, start: dt.date) -> str:
+def _recorded(history: History | None, date: dt.date | None, start: dt.date, missing: str) -> str:
     if history is None:
         return "no record"
     if date is None:
-        return "not in the record"
+        return missing
     return f"day {(date - start).days} ({format_date(date)})"
 
 
@@ -251,9 +251,9 @@ def summary_html(subject: Subject) -> str:
         ["scenario", _esc(s["title"]), ""],
         ["runs", f"{len(runs)}", ""],
         [f"{median}day {objective} was cut off", _median_day(start, [r["encirclement_day"] for r in runs]),
-         _recorded(history, history and history.encirclement_date, first)],
+         _recorded(history, history and history.encirclement_date, first, "not in the record")],
         [f"{median}day {objective} fell", _median_day(start, [r["objective_fall_day"] for r in runs]),
-         _recorded(history, history and history.fall_date, first)],
+         _recorded(history, history and history.fall_date, first, "it held: never fell")],
         [f"{median}supply AUC", f"{pd.Series([r['supply_auc'] for r in runs]).median():.2f} (1 = never reduced, "
                                 "lower = strangled sooner)", ""],
     ]
