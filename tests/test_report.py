@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import write_tiny
 
 from analysis.history import NO_RECORD
 from analysis.report import representative
@@ -48,8 +49,6 @@ def run_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def vale(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The tiny theatre (no record, no scenario called historical) and a variant without its second brigade."""
-    from conftest import write_tiny
-
     where = tmp_path_factory.mktemp("vale")
     tiny = write_tiny(where)
     thin = where / "thin.yaml"
