@@ -36,7 +36,7 @@ import pandas as pd
 from analysis import narrative
 from analysis.animation import Frame, jpeg_bytes, write_animation
 from analysis.distributions import distribution_figure, scenario_order
-from analysis.fidelity import fidelity_lines
+from analysis.fidelity import fidelity_lines, fidelity_report
 from analysis.folders import (
     ROOT,
     RunFolder,
@@ -349,18 +349,29 @@ def _value(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def validation_html(folder: Path) -> str:
+VALIDATION_CAVEATS = ("Caveats: the calibration may fit the record only up to its split date, and what follows is "
+                      "held back to test the fit; recorded losses are ranges from the record's sources and the least "
+                      "reliable output; a capture the model never makes counts as missed.")
+
+
+def validation_html(folder: Path, subject: Subject) -> str:
+    """The fidelity summary: the folder's fidelity.json if there is one, else computed from the subject's runs
+    against its record."""
     path = folder / "fidelity.json"
-    if not path.exists():
-        return ("<p>No validation in this folder (no fidelity.json). <code>run.py fidelity --out DIR</code> measures "
-                "the scenario against its record; docs/validation.md reports the shipped theatre's.</p>")
-    try:
-        lines = fidelity_lines(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, KeyError, TypeError) as exc:
-        return f"<p>fidelity.json could not be read ({_esc(exc)}).</p>"
-    return ("<pre>" + _esc("\n".join(lines)) + "</pre><p class=\"note\">Caveats: the fit is measured on the part "
-            "of the record the calibration may see and tested on the rest; losses are reported as ranges and are the "
-            "least reliable output; a capture the model never makes counts as missed.</p>")
+    if path.exists():
+        try:
+            lines = fidelity_lines(json.loads(path.read_text(encoding="utf-8")))
+        except (ValueError, KeyError, TypeError) as exc:
+            return f"<p>fidelity.json could not be read ({_esc(exc)}).</p>"
+        where = "from this folder's fidelity.json"
+    elif subject.history is not None:
+        lines = fidelity_lines(fidelity_report(subject.summaries, subject.history))
+        where = f"computed from the {len(subject.summaries)} run(s) of {subject.name} in this folder"
+    else:
+        return (f"<p>No validation: {_esc(NO_RECORD)}. Write one (docs/record-format.md) and run "
+                "<code>run.py fidelity --scenario FILE</code>.</p>")
+    return (f"<p>How well the runs reproduce the record ({_esc(where)}):</p><pre>" + _esc("\n".join(lines)) +
+            f'</pre><p class="note">{_esc(VALIDATION_CAVEATS)}</p>')
 
 
 def _git_commit() -> str:
@@ -628,7 +639,7 @@ def build_report(folder: str | Path, scenario: str | None = None, animate: bool 
     page.add("story", "The run's story beside history's", story_html(subject))
     page.add("method", "Method, assumptions and limitations", method_html(subject.scenario))
     page.add("parameters", "Parameters and their sources", parameters_html(subject.scenario))
-    page.add("validation", "Validation", validation_html(out))
+    page.add("validation", "Validation", validation_html(out, subject))
     page.add("provenance", "Provenance", provenance_html(scenarios, source))
     page.add("data", "Data files", data_files_html(out))
     path = out / "report.html"
