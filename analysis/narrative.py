@@ -8,6 +8,7 @@ Pure functions of a run's records (summary, events, timeseries) and of the scena
 from __future__ import annotations
 
 import datetime as dt
+import textwrap
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -18,6 +19,7 @@ import pandas as pd
 from analysis.history import History, events_within
 
 KEY_KINDS = ("capture", "objective_cut", "objective_reconnected", "surrender")  # what captions and stories tell
+STORY_TEXT_CHARS = 110  # a recorded event's words, shortened to this in the story table
 
 
 def caption(event: Mapping[str, Any], place_names: Mapping[str, str], side_names: Mapping[str, str],
@@ -58,7 +60,8 @@ def side_by_side(events: pd.DataFrame, history: History | None, start: str, end:
         if e.kind == "capture":
             what = f"{places} taken by {side_names.get(e.side, e.side)}"
         else:
-            what = f"{e.kind}: {places}" if places else e.kind
+            what = ": ".join(part for part in (e.kind, places, textwrap.shorten(e.text, STORY_TEXT_CHARS,
+                                                                                 placeholder="…")) if part)
         history_by_date[e.date.isoformat()].append(what)
     return [{"date": d, "run": "; ".join(run_by_date.get(d, [])), "history": "; ".join(history_by_date.get(d, []))}
             for d in sorted(set(run_by_date) | set(history_by_date))]

@@ -553,7 +553,8 @@ h1 { font-size: 2em; } h2 { margin-top: 1.8em; border-bottom: 2px solid #ddd; }
 img { max-width: 100%; border: 1px solid #ddd; }
 table { border-collapse: collapse; margin: 0.6em 0; } td, th { padding: 0.3em 0.8em; border-bottom: 1px solid #eee;
 text-align: left; vertical-align: top; } th { background: #f4f4f4; }
-table.story td { max-width: 40em; } table.params td { font-size: 0.9em; } .note { color: #555; font-size: 0.9em; }
+table.story td { max-width: 40em; } table.story td:first-child { white-space: nowrap; }
+table.params td { font-size: 0.9em; } .note { color: #555; font-size: 0.9em; }
 figure { margin: 1em 0; } figcaption { color: #555; } nav ol { columns: 2; }
 .pair { display: grid; grid-template-columns: 1fr 1fr; gap: 1em; align-items: start; }
 .slider input { width: 60%; vertical-align: middle; } #day-words { display: block; font-weight: bold; }
