@@ -76,6 +76,7 @@ SIZE_KEY = (100, 500, 2000)  # men: the squares of the size key
 PLACE_AREA, OBJECTIVE_AREA = 70.0, 320.0
 STACK_KM = 1.3  # formations sharing a point are set this far around it
 FRAME_PAD = 0.06  # margin around the framed places, as a share of the frame
+OVERVIEW_SHARE = 0.3  # of the key panel's height, at its foot
 MIN_FRAME_KM = 15.0  # places named in orders this close to the objective are always in the frame
 MAP_HEIGHT_IN, MAX_MAP_WIDTH_IN, KEY_WIDTH_IN = 13.0, 13.0, 5.0
 TITLE_IN, CAPTION_IN, MARGIN_IN = 0.7, 1.0, 0.15
@@ -359,6 +360,7 @@ class TheatreMap:
         self.texts: list[Text] = []
         self.leaders: list = []
         self._key()
+        self.overview_dots = self._overview()
 
     @staticmethod
     def _map_size(span_x: float, span_y: float) -> tuple[float, float]:
@@ -394,6 +396,35 @@ class TheatreMap:
             if segments:
                 ax.add_collection(LineCollection(segments, colors=colour, linewidths=width, linestyles=dash,
                                                  zorder=1.5))
+
+    def _overview(self) -> object | None:
+        """A small map of the whole theatre under the key, with the main map's frame on it, when places named in
+        orders or supply sources lie outside the frame; returns its place markers (None without an overview)."""
+        theatre, spec = self.theatre, self.scenario.spec
+        x0, x1, y0, y1 = theatre.frame
+        sources = [p for side in spec.sides.values() for p in side.supply_sources]
+        outside = [p for p in {*theatre.ordered_places, *sources} if not _inside_frame(theatre.xy[p], theatre.frame)]
+        if not outside:
+            return None
+        inset = self.key_ax.inset_axes((0.02, 0.0, 0.96, OVERVIEW_SHARE))
+        inset.set_xticks([])
+        inset.set_yticks([])
+        inset.set_aspect("equal")
+        inset.set_title("the whole theatre", fontsize=11, loc="left")
+        graph = self.scenario.graph
+        inset.add_collection(LineCollection([[theatre.xy[a], theatre.xy[b]] for a, b in graph.edges],
+                                            colors="#b0b0b0", linewidths=0.8))
+        pts = np.array([theatre.xy[p] for p in theatre.places])
+        dots = inset.scatter(pts[:, 0], pts[:, 1], s=12, c=NOBODY, linewidths=0, zorder=3, gid="overview")
+        inset.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=INK, linewidth=1.4, zorder=4))
+        middle = float(np.median(pts[:, 0]))
+        for p in sorted(set(sources) & set(outside)):
+            east = theatre.xy[p][0] > middle  # names east of the middle are written to the west of their dot
+            inset.annotate(self.place_names[p], theatre.xy[p], xytext=(-3 if east else 3, 3),
+                           textcoords="offset points", ha="right" if east else "left", fontsize=9, color=INK)
+        inset.margins(0.08)
+        inset.autoscale_view()
+        return dots
 
     def _axes_of_advance(self) -> None:
         """Each formation's planned axis (its start, then its objectives in order) as an arrow along it."""
@@ -469,6 +500,8 @@ class TheatreMap:
         theatre = self.theatre
         holders = [state.control.get(p) for p in theatre.places]
         self.place_dots.set_facecolors([control_colour(self.sides, h) for h in holders])
+        if self.overview_dots is not None:
+            self.overview_dots.set_facecolors([control_colour(self.sides, h) for h in holders])
         self.ground.set_facecolors([to_rgba(self.sides[h], GROUND_ALPHA) if h else (0, 0, 0, 0) for h in holders])
         self.front.set_segments([seg for (a, b), seg in theatre.ridges.items()
                                  if state.control.get(a) and state.control.get(b)

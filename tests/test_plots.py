@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ from analysis.progress import progress_figure
 from analysis.replay import replay, state_at
 from analysis.theatre_map import (
     MapOptions,
+    TheatreMap,
     _clip,
     capture_dates,
     draw_map,
@@ -35,9 +37,10 @@ from analysis.theatre_map import (
     theatre_of,
 )
 from sim.records import held_column, simulate
-from sim.scenario import Scenario
+from sim.scenario import Scenario, load_scenario
 
 SEED = 3
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -407,3 +410,18 @@ def test_a_place_taken_twice_is_marked_retaken():
     series = pd.DataFrame({"day": [0.0, 1, 2, 3, 4, 5, 6], "supply_flow_share": [1, 1, 0.5, 0.5, 1, 1, 0.2]})
     points = turning_points(summary, series, "a", {"hill": "Hill"})
     assert [p["places"] for p in points] == ["Hill", "Hill (retaken)"]
+
+
+def test_a_theatre_with_places_beyond_the_frame_gets_an_overview_in_step_with_the_map():
+    kobani = load_scenario(str(ROOT / "scenarios" / "kobani" / "kobani.yaml"))
+    theatre = theatre_of(kobani)
+    x0, x1, y0, y1 = theatre.frame
+    sources = [p for side in kobani.spec.sides.values() for p in side.supply_sources]
+    assert any(not (x0 <= theatre.xy[p][0] <= x1 and y0 <= theatre.xy[p][1] <= y1) for p in sources)
+    for p in kobani.spec.sides[kobani.defender].supply_sources:  # the defender's sources are on the main map
+        assert x0 <= theatre.xy[p][0] <= x1 and y0 <= theatre.xy[p][1] <= y1, p
+    view = TheatreMap(kobani)
+    state = state_at(kobani, 1, 20)
+    view.show(state)
+    assert view.overview_dots is not None
+    np.testing.assert_array_equal(view.overview_dots.get_facecolors(), view.place_dots.get_facecolors())
