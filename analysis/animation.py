@@ -96,7 +96,7 @@ def write_mp4(frames: list[Frame], path: Path, ffmpeg: str) -> None:
     tmp.replace(path)
 
 
-def jpeg_bytes(frame: Frame, quality: int = 80) -> bytes:
+def jpeg_bytes(frame: Frame, quality: int = 70) -> bytes:
     """A frame as JPEG (the report's day slider carries every frame inline)."""
     buffer = io.BytesIO()
     Image.fromarray(frame.image).save(buffer, format="JPEG", quality=quality, optimize=True)
