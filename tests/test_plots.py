@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -427,3 +428,10 @@ def test_a_theatre_with_places_beyond_the_frame_gets_an_overview_in_step_with_th
     view.show(state)
     assert view.overview_dots is not None
     np.testing.assert_array_equal(view.overview_dots.get_facecolors(), view.place_dots.get_facecolors())
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg is not installed: no MP4 is written")
+def test_an_mp4_is_written_beside_the_gif_where_ffmpeg_exists(tiny, tmp_path):
+    written, frames = write_animation(tiny, 2, tmp_path / "campaign.gif")
+    assert written == [tmp_path / "campaign.gif", tmp_path / "campaign.mp4"]
+    assert (tmp_path / "campaign.mp4").stat().st_size > 10_000
