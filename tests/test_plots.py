@@ -435,3 +435,10 @@ def test_an_mp4_is_written_beside_the_gif_where_ffmpeg_exists(tiny, tmp_path):
     written, frames = write_animation(tiny, 2, tmp_path / "campaign.gif")
     assert written == [tmp_path / "campaign.gif", tmp_path / "campaign.mp4"]
     assert (tmp_path / "campaign.mp4").stat().st_size > 10_000
+
+
+def test_a_counterfactual_is_shown_its_base_scenarios_record_and_another_theatre_none(historical, tiny):
+    counterfactual = load_scenario(str(ROOT / "scenarios" / "counterfactuals" / "bekaa_axis_only.yaml"))
+    base, derived = history_of(historical), history_of(counterfactual)
+    assert base is not None and derived is not None and derived.fall_date == base.fall_date
+    assert history_of(tiny) is None
