@@ -17,11 +17,12 @@ from sim.errors import InputError
 
 if TYPE_CHECKING:
     from sim.batch import Outcome, Plan
+    from sim.record import Record
+    from sim.scenario import Scenario
     from sim.sweep import Design
 
 ROOT = Path(__file__).resolve().parent
 HISTORICAL = ROOT / "scenarios" / "historical.yaml"
-TIMELINE = ROOT / "scenarios" / "timeline.csv"
 GAMES = ROOT / "out" / "games"
 RUN_TIMEOUT = 300.0  # the default of --run-timeout (sim.batch.RUN_TIMEOUT, not imported: run.py starts fast)
 
@@ -121,25 +122,35 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 1 if outcome.failed else 0
 
 
+def scenario_and_record(path: str) -> tuple[Scenario, Record]:
+    """A scenario and its record, or an InputError when the scenario names no record."""
+    from sim.record import load_record
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(path)
+    record = load_record(scenario)
+    if record is None:
+        raise InputError(path, "record", "the scenario names no record (record: FILE, see docs/record-format.md), "
+                         "so there is nothing to measure it against")
+    return scenario, record
+
+
 def cmd_fidelity(args: argparse.Namespace) -> int:
-    from analysis.fidelity import dated_captures, fidelity_lines, fidelity_report, read_timeline
+    from analysis.fidelity import fidelity_lines, fidelity_report
     from analysis.palette import png_bytes
     from analysis.validation_plots import fidelity_figure
     from sim.batch import open_executor, replicate_seeds
     from sim.calibrate import run_points
     from sim.records import atomic_write_bytes, atomic_write_text, to_json
-    from sim.scenario import load_scenario
 
     if args.runs < 1:
         raise InputError("--runs", "", "must be at least 1")
     check_seed(args.seed)
-    scenario = load_scenario(args.scenario)
-    timeline = read_timeline(TIMELINE)
-    captures, assaults = dated_captures(timeline), dated_captures(timeline, "assault")
+    scenario, record = scenario_and_record(args.scenario)
     print(f"Running {scenario.name} x {args.runs} replicates (seed {args.seed})...", flush=True)
     with open_executor(args.workers) as (executor, _slots, _what):
         [summaries] = run_points(executor, Path(args.scenario), [{}], replicate_seeds(args.seed, args.runs))
-    report = fidelity_report(summaries, captures, assaults)
+    report = fidelity_report(summaries, record)
     out = Path(args.out)
     atomic_write_text(out / "fidelity.json", to_json(report))
     figure = fidelity_figure(report, f"Fidelity to the record: {scenario.name}, {args.runs} runs")
@@ -150,32 +161,31 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from analysis.fidelity import dated_captures, fidelity_lines, read_timeline
+    from analysis.fidelity import fidelity_lines, split_text
     from analysis.palette import png_bytes
     from analysis.validation_plots import calibration_figure, fidelity_figure, sensitivity_figure
     from sim.batch import open_executor
     from sim.calibrate import SEARCH_SPACE, SENSITIVITY_OUTPUTS, Budget, calibrate, parameters_block
     from sim.records import atomic_write_bytes, atomic_write_text, to_json
-    from sim.scenario import load_scenario
 
     budget = Budget(points=args.points, runs=args.runs, refine=args.refine, check_runs=args.check_runs,
                     sensitivity_runs=args.sensitivity_runs)
     budget.check()
     check_seed(args.seed)
-    load_scenario(HISTORICAL)  # fail on a bad scenario before searching
+    _scenario, record = scenario_and_record(args.scenario)  # fail on a bad scenario or record before searching
     with open_executor(args.workers) as (executor, _slots, what):
         print(f"Calibrating on {what}", flush=True)
-        timeline = read_timeline(TIMELINE)
-        result = calibrate(executor, HISTORICAL, dated_captures(timeline), budget, args.seed,
-                           assaults=dated_captures(timeline, "assault"), progress=lambda line: print(line, flush=True))
+        result = calibrate(executor, Path(args.scenario), record, budget, args.seed,
+                           progress=lambda line: print(line, flush=True))
     out = Path(args.out)
     chosen = result["chosen"]
+    split = split_text(result["chosen_report"])
     atomic_write_text(out / "calibration.json", to_json(result))
-    atomic_write_text(out / "parameters.yaml", parameters_block(chosen["params"]))
+    atomic_write_text(out / "parameters.yaml", parameters_block(chosen["params"], record))
     pictures = {
-        "calibration.png": calibration_figure(result["points"], [d.name for d in SEARCH_SPACE], chosen),
+        "calibration.png": calibration_figure(result["points"], [d.name for d in SEARCH_SPACE], chosen, split),
         "fidelity_defaults.png": fidelity_figure(result["default_report"], "Engine defaults"),
-        "fidelity_calibrated.png": fidelity_figure(result["chosen_report"], "Calibrated on the record to 13 May"),
+        "fidelity_calibrated.png": fidelity_figure(result["chosen_report"], f"Calibrated on the record to {split}"),
     }
     if result["sensitivity"]:
         pictures["sensitivity.png"] = sensitivity_figure(result["sensitivity"], SENSITIVITY_OUTPUTS)
@@ -183,7 +193,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         atomic_write_bytes(out / name, png_bytes(figure))
     print(f"Fitted loss on fresh runs: engine defaults {result['default_loss']:.2f}, "
           f"calibrated {result['chosen_loss']:.2f}")
-    print(parameters_block(chosen["params"]), end="")
+    print(parameters_block(chosen["params"], record), end="")
     for title, key in (("Engine defaults", "default_report"), ("Calibrated", "chosen_report")):
         print(f"--- {title}:")
         print("\n".join(fidelity_lines(result[key])[-9:]))
@@ -206,9 +216,15 @@ def cmd_play(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from app.webapp import serve
+    from app.webapp import SHIPPED, scenario_files, serve
 
-    return serve(args.host, args.port, Path(args.games))
+    files = [Path(f) for f in args.scenario or []]
+    for folder in args.scenarios or ([] if files else [SHIPPED]):
+        found = scenario_files(Path(folder))
+        if not found:
+            raise InputError(folder, "--scenarios", "no scenario files (*.yaml) in this folder")
+        files += found
+    return serve(files, args.host, args.port, Path(args.games))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -279,17 +295,20 @@ def build_parser() -> argparse.ArgumentParser:
     _batch_arguments(compare, runs=20, out="output folder for scores.csv, scores.md and the results store")
     compare.set_defaults(func=cmd_compare)
 
-    fidelity = verbs.add_parser("fidelity", help="run replicates of the historical scenario and measure them "
-                                "against the record (fidelity.json and a plot)")
-    fidelity.add_argument("--scenario", default=str(HISTORICAL), help="scenario file (default: the historical one)")
+    fidelity = verbs.add_parser("fidelity", help="run replicates of a scenario and measure them against its "
+                                "record (fidelity.json and a plot)")
+    fidelity.add_argument("--scenario", default=str(HISTORICAL), help="scenario file naming a record (default: "
+                          "scenarios/historical.yaml)")
     fidelity.add_argument("--runs", type=int, default=40, help="replicates (default 40)")
     fidelity.add_argument("--seed", type=int, default=1, help="base seed the replicate seeds are spawned from")
     fidelity.add_argument("--out", default=str(ROOT / "out" / "fidelity"), help="output folder (default out/fidelity)")
     fidelity.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     fidelity.set_defaults(func=cmd_fidelity)
 
-    calib = verbs.add_parser("calibrate", help="fit the historical scenario's parameters on the record to 13 May "
-                             "2013 and check the fit on the rest (a few minutes)")
+    calib = verbs.add_parser("calibrate", help="fit a scenario's parameters on its record up to the record's split "
+                             "date and check the fit on the rest (a few minutes)")
+    calib.add_argument("--scenario", default=str(HISTORICAL), help="scenario file naming a record (default: "
+                       "scenarios/historical.yaml)")
     calib.add_argument("--points", type=int, default=60, help="Latin hypercube points (default 60)")
     calib.add_argument("--runs", type=int, default=8, help="replicates per point (default 8)")
     calib.add_argument("--refine", type=int, default=24, help="refinement points round the best (default 24)")
@@ -312,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     play.set_defaults(func=cmd_play)
 
     serve = verbs.add_parser("serve", help="start the classroom web app")
+    serve.add_argument("--scenario", action="append", metavar="FILE", help="offer this scenario file (repeatable)")
+    serve.add_argument("--scenarios", action="append", metavar="DIR", help="offer every scenario file under DIR "
+                       "(repeatable; records' record/ folders are left out); default: the shipped scenarios/")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this computer "
                        "only; 0.0.0.0 lets a classroom connect)")
     serve.add_argument("--port", type=int, default=8765, help="port (default 8765)")

@@ -1,22 +1,25 @@
 """Words for the pictures and the report: short captions of key events, the run's story beside history's,
 and the turning points (the captures that cut the defender's supply most).
 
-Pure functions of a run's records (summary, events, timeseries) and of the project's copy of the historical
-timeline (``scenarios/timeline.csv``).
+Pure functions of a run's records (summary, events, timeseries) and of the scenario's own historical record
+(analysis/history.py).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import textwrap
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-TIMELINE = Path(__file__).resolve().parents[1] / "scenarios" / "timeline.csv"
-KEY_KINDS = ("capture", "objective_cut", "objective_reconnected", "arrival", "surrender")
+from analysis.history import History, events_within
+
+KEY_KINDS = ("capture", "objective_cut", "objective_reconnected", "surrender")  # what captions and stories tell
+STORY_TEXT_CHARS = 110  # a recorded event's words, shortened to this in the story table
 
 
 def caption(event: Mapping[str, Any], place_names: Mapping[str, str], side_names: Mapping[str, str],
@@ -38,41 +41,41 @@ def caption(event: Mapping[str, Any], place_names: Mapping[str, str], side_names
     return str(event.get("text", ""))
 
 
-def historical_timeline(path: Path = TIMELINE) -> pd.DataFrame:
-    """The article's dated events (date, day, kind, places, place_names, side, detail)."""
-    table = pd.read_csv(path, keep_default_na=False)
-    table["date"] = pd.to_datetime(table["date"]).dt.date
-    return table
-
-
-def historical_captures(timeline: pd.DataFrame) -> pd.DataFrame:
-    """The captures of the historical timeline, one row per dated capture (several places joined)."""
-    return timeline[timeline["kind"] == "capture"].reset_index(drop=True)
-
-
-def side_by_side(events: pd.DataFrame, timeline: pd.DataFrame, start: str, end: str,
+def side_by_side(events: pd.DataFrame, history: History | None, start: str, end: str,
                  place_names: Mapping[str, str], side_names: Mapping[str, str],
                  labels: Mapping[str, str]) -> list[dict[str, str]]:
     """The run's key events and history's, one row per date on which either has something.
 
-    History is shown only within the run's calendar (a scenario set elsewhere gets none).
+    History is the scenario's own record (``analysis.history.history_of``), shown within the run's calendar.
     """
     run_by_date: dict[str, list[str]] = defaultdict(list)
     for event in events.to_dict("records"):
-        if event["kind"] in KEY_KINDS and event["kind"] != "arrival":
+        if event["kind"] in KEY_KINDS:
             run_by_date[event["date"]].append(caption(event, place_names, side_names, labels))
     history_by_date: dict[str, list[str]] = defaultdict(list)
-    for row in timeline.to_dict("records"):
-        iso = row["date"].isoformat()
-        if start <= iso <= end and row["kind"] != "start":
-            places = row["place_names"].replace(";", ", ")
-            if row["kind"] == "capture":
-                what = f"{places} taken by {side_names.get(row['side'], row['side'])}"
-            else:
-                what = f"{row['kind']}: {places}" if places else row["kind"]
-            history_by_date[iso].append(what)
+    recorded = [] if history is None else events_within(history, dt.date.fromisoformat(start),
+                                                         dt.date.fromisoformat(end))
+    for e in recorded:
+        places = ", ".join(e.place_names)
+        if e.kind == "capture":
+            what = f"{places} taken by {side_names.get(e.side, e.side)}"
+        else:
+            what = ": ".join(part for part in (e.kind, places, textwrap.shorten(e.text, STORY_TEXT_CHARS,
+                                                                                 placeholder="…")) if part)
+        history_by_date[e.date.isoformat()].append(what)
     return [{"date": d, "run": "; ".join(run_by_date.get(d, [])), "history": "; ".join(history_by_date.get(d, []))}
             for d in sorted(set(run_by_date) | set(history_by_date))]
+
+
+def changes_of_hands(summary: Mapping[str, Any], place: str, side_names: Mapping[str, str]) -> list[str]:
+    """Every change of hands of ``place`` in a run, in words ('day 40 (14 May): taken by X'), in order."""
+    start = dt.date.fromisoformat(summary["start_date"])
+    out = []
+    for c in summary["captures"]:
+        if c["place"] == place:
+            date = start + dt.timedelta(days=float(c["day"]))
+            out.append(f"day {float(c['day']):g} ({date:%-d %b}): taken by {side_names.get(c['by'], c['by'])}")
+    return out
 
 
 def _capture_drops(summary: Mapping[str, Any], timeseries: pd.DataFrame,
@@ -97,6 +100,18 @@ def _capture_drops(summary: Mapping[str, Any], timeseries: pd.DataFrame,
     return out
 
 
+def _retaken(summary: Mapping[str, Any], side: str) -> set[tuple[float, str]]:
+    """(day, place) of each capture by ``side`` of a place it had taken before and lost since."""
+    seen: set[str] = set()
+    out = set()
+    for c in summary["captures"]:
+        if c["by"] == side:
+            if c["place"] in seen:
+                out.add((float(c["day"]), c["place"]))
+            seen.add(c["place"])
+    return out
+
+
 def turning_points(summary: Mapping[str, Any], timeseries: pd.DataFrame, attacker: str,
                    place_names: Mapping[str, str], n: int = 5) -> list[dict[str, Any]]:
     """The ``n`` capture days of one run that cut the supply flow share most, in date order."""
@@ -104,8 +119,10 @@ def turning_points(summary: Mapping[str, Any], timeseries: pd.DataFrame, attacke
     flow = timeseries.set_index("day")["supply_flow_share"].astype(float)
     start = pd.Timestamp(summary["start_date"])
     after = flow.shift(-1)
+    retaken = _retaken(summary, attacker)
     rows = [{"day": day, "date": (start + pd.Timedelta(days=day)).date().isoformat(),
-             "places": ", ".join(place_names.get(p, p) for p in places), "drop": drop,
+             "places": ", ".join(place_names.get(p, p) + (" (retaken)" if (day, p) in retaken else "")
+                                 for p in places), "drop": drop,
              "flow_after": float(after.loc[day])}
             for day, (places, drop) in drops.items() if drop > 1e-9]
     rows = sorted(rows, key=lambda r: -r["drop"])[:n]

@@ -1,9 +1,10 @@
-"""One look for every picture: faction and side colours, projector-sized fonts, figures that need no screen.
+"""One look for every picture: side and faction colours, projector-sized fonts, figures that need no screen.
 
-Every plotting module takes its colours from here, so the Syrian Army is the same red on the map, in the
-progress plot and in the animation. Government-side factions are reds and oranges (Hezbollah its traditional
-yellow-green); rebel factions greens and blues. Factions and sides of other scenarios get colours by side role,
-so an invented theatre is still readable.
+Every plotting module takes its colours from here, so a side has the same colour on the map, in the progress plot,
+in the animation and in the app, and the defender's supply is drawn in one colour everywhere. Colours come from the
+Okabe-Ito palette, which stays apart for the common forms of colour blindness: the attacker is vermillion, the
+defender blue. A faction keeps its side's hue (a lighter or darker shade of it) and is told apart by its marker
+shape, so any number of factions of any scenario stays readable without naming a single one here.
 """
 
 from __future__ import annotations
@@ -23,26 +24,17 @@ from sim.scenario import Role, ScenarioSpec  # noqa: E402
 NOBODY = "#b8b8b8"  # places held by no side
 INK = "#222222"
 PAPER = "white"
-HISTORY = "#6a3d9a"  # the historical record (timeline marks), a colour no side uses
+SUPPLY = "#cc79a7"  # the defender's supply (roads on the map, flow in the charts): reddish purple
+CUT = "#111111"  # the minimum cut
+HISTORY = "#111111"  # the historical record: black, drawn dotted or with open markers, never a side's colour
 
-# Known sides and factions of the al-Qusayr scenarios.
-SIDE_COLOURS: dict[str, str] = {"government": "#c0392b", "rebels": "#1e8449"}
-FACTION_COLOURS: dict[str, str] = {
-    "syrian_army": "#c0392b",  # red
-    "ndf": "#e67e22",  # orange
-    "hezbollah": "#c9c910",  # yellow-green
-    "fsa": "#1e8449",  # green
-    "farouq": "#17a589",  # teal
-    "tawhid": "#2e86c1",  # blue
-    "islamic_front": "#1a5276",  # dark blue
-    "nusra": "#145a32",  # dark green
+ROLE_COLOURS: dict[Role, str] = {Role.ATTACKER: "#d55e00", Role.DEFENDER: "#0072b2"}
+# Shades within each side's hue, for its factions in order (the first is the side's own colour).
+ROLE_SHADES: dict[Role, tuple[str, ...]] = {
+    Role.ATTACKER: ("#d55e00", "#8c3d00", "#f0a06a", "#b34700", "#ffc299"),
+    Role.DEFENDER: ("#0072b2", "#56b4e9", "#00476f", "#2a8fd0", "#a6d3f0"),
 }
-# Fallbacks for sides and factions of other scenarios, by the side's role.
-ROLE_COLOURS: dict[Role, str] = {Role.ATTACKER: "#c0392b", Role.DEFENDER: "#1e8449"}
-ROLE_RAMPS: dict[Role, tuple[str, ...]] = {
-    Role.ATTACKER: ("#c0392b", "#e67e22", "#c9c910", "#922b21", "#f1948a"),
-    Role.DEFENDER: ("#1e8449", "#2e86c1", "#17a589", "#1a5276", "#82e0aa"),
-}
+FACTION_MARKERS = ("s", "D", "^", "o", "v", "p", "h", "P")  # a faction's marker: its place within its side
 
 # Projector size: big type, few words.
 FONT = {"font.size": 16, "axes.titlesize": 20, "axes.labelsize": 17, "xtick.labelsize": 14,
@@ -51,22 +43,29 @@ matplotlib.rcParams.update(FONT)
 
 
 def side_colours(spec: ScenarioSpec) -> dict[str, str]:
-    """Colour of each side (places it holds, its bands in plots)."""
-    return {sid: SIDE_COLOURS.get(sid, ROLE_COLOURS[side.role]) for sid, side in spec.sides.items()}
+    """Colour of each side (places it holds, its ground, its bands in plots), by its role."""
+    return {sid: ROLE_COLOURS[side.role] for sid, side in spec.sides.items()}
+
+
+def _faction_rank(spec: ScenarioSpec) -> dict[str, int]:
+    """Each faction's position among its side's factions (0 for the first named)."""
+    seen: dict[str, int] = {}
+    out: dict[str, int] = {}
+    for fid, faction in spec.factions.items():
+        out[fid] = seen.get(faction.side, 0)
+        seen[faction.side] = out[fid] + 1
+    return out
 
 
 def faction_colours(spec: ScenarioSpec) -> dict[str, str]:
-    """Colour of each faction (formation markers, strength lines)."""
-    out: dict[str, str] = {}
-    used: dict[str, int] = {}
-    for fid, faction in spec.factions.items():
-        if fid in FACTION_COLOURS:
-            out[fid] = FACTION_COLOURS[fid]
-            continue
-        ramp = ROLE_RAMPS[spec.sides[faction.side].role]
-        out[fid] = ramp[used.get(faction.side, 0) % len(ramp)]
-        used[faction.side] = used.get(faction.side, 0) + 1
-    return out
+    """Colour of each faction: a shade of its side's hue (strength lines, formation markers)."""
+    return {fid: ROLE_SHADES[spec.sides[spec.factions[fid].side].role][rank % len(ROLE_SHADES[Role.ATTACKER])]
+            for fid, rank in _faction_rank(spec).items()}
+
+
+def faction_markers(spec: ScenarioSpec) -> dict[str, str]:
+    """Marker of each faction: different for every faction of a side (up to eight, then they repeat)."""
+    return {fid: FACTION_MARKERS[rank % len(FACTION_MARKERS)] for fid, rank in _faction_rank(spec).items()}
 
 
 def control_colour(colours: Mapping[str, str], holder: str | None) -> str:
@@ -74,9 +73,9 @@ def control_colour(colours: Mapping[str, str], holder: str | None) -> str:
     return colours.get(holder, NOBODY) if holder else NOBODY
 
 
-def new_figure(width: float, height: float) -> Figure:
+def new_figure(width: float, height: float, layout: str | None = "constrained") -> Figure:
     """A figure on the Agg canvas (no pyplot, no global state, no screen)."""
-    fig = Figure(figsize=(width, height), facecolor=PAPER, layout="constrained")
+    fig = Figure(figsize=(width, height), facecolor=PAPER, layout=layout)
     FigureCanvasAgg(fig)
     return fig
 

@@ -1,9 +1,10 @@
-"""The encirclement progress plot: how the defender's supply drained away over the campaign, day by day.
+"""The progress plot: how the objective's supply drained away over the campaign, day by day.
 
-Top panel: the defender's residual supply flow share and isolation share; bottom panel: the share of places
-each side holds. One run is drawn as lines; many replicates as the median with 50% and 90% bands. The
-historical captures (the project's copy of the article's timeline) are marked on the date axis, and the run's
-encirclement and fall of the objective (medians for a batch) are marked as vertical lines.
+Top panel: the supply flow left to the objective and the share of the defender's places cut off; bottom panel: the
+share of places each side holds. One run is drawn as lines; many replicates as the median with bands holding the
+middle 50% and 90% of runs (a band jumps from 0 to 1 where some runs have a place cut off and others not). The
+runs' cut-off and fall days (medians for a batch) are vertical lines; the scenario's own historical record, when
+it has one, adds its cut-off and fall dates (dotted, named) and its captures as named ticks along the top.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from analysis.palette import HISTORY, INK, new_figure, side_colours
+from analysis.history import History, captures_by
+from analysis.palette import HISTORY, INK, SUPPLY, new_figure, side_colours
 from sim.records import held_column
 from sim.scenario import ScenarioSpec
 
+TICK_CHARS = 18  # longest place name written whole on a capture tick
 BANDS = ((25.0, 75.0, 0.35), (5.0, 95.0, 0.15))  # (low, high percentile, opacity): the 50% and 90% bands
 
 
@@ -52,61 +55,76 @@ def _mark_days(ax: Axes, start: dt.date, days: Sequence[float], label: str | Non
 
 
 def progress_figure(timeseries: pd.DataFrame, spec: ScenarioSpec, summaries: Sequence[Mapping[str, Any]],
-                    timeline: pd.DataFrame | None = None, title: str | None = None) -> Figure:
+                    history: History | None = None, title: str | None = None) -> Figure:
     """The progress plot of one run (``timeseries`` of one run) or of replicates (a ``replicate`` column).
 
-    ``summaries`` are the runs' summaries (for their encirclement and fall days); ``timeline`` the historical
-    timeline (``analysis.narrative.historical_timeline``) or None.
+    ``summaries`` are the runs' summaries (for their cut-off and fall days); ``history`` the scenario's own record
+    (``analysis.history.history_of``) or None.
     """
     colours = side_colours(spec)
-    attacker, defender = (next(s for s, side in spec.sides.items() if side.role == role)
-                          for role in ("attacker", "defender"))
+    attacker = next(s for s, side in spec.sides.items() if side.role == "attacker")
     start = spec.start_date
     runs = len(summaries)
     bands = runs > 1
     x = [start + dt.timedelta(days=float(d)) for d in sorted(timeseries["day"].unique())]
     fig = new_figure(16, 10)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
-    _band_plot(top, x, daily_quantiles(timeseries, "supply_flow_share"), colours[defender],
+    _band_plot(top, x, daily_quantiles(timeseries, "supply_flow_share"), SUPPLY,
                "supply flow left", "supply_flow_share", bands=bands)
-    _band_plot(top, x, daily_quantiles(timeseries, "isolation_share"), "#7f8c8d",
-               "places cut off (isolation)", "isolation_share", style="--", bands=bands)
+    _band_plot(top, x, daily_quantiles(timeseries, "isolation_share"), "#7f7f7f",
+               "defender's places cut off (isolation share)", "isolation_share", style="--", bands=bands)
     for side_id, side in spec.sides.items():
         _band_plot(bottom, x, daily_quantiles(timeseries, held_column(side_id)), colours[side_id],
                    side.name, held_column(side_id), bands=bands)
-    encircled = [s["encirclement_day"] for s in summaries if s["encirclement_day"] is not None]
+    cut = [s["encirclement_day"] for s in summaries if s["encirclement_day"] is not None]
     fell = [s["objective_fall_day"] for s in summaries if s["objective_fall_day"] is not None]
     what = "median " if bands else ""
     for ax, named in ((top, True), (bottom, False)):
-        _mark_days(ax, start, encircled, f"{what}supply cut" if named else None, (0, (5, 3)))
-        _mark_days(ax, start, fell, f"{what}town falls" if named else None, "-")
-    if timeline is not None:
-        _history(top, timeline, attacker, spec.objective, start, spec.end_date)
+        _mark_days(ax, start, cut, f"{what}cut-off day" if named else None, (0, (5, 3)))
+        _mark_days(ax, start, fell, f"{what}fall day" if named else None, "-")
+    if history is not None:
+        _history(top, bottom, history, attacker, spec.objective, start, spec.end_date)
     top.set_ylim(-0.02, 1.05)
     top.set_ylabel("share")
     bottom.set_ylim(-0.02, 1.02)
-    bottom.set_ylabel("places held")
-    top.legend(loc="upper right", ncols=2, framealpha=0.9)
-    bottom.legend(loc="center right", framealpha=0.9)
+    bottom.set_ylabel("share of places held")
+    for ax in (top, bottom):  # keys beside the panels, so they hide nothing
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=13)
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
         ax.set_xlim(x[0], x[-1])
     bottom.xaxis.set_major_formatter(mdates.DateFormatter("%-d %b"))
-    band_note = f"median of {runs} runs, bands 50% and 90%" if bands else "one run"
-    top.set_title(title or f"Encirclement progress ({band_note})", loc="left")
+    band_note = f"median of {runs} runs; dark band: middle 50% of runs, light band: middle 90%" if bands else \
+        "one run"
+    top.set_title(title or f"How the objective's supply drained away ({band_note})", loc="left", fontsize=17)
     return fig
 
 
-def _history(ax: Axes, timeline: pd.DataFrame, attacker: str, objective: str, start: dt.date,
+def _history(top: Axes, bottom: Axes, history: History, attacker: str, objective: str, start: dt.date,
              end: dt.date) -> None:
-    """The attacker's captures in the article as ticks on the date axis; the objective's is written out."""
-    caps = timeline[(timeline["kind"] == "capture") & (timeline["side"] == attacker)]
-    dates = [d for d in caps["date"] if start <= d <= end]
-    if not dates:
+    """History's cut-off and fall dates as named vertical lines; its captures as named ticks along the top."""
+    named = "history's dates"
+    for date, label in ((history.encirclement_date, "history: cut off"), (history.fall_date, "history: fell")):
+        if date is not None and start <= date <= end:
+            for ax in (top, bottom):
+                ax.axvline(date, color=HISTORY, linestyle=":", linewidth=2.5, label=named if ax is top else "_")
+            named = "_"
+            top.annotate(f"{label}\n{date:%-d %b}", (date, 1.0), xytext=(-6, -4), textcoords="offset points",
+                         ha="right", va="top", fontsize=13, color=HISTORY, fontweight="bold",
+                         xycoords=("data", "axes fraction"), gid=f"history:{label}",
+                         bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "none", "pad": 1.5})
+    caps = [e for e in captures_by(history, attacker) if start <= e.date <= end and objective not in e.places]
+    if not caps:
         return
-    ax.plot(dates, [0.0] * len(dates), linestyle="", marker="^", markersize=15, color=HISTORY, clip_on=False,
-            label="history: captures", gid="history_captures", zorder=5)
-    town = caps[caps["places"].str.split(";").apply(lambda ps: objective in ps)]
-    for date in town["date"]:
-        ax.annotate("history: town taken", (date, 0.0), xytext=(-8, 30), textcoords="offset points",
-                    color=HISTORY, fontsize=14, ha="right", arrowprops={"arrowstyle": "-", "color": HISTORY})
+    ticks = top.secondary_xaxis("top")
+    ticks.set_xticks([e.date for e in caps], [_tick_label(e.place_names) for e in caps], rotation=90,
+                     fontsize=11, color=HISTORY)
+    ticks.tick_params(direction="in", length=10, color=HISTORY)
+    ticks.set_xlabel("captures in history", fontsize=12, color=HISTORY, loc="left")
+    ticks.set_gid("history_captures")
+
+
+def _tick_label(names: Sequence[str]) -> str:
+    """A capture tick's label: the place, or the first place and how many more were taken that day."""
+    first = names[0] if len(names[0]) <= TICK_CHARS else names[0][:TICK_CHARS - 1] + "…"
+    return first if len(names) == 1 else f"{first} +{len(names) - 1}"

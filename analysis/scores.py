@@ -85,11 +85,11 @@ def _interval(row: Mapping[str, Any], name: str, digits: int = 0) -> str:
 def scores_markdown(rows: list[Mapping[str, Any]], reference: str = "historical") -> str:
     """The comparison as a Markdown table (medians with 90% intervals); the reference scenario is marked."""
     sides = sorted({k.removesuffix("_killed_median") for r in rows for k in r if k.endswith("_killed_median")})
-    head = ["rank", "scenario", "runs", "encircled (day)", "supply AUC", "town fell (day)", "fell in"]
+    head = ["rank", "scenario", "runs", "cut off (day)", "supply AUC", "fell (day)", "fell in"]
     head += [f"{side} killed" for side in sides]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
-        name = f"**{r['scenario']}** (history)" if r["scenario"] == reference else r["scenario"]
+        name = f"**{r['scenario']}** (reference)" if r["scenario"] == reference else r["scenario"]
         cells = [str(r["rank"]), name, str(r["runs"]),
                  _interval(r, "encirclement_day") + ("" if r["encircled_share"] in (0, 1) else
                                                      f" in {r['encircled_share']:.0%}"),
@@ -97,7 +97,7 @@ def scores_markdown(rows: list[Mapping[str, Any]], reference: str = "historical"
         cells += [_interval(r, f"{side}_killed") for side in sides]
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("Medians over the replicates with 90% intervals (5th–95th percentile) in brackets. Encirclement "
+    lines.append("Medians over the replicates with 90% intervals (5th–95th percentile) in brackets. Cut-off "
                  "and fall days count from the start date over the runs in which they happened. Supply AUC is the "
                  "time-average share of the defender's supply flow left (1 = never reduced; lower = strangled "
                  "sooner). Ranked by median supply AUC.")
@@ -106,11 +106,12 @@ def scores_markdown(rows: list[Mapping[str, Any]], reference: str = "historical"
 
 def scores_text(rows: list[Mapping[str, Any]], reference: str = "historical") -> str:
     """The comparison as a fixed-width table for the terminal."""
-    head = f"{'#':>2}  {'scenario':<26} {'runs':>4}  {'encircled':>17}  {'supply AUC':>17}  {'fell':>17} {'share':>6}"
+    head = f"{'#':>2}  {'scenario':<26} {'runs':>4}  {'cut off':>17}  {'supply AUC':>17}  {'fell':>17} {'share':>6}"
     out = [head, "-" * len(head)]
     for r in rows:
         mark = "*" if r["scenario"] == reference else " "
         out.append(f"{r['rank']:>2}{mark} {r['scenario']:<26} {r['runs']:>4}  {_interval(r, 'encirclement_day'):>17}  "
                    f"{_interval(r, 'supply_auc', 2):>17}  {_interval(r, 'fall_day'):>17} {r['fall_share']:>6.0%}")
-    out.append(f"* = {reference}; medians with 90% intervals; ranked by supply AUC (lower = strangled sooner).")
+    starred = f"* = {reference}; " if any(r["scenario"] == reference for r in rows) else ""
+    out.append(f"{starred}medians with 90% intervals; ranked by supply AUC (lower = strangled sooner).")
     return "\n".join(out)

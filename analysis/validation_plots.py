@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
-from analysis.fidelity import RECORDED_FALL_DAY, SPLIT_DAY, WINDOW_DAYS
+from analysis.fidelity import WINDOW_DAYS, start_text
 from analysis.palette import HISTORY, INK, new_figure
 
 HIT = "#2471a3"  # a capture reproduced within 7 days
@@ -21,11 +22,20 @@ MISS = "#d35400"  # missed by more than 7 days, or never taken
 
 def fidelity_figure(report: Mapping[str, Any], title: str) -> Figure:
     """Every dated capture (record vs simulated median and 80% interval) and the losses against the record."""
-    rows = report["capture_table"]
     fig = new_figure(17, 12)
     grid = fig.add_gridspec(2, 2, width_ratios=[3, 1.25], height_ratios=[3, 1])
-    ax = fig.add_subplot(grid[:, 0])
-    censor = max(max(r["sim_p90"], r["sim_median"]) for r in rows)
+    _captures_panel(fig.add_subplot(grid[:, 0]), report)
+    _losses_panel(fig.add_subplot(grid[0, 1]), report["held_back"])
+    _headline_panel(fig.add_subplot(grid[1, 1]), report)
+    fig.suptitle(title)
+    return fig
+
+
+def _captures_panel(ax: Axes, report: Mapping[str, Any]) -> None:
+    """One line per dated capture: the recorded day, the simulated median and interval, the split."""
+    rows = report["capture_table"]
+    split = report["split_day"]
+    censor = max((max(r["sim_p90"], r["sim_median"]) for r in rows), default=split + 1)
     for y, r in enumerate(rows):
         ax.fill_betweenx([y - 0.35, y + 0.35], r["day"] - WINDOW_DAYS, r["day"] + WINDOW_DAYS, color=HISTORY,
                          alpha=0.12, linewidth=0)
@@ -35,54 +45,65 @@ def fidelity_figure(report: Mapping[str, Any], title: str) -> Figure:
         ax.plot(r["sim_median"], y, marker=">" if never else "o", color=colour, markersize=11)
         ax.plot(r["day"], y, marker="D", color=HISTORY, markersize=10, markeredgecolor="white")
         if never:
-            ax.annotate("not taken", (r["sim_p10"], y), xytext=(-8, 0), textcoords="offset points",
+            ax.annotate("not taken", (min(r["sim_p10"], r["day"] - WINDOW_DAYS), y), xytext=(-8, 0),
+                        textcoords="offset points",
                         ha="right", va="center", fontsize=12, color=MISS)
-    ax.axvline(SPLIT_DAY + 0.5, color=INK, linestyle="--", linewidth=1)
-    ax.text(SPLIT_DAY + 1, -0.9, "held back \u2192", fontsize=13, va="center")
-    ax.text(SPLIT_DAY, -0.9, "\u2190 fitted", fontsize=13, va="center", ha="right")
+    ax.axvline(split + 0.5, color=INK, linestyle="--", linewidth=1)
+    ax.text(split + 1, -0.9, "held back \u2192", fontsize=13, va="center")
+    ax.text(split, -0.9, "\u2190 fitted", fontsize=13, va="center", ha="right")
     ax.set_yticks(range(len(rows)), [r["label"] for r in rows])
     ax.set_ylim(len(rows) - 0.5, -1.5)
     ax.set_xlim(0, censor + 1)
-    ax.set_xlabel("day of the offensive (0 = 4 April 2013)")
+    ax.set_xlabel(f"day of the campaign (0 = {start_text(report)})")
     ax.grid(axis="x", alpha=0.3)
     ax.plot([], [], marker="D", color=HISTORY, linestyle="none", label="recorded day (band: \u00b17 days)")
     ax.plot([], [], marker="o", color=HIT, label="simulated median, 80% interval: within 7 days")
     ax.plot([], [], marker="o", color=MISS, label="missed by more than 7 days")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), ncol=2, fontsize=13, frameon=False)
 
-    held = report["held_back"]
-    lost = fig.add_subplot(grid[0, 1])
-    items = [(f"{side}", held["killed_by_side"][side], held["killed_recorded"][side])
-             for side in held["killed_by_side"]]
-    items += [(f"{f}", held["killed_by_faction"][f], held["killed_recorded"][f]) for f in held["killed_by_faction"]]
+
+def _losses_panel(ax: Axes, held: Mapping[str, Any]) -> None:
+    """Killed per recorded side and faction: the recorded range against the simulated median and interval."""
+    simulated = held["killed_by_side"] | held["killed_by_faction"]
+    items = [(name, q, held["killed_recorded"][name]) for name, q in simulated.items()]
+    ax.set_title("killed (band: \u00b125%)", fontsize=16)
+    if not items:
+        ax.axis("off")
+        ax.text(0.5, 0.5, "no losses in the record", ha="center", va="center", fontsize=14)
+        return
     for y, (_name, q, recorded) in enumerate(items):
         low, high = recorded
-        lost.fill_betweenx([y - 0.3, y + 0.3], low * 0.75, high * 1.25, color=HISTORY, alpha=0.12, linewidth=0)
-        lost.plot([low, high] if high > low else [low], [y] * (2 if high > low else 1), color=HISTORY,
-                  marker="D", markersize=9, linewidth=5)
-        lost.plot([q["p10"], q["p90"]], [y, y], color=INK, linewidth=3)
-        lost.plot(q["median"], y, "o", color=INK, markersize=10)
-    lost.set_yticks(range(len(items)), [name for name, _, _ in items])
-    lost.set_ylim(len(items) - 0.5, -0.5)
-    lost.set_xlim(0, None)
-    lost.set_title("killed (band: \u00b125%)", fontsize=16)
-    lost.set_xlabel("purple: recorded; black: simulated", fontsize=13)
-    lost.grid(axis="x", alpha=0.3)
+        ax.fill_betweenx([y - 0.3, y + 0.3], low * 0.75, high * 1.25, color=HISTORY, alpha=0.12, linewidth=0)
+        ax.plot([low, high] if high > low else [low], [y] * (2 if high > low else 1), color=HISTORY,
+                marker="D", markersize=9, linewidth=5)
+        ax.plot([q["p10"], q["p90"]], [y, y], color=INK, linewidth=3)
+        ax.plot(q["median"], y, "o", color=INK, markersize=10)
+    ax.set_yticks(range(len(items)), [name for name, _, _ in items])
+    ax.set_ylim(len(items) - 0.5, -0.5)
+    ax.set_xlim(0, None)
+    ax.set_xlabel("purple: recorded; black: simulated", fontsize=13)
+    ax.grid(axis="x", alpha=0.3)
 
-    text = fig.add_subplot(grid[1, 1])
-    text.axis("off")
+
+def _headline_panel(ax: Axes, report: Mapping[str, Any]) -> None:
+    """The held-back headline numbers in words."""
+    held = report["held_back"]
+    recorded = report["fall_day_recorded"]
     rho = held["capture_order_spearman"]
+    within = held["captures_within_7_days_share"]
+    ratio = held["exchange_ratio_recorded"]
     lines = [
         f"{report['runs']} runs, held-back record:",
-        f"fall: median day {held['fall_day_median']:.0f} (record {RECORDED_FALL_DAY})",
-        f"within 7 days: {held['captures_within_7_days_share']:.0%} of {held['captures']}",
+        ("fall: never" if held["fall_share"] == 0 else f"fall: median day {held['fall_day_median']:.0f}")
+        + (" (held in history)" if recorded is None else f" (record {recorded})"),
+        f"fell in {held['fall_share']:.0%} of runs",
+        "within 7 days: " + ("no captures" if within is None else f"{within:.0%} of {held['captures']}"),
         f"order Spearman: {'n/a' if rho is None else f'{rho:.2f}'}",
         f"exchange ratio: {held['exchange_ratio']['median']:.2f} "
-        f"(record {held['exchange_ratio_recorded'][0]:.1f}-{held['exchange_ratio_recorded'][1]:.1f})",
+        + ("" if ratio is None else f"(record {ratio[0]:.1f}-{ratio[1]:.1f})"),
     ]
-    text.text(0, 1, "\n".join(lines), va="top", fontsize=14, linespacing=1.5)
-    fig.suptitle(title)
-    return fig
+    ax.axis("off")
+    ax.text(0, 1, "\n".join(lines), va="top", fontsize=14, linespacing=1.5)
 
 
 def sensitivity_figure(rows: Sequence[Mapping[str, Any]], outputs: Sequence[tuple[str, str]]) -> Figure:
@@ -108,9 +129,10 @@ def sensitivity_figure(rows: Sequence[Mapping[str, Any]], outputs: Sequence[tupl
     return fig
 
 
-def calibration_figure(points: Sequence[Mapping[str, Any]], names: Sequence[str], best: Mapping[str, Any]
-                       ) -> Figure:
-    """The loss of every evaluated point against each searched parameter, the chosen point marked."""
+def calibration_figure(points: Sequence[Mapping[str, Any]], names: Sequence[str], best: Mapping[str, Any],
+                       split: str) -> Figure:
+    """The loss of every evaluated point against each searched parameter, the chosen point marked (``split``:
+    the last date of the fitted record, as text)."""
     cols = 4
     nrows = -(-len(names) // cols)
     fig = new_figure(4.6 * cols, 3.6 * nrows + 1)
@@ -129,5 +151,5 @@ def calibration_figure(points: Sequence[Mapping[str, Any]], names: Sequence[str]
     for row in axes:
         row[0].set_ylabel("fit loss", fontsize=13)
     axes.flat[0].legend(fontsize=10)
-    fig.suptitle("Calibration search: loss on the record to 13 May 2013 (lower is better)")
+    fig.suptitle(f"Calibration search: loss on the record to {split} (lower is better)")
     return fig

@@ -12,10 +12,11 @@ shows a sentence, never a traceback.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
 
@@ -36,8 +37,10 @@ from sim.records import output_folder
 from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = {"historical": ROOT / "scenarios" / "historical.yaml",
-             **{p.stem: p for p in sorted((ROOT / "scenarios" / "counterfactuals").glob("*.yaml"))}}
+SHIPPED = ROOT / "scenarios"
+SCENARIOS_ENV = "SIEGE_SCENARIOS"  # the scenario files ``serve`` offers, joined by os.pathsep (set by serve())
+RECORD_FOLDER = "record"  # records (sim/record.py) live in record/ folders and are not scenarios
+DEFAULT = "historical"
 AS_SCENARIO = "as in scenario"
 SWITCH = {AS_SCENARIO: None, "on": True, "off": False}
 WATCH = "watch (doctrine plays both)"
@@ -52,16 +55,50 @@ STORY_EVENTS = 150  # the newest events the story shows
 SCROLL = {"height": "100%", "overflow-y": "auto"}  # a component scrolls inside its cell of the grid
 
 
+def scenario_files(folder: Path) -> list[Path]:
+    """Every scenario file under ``folder`` (``*.yaml``, records' folders left out), shallowest first."""
+    found = [p for p in folder.rglob("*.yaml") if RECORD_FOLDER not in p.relative_to(folder).parts[:-1]]
+    return sorted(found, key=lambda p: (len(p.relative_to(folder).parts), str(p)))
+
+
+def choice_names(files: list[Path]) -> dict[str, Path]:
+    """The name each scenario file is offered under: its stem, or folder/stem where two stems are the same."""
+    stems = [p.stem for p in files]
+    return {(p.stem if stems.count(p.stem) == 1 else f"{p.parent.name}/{p.stem}"): p for p in files}
+
+
+@functools.cache
+def _offered(joined: str) -> tuple[dict[str, Path], tuple[str, ...]]:
+    files = [Path(p) for p in joined.split(os.pathsep)] if joined else scenario_files(SHIPPED)
+    offered = choice_names(files)
+    sides = dict.fromkeys(side for path in offered.values() for side in load_scenario(path).spec.sides)
+    return offered, tuple(sides)
+
+
+def offered() -> dict[str, Path]:
+    """The scenarios the app offers, by name: those ``serve`` was given, else every shipped one."""
+    return _offered(os.environ.get(SCENARIOS_ENV, ""))[0]
+
+
+def default_choice() -> str:
+    names = list(offered())
+    return DEFAULT if DEFAULT in names else names[0]
+
+
 class Classroom(mesa.Model):
     """The model SolaraViz steps: one game. A step is one turn: a day, or up to the next decision day."""
 
-    def __init__(self, campaign: str = "historical", seed: int = 1, side: str = WATCH, every: int = 1,
+    def __init__(self, campaign: str = "", seed: int = 1, side: str = WATCH, every: int = 1,
                  attack_ratio: str = AS_SCENARIO, siege_before_assault: str = AS_SCENARIO,
                  breakout_when_cut: str = AS_SCENARIO) -> None:
         super().__init__(rng=seed)
         knobs = Knobs(attack_ratio=None if attack_ratio == AS_SCENARIO else float(attack_ratio),
                       siege_before_assault=SWITCH[siege_before_assault], breakout_when_cut=SWITCH[breakout_when_cut])
-        self.use(Game(SCENARIOS[campaign], int(seed), None if side == WATCH else side, int(every), knobs))
+        path = offered()[campaign or default_choice()]
+        sides = load_scenario(path).spec.sides
+        self.other_side = side if side not in (WATCH, *sides) else None  # a side of another scenario: watch
+        played = None if side == WATCH or self.other_side else side
+        self.use(Game(path, int(seed), played, int(every), knobs))
 
     def use(self, game: Game) -> None:
         """Play ``game`` from now on (a new, loaded or branched game)."""
@@ -77,10 +114,10 @@ class Classroom(mesa.Model):
 
 def model_params() -> dict:
     """The settings in SolaraViz's sidebar; Reset starts a game with them."""
-    sides = list(load_scenario(SCENARIOS["historical"]).spec.sides)
+    names, sides = _offered(os.environ.get(SCENARIOS_ENV, ""))
     switch = {"type": "Select", "value": AS_SCENARIO, "values": list(SWITCH)}
     return {
-        "campaign": {"type": "Select", "value": "historical", "values": list(SCENARIOS), "label": "Scenario"},
+        "campaign": {"type": "Select", "value": default_choice(), "values": list(names), "label": "Scenario"},
         "seed": {"type": "SliderInt", "value": 1, "min": 0, "max": 99, "step": 1, "label": "Seed"},
         "side": {"type": "Select", "value": WATCH, "values": [WATCH, *sides], "label": "You command"},
         "every": {"type": "SliderInt", "value": 1, "min": 1, "max": 7, "step": 1, "label": "Orders every (days)"},
@@ -92,6 +129,20 @@ def model_params() -> dict:
 
 
 # ---------------------------------------------------------------- components (each redraws on every step)
+
+
+@solara.component
+def Briefing(model: Classroom) -> None:
+    """The scenario's title, dates, objective, sides and description: the briefing, all from the scenario file."""
+    update_counter.get()
+    spec = model.game.scenario.spec
+    sides = "; ".join(f"{escape(s.name)} ({s.role.value}: "
+                      f"{escape(', '.join(f.name for f in spec.factions.values() if f.side == sid))})"
+                      for sid, s in spec.sides.items())
+    objective = escape(model.game.model.place_name(spec.objective))
+    solara.HTML(unsafe_innerHTML=f"<h3 style='margin:0'>{escape(spec.name)}</h3><p>{spec.start_date:%d %B %Y} to "
+                f"{spec.end_date:%d %B %Y}; objective: <b>{objective}</b>. {sides}.</p>"
+                f"<p>{escape(spec.description)}</p>")
 
 
 @solara.component
@@ -158,8 +209,11 @@ def _Orders(model: Classroom) -> None:
     place = solara.use_reactive("")
     note = solara.use_reactive("")  # what became of the last order
     if game.side is None:
-        solara.HTML(unsafe_innerHTML="<b>Watch mode.</b> To command a side, choose it under <i>You command</i> "
-                    "and press Reset (or load a game and branch it with a side).")
+        other = (f"The side you chose, {escape(model.other_side)}, is not in this scenario. "
+                 if model.other_side else "")
+        solara.HTML(unsafe_innerHTML=f"<b>Watch mode.</b> {other}To command a side, choose one of this scenario's "
+                    f"({escape(', '.join(game.scenario.spec.sides))}) under <i>You command</i> and press Reset (or "
+                    "load a game and branch it with a side).")
         return
     m = game.model
     rows = formation_rows(game)
@@ -219,7 +273,7 @@ def SaveLoad(model: Classroom) -> None:
 
 def games() -> GamesFolder:
     """The server's games folder, for the scenarios the app offers."""
-    return GamesFolder(Path(os.environ.get(GAMES_DIR, DEFAULT_GAMES)), SCENARIOS.values())
+    return GamesFolder(Path(os.environ.get(GAMES_DIR, DEFAULT_GAMES)), offered().values())
 
 
 def default_name() -> str:
@@ -297,13 +351,18 @@ def _SaveLoad(model: Classroom) -> None:
 def Page() -> None:
     """One game per browser session."""
     model = solara.use_memo(Classroom, [])
-    SolaraViz(model, components=[(MapView, 0), (Charts, 0), (Story, 0), (Orders, 0),
+    SolaraViz(model, components=[(Briefing, 0), (MapView, 0), (Charts, 0), (Story, 0), (Orders, 0),
                                  (Engagements, 1), (SaveLoad, 1)],
-              model_params=model_params(), name="al-Qusayr 2013 - classroom", play_interval=300)
+              model_params=model_params(), name="Siege wargame - classroom", play_interval=300)
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, games_dir: Path = DEFAULT_GAMES) -> int:
-    """Serve the app until interrupted (on the local address unless told otherwise), with its games folder."""
+def serve(scenarios: Sequence[Path], host: str = "127.0.0.1", port: int = 8765,
+          games_dir: Path = DEFAULT_GAMES) -> int:
+    """Serve the app offering ``scenarios`` until interrupted (on the local address unless told otherwise), with
+    its games folder."""
+    for path in scenarios:
+        load_scenario(path)  # a bad scenario stops here, before the server starts
+    os.environ[SCENARIOS_ENV] = os.pathsep.join(str(Path(p).resolve()) for p in scenarios)
     os.environ[GAMES_DIR] = str(output_folder(games_dir, "--games").resolve())
     os.environ["SOLARA_APP"] = "app.webapp"
 

@@ -1,4 +1,4 @@
-"""Calibration of the historical scenario on the record up to 13 May 2013, and a sensitivity analysis.
+"""Calibration of a scenario on its record up to the record's split date, and a sensitivity analysis.
 
 The search is a Latin hypercube over the plausible ranges of a dozen influential parameters (SEARCH_SPACE),
 then a smaller hypercube in a shrunken box round each of the best few points; every point is run with the same
@@ -7,8 +7,8 @@ then re-run on fresh seeds and the best of those is chosen, so the winner is not
 luckiest seeds. Only the record up to the split day enters the loss (analysis.fidelity.fitted_loss); the
 held-back record is measured once, at the end, for the defaults and for the chosen values.
 
-Points run on the batch engine (sim/batch.py) as design points of the historical scenario, on any executor
-it offers (local processes or Dask).
+Points run on the batch engine (sim/batch.py) as design points of the scenario, on any executor it offers
+(local processes or Dask).
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc, spearmanr
 
-from analysis.fidelity import DatedCapture, censor_day, fidelity_report, fitted_loss
+from analysis.fidelity import censor_day, fidelity_report, fitted_loss
 from sim.batch import Task, replicate_seeds, run_task
 from sim.errors import InputError
 from sim.parameters import SPECS
+from sim.record import Record, date_text
 from sim.sweep import point_json
 
 FM101 = "FM 101-10-1/2 Table 4-18"
@@ -108,9 +109,9 @@ def run_points(executor: Executor, base: Path, points: Sequence[Mapping[str, flo
     return out
 
 
-def _score(points: Sequence[Mapping[str, float]], results: Sequence[list[dict[str, Any]]],
-           captures: Sequence[DatedCapture], stage: str) -> list[dict[str, Any]]:
-    return [{"stage": stage, "params": dict(p), "loss": fitted_loss(runs, captures), "outputs": _outputs(runs)}
+def _score(points: Sequence[Mapping[str, float]], results: Sequence[list[dict[str, Any]]], record: Record,
+           stage: str) -> list[dict[str, Any]]:
+    return [{"stage": stage, "params": dict(p), "loss": fitted_loss(runs, record), "outputs": _outputs(runs)}
             for p, runs in zip(points, results, strict=True)]
 
 
@@ -137,15 +138,15 @@ class Budget:
                 raise InputError("calibrate", f"--{name.replace('_', '-')}", "must not be negative")
 
 
-def calibrate(executor: Executor, base: Path, captures: Sequence[DatedCapture], budget: Budget = Budget(),
-              seed: int = 1, space: Sequence[Dimension] = SEARCH_SPACE, assaults: Sequence[DatedCapture] = (),
-              progress: Callable[[str], None] = print) -> dict[str, Any]:
-    """Search the parameters on the fitted record; return every point, the chosen one and both checks."""
+def calibrate(executor: Executor, base: Path, record: Record, budget: Budget = Budget(), seed: int = 1,
+              space: Sequence[Dimension] = SEARCH_SPACE, progress: Callable[[str], None] = print) -> dict[str, Any]:
+    """Search the parameters of scenario ``base`` on the fitted part of its ``record``; return every point, the
+    chosen one and both checks."""
     budget.check()
     fit_seeds = replicate_seeds(seed, budget.runs)
     progress(f"Latin hypercube: {budget.points} points x {budget.runs} runs...")
     lhs = latin_hypercube(space, budget.points, seed)
-    points = _score(lhs, run_points(executor, base, lhs, fit_seeds), captures, "lhs")
+    points = _score(lhs, run_points(executor, base, lhs, fit_seeds), record, "lhs")
     best = sorted(points, key=lambda p: p["loss"])[: budget.top]
     per_centre = budget.refine // max(1, len(best)) if budget.top else 0
     if per_centre:
@@ -153,13 +154,13 @@ def calibrate(executor: Executor, base: Path, captures: Sequence[DatedCapture], 
         near = [p for i, b in enumerate(best)
                 for p in latin_hypercube(space, per_centre, seed + 100 + i, shrunken_box(space, b["params"],
                                                                                           budget.shrink))]
-        points += _score(near, run_points(executor, base, near, fit_seeds), captures, "refine")
+        points += _score(near, run_points(executor, base, near, fit_seeds), record, "refine")
     finalists = sorted(points, key=lambda p: p["loss"])[: budget.finalists]
     progress(f"Finalists: {len(finalists)} points x {budget.final_runs} fresh runs...")
     final_seeds = replicate_seeds(seed + 1, budget.final_runs)
     rerun = run_points(executor, base, [f["params"] for f in finalists], final_seeds)
     for f, runs in zip(finalists, rerun, strict=True):
-        f["final_loss"] = fitted_loss(runs, captures)
+        f["final_loss"] = fitted_loss(runs, record)
     chosen = min(finalists, key=lambda f: f["final_loss"])
     progress(f"Checking the engine defaults and the chosen values on {budget.check_runs} fresh runs...")
     check_seeds = replicate_seeds(seed + 2, budget.check_runs)
@@ -172,9 +173,9 @@ def calibrate(executor: Executor, base: Path, captures: Sequence[DatedCapture], 
         "space": [{"name": d.name, "low": d.low, "high": d.high, "default": SPECS[d.name].default,
                    "source": d.source} for d in space],
         "points": points, "finalists": finalists, "chosen": chosen,
-        "default_loss": fitted_loss(default_runs, captures), "chosen_loss": fitted_loss(chosen_runs, captures),
-        "default_report": fidelity_report(default_runs, captures, assaults),
-        "chosen_report": fidelity_report(chosen_runs, captures, assaults),
+        "default_loss": fitted_loss(default_runs, record), "chosen_loss": fitted_loss(chosen_runs, record),
+        "default_report": fidelity_report(default_runs, record),
+        "chosen_report": fidelity_report(chosen_runs, record),
         "rank_sensitivity": rank_sensitivity(points, space),
         "sensitivity": sensitivity(executor, base, chosen["params"], budget.sensitivity_runs, seed, space)
         if budget.sensitivity_runs else [],
@@ -225,12 +226,12 @@ def rank_sensitivity(points: Sequence[Mapping[str, Any]], space: Sequence[Dimens
     return rows
 
 
-def parameters_block(chosen: Mapping[str, float], space: Sequence[Dimension] = SEARCH_SPACE) -> str:
-    """The chosen values as a commented ``parameters:`` block for the historical scenario file."""
-    lines = ["parameters:  # calibrated on the record to 13 May 2013 (python run.py calibrate; docs/validation.md)"]
+def parameters_block(chosen: Mapping[str, float], record: Record, space: Sequence[Dimension] = SEARCH_SPACE) -> str:
+    """The chosen values as a commented ``parameters:`` block for the calibrated scenario's file."""
+    split = f"calibrated on the record to {date_text(record.split_date)}"
+    lines = [f"parameters:  # {split} (python run.py calibrate; docs/validation.md)"]
     for d in space:
         value = chosen[d.name]
         text = f"{value:g}" if math.isfinite(value) else str(value)
-        lines.append(f"  {d.name}: {text:<8} # range {d.low:g}-{d.high:g}; {d.source}; "
-                     f"calibrated on the record to 13 May 2013")
+        lines.append(f"  {d.name}: {text:<8} # range {d.low:g}-{d.high:g}; {d.source}; {split}")
     return "\n".join(lines) + "\n"

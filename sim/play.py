@@ -35,7 +35,7 @@ from sim.scenario import Scenario, _field_path, load_scenario, read_yaml
 
 ACTIONS = ("move", "attack", "hold", "reinforce", "withdraw")
 NEEDS_PLACE = ("move", "attack", "reinforce")
-SAVE_FORMAT = "qusayr-game/1"
+SAVE_FORMAT = "siege-game/1"
 
 
 # ---------------------------------------------------------------- knobs: the main settings a teacher changes
@@ -326,7 +326,7 @@ class Game:
 
     def save_text(self, relative_to: Path | None = None) -> str:
         """The saved game as YAML text (scenario path relative to ``relative_to``, else absolute)."""
-        return ("# al-Qusayr wargame: a saved game (python run.py play --load FILE, or Load in the web app)\n"
+        return ("# siege wargame: a saved game (python run.py play --load FILE, or Load in the web app)\n"
                 + yaml.safe_dump(self.saved(relative_to), sort_keys=False))
 
     def save(self, path: str | Path, overwrite: bool = True) -> Path:
@@ -351,7 +351,7 @@ class SavedGame(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
-    format: Literal["qusayr-game/1"]
+    format: Literal["siege-game/1", "qusayr-game/1"]  # qusayr-game/1: the same format under its first name
     scenario: str = Field(min_length=1)
     scenario_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     seed: int = Field(ge=0)

@@ -135,6 +135,7 @@ class ScenarioSpec(Strict):
     name: str = Field(min_length=1)
     description: str = ""
     map: str
+    record: str | None = None  # the historical record file (sim/record.py), relative to the scenario file
     start_date: dt.date = Field(strict=False)
     end_date: dt.date = Field(strict=False)
     step_days: float = Field(1.0, gt=0, le=7, allow_inf_nan=False)
@@ -289,9 +290,9 @@ def resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, Pro
         merged = _merge(base, {k: v for k, v in data.items() if k != "extends"}, file, (), prov)
         files = (file, *parent_files)
     merged = _remove_formations(merged, file, prov)
-    if "map" in merged and isinstance(merged["map"], str):
-        map_file = Path(prov.get(("map",), file)).parent / merged["map"]
-        merged["map"] = str(map_file)
+    for key in ("map", "record"):  # paths relative to the file that set them
+        if isinstance(merged.get(key), str):
+            merged[key] = str(Path(prov.get((key,), file)).parent / merged[key])
     return merged, prov, files
 
 

@@ -1,4 +1,5 @@
-"""Historical fidelity (analysis/fidelity.py) and the calibration search (sim/calibrate.py).
+"""Historical fidelity (analysis/fidelity.py) against al-Qusayr's record and the calibration search
+(sim/calibrate.py). The record format itself is tested in tests/test_record.py.
 
 The measurement is tested on hand-made run summaries whose right answers are known; the search on a tiny
 budget in this process (a thread executor), never a full calibration.
@@ -17,30 +18,28 @@ import numpy as np
 import pytest
 import yaml
 
-from analysis.fidelity import (
-    RECORDED_KILLED,
-    SPLIT_DAY,
-    DatedCapture,
-    capture_row,
-    dated_captures,
-    fidelity_report,
-    fit_loss,
-    read_timeline,
-    relative_error,
-    simulated_day,
-)
+from analysis.fidelity import capture_row, fidelity_report, fit_loss, relative_error, simulated_day
 from sim.calibrate import SEARCH_SPACE, Budget, calibrate, latin_hypercube, parameters_block, shrunken_box
-from sim.errors import InputError
 from sim.parameters import SPECS, Parameters, apply_overrides
+from sim.record import DatedCapture, Record, load_record
+from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-TIMELINE = ROOT / "scenarios" / "timeline.csv"
+HISTORICAL = ROOT / "scenarios" / "historical.yaml"
 HEADLINE = ("runs", "fall_day_median", "captures_within_7_days_share", "capture_order_spearman", "killed")
+SPLIT_DAY = 39  # 13 May 2013 in al-Qusayr's record
 
 
 @pytest.fixture(scope="module")
-def captures() -> list[DatedCapture]:
-    return dated_captures(read_timeline(TIMELINE))
+def record() -> Record:
+    loaded = load_record(load_scenario(HISTORICAL))
+    assert loaded is not None
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def captures(record: Record) -> list[DatedCapture]:
+    return record.captures()
 
 
 def summary(captures: list[tuple[str, float, str]], fall: float | None = 62.0, killed: tuple[int, int] = (775, 330),
@@ -62,7 +61,9 @@ def as_recorded(captures: list[DatedCapture], shift: float = 0.0) -> dict[str, A
 # ---------------------------------------------------------------- the record
 
 
-def test_the_timeline_gives_every_dated_capture_once_per_place(captures: list[DatedCapture]) -> None:
+def test_the_record_gives_every_dated_capture_once_per_place(record: Record, captures: list[DatedCapture]
+                                                              ) -> None:
+    assert (record.split_day, record.fall_day, record.encirclement_day, record.first_assault_day) == (39, 62, 31, 45)
     assert len(captures) == 22
     abil = [(c.side, c.day, c.occurrence) for c in captures if c.place == "abil"]
     assert abil == [("government", 14, 1), ("rebels", 37, 1), ("government", 38, 2)]
@@ -72,40 +73,29 @@ def test_the_timeline_gives_every_dated_capture_once_per_place(captures: list[Da
     assert {c.side for c in captures} == {"government", "rebels"}
 
 
-@pytest.mark.parametrize(("text", "field"), [
-    ("date,day,kind,places,side,detail\n2013-04-04,0,start,,government,x\n", "place_names"),
-    ("date,day,kind,places,place_names,side,detail\n2013-04-04,zero,start,,,government,x\n", "line 2.day"),
-])
-def test_a_broken_timeline_is_an_input_error_naming_the_field(tmp_path: Path, text: str, field: str) -> None:
-    path = tmp_path / "timeline.csv"
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(InputError) as err:
-        read_timeline(path)
-    assert err.value.field == field
-
-
 # ---------------------------------------------------------------- matching runs to the record
 
 
 def test_the_nth_capture_in_the_record_is_matched_with_the_nth_in_the_run(captures: list[DatedCapture]) -> None:
     abil_gov = [c for c in captures if c.place == "abil" and c.side == "government"]
     run = summary([("abil", 11, "government"), ("abil", 30, "rebels"), ("abil", 33, "government")])
-    assert [simulated_day(run, c) for c in abil_gov] == [11.0, 33.0]
+    assert [simulated_day(run, c, "government") for c in abil_gov] == [11.0, 33.0]
     once = summary([("abil", 11, "government")])
-    assert simulated_day(once, abil_gov[1]) == 66.0  # never retaken: censored one day past the end
+    assert simulated_day(once, abil_gov[1], "government") == 66.0  # never retaken: censored one day past the end
 
 
 def test_the_objective_counts_from_its_fall_not_its_first_entry(captures: list[DatedCapture]) -> None:
     town = next(c for c in captures if c.place == "al_qusayr")
     entered = [("al_qusayr", 45, "government"), ("al_qusayr", 50, "rebels"), ("al_qusayr", 60, "government")]
-    assert simulated_day(summary(entered, fall=60.0), town) == 60.0
-    assert simulated_day(summary(entered, fall=None), town) == 66.0
+    assert simulated_day(summary(entered, fall=60.0), town, "government") == 60.0
+    assert simulated_day(summary(entered, fall=None), town, "government") == 66.0
 
 
-def test_a_capture_that_never_happened_is_missed_even_next_to_the_end(captures: list[DatedCapture]) -> None:
+def test_a_capture_that_never_happened_is_missed_even_next_to_the_end(record: Record,
+                                                                     captures: list[DatedCapture]) -> None:
     last = captures[-1]
     assert last.day == 65
-    row = capture_row([summary([])] * 3, last)
+    row = capture_row([summary([])] * 3, last, record)
     assert row["sim_median"] == 66.0 and row["taken_share"] == 0.0
     assert not row["within_7_days"]
 
@@ -113,8 +103,8 @@ def test_a_capture_that_never_happened_is_missed_even_next_to_the_end(captures: 
 # ---------------------------------------------------------------- the report
 
 
-def test_a_run_that_follows_the_record_meets_every_target(captures: list[DatedCapture]) -> None:
-    report = fidelity_report([as_recorded(captures, shift) for shift in (-2, 0, 3)], captures)
+def test_a_run_that_follows_the_record_meets_every_target(record: Record, captures: list[DatedCapture]) -> None:
+    report = fidelity_report([as_recorded(captures, shift) for shift in (-2, 0, 3)], record)
     for block in (report, report["held_back"]):
         for key in HEADLINE:
             assert key in block
@@ -127,36 +117,40 @@ def test_a_run_that_follows_the_record_meets_every_target(captures: list[DatedCa
     assert report["held_back"]["killed_relative_error"]["hezbollah"] == 0.0
 
 
-def test_the_held_back_block_sees_only_the_record_after_the_split(captures: list[DatedCapture]) -> None:
+def test_the_held_back_block_sees_only_the_record_after_the_split(record: Record,
+                                                                 captures: list[DatedCapture]) -> None:
     """Spoil every fitted capture: the held-back keys must not move."""
     good = as_recorded(captures)
     spoiled = summary([(c.place, c.day + (20 if c.day <= SPLIT_DAY else 0), c.side) for c in captures
                        if c.place != "al_qusayr"])
-    a, b = fidelity_report([good], captures), fidelity_report([spoiled], captures)
+    a, b = fidelity_report([good], record), fidelity_report([spoiled], record)
     assert {k: a["held_back"][k] for k in HEADLINE} == {k: b["held_back"][k] for k in HEADLINE}
     assert b["fitted"]["captures_within_7_days_share"] == 0.0
     assert b["captures_within_7_days_share"] == pytest.approx(9 / 22)
 
 
-def test_a_reversed_order_and_wrong_losses_miss_their_targets(captures: list[DatedCapture]) -> None:
+def test_a_reversed_order_and_wrong_losses_miss_their_targets(record: Record, captures: list[DatedCapture]) -> None:
     held = [c for c in captures if c.day > SPLIT_DAY and c.place != "al_qusayr"]
     run = summary([(c.place, 130 - c.day - 60, c.side) for c in held], fall=45.0, killed=(400, 600))
-    report = fidelity_report([run], captures)
+    report = fidelity_report([run], record)
     assert report["held_back"]["capture_order_spearman"] < -0.5
     assert {name for name, t in report["targets"].items() if not t["met"]} == {
         "fall_day", "captures_within_7_days_share", "capture_order_spearman", "killed_rebels", "killed_government"}
 
 
-def test_relative_error_is_zero_inside_the_recorded_range() -> None:
-    rebels = RECORDED_KILLED["rebels"]
+def test_relative_error_is_zero_inside_the_recorded_range(record: Record) -> None:
+    rebels = record.losses_by_side["rebels"].killed
+    assert rebels == (740, 809)
     assert relative_error(780, rebels) == 0.0
     assert relative_error(809 * 1.25, rebels) == pytest.approx(0.25)
     assert relative_error(740 * 0.5, rebels) == pytest.approx(-0.5)
 
 
-def test_the_fit_loss_is_zero_on_the_record_and_grows_with_the_error(captures: list[DatedCapture]) -> None:
+def test_the_fit_loss_is_zero_on_the_record_and_grows_with_the_error(record: Record,
+                                                                    captures: list[DatedCapture]) -> None:
     fitted = [c for c in captures if c.day <= SPLIT_DAY]
-    losses = [fit_loss([capture_row([as_recorded(captures, shift)], c) for c in fitted]) for shift in (0, 3, 10)]
+    losses = [fit_loss([capture_row([as_recorded(captures, shift)], c, record) for c in fitted])
+              for shift in (0, 3, 10)]
     assert losses[0] == pytest.approx(0.0)
     assert losses[0] < losses[1] < losses[2]
 
@@ -188,12 +182,11 @@ def test_the_refinement_box_stays_inside_the_ranges() -> None:
         assert high - low == pytest.approx((d.high - d.low) * 0.25)
 
 
-def test_a_tiny_calibration_runs_end_to_end(captures: list[DatedCapture]) -> None:
+def test_a_tiny_calibration_runs_end_to_end(record: Record) -> None:
     space = SEARCH_SPACE[:2]
     budget = Budget(points=3, runs=1, refine=2, top=1, finalists=2, final_runs=1, check_runs=2, sensitivity_runs=1)
     with ThreadPoolExecutor(max_workers=1) as executor:
-        result = calibrate(executor, ROOT / "scenarios" / "historical.yaml", captures, budget, seed=5, space=space,
-                           progress=lambda _line: None)
+        result = calibrate(executor, HISTORICAL, record, budget, seed=5, space=space, progress=lambda _line: None)
     assert [p["stage"] for p in result["points"]] == ["lhs"] * 3 + ["refine"] * 2
     for p in result["points"]:
         assert all(d.low <= p["params"][d.name] <= d.high for d in space)
@@ -201,12 +194,13 @@ def test_a_tiny_calibration_runs_end_to_end(captures: list[DatedCapture]) -> Non
     for key in ("default_report", "chosen_report"):
         assert result[key]["runs"] == 2 and "held_back" in result[key]
     assert [r["parameter"] for r in result["sensitivity"]] == [d.name for d in space]
-    block = yaml.safe_load(parameters_block(result["chosen"]["params"], space))["parameters"]
+    block = yaml.safe_load(parameters_block(result["chosen"]["params"], record, space))["parameters"]
     assert apply_overrides(Parameters(), block, "block") is not None
     assert block == result["chosen"]["params"]
     assert np.isfinite(result["chosen_loss"])
 
 
+@pytest.mark.e2e
 def test_fidelity_on_the_command_line_writes_the_report(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "run.py", "fidelity", "--runs", "2", "--workers", "1", "--out",
                            str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)
@@ -219,3 +213,16 @@ def test_fidelity_on_the_command_line_writes_the_report(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "run.py", "fidelity", "--runs", "0"], cwd=ROOT, capture_output=True,
                          text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
+@pytest.mark.e2e
+def test_fidelity_and_calibrate_refuse_a_scenario_without_a_record(tmp_path: Path) -> None:
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(f"extends: {HISTORICAL}\nname: no record\nrecord: null\n", encoding="utf-8")
+    for verb in ("fidelity", "calibrate"):
+        proc = subprocess.run([sys.executable, "run.py", verb, "--scenario", str(bare), "--out", str(tmp_path)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 2, proc.stderr
+        assert proc.stderr == f"error: {bare}: record: the scenario names no record (record: FILE, see " \
+                              "docs/record-format.md), so there is nothing to measure it against\n"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["bare.yaml"]  # nothing written

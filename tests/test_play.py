@@ -166,7 +166,7 @@ def _save(tmp_path: Path, historical_path: Path, **changes) -> Path:
 @pytest.mark.parametrize(("changes", "field", "problem"), [
     ({"seed": "one"}, "seed", "valid integer"),
     ({"colour": "red"}, "colour", "Extra inputs"),
-    ({"format": "chess/1"}, "format", "qusayr-game/1"),
+    ({"format": "chess/1"}, "format", "siege-game/1"),
     ({"scenario_sha256": "0" * 64}, "scenario_sha256", "changed since the game was saved"),
     ({"scenario": "nowhere.yaml"}, "scenario", "no such scenario file"),
     ({"day": 500.0}, "day", "after the scenario ends"),
