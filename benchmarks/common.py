@@ -1,0 +1,51 @@
+"""What the benchmarks share: the engine calls they time (kept here, in one place, so a change of the engine's
+public names touches one file), the shipped historical scenario, and how figures are summarised and printed."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # the benchmarks run as scripts from any folder: the project must be importable
+    sys.path.insert(0, str(ROOT))
+
+from sim.records import simulate  # noqa: E402
+from sim.scenario import Scenario, load_scenario  # noqa: E402
+
+HISTORICAL = ROOT / "scenarios" / "historical.yaml"
+
+__all__ = ["HISTORICAL", "ROOT", "Scenario", "load", "load_line", "quantile_line", "run_once"]
+
+
+def load(path: str | Path) -> Scenario:
+    """A scenario ready to run (validated, map loaded, parameters resolved)."""
+    return load_scenario(path)
+
+
+def run_once(scenario: Scenario, seed: int) -> Any:
+    """One whole run of a scenario to its end date, records included: what a batch worker does per replicate."""
+    return simulate(scenario, seed)
+
+
+def timed(action: Callable[[], Any], clock: Callable[[], float]) -> float:
+    """Seconds ``action`` takes on ``clock``."""
+    started = clock()
+    action()
+    return clock() - started
+
+
+def quantile_line(label: str, seconds: Sequence[float], unit: float = 1000.0, name: str = "ms") -> str:
+    """'label  median X ms (p10-p90 A - B ms, n runs)': the figure every benchmark prints for a set of timings."""
+    deciles = statistics.quantiles(seconds, n=10) if len(seconds) > 1 else [seconds[0]] * 9
+    return (f"  {label:<28} median {statistics.median(seconds) * unit:8.1f} {name} "
+            f"(p10-p90 {deciles[0] * unit:.1f} - {deciles[-1] * unit:.1f} {name}, {len(seconds)} runs)")
+
+
+def load_line(when: str) -> str:
+    """The machine's one-minute load average, printed with every benchmark: figures from a busy machine are noisy."""
+    return f"{os.cpu_count() or 1} cores; load average {os.getloadavg()[0]:.1f} {when}"

@@ -1,0 +1,86 @@
+"""Profile: where the time of a run and of a batch goes (cProfile), as top-ten tables to compare before and after.
+
+Three profiles, each printed as its ten most expensive functions by cumulative time and by own time (tottime):
+
+1. one run of the scenario, the first in the process (so it includes building the scenario's road tables and
+   supply-metrics cache, as the first run of each batch worker does);
+2. the worker side of a batch: ``--worker-runs`` runs of the batch's tasks in this one process, exactly as a
+   worker runs them (``sim.batch.run_task``: the run, then its daily series reshaped into columns);
+3. the batch side: ``run.py batch SCENARIO --runs --batch-runs`` in this process (planning, starting the workers,
+   receiving results, writing the store); the workers' own time is not in it (that is profile 2).
+
+Prints figures; it is not a test. Usage: python benchmarks/profile_run.py [--batch-runs 1000] [--worker-runs 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import itertools
+import pstats
+import tempfile
+from collections.abc import Callable
+from typing import Any
+
+from common import HISTORICAL, load, load_line, run_once
+
+from sim.batch import execute, make_plan, run_task
+
+TABLES = (("cumulative", "cumulative time (the function and everything it calls)"),
+          ("tottime", "own time (tottime: the function's body only)"))
+
+
+def profiled(action: Callable[[], Any]) -> cProfile.Profile:
+    """Run ``action`` under cProfile and return the profile."""
+    profile = cProfile.Profile()
+    profile.runcall(action)
+    return profile
+
+
+def top_tables(profile: cProfile.Profile, top: int) -> str:
+    """The ``top`` entries by cumulative and by own time, with file paths shortened to file names."""
+    out = io.StringIO()
+    for key, title in TABLES:
+        out.write(f"--- top {top} by {title}\n")
+        stats = pstats.Stats(profile, stream=out).strip_dirs().sort_stats(key)
+        stats.print_stats(top)
+    return "\n".join(line for line in out.getvalue().splitlines() if line.strip()) + "\n"
+
+
+def worker_side(scenario_path: str, runs: int) -> None:
+    """The first ``runs`` tasks of a batch, run one after the other as one worker would."""
+    plan = make_plan([scenario_path], runs, 1)
+    for task in itertools.islice(plan.tasks(), runs):
+        run_task(task)
+
+
+def batch_side(scenario_path: str, runs: int, workers: int | None) -> None:
+    """A whole batch into a temporary store: what ``run.py batch`` does in its own process."""
+    with tempfile.TemporaryDirectory() as out:
+        execute([scenario_path], runs, 1, out, workers=workers, echo=lambda _line: None)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scenario", default=str(HISTORICAL), help="scenario file (default: the historical one)")
+    parser.add_argument("--worker-runs", type=int, default=200, help="runs in the worker-side profile (default 200)")
+    parser.add_argument("--batch-runs", type=int, default=1000,
+                        help="runs of the profiled batch (default 1000; 0: skip the batch profile)")
+    parser.add_argument("--workers", type=int, default=None, help="workers of the profiled batch (default: all cores)")
+    parser.add_argument("--top", type=int, default=10, help="entries per table (default 10)")
+    args = parser.parse_args()
+    print(f"profiles of {args.scenario}; {load_line('at the start')}")
+    scenario = load(args.scenario)
+    print("=== 1. one run (the first in the process: the scenario's tables and caches are built in it)")
+    print(top_tables(profiled(lambda: run_once(scenario, 1)), args.top))
+    print(f"=== 2. worker side: {args.worker_runs} runs of a batch's tasks in one process (sim.batch.run_task)")
+    print(top_tables(profiled(lambda: worker_side(args.scenario, args.worker_runs)), args.top))
+    if args.batch_runs:
+        print(f"=== 3. batch side: run.py batch --runs {args.batch_runs}, its own process only (workers excluded)")
+        print(top_tables(profiled(lambda: batch_side(args.scenario, args.batch_runs, args.workers)), args.top))
+    print(load_line("at the end (figures are only comparable on an idle machine)"))
+
+
+if __name__ == "__main__":
+    main()
