@@ -71,7 +71,7 @@ TEMPLATE = Template(
     attacker_sources=(2, 1), defender_sources=(1, 1),
     attacker_axis_types=("armour", "mechanised", "special_forces", "special_forces", "infantry", "infantry",
                          "special_forces"),
-    attacker_holds=5, attacker_reserves=1, defender_holds=12, defender_reserves=3,
+    attacker_holds=5, attacker_reserves=1, defender_holds=13, defender_reserves=2,
     side_km=62.0, days=65,
 )
 
@@ -160,11 +160,15 @@ def delaunay_roads(xy: np.ndarray) -> list[tuple[int, int]]:
     return sorted(edges)
 
 
-def spanning_tree(xy: np.ndarray, candidates: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The shortest tree joining every place through the candidate roads (so the map is connected)."""
+def spanning_tree(ground: Ground, candidates: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The shortest tree joining every place through the candidate roads (so the map is connected) among those
+    with the fewest roads across the border and the river (each costs more than every other road together)."""
     rows, cols = zip(*candidates, strict=True)
-    lengths = [float(np.hypot(*(xy[i] - xy[j]))) for i, j in candidates]
-    tree = minimum_spanning_tree(coo_matrix((lengths, (rows, cols)), shape=(len(xy), len(xy)))).tocoo()
+    lengths = [float(np.hypot(*(ground.xy[i] - ground.xy[j]))) for i, j in candidates]
+    penalty = sum(lengths)
+    weights = [length + (penalty if ground.crossing(*edge) else 0.0) for length, edge in zip(lengths, candidates,
+                                                                                               strict=True)]
+    tree = minimum_spanning_tree(coo_matrix((weights, (rows, cols)), shape=(ground.n, ground.n))).tocoo()
     return sorted((min(i, j), max(i, j)) for i, j in zip(tree.row.tolist(), tree.col.tolist(), strict=True))
 
 
@@ -182,7 +186,7 @@ def thin_roads(ground: Ground, candidates: Sequence[tuple[int, int]], target_deg
         if what:
             crossings[what] += 1
 
-    for edge in spanning_tree(ground.xy, candidates):
+    for edge in spanning_tree(ground, candidates):
         add(edge, ground.crossing(*edge))
     by_length = sorted(candidates, key=lambda e: float(np.hypot(*(ground.xy[e[0]] - ground.xy[e[1]]))))
     for capped in (True, False):
@@ -264,10 +268,11 @@ def assign_kinds(rng: np.random.Generator, ground: Ground, layout: Layout, scale
 
 
 def assign_classes(rng: np.random.Generator, ground: Ground, layout: Layout, scale: int) -> None:
-    """Highways along the shortest roads between the cities and the objective; tracks among the minor roads that
-    reach a village, hill or farm; the rest stay roads (crossings keep their class)."""
+    """Highways along the shortest roads from city to city, to the objective, then on to the towns; tracks among
+    the minor roads that reach a village, hill or farm; the rest stay roads (crossings keep their class)."""
     graph = ground.graph()
-    hubs = [i for i, kind in enumerate(ground.kinds) if kind == "city"] + [layout.objective]
+    hubs = [i for i, kind in enumerate(ground.kinds) if kind == "city"] + [layout.objective] + [
+        i for i, kind in enumerate(ground.kinds) if kind == "town" and i != layout.objective]
     left = TEMPLATE.highways * scale
     for a, b in nx.utils.pairwise(hubs):
         for u, v in nx.utils.pairwise(nx.shortest_path(graph, a, b, weight="km")):
