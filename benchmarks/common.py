@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import statistics
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from sim.scenario import Scenario, load_scenario  # noqa: E402
 
 HISTORICAL = ROOT / "scenarios" / "historical.yaml"
 
-__all__ = ["HISTORICAL", "ROOT", "Scenario", "load", "load_line", "quantile_line", "run_once"]
+__all__ = ["HISTORICAL", "ROOT", "Scenario", "load", "load_line", "quantile_line", "run_once", "timed"]
 
 
 def load(path: str | Path) -> Scenario:
@@ -32,16 +33,16 @@ def run_once(scenario: Scenario, seed: int) -> Any:
     return simulate(scenario, seed)
 
 
-def timed(action: Callable[[], Any], clock: Callable[[], float]) -> float:
-    """Seconds ``action`` takes on ``clock``."""
-    started = clock()
+def timed(action: Callable[[], Any]) -> float:
+    """Wall seconds ``action`` takes."""
+    started = time.perf_counter()
     action()
-    return clock() - started
+    return time.perf_counter() - started
 
 
 def quantile_line(label: str, seconds: Sequence[float], unit: float = 1000.0, name: str = "ms") -> str:
     """'label  median X ms (p10-p90 A - B ms, n runs)': the figure every benchmark prints for a set of timings."""
-    deciles = statistics.quantiles(seconds, n=10) if len(seconds) > 1 else [seconds[0]] * 9
+    deciles = statistics.quantiles(seconds, n=10, method="inclusive") if len(seconds) > 1 else [seconds[0]] * 9
     return (f"  {label:<28} median {statistics.median(seconds) * unit:8.1f} {name} "
             f"(p10-p90 {deciles[0] * unit:.1f} - {deciles[-1] * unit:.1f} {name}, {len(seconds)} runs)")
 
