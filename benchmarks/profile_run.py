@@ -7,7 +7,9 @@ Three profiles, each printed as its ten most expensive functions by cumulative t
 2. the worker side of a batch: ``--worker-runs`` runs of the batch's tasks in this one process, exactly as a
    worker runs them (``sim.batch.run_task``: the run, then its daily series reshaped into columns);
 3. the batch side: ``run.py batch SCENARIO --runs --batch-runs`` in this process (planning, starting the workers,
-   receiving results, writing the store); the workers' own time is not in it (that is profile 2).
+   receiving results, writing the store); the workers' own time is not in it (that is profile 2). Python 3.12's
+   cProfile sees every thread of the process, so the executor's result thread is in it too: cumulative times add
+   up to more than the wall time, and time spent waiting for the workers shows as ``select.poll``.
 
 Prints figures; it is not a test. Usage: python benchmarks/profile_run.py [--batch-runs 1000] [--worker-runs 200]
 """

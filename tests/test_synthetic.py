@@ -164,3 +164,13 @@ def test_run_py_synth_validate_run(tmp_path: Path) -> None:
     refused = run("synth", "--scale", "0", "--out", "theatres")
     assert (refused.returncode, refused.stderr.strip()) == (2, "error: --scale: must be a whole number from 1 to "
                                                             "100, got 0")
+
+
+@pytest.mark.e2e
+def test_bench_scale_prints_each_size_and_its_ratio_to_1x() -> None:
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_scale.py"), "--scales", "1", "2",
+                           "--map-seeds", "1", "--runs", "2"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "  1x  (48 places, 71 roads, 28 formations" in done.stdout
+    assert "  2x  (96 places, 142 roads, 56 formations" in done.stdout
+    assert done.stdout.count("time per run / 1x") == 2
