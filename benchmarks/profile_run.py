@@ -11,7 +11,8 @@ Three profiles, each printed as its ten most expensive functions by cumulative t
    cProfile sees every thread of the process, so the executor's result thread is in it too: cumulative times add
    up to more than the wall time, and time spent waiting for the workers shows as ``select.poll``.
 
-Prints figures; it is not a test. Usage: python benchmarks/profile_run.py [--batch-runs 1000] [--worker-runs 200]
+Prints figures; it is not a test.
+Usage: python benchmarks/profile_run.py [--batch-runs 1000] [--worker-runs 200] [--synthetic K]
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from typing import Any
 from common import HISTORICAL, load, load_line, run_once
 
 from sim.batch import execute, make_plan, run_task
+from sim.synthetic import write_synthetic
 
+OWN_FRAMES = r"^(?!(profile_run|common)\.py:)"  # this benchmark's own wrappers are left out of the tables
 TABLES = (("cumulative", "cumulative time (the function and everything it calls)"),
           ("tottime", "own time (tottime: the function's body only)"))
 
@@ -46,8 +49,10 @@ def top_tables(profile: cProfile.Profile, top: int) -> str:
     for key, title in TABLES:
         out.write(f"--- top {top} by {title}\n")
         stats = pstats.Stats(profile, stream=out).strip_dirs().sort_stats(key)
-        stats.print_stats(top)
-    return "\n".join(line for line in out.getvalue().splitlines() if line.strip()) + "\n"
+        stats.print_stats(OWN_FRAMES, top)
+    kept = [line for line in out.getvalue().splitlines()
+            if line.strip() and not line.lstrip().startswith(("List reduced", "Ordered by"))]
+    return "\n".join(kept) + "\n"
 
 
 def worker_side(scenario_path: str, runs: int) -> None:
@@ -65,22 +70,32 @@ def batch_side(scenario_path: str, runs: int, workers: int | None) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scenario", default=str(HISTORICAL), help="scenario file (default: the historical one)")
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--scenario", default=str(HISTORICAL), help="scenario file (default: the historical one)")
+    what.add_argument("--synthetic", type=int, metavar="K", help="profile the synthetic theatre K times the "
+                      "historical one (run.py synth --scale K --seed 1) instead")
     parser.add_argument("--worker-runs", type=int, default=200, help="runs in the worker-side profile (default 200)")
     parser.add_argument("--batch-runs", type=int, default=1000,
                         help="runs of the profiled batch (default 1000; 0: skip the batch profile)")
     parser.add_argument("--workers", type=int, default=None, help="workers of the profiled batch (default: all cores)")
     parser.add_argument("--top", type=int, default=10, help="entries per table (default 10)")
     args = parser.parse_args()
-    print(f"profiles of {args.scenario}; {load_line('at the start')}")
-    scenario = load(args.scenario)
+    with tempfile.TemporaryDirectory() as folder:
+        path = str(write_synthetic(args.synthetic, 1, folder)) if args.synthetic else args.scenario
+        print_profiles(path, args)
+
+
+def print_profiles(path: str, args: argparse.Namespace) -> None:
+    """The three profiles of the module's docstring, of the scenario at ``path``."""
+    print(f"profiles of {path}; {load_line('at the start')}")
+    scenario = load(path)
     print("=== 1. one run (the first in the process: the scenario's tables and caches are built in it)")
     print(top_tables(profiled(lambda: run_once(scenario, 1)), args.top))
     print(f"=== 2. worker side: {args.worker_runs} runs of a batch's tasks in one process (sim.batch.run_task)")
-    print(top_tables(profiled(lambda: worker_side(args.scenario, args.worker_runs)), args.top))
+    print(top_tables(profiled(lambda: worker_side(path, args.worker_runs)), args.top))
     if args.batch_runs:
         print(f"=== 3. batch side: run.py batch --runs {args.batch_runs}, its own process only (workers excluded)")
-        print(top_tables(profiled(lambda: batch_side(args.scenario, args.batch_runs, args.workers)), args.top))
+        print(top_tables(profiled(lambda: batch_side(path, args.batch_runs, args.workers)), args.top))
     print(load_line("at the end (figures are only comparable on an idle machine)"))
 
 
