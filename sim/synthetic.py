@@ -109,9 +109,11 @@ class Ground:
         return len(self.xy)
 
     def border_x(self, y: float) -> float:
+        """Where the border runs (km east) at ``y`` km north: a gentle wave, so crossings are not all alike."""
         return self.side_km * (0.18 + 0.03 * math.sin(2 * math.pi * y / self.side_km * 1.3))
 
     def river_x(self, y: float) -> float:
+        """Where the river runs (km east) at ``y`` km north: between the border and the objective."""
         return self.side_km * (0.40 + 0.04 * math.sin(2 * math.pi * y / self.side_km * 2.1 + 1.0))
 
     def crossing(self, i: int, j: int) -> str | None:
@@ -332,7 +334,7 @@ def formation(ids: Callable[[str], str], rng: np.random.Generator, unit_type: st
 
 
 def counter() -> Callable[[str], str]:
-    """Formation ids: the unit type and a running number."""
+    """Ids made of a prefix (a kind of place, a unit type) and a running number per prefix."""
     seen: dict[str, int] = {}
 
     def next_id(prefix: str) -> str:
@@ -417,12 +419,8 @@ class Synthetic:
 
 def place_names(ground: Ground) -> list[str]:
     """Ids such as ``town_3``: the kind and a running number, in order of the places."""
-    seen: dict[str, int] = {}
-    names = []
-    for kind in ground.kinds:
-        seen[kind] = seen.get(kind, 0) + 1
-        names.append(f"{kind}_{seen[kind]}")
-    return names
+    next_id = counter()
+    return [next_id(kind) for kind in ground.kinds]
 
 
 def map_graph(ground: Ground, names: Sequence[str], stem: str, rng: np.random.Generator) -> nx.Graph:
