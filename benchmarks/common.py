@@ -8,6 +8,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from sim.scenario import Scenario, load_scenario  # noqa: E402
 
 HISTORICAL = ROOT / "scenarios" / "historical.yaml"
 
-__all__ = ["HISTORICAL", "ROOT", "Scenario", "load", "load_line", "quantile_line", "run_once", "timed"]
+__all__ = ["HISTORICAL", "ROOT", "Scenario", "Timings", "load", "load_line", "quantile_line", "run_once"]
 
 
 def load(path: str | Path) -> Scenario:
@@ -33,17 +34,31 @@ def run_once(scenario: Scenario, seed: int) -> Any:
     return simulate(scenario, seed)
 
 
-def timed(action: Callable[[], Any]) -> float:
-    """Wall seconds ``action`` takes."""
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
+@dataclass
+class Timings:
+    """Wall and CPU seconds of repeated actions. On a shared machine the CPU time of this process is the steadier
+    figure: other processes' load lengthens the wall time of a run far more than its CPU time."""
+
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def time(self, action: Callable[[], Any]) -> None:
+        wall, cpu = time.perf_counter(), time.process_time()
+        action()
+        self.cpu.append(time.process_time() - cpu)
+        self.wall.append(time.perf_counter() - wall)
+
+    def median(self, clock: str) -> float:
+        return statistics.median(getattr(self, clock))
+
+    def lines(self, label: str) -> list[str]:
+        return [quantile_line(f"{label}, wall", self.wall), quantile_line(f"{label}, CPU", self.cpu)]
 
 
 def quantile_line(label: str, seconds: Sequence[float], unit: float = 1000.0, name: str = "ms") -> str:
     """'label  median X ms (p10-p90 A - B ms, n runs)': the figure every benchmark prints for a set of timings."""
     deciles = statistics.quantiles(seconds, n=10, method="inclusive") if len(seconds) > 1 else [seconds[0]] * 9
-    return (f"  {label:<28} median {statistics.median(seconds) * unit:8.1f} {name} "
+    return (f"  {label:<34} median {statistics.median(seconds) * unit:8.1f} {name} "
             f"(p10-p90 {deciles[0] * unit:.1f} - {deciles[-1] * unit:.1f} {name}, {len(seconds)} runs)")
 
 
