@@ -58,8 +58,9 @@ class Timings:
 def quantile_line(label: str, seconds: Sequence[float], unit: float = 1000.0, name: str = "ms") -> str:
     """'label  median X ms (p10-p90 A - B ms, n runs)': the figure every benchmark prints for a set of timings."""
     deciles = statistics.quantiles(seconds, n=10, method="inclusive") if len(seconds) > 1 else [seconds[0]] * 9
+    runs = f"{len(seconds)} run{'' if len(seconds) == 1 else 's'}"
     return (f"  {label:<34} median {statistics.median(seconds) * unit:8.1f} {name} "
-            f"(p10-p90 {deciles[0] * unit:.1f} - {deciles[-1] * unit:.1f} {name}, {len(seconds)} runs)")
+            f"(p10-p90 {deciles[0] * unit:.1f} - {deciles[-1] * unit:.1f} {name}, {runs})")
 
 
 def load_line(when: str) -> str:
