@@ -21,7 +21,7 @@ from sim.scenario import Scenario, load_scenario  # noqa: E402
 
 HISTORICAL = ROOT / "scenarios" / "historical.yaml"
 
-__all__ = ["HISTORICAL", "ROOT", "Scenario", "Timings", "load", "load_line", "quantile_line", "run_once"]
+__all__ = ["HISTORICAL", "ROOT", "Scenario", "Timings", "load", "load_line", "run_once"]
 
 
 def load(path: str | Path) -> Scenario:
