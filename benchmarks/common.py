@@ -3,9 +3,11 @@ public names touches one file), the shipped historical scenario, and how figures
 
 from __future__ import annotations
 
+import itertools
 import os
 import statistics
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,12 +18,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # the benchmarks run as scripts from any folder: the project must be importable
     sys.path.insert(0, str(ROOT))
 
+from sim.batch import execute, make_plan, run_task  # noqa: E402
 from sim.records import simulate  # noqa: E402
 from sim.scenario import Scenario, load_scenario  # noqa: E402
 
 HISTORICAL = ROOT / "scenarios" / "historical.yaml"
 
-__all__ = ["HISTORICAL", "ROOT", "Scenario", "Timings", "load", "load_line", "run_once"]
+__all__ = ["HISTORICAL", "ROOT", "Scenario", "Timings", "batch_side", "load", "load_line", "run_once", "worker_side"]
 
 
 def load(path: str | Path) -> Scenario:
@@ -32,6 +35,19 @@ def load(path: str | Path) -> Scenario:
 def run_once(scenario: Scenario, seed: int) -> Any:
     """One whole run of a scenario to its end date, records included: what a batch worker does per replicate."""
     return simulate(scenario, seed)
+
+
+def worker_side(scenario_path: str, runs: int) -> None:
+    """The first ``runs`` tasks of a batch, run one after the other as one worker would."""
+    plan = make_plan([scenario_path], runs, 1)
+    for task in itertools.islice(plan.tasks(), runs):
+        run_task(task)
+
+
+def batch_side(scenario_path: str, runs: int, workers: int | None) -> None:
+    """A whole batch into a temporary store: what ``run.py batch`` does in its own process."""
+    with tempfile.TemporaryDirectory() as out:
+        execute([scenario_path], runs, 1, out, workers=workers, echo=lambda _line: None)
 
 
 @dataclass

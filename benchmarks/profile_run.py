@@ -20,15 +20,13 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
-import itertools
 import pstats
 import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from common import HISTORICAL, load, load_line, run_once
+from common import HISTORICAL, batch_side, load, load_line, run_once, worker_side
 
-from sim.batch import execute, make_plan, run_task
 from sim.synthetic import write_synthetic
 
 OWN_FRAMES = r"^(?!(profile_run|common)\.py:)"  # this benchmark's own wrappers are left out of the tables
@@ -53,19 +51,6 @@ def top_tables(profile: cProfile.Profile, top: int) -> str:
     kept = [line for line in out.getvalue().splitlines()
             if line.strip() and not line.lstrip().startswith(("List reduced", "Ordered by"))]
     return "\n".join(kept) + "\n"
-
-
-def worker_side(scenario_path: str, runs: int) -> None:
-    """The first ``runs`` tasks of a batch, run one after the other as one worker would."""
-    plan = make_plan([scenario_path], runs, 1)
-    for task in itertools.islice(plan.tasks(), runs):
-        run_task(task)
-
-
-def batch_side(scenario_path: str, runs: int, workers: int | None) -> None:
-    """A whole batch into a temporary store: what ``run.py batch`` does in its own process."""
-    with tempfile.TemporaryDirectory() as out:
-        execute([scenario_path], runs, 1, out, workers=workers, echo=lambda _line: None)
 
 
 def main() -> None:
