@@ -54,6 +54,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_synth(args: argparse.Namespace) -> int:
+    from sim.synthetic import write_synthetic
+
+    path = write_synthetic(args.scale, args.seed, args.out)
+    print(f"Wrote {path} and {path.with_suffix('.geojson').name}")
+    return 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from sim.scenario import validate_file
 
@@ -347,6 +355,15 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--scenario", help="the scenario file (default: found by the run's scenario name)")
     report.add_argument("--no-animation", action="store_true", help="leave out the animated map (faster)")
     report.set_defaults(func=cmd_report)
+
+    synth = verbs.add_parser("synth", help="generate a synthetic theatre (map and record-free scenario) SCALE times "
+                             "the size of the historical one, for benchmarks")
+    synth.add_argument("--scale", type=int, default=1, help="size as a multiple of the historical theatre's numbers "
+                       "of places, roads and formations (default 1)")
+    synth.add_argument("--seed", type=int, default=1, help="seed of the generator (default 1)")
+    synth.add_argument("--out", required=True, metavar="DIR",
+                       help="folder for synthetic-SCALEx-seedSEED.yaml and .geojson")
+    synth.set_defaults(func=cmd_synth)
 
     validate = verbs.add_parser("validate", help="check map (.geojson) and scenario (.yaml) files")
     validate.add_argument("files", nargs="+", help="files to check")
