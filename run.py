@@ -109,7 +109,7 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
     from analysis.palette import png_bytes
     from analysis.validation_plots import fidelity_figure
     from sim.batch import open_executor, replicate_seeds
-    from sim.calibrate import run_points
+    from analysis.calibrate import run_points
     from sim.records import atomic_write_bytes, atomic_write_text, to_json
     from sim.scenario import load_scenario
 
@@ -136,7 +136,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from analysis.palette import png_bytes
     from analysis.validation_plots import calibration_figure, fidelity_figure, sensitivity_figure
     from sim.batch import open_executor
-    from sim.calibrate import SEARCH_SPACE, SENSITIVITY_OUTPUTS, Budget, calibrate, parameters_block
+    from analysis.calibrate import SEARCH_SPACE, SENSITIVITY_OUTPUTS, Budget, calibrate, parameters_block
     from sim.records import atomic_write_bytes, atomic_write_text, to_json
     from sim.scenario import load_scenario
 

@@ -6,33 +6,16 @@ occupancy indexes in step, so that "who is at Abil?" is a dictionary look-up, no
 
 from __future__ import annotations
 
-import enum
 from typing import TYPE_CHECKING
 
 import mesa
 
 from sim import doctrine, movement
 from sim.scenario import FormationSpec, Orders, UnitType
+from sim.states import Posture, Status
 
 if TYPE_CHECKING:
     from sim.model import QusayrModel
-
-
-class Status(enum.Enum):
-    PENDING = "pending"  # not yet arrived in the theatre
-    ACTIVE = "active"
-    DESTROYED = "destroyed"  # no personnel left
-    SURRENDERED = "surrendered"
-
-
-class Posture(enum.Enum):
-    HOLD = "hold"
-    RESERVE = "reserve"
-    ADVANCE = "advance"  # moving on its own side's ground
-    ATTACK = "attack"  # moving on, or fighting for, a place the enemy holds
-    RETREAT = "retreat"
-    RAID = "raid"  # slipping through to an ambush position; takes no ground
-    AMBUSH = "ambush"  # lying in wait on a road
 
 
 class Formation(mesa.Agent):

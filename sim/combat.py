@@ -9,33 +9,12 @@ Morale falls with the share of strength lost; a formation breaks below ``morale_
 
 from __future__ import annotations
 
-import enum
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
-from sim.events import casualty_text
 from sim.parameters import Parameters
-
-
-class EngagementKind(enum.StrEnum):
-    ASSAULT = "assault"  # one side attacks a place the other holds
-    MEETING = "meeting"  # neither side holds the ground: on a road or in a no-man's place
-    AMBUSH = "ambush"  # one side lies in wait on a road
-
-
-@dataclass(frozen=True)
-class Losses:
-    killed: int
-    wounded: int
-
-    @property
-    def total(self) -> int:
-        return self.killed + self.wounded
-
-    def describe(self) -> str:
-        return casualty_text(self.killed, self.wounded)
+from sim.states import EngagementKind, Losses
 
 
 def combat_power(personnel: int, tanks: int, type_value: float, quality: float, morale: float, supply: float,

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from sim.movement import HOSTILE_ENTRY_PENALTY
 from sim.scenario import Orders
+from sim.states import Posture
 
 MOP_UP_HOPS = 3  # how far from the objective (in roads) mopping-up operations reach
 
@@ -31,8 +32,6 @@ if TYPE_CHECKING:
 
 def decide(f: Formation, m: QusayrModel) -> None:
     """Set ``f.path`` and ``f.posture`` for today."""
-    from sim.agents import Posture
-
     if f.order_kind == "raid":
         _raid(f, m)  # raiders slip through: neither the road they are on nor enemies around stop them deciding
         return
@@ -70,8 +69,6 @@ def decide(f: Formation, m: QusayrModel) -> None:
 
 
 def _axis(f: Formation, m: QusayrModel) -> None:
-    from sim.agents import Posture
-
     if m.day < f.rest_until:
         _stand(f, Posture.HOLD)
         return
@@ -96,8 +93,6 @@ def _mop_up_target(f: Formation, m: QusayrModel) -> str | None:
 
 
 def _hold(f: Formation, m: QusayrModel, post: str) -> None:
-    from sim.agents import Posture
-
     if f.place == post:
         _stand(f, Posture.HOLD)
         if f.side == m.defender:
@@ -111,8 +106,6 @@ def _hold(f: Formation, m: QusayrModel, post: str) -> None:
 
 
 def _reserve(f: Formation, m: QusayrModel, base: str) -> None:
-    from sim.agents import Posture
-
     threat = _most_threatened(f, m)
     if threat is not None and threat != f.place:
         route = m.route(f, threat)
@@ -132,8 +125,6 @@ def _reserve(f: Formation, m: QusayrModel, base: str) -> None:
 def _raid(f: Formation, m: QusayrModel) -> None:
     """Wait at base until the raid starts; slip through to the road and lie in wait on it until the raid ends
     or the ambush is sprung; then walk off the road and go back to base, where the raid order becomes a hold."""
-    from sim.agents import Posture
-
     raid = f.orders.raid
     road = frozenset(raid.road)
     if raid.from_day <= m.day <= raid.until_day and not f.engaged_ambush:
@@ -182,8 +173,6 @@ def _go(f: Formation, route: list[str], posture) -> None:
 
 def _go_or_attack(f: Formation, m: QusayrModel, goal: str) -> None:
     """Advance over friendly ground towards ``goal``; attack the first hostile place on the way when ready."""
-    from sim.agents import Posture
-
     route = m.route(f, goal)
     if not route:
         _stand(f, Posture.HOLD)
@@ -228,8 +217,6 @@ def _maybe_counterattack(f: Formation, m: QusayrModel) -> None:
 
     Only ground the side held when the campaign began, and never leaving its own post open to another threat.
     """
-    from sim.agents import Posture
-
     p = m.params
     if f.morale < 0.6 or f.supply < 0.5 or m.random.random() >= p.counterattack_chance * m.dt:
         return
@@ -251,8 +238,6 @@ def _maybe_counterattack(f: Formation, m: QusayrModel) -> None:
 
 def _withdraw_to_supply(f: Formation, m: QusayrModel, through_enemy: bool = False) -> None:
     """Fall back to supplied ground over friendly ground only; a break-out (``through_enemy``) fights its way."""
-    from sim.agents import Posture
-
     cost = HOSTILE_ENTRY_PENALTY if through_enemy else math.inf
     route = m.route_to_any(f, m.supplied[f.side], enemy_ground_cost=cost)
     if route:

@@ -17,11 +17,11 @@ import mesa
 import numpy as np
 
 from sim import combat, doctrine
-from sim.agents import Formation, Posture, Status
-from sim.combat import EngagementKind, Losses
+from sim.agents import Formation
 from sim.events import Event, EventKind, casualty_text, format_date
 from sim.movement import HOSTILE_ENTRY_PENALTY, Costs, road_costs, road_neighbours, shortest_route
 from sim.scenario import Scenario, UnitType
+from sim.states import EngagementKind, Losses, Posture, Status
 from sim.supply import next_supply_level, open_places, supplied_places
 
 ROUTE_CACHE_LIMIT = 100_000  # routes remembered per scenario before the cache starts afresh

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 
 from sim.parameters import Parameters
+from sim.states import Posture
 
 if TYPE_CHECKING:
     from sim.agents import Formation
@@ -74,8 +75,6 @@ def shortest_route(neighbours: Mapping[str, list[tuple[str, float]]], start: str
 
 def advance(f: Formation, m: QusayrModel) -> None:
     """March ``f`` along its path for one step, stopping where the rules say."""
-    from sim.agents import Posture
-
     if not f.active or f.posture is Posture.AMBUSH or (not f.path and f.edge is None):
         return
     costs = m.costs[f.unit_type]

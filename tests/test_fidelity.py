@@ -1,4 +1,4 @@
-"""Historical fidelity (analysis/fidelity.py) and the calibration search (sim/calibrate.py).
+"""Historical fidelity (analysis/fidelity.py) and the calibration search (analysis/calibrate.py).
 
 The measurement is tested on hand-made run summaries whose right answers are known; the search on a tiny
 budget in this process (a thread executor), never a full calibration.
@@ -29,7 +29,7 @@ from analysis.fidelity import (
     relative_error,
     simulated_day,
 )
-from sim.calibrate import SEARCH_SPACE, Budget, calibrate, latin_hypercube, parameters_block, shrunken_box
+from analysis.calibrate import SEARCH_SPACE, Budget, calibrate, latin_hypercube, parameters_block, shrunken_box
 from sim.errors import InputError
 from sim.parameters import SPECS, Parameters, apply_overrides
 
