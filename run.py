@@ -24,8 +24,9 @@ TIMELINE = ROOT / "scenarios" / "timeline.csv"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.records import simulate, summary_lines, write_run
+    from sim.records import summary_lines, write_run
     from sim.scenario import load_scenario
+    from sim.simulation import simulate
 
     scenario = load_scenario(args.scenario)
     record = simulate(scenario, args.seed)
@@ -105,11 +106,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_fidelity(args: argparse.Namespace) -> int:
+    from analysis.calibrate import run_points
     from analysis.fidelity import dated_captures, fidelity_lines, fidelity_report, read_timeline
     from analysis.palette import png_bytes
     from analysis.validation_plots import fidelity_figure
     from sim.batch import open_executor, replicate_seeds
-    from analysis.calibrate import run_points
     from sim.records import atomic_write_bytes, atomic_write_text, to_json
     from sim.scenario import load_scenario
 
@@ -132,11 +133,11 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    from analysis.calibrate import SEARCH_SPACE, SENSITIVITY_OUTPUTS, Budget, calibrate, parameters_block
     from analysis.fidelity import dated_captures, fidelity_lines, read_timeline
     from analysis.palette import png_bytes
     from analysis.validation_plots import calibration_figure, fidelity_figure, sensitivity_figure
     from sim.batch import open_executor
-    from analysis.calibrate import SEARCH_SPACE, SENSITIVITY_OUTPUTS, Budget, calibrate, parameters_block
     from sim.records import atomic_write_bytes, atomic_write_text, to_json
     from sim.scenario import load_scenario
 

@@ -33,8 +33,9 @@ from analysis.scores import rank_scenarios, scores_markdown
 from analysis.theatre_map import map_figure
 from sim.batch import scenario_variant  # a scenario with a design point's parameters
 from sim.events import format_date
-from sim.records import atomic_write_text, simulate
+from sim.records import atomic_write_text
 from sim.scenario import Scenario, load_scenario
+from sim.simulation import simulate
 
 REFERENCE = "historical"
 

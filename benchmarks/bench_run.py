@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sim.records import simulate  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
+from sim.simulation import simulate  # noqa: E402
 
 SCENARIO = Path(__file__).resolve().parents[1] / "scenarios" / "historical.yaml"
 

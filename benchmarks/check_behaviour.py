@@ -20,8 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.records import simulate, write_run  # noqa: E402
+from sim.records import write_run  # noqa: E402
 from sim.scenario import load_scenario  # noqa: E402
+from sim.simulation import simulate  # noqa: E402
 
 SEEDS = range(20)
 FILES = ("summary.json", "events.csv", "timeseries.csv")

@@ -32,10 +32,11 @@ import mesa
 import numpy as np
 
 from sim.errors import InputError
-from sim.model import QusayrModel
+from sim.model import SiegeModel
 from sim.parameters import apply_overrides
-from sim.records import day_row, metrics_cache, simulate, supply_row, to_json
+from sim.records import day_row, metrics_cache, supply_row, to_json
 from sim.scenario import Scenario, load_scenario
+from sim.simulation import simulate
 from sim.store import Layout, Store, read_manifest, run_schema, timeseries_schema, write_design, write_json
 from sim.sweep import NO_SWEEP, Design, nested, point_json
 
@@ -158,7 +159,7 @@ class Plan:
         columns: dict[str, type] = {}
         for scenario in self.scenarios:
             sides.update(dict.fromkeys(scenario.spec.sides))
-            first = day_row(QusayrModel(scenario, rng=0), metrics_cache(scenario))
+            first = day_row(SiegeModel(scenario, rng=0), metrics_cache(scenario))
             for key, value in first.items():
                 columns.setdefault(key, type(value))
         return run_schema(list(sides)), timeseries_schema(columns)
@@ -414,7 +415,7 @@ def final_line(outcome: Outcome, out: str | Path) -> str:
 # ---------------------------------------------------------------- Mesa's batch_run
 
 
-class MesaBatchModel(QusayrModel):
+class MesaBatchModel(SiegeModel):
     """The model in the form ``mesa.batch_run`` calls: a scenario path, an ``rng``, parameters by name.
 
     Parameters are those of sim/parameters.py (``march_km_per_day.armour`` for a table's key), applied on top of

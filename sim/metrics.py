@@ -41,6 +41,8 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from sim.parameters import Parameters
+
 __all__ = [
     "DAY_KEYS",
     "ROAD_CAPACITY",
@@ -56,20 +58,12 @@ __all__ = [
     "supply_metrics",
 ]
 
-# ASSUMPTION (not from a published source): relative daily throughput of one road by class, in "track
-# equivalents". A two-lane highway moves about four times what a farm track moves; a paved local road
-# about twice. River crossings of the Orontes (fords, footbridges, small
-# bridges) and informal border crossings from Lebanon are bottlenecks no better than a track.
-# Read-only so that no caller can change the defaults of every later call; the engine may pass its own.
-ROAD_CAPACITY: Mapping[str, float] = MappingProxyType(
-    {"highway": 4.0, "road": 2.0, "track": 1.0, "river_crossing": 1.0, "border_crossing": 1.0}
-)
-
-# ASSUMPTION: average speed (km/h) of a loaded supply truck or pickup moving by day in a contested area,
-# including stops. Crossings are slow: fording or ferrying, checkpoints, smugglers' routes.
-SUPPLY_SPEED_KMH: Mapping[str, float] = MappingProxyType(
-    {"highway": 50.0, "road": 35.0, "track": 15.0, "river_crossing": 5.0, "border_crossing": 10.0}
-)
+# The defaults of the model parameters ``road_capacity`` (relative daily throughput of one road by class, in
+# "track equivalents") and ``supply_speed_kmh`` (a loaded supply truck by day in a contested area, stops
+# included): assumptions, documented in sim/parameters.py. Read-only so that no caller can change the defaults of
+# every later call; a run passes its scenario's values.
+ROAD_CAPACITY: Mapping[str, float] = MappingProxyType(Parameters().road_capacity)
+SUPPLY_SPEED_KMH: Mapping[str, float] = MappingProxyType(Parameters().supply_speed_kmh)
 
 # The keys of MetricsCache.day(), in a fixed order for writers.
 DAY_KEYS: tuple[str, ...] = (

@@ -58,7 +58,8 @@ An undirected :class:`networkx.Graph`:
 * ``graph.graph``: ``name``, ``description``, ``layers`` (one dict per background feature:
   ``layer, name, type, coordinates, approximate`` plus its other properties), ``terrain`` (id ->
   attributes, as for nodes) and ``warnings`` (list of str; e.g. a road graph in several pieces, or
-  a road drawn more than :data:`ENDPOINT_TOLERANCE_KM` from its places).
+  a road drawn more than :data:`ENDPOINT_TOLERANCE_KM` from its places), ``defence_from_kind`` (ids of
+  the places whose ``defence`` is the default for their kind).
 
 See ``docs/map-format.md`` for the same convention with an example map.
 
@@ -80,6 +81,7 @@ from typing import Any
 import networkx as nx
 
 from sim.errors import InputError
+from sim.parameters import Parameters
 
 ROAD_CLASSES: tuple[str, ...] = ("highway", "road", "track", "river_crossing", "border_crossing")
 """Allowed ``road_class`` values.  What each costs to travel is the movement model's business."""
@@ -90,19 +92,10 @@ PLACE_KINDS: tuple[str, ...] = ("city", "town", "village", "hill", "airbase", "c
 TERRAIN_KINDS: frozenset[str] = frozenset({"lake"})
 """Kinds that are terrain, not places: kept out of the road graph (a lake is a barrier, not a stop)."""
 
-KIND_DEFENCE: Mapping[str, float] = MappingProxyType(
-    {
-        "city": 2.5,
-        "town": 2.0,
-        "hill": 2.0,
-        "airbase": 1.8,
-        "village": 1.5,
-        "farm": 1.2,
-        "crossing": 1.0,
-        "lake": 1.0,
-    }
-)
-"""Default ``defence`` multiplier by kind, used when a place gives none.
+KIND_DEFENCE: Mapping[str, float] = MappingProxyType(Parameters().kind_defence)
+"""Default ``defence`` multiplier by kind, used when a place gives none: the default of the model
+parameter ``kind_defence`` (a scenario's value of it applies to the places listed in
+``graph.graph["defence_from_kind"]``).
 
 These are modelling assumptions, not sourced figures: built-up and high ground favour the
 defender (a city most, open farmland and a crossing point least).  Override per place in the map.
@@ -199,8 +192,11 @@ def theatre_to_geojson(graph: nx.Graph) -> dict[str, Any]:
     equal to ``graph`` when ``graph`` came from the loader.
     """
     points: dict[str, dict[str, Any]] = {}
+    from_kind = set(graph.graph.get("defence_from_kind", ()))
     for node, attrs in graph.nodes(data=True):
         points[str(node)] = _point_feature(str(node), attrs)
+        if node in from_kind:
+            del points[str(node)]["properties"]["defence"]  # the map gave none: it stays the kind's default
     for tid, attrs in graph.graph.get("terrain", {}).items():
         points[str(tid)] = _point_feature(str(tid), attrs)
 
@@ -303,8 +299,10 @@ class _Builder:
         terrain: dict[str, dict[str, Any]] = {}
         layers: list[dict[str, Any]] = []
         warnings: list[str] = []
+        defence_from_kind: list[str] = []
         graph.graph.update(
-            name=name, description=description, layers=layers, terrain=terrain, warnings=warnings
+            name=name, description=description, layers=layers, terrain=terrain, warnings=warnings,
+            defence_from_kind=defence_from_kind,
         )
 
         id_where: dict[str, str] = {}
@@ -337,6 +335,8 @@ class _Builder:
                     terrain[pid] = attrs
                 else:
                     graph.add_node(pid, **attrs)
+                    if "defence" not in props:
+                        defence_from_kind.append(pid)
 
         if graph.number_of_nodes() == 0:
             raise self.fail(

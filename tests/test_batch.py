@@ -23,8 +23,8 @@ import run
 from sim.batch import MesaBatchModel, Outcome, execute, make_plan, open_executor, open_store, replicate_seeds, run_batch
 from sim.errors import InputError
 from sim.parameters import apply_overrides
-from sim.records import simulate
 from sim.scenario import load_scenario
+from sim.simulation import simulate
 from sim.sweep import load_design, nested
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import yaml
 
+from analysis.calibrate import SEARCH_SPACE, Budget, calibrate, latin_hypercube, parameters_block, shrunken_box
 from analysis.fidelity import (
     RECORDED_KILLED,
     SPLIT_DAY,
@@ -29,7 +30,6 @@ from analysis.fidelity import (
     relative_error,
     simulated_day,
 )
-from analysis.calibrate import SEARCH_SPACE, Budget, calibrate, latin_hypercube, parameters_block, shrunken_box
 from sim.errors import InputError
 from sim.parameters import SPECS, Parameters, apply_overrides
 

@@ -18,8 +18,9 @@ from analysis.palette import NOBODY, faction_colours, png_bytes, side_colours
 from analysis.progress import progress_figure
 from analysis.replay import replay, state_at
 from analysis.theatre_map import map_figure
-from sim.records import held_column, simulate
+from sim.records import held_column
 from sim.scenario import Scenario
+from sim.simulation import simulate
 
 SEED = 3
 
