@@ -137,6 +137,14 @@ def refusal(m: SiegeModel, side: str, fid: str, action: str, target: str = "") -
     f = m.formation(fid)
     if f is None:
         return f"no formation {fid!r} (list shows yours)"
+    why = _formation_refusal(m, f, side, action)
+    if why is not None or action == "hold":
+        return why
+    return _target_refusal(m, f, action, target)
+
+
+def _formation_refusal(m: SiegeModel, f: Formation, side: str, action: str) -> str | None:
+    """Why this formation cannot take an order now, or None."""
     if f.side != side:
         return f"{f.label} belongs to the other side"
     if f.status is Status.PENDING:
@@ -147,11 +155,14 @@ def refusal(m: SiegeModel, side: str, fid: str, action: str, target: str = "") -
         a, b = f.edge
         return (f"{f.label} is on the road from {m.place_name(a)} to {m.place_name(b)}: "
                 "it takes new orders when it arrives")
-    here = f.place
-    if m.space.enemy_present(here, side) and action not in ("hold", "withdraw"):
-        return f"{f.label} is in combat at {m.place_name(here)}: it can only hold or withdraw"
-    if action == "hold":
-        return None
+    if m.space.enemy_present(f.place, side) and action not in ("hold", "withdraw"):
+        return f"{f.label} is in combat at {m.place_name(f.place)}: it can only hold or withdraw"
+    return None
+
+
+def _target_refusal(m: SiegeModel, f: Formation, action: str, target: str) -> str | None:
+    """Why this formation cannot move, attack, reinforce or withdraw to ``target``, or None."""
+    side, here = f.side, f.place
     if action in NEEDS_PLACE and not target:
         return f"{action} needs a place"
     if target and target not in m.graph:
@@ -372,6 +383,21 @@ def read_saved(path: str | Path) -> SavedGame:
         raise InputError(str(path), _field_path(tuple(err["loc"])), err["msg"]) from None
 
 
+def _replay(game: Game, saved: SavedGame, path: Path) -> None:
+    """Play ``game`` to the saved day, giving the saved orders on their days; a refused order is an InputError."""
+    pending = list(saved.orders)
+    while True:
+        while pending and pending[0].day <= game.day + 1e-9:
+            order = pending.pop(0)
+            why = game.give(order.formation, order.action, order.target)
+            if why is not None:
+                raise InputError(str(path), f"orders[{len(saved.orders) - len(pending) - 1}]",
+                                 f"refused on replay: {why}")
+        if game.day >= saved.day - 1e-9 or game.over:
+            break
+        game.step()
+
+
 def load_game(path: str | Path, side: str | None = None, every: int | None = None) -> Game:
     """Replay a saved game to its saved day. With ``side``/``every``, the game goes on as a branch with them."""
     path = Path(path)
@@ -390,17 +416,7 @@ def load_game(path: str | Path, side: str | None = None, every: int | None = Non
     for i, order in enumerate(saved.orders):
         if order.day > saved.day or (i and order.day < saved.orders[i - 1].day):
             raise InputError(str(path), f"orders[{i}].day", "orders must be in order of day, up to the saved day")
-    pending = list(saved.orders)
-    while True:
-        while pending and pending[0].day <= game.day + 1e-9:
-            order = pending.pop(0)
-            why = game.give(order.formation, order.action, order.target)
-            if why is not None:
-                raise InputError(str(path), f"orders[{len(saved.orders) - len(pending) - 1}]",
-                                 f"refused on replay: {why}")
-        if game.day >= saved.day - 1e-9 or game.over:
-            break
-        game.step()
+    _replay(game, saved, path)
     if side is not None or every is not None:
         branch = side if side is not None else game.side
         if branch is not None and branch not in game.scenario.spec.sides:

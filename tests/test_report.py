@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import write_tiny
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ["Summary", "Encirclement progress", "The theatre", "Turning points", "The run's story"]
@@ -34,7 +35,6 @@ def run_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def compare_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A comparison of the tiny theatre with a variant that lacks its second brigade, 3 replicates each."""
-    from conftest import write_tiny
 
     where = tmp_path_factory.mktemp("vale")
     tiny = write_tiny(where)
@@ -105,7 +105,6 @@ def test_report_of_a_folder_without_records_is_a_one_line_error(tmp_path):
 
 
 def test_report_needs_the_scenario_file_of_a_scenario_it_cannot_find(tmp_path):
-    from conftest import write_tiny
 
     tiny = write_tiny(tmp_path / "vale")
     assert run_py("run", tiny, "--seed", "1", "--out", tmp_path / "run").returncode == 0
