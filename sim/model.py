@@ -15,13 +15,13 @@ import datetime as dt
 import mesa
 import numpy as np
 
-from sim import combat, doctrine
+from sim import combat, doctrine, engagements
 from sim.agents import Formation
-from sim.combat import Combatant, Outcome
+from sim.combat import Outcome
 from sim.events import Event, EventKind, casualty_text, format_date
 from sim.scenario import Doctrine, Orders, Scenario
 from sim.space import Space
-from sim.states import EngagementKind, Fate, Intent, Losses, Posture, Status
+from sim.states import Fate, Intent, Losses, Posture, Status
 from sim.supply import next_supply_level
 
 
@@ -132,7 +132,7 @@ class SiegeModel(mesa.Model):
             f.engaged = False
         active.shuffle_do("decide")
         active.shuffle_do("move")
-        self._fight()
+        engagements.fight(self)
         self._update_control()
         self._recover()
         if self.day >= self.days - 1e-9:
@@ -187,108 +187,15 @@ class SiegeModel(mesa.Model):
                                          self.params.supply_depletion)
 
     # ------------------------------------------------------------------ combat
-    def _fight(self) -> None:
-        for fs in list(self.space.on_road.values()):
-            fighters = list(fs)
-            if len({f.side for f in fighters}) == 2:
-                self._engage_road(fighters)
-        for place, fs in list(self.space.at_place.items()):
-            fighters = [f for f in fs if f.posture is not Posture.RAID]
-            if len({f.side for f in fighters}) == 2:
-                self._engage_place(place, fighters)
-            elif place in self.assault_start and not fighters:
-                self.assault_start.pop(place, None)
-
-    def _engage_road(self, fighters: list[Formation]) -> None:
-        ambushers = [f for f in fighters if f.posture is Posture.AMBUSH]
-        kind = EngagementKind.AMBUSH if ambushers else EngagementKind.MEETING
-        lead_side = ambushers[0].side if ambushers else self.attacker
-        attackers = [f for f in fighters if f.side == lead_side]
-        defenders = [f for f in fighters if f.side != lead_side]
-        hits = self._resolve(kind, attackers, defenders, first_day=True)
-        a_loss, d_loss = hits.attacker_losses, hits.defender_losses
-        verb = "ambushed" if ambushers else "met"
-        self.log(EventKind.AMBUSH if ambushers else EventKind.ENGAGEMENT,
-                 f"{_names(attackers)} {verb} {_names(defenders)} on {attackers[0].location_text()}: "
-                 f"{_names(defenders)} lost {d_loss.describe()}; {_names(attackers)} lost {a_loss.describe()}",
-                 formation=attackers[0], other=defenders[0], losses=a_loss, enemy_losses=d_loss)
-        for f in ambushers:
-            f.engaged_ambush = True
-        falls_back = {f for f, hit in zip(attackers + defenders, hits.attackers + hits.defenders, strict=True)
-                      if hit.falls_back}
-        for f in fighters:
-            if f in falls_back:
-                self.fall_back(f, "broke on")
-
-    def _engage_place(self, place: str, fighters: list[Formation]) -> None:
-        holder = self.control.get(place)
-        kind = EngagementKind.ASSAULT if holder in {f.side for f in fighters} else EngagementKind.MEETING
-        defending = holder if kind is EngagementKind.ASSAULT else self.defender
-        defenders = [f for f in fighters if f.side == defending]
-        attackers = [f for f in fighters if f not in defenders]
-        first = place not in self.assault_start
-        if first:
-            self.assault_start[place] = self.day
-            self.fight_losses[place] = [0, 0, 0, 0]
-        hits = self._resolve(kind, attackers, defenders, first, place)
-        a_loss, d_loss = hits.attacker_losses, hits.defender_losses
-        tally = self.fight_losses[place]
-        for i, n in enumerate((a_loss.killed, a_loss.wounded, d_loss.killed, d_loss.wounded)):
-            tally[i] += n
-        verb, held = (("assaulted", f" held by {_names(defenders)}") if kind is EngagementKind.ASSAULT
-                      else ("fought", f" with {_names(defenders)}"))
-        self.log(EventKind.ENGAGEMENT,
-                 f"{_names(attackers)} {verb} {self.place_name(place)}{held}: attackers lost "
-                 f"{a_loss.describe()}; defenders lost {d_loss.describe()}",
-                 place=place, formation=attackers[0], other=defenders[0], losses=a_loss, enemy_losses=d_loss)
-        for f, hit in zip(defenders, hits.defenders, strict=True):
-            if hit.falls_back:
-                self.fall_back(f, "broke and fell back from")
-        for f, hit in zip(attackers, hits.attackers, strict=True):
-            if hit.falls_back:
-                self.fall_back(f, "called off its assault on")
-
-    def _resolve(self, kind: EngagementKind, attackers: list[Formation], defenders: list[Formation],
-                 first_day: bool, place: str | None = None) -> Outcome:
-        """Resolve one step of a fight (sim/combat.py) and apply each formation's losses and morale."""
-        outcome = combat.resolve(kind, [self._combatant(f, True) for f in attackers],
-                                 [self._combatant(f, False) for f in defenders], first_day, place is not None,
-                                 self.dt, self.params, self.rng)
-        if self.adjudications is not None:
-            self.adjudications.append(self._adjudication(kind, attackers, defenders, first_day, place, outcome))
+    def apply_outcome(self, attackers: list[Formation], defenders: list[Formation], outcome: Outcome,
+                      place: str | None) -> None:
+        """Apply each formation's losses and morale from a resolved engagement (sim/engagements.py)."""
         for f, hit in zip(attackers + defenders, outcome.attackers + outcome.defenders, strict=True):
             f.morale = hit.morale
             f.engaged = True
             f.take_losses(hit.losses.killed, hit.losses.wounded)
             if not f.active:
                 self.log(EventKind.DESTROYED, f"{f.label} was destroyed", place=place or "", formation=f)
-        return outcome
-
-    def _combatant(self, f: Formation, attacking: bool) -> Combatant:
-        return Combatant(f.personnel, f.morale, self.formation_power(f, attacking))
-
-    def _adjudication(self, kind: EngagementKind, attackers: list[Formation], defenders: list[Formation],
-                      first_day: bool, place: str | None, o: Outcome) -> dict:
-        """The record of one engagement's numbers, for students (``self.adjudications``)."""
-        holder = defenders[0].side
-        fought = [(f, "attacker", h) for f, h in zip(attackers, o.attackers, strict=True)]
-        fought += [(f, "defender", h) for f, h in zip(defenders, o.defenders, strict=True)]
-        return {
-            "index": len(self.adjudications), "day": self.day, "date": self.date.isoformat(), "kind": kind.value,
-            "place": place or "",
-            "where": self.place_name(place) if place is not None else attackers[0].location_text(),
-            "first_day": first_day, "attacker_side": attackers[0].side, "defender_side": holder,
-            "attacker_power": round(o.attacker_power, 1), "defender_power": round(o.defender_power, 1),
-            "ratio": round(o.attacker_power / max(o.defender_power, 1e-9), 3),
-            "attacker_support": round(self.support[attackers[0].side], 3),
-            "defence_multiplier": round(self.space.defence[place], 3)
-            if place is not None and self.control.get(place) == holder else 1.0,
-            "attacker_rate": round(o.attacker_rate, 5), "defender_rate": round(o.defender_rate, 5),
-            "step_days": self.dt,
-            "formations": [{"formation": f.fid, "label": f.label, "side": f.side, "role": role,
-                            "personnel": f.personnel, "power": round(self.formation_power(f, role == "attacker"), 1),
-                            "morale_before": round(f.morale, 3), "morale_after": round(h.morale, 3),
-                            "killed": h.losses.killed, "wounded": h.losses.wounded} for f, role, h in fought]}
 
     def fall_back(self, f: Formation, why: str) -> None:
         """Carry out ``combat.fate_of_broken`` for ``f``: retreat to doctrine's destination, surrender or stand."""
@@ -371,10 +278,3 @@ class SiegeModel(mesa.Model):
             enemy_killed=enemy_losses.killed if enemy_losses else 0,
             enemy_wounded=enemy_losses.wounded if enemy_losses else 0,
             text=f"{date}: {text}."))
-
-
-def _names(formations: list[Formation]) -> str:
-    labels = [f.label for f in sorted(formations, key=lambda f: (-f.personnel, f.fid))]
-    if len(labels) <= 2:
-        return " and ".join(labels)
-    return f"{labels[0]}, {labels[1]} and {len(labels) - 2} more"

@@ -72,7 +72,8 @@ def reference(theatre: Path, scenarios: list[str], tmp_path_factory: pytest.Temp
     return out
 
 
-@pytest.mark.parametrize("executor", [{"workers": 2}, {"dask_local": 2}], ids=["local-2", "dask-local-2"])
+@pytest.mark.parametrize("executor", [{"workers": 2}, pytest.param({"dask_local": 2}, marks=pytest.mark.e2e)],
+                         ids=["local-2", "dask-local-2"])
 def test_a_batch_is_the_same_whatever_the_executor(theatre: Path, scenarios: list[str], reference: Path,
                                                   tmp_path: Path, executor: dict) -> None:
     execute(scenarios, 3, 7, tmp_path, design=load_design(theatre / "sweep.yaml"), echo=quiet, **executor)
@@ -166,6 +167,7 @@ def test_a_store_is_not_overwritten_and_resumes_only_the_same_batch(scenarios: l
     assert err.value.field == "seed"
 
 
+@pytest.mark.e2e
 def test_a_batch_killed_part_way_then_resumed_equals_an_uninterrupted_one(theatre: Path, tmp_path: Path) -> None:
     out = tmp_path / "killed"
     command = [sys.executable, "run.py", "batch", str(theatre / "tiny.yaml"), "--runs", "200", "--seed", "3",

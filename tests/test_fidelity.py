@@ -207,6 +207,7 @@ def test_a_tiny_calibration_runs_end_to_end(captures: list[DatedCapture]) -> Non
     assert np.isfinite(result["chosen_loss"])
 
 
+@pytest.mark.e2e
 def test_fidelity_on_the_command_line_writes_the_report(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "run.py", "fidelity", "--runs", "2", "--workers", "1", "--out",
                            str(tmp_path)], cwd=ROOT, capture_output=True, text=True, timeout=300)

@@ -13,12 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.agents import Formation, Posture, Status
+from sim.agents import Formation
 from sim.events import EventKind, format_date
 from sim.model import SiegeModel
 from sim.records import RunRecord
 from sim.scenario import Scenario, load_scenario
 from sim.simulation import simulate
+from sim.states import Posture, Status
 
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"

@@ -12,11 +12,12 @@ from dataclasses import replace
 
 import pytest
 
-from sim.agents import Formation, Posture
+from sim.agents import Formation
 from sim.model import SiegeModel
 from sim.movement import advance, march_cost, road_costs, road_neighbours, shortest_route
 from sim.parameters import Parameters
 from sim.scenario import Scenario, UnitType
+from sim.states import Posture
 
 P = Parameters()
 

@@ -181,6 +181,7 @@ def test_saved_files_are_validated(tmp_path, historical_path, changes, field, pr
     assert problem in err.value.problem
 
 
+@pytest.mark.e2e
 def test_loading_a_broken_file_from_the_command_line_exits_2(tmp_path, historical_path):
     path = _save(tmp_path, historical_path, seed=-3)
     done = subprocess.run([*RUN, "play", "--load", str(path)], capture_output=True, text=True, timeout=120,
@@ -189,6 +190,7 @@ def test_loading_a_broken_file_from_the_command_line_exits_2(tmp_path, historica
     assert done.stderr.strip().count("\n") == 0 and "seed" in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.e2e
 def test_terminal_play_driven_by_a_script(tmp_path, historical_path):
     save = tmp_path / "t.yaml"
     script = "\n".join([

@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 from conftest import write_tiny
 
+pytestmark = pytest.mark.e2e  # run.py in a subprocess, the report opened in a browser
+
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ["Summary", "Encirclement progress", "The theatre", "Turning points", "The run's story"]
 

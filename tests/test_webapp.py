@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.e2e  # a server in a subprocess, driven from a browser
+
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_S = 90
 
