@@ -39,7 +39,7 @@ def unit(fid: str, faction: str, at: str, orders: dict[str, Any], personnel: int
 
 def world(tmp_path: Path, formations: list[dict[str, Any]], blue_holds: tuple[str, ...] = ("base", "mid"),
           red_holds: tuple[str, ...] = ("town", "depot"), blue_fires: dict[str, float] | None = None,
-          **spec: Any) -> SiegeModel:
+          sources: tuple[str, str] = ("base", "depot"), **spec: Any) -> SiegeModel:
     """A model of the four-place world with these formations and holdings (seed 0)."""
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": list(POS[p])},
                  "properties": {"id": p, "kind": KINDS[p]}} for p in POS]
@@ -49,9 +49,10 @@ def world(tmp_path: Path, formations: list[dict[str, Any]], blue_holds: tuple[st
     data = {
         "name": "Four places", "map": "four.geojson", "start_date": "2020-01-01", "end_date": "2020-01-10",
         "objective": "town",
-        "sides": {"blue": {"name": "Blue", "role": "attacker", "supply_sources": ["base"], "holds": list(blue_holds),
-                           "fires": blue_fires or {}},
-                  "red": {"name": "Red", "role": "defender", "supply_sources": ["depot"], "holds": list(red_holds)}},
+        "sides": {"blue": {"name": "Blue", "role": "attacker", "supply_sources": [sources[0]],
+                           "holds": list(blue_holds), "fires": blue_fires or {}},
+                  "red": {"name": "Red", "role": "defender", "supply_sources": [sources[1]],
+                          "holds": list(red_holds)}},
         "factions": {"blue_army": {"name": "Blue Army", "side": "blue"},
                      "red_army": {"name": "Red Army", "side": "red"}},
         "formations": formations, **spec}
@@ -359,3 +360,265 @@ def test_fires_multiply_attacking_power_only(tmp_path: Path) -> None:
     assert m.formation_power(blue, attacking=True) == pytest.approx(raw * 1.65)
     assert m.formation_power(blue, attacking=False) == pytest.approx(raw * 1.5)  # the village, not the guns
     assert combat.support_multiplier(0.0, 0.0, m.params) == 1.0
+
+
+# ---------------------------------------------------------------- orders: axis, hold, move, reserve
+
+
+def test_an_axis_is_taken_place_by_place_then_the_objective(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["depot", "town"]}, 1000)])
+    assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.ATTACK, ("depot",), group=("blue_a",))
+    m.space.take("depot", "blue")
+    assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.ATTACK, ("town",), group=("blue_a",))
+    m.formation("blue_a").orders = m.formation("blue_a").orders.model_copy(update={"axis": ["mid"]})
+    # its axis done and the objective still the enemy's: the attacker goes for the objective
+    assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.ATTACK, ("town",), group=("blue_a",))
+
+
+def test_after_a_capture_an_axis_waits_until_rested(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["depot"]}, 1000)])
+    m.formation("blue_a").rest_until = 2.0
+    m.day = 1.0
+    assert doctrine.decide(m.formation("blue_a"), m) == doctrine.HOLD
+    m.day = 2.0
+    assert doctrine.decide(m.formation("blue_a"), m).posture is Posture.ATTACK
+
+
+@pytest.mark.parametrize(("others", "stays"), [(0, True), (1, False)])
+def test_the_last_formation_in_the_taken_objective_stays(tmp_path: Path, others: int, stays: bool) -> None:
+    garrison = [unit("blue_b", "blue_army", "town", {"axis": ["town"]}, 1000)] * others
+    m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 1000), *garrison],
+              blue_holds=("base", "mid", "town"), red_holds=("depot",))
+    intent = doctrine.decide(m.formation("blue_a"), m)
+    assert intent == (doctrine.HOLD if stays else
+                      Intent(Posture.ATTACK, ("depot",), group=("blue_a", "blue_b")))  # mopping up
+
+
+def test_a_defender_with_its_axis_done_holds(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"axis": ["town"]}, 300)])
+    assert doctrine.decide(m.formation("red_t"), m) == doctrine.HOLD
+
+
+def test_a_holding_formation_goes_back_to_its_post_unless_the_enemy_has_it(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_t", "red_army", "depot", {"hold": "town"}, 300)])
+    red = m.formation("red_t")
+    assert doctrine.decide(red, m) == Intent(Posture.ADVANCE, ("town",))
+    m.space.take("town", "blue")
+    intent = doctrine.decide(red, m)
+    assert intent == Intent(Posture.HOLD, hold="depot")  # the post is lost: hold where it stands
+    m.carry_out(red, intent)
+    assert red.orders.hold == "depot" and red.order_kind == "hold"
+
+
+def test_a_move_order_marches_then_becomes_a_hold(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"move": "base"}, 1000),
+                         unit("red_r", "red_army", "depot", {"move": "depot"}, 200)])
+    assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.ADVANCE, ("base",))
+    m.space.put(m.formation("blue_a"), "base")
+    assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.HOLD, hold="base")
+    assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.HOLD, hold="depot", counterattack_roll=0.04)
+
+
+def test_a_reserve_with_no_threat_about_goes_back_to_its_base(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_r", "red_army", "town", {"reserve": "depot"}, 200)])
+    assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.ADVANCE, ("depot",))
+    m.space.take("depot", "blue")  # ... unless the enemy has it
+    assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.RESERVE, counterattack_roll=0.04)
+
+
+def test_a_reserve_goes_to_even_a_light_threat_beyond_its_own_quiet_place(tmp_path: Path) -> None:
+    # blue's 100 at base (90) threaten only mid, held by 270: score 90 / 271 = 0.33; the depot and the town are quiet
+    m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"hold": "base"}, 100),
+                         unit("red_m", "red_army", "mid", {"hold": "mid"}, 200),
+                         unit("red_r", "red_army", "depot", {"reserve": "depot"}, 200)],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"))
+    assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.ADVANCE, ("mid",))
+
+
+# ---------------------------------------------------------------- going and attacking
+
+
+def test_an_advance_stops_short_of_the_first_hostile_place(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"move": "town"}, 1000)])
+    assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.ADVANCE, ("mid",))
+    m.space.take("town", "blue")
+    assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.ADVANCE, ("mid", "town"))
+
+
+def test_only_ready_formations_under_attack_orders_join_the_attack(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["depot"]}, 1000),
+                         unit("blue_b", "blue_army", "mid", {"axis": ["depot"]}, 1000, morale=0.4),  # shaken
+                         unit("blue_c", "blue_army", "mid", {"axis": ["depot"]}, 1000),  # resting
+                         unit("blue_d", "blue_army", "mid", {"hold": "mid"}, 1000),  # other orders
+                         unit("blue_e", "blue_army", "mid", {"move": "depot"}, 1000),  # ready
+                         unit("blue_f", "blue_army", "mid", {"axis": ["depot"]}, 1000)])  # already going
+    m.formation("blue_c").rest_until = 5.0
+    m.formation("blue_f").path = ["base"]
+    m.formation("blue_a").path = ["town"]  # left over from a stop: it still leads its own attack
+    intent = doctrine.decide(m.formation("blue_a"), m)
+    assert intent == Intent(Posture.ATTACK, ("depot",), group=("blue_e", "blue_a"))
+
+
+def test_the_attack_goes_at_exactly_the_wanted_ratio(tmp_path: Path) -> None:
+    # 600 * 0.9 = 540 against 200 * 0.9 * 1.5 = 270 in the depot: 2:1, and the wanted ratio is set to 2
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["depot"]}, 600),
+                         unit("red_r", "red_army", "depot", {"hold": "depot"}, 200)],
+              parameters={"attack_ratio": 2.0})
+    assert doctrine.ready_to_attack([m.formation("blue_a")], "depot", m)
+    m.formation("blue_a").personnel = 599
+    assert not doctrine.ready_to_attack([m.formation("blue_a")], "depot", m)
+
+
+# ---------------------------------------------------------------- break-out
+
+
+def pocket(tmp_path: Path, **spec: Any) -> SiegeModel:
+    """Red's town cut off: red is supplied from base (which it holds) but blue holds mid and the depot."""
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300)], blue_holds=("mid", "depot"),
+              red_holds=("base", "town"), sources=("depot", "base"), **spec)
+    m.formation("red_t").in_supply = False
+    assert "town" not in m.supplied["red"]
+    return m
+
+
+def test_with_breakout_when_cut_a_cut_off_defender_fights_its_way_out(tmp_path: Path) -> None:
+    m = pocket(tmp_path, doctrine={"breakout_when_cut": True})
+    assert doctrine.decide(m.formation("red_t"), m) == Intent(Posture.ADVANCE, ("mid", "base"))
+    m.formation("red_t").in_supply = True
+    assert doctrine.decide(m.formation("red_t"), m) == Intent(Posture.HOLD, counterattack_roll=0.04)
+
+
+def test_without_breakout_a_cut_off_defender_holds(tmp_path: Path) -> None:
+    m = pocket(tmp_path)
+    assert doctrine.decide(m.formation("red_t"), m) == Intent(Posture.HOLD, counterattack_roll=0.04)
+
+
+def test_the_attacker_never_breaks_out(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, 300)],
+              doctrine={"breakout_when_cut": True})
+    m.formation("blue_a").in_supply = False
+    assert doctrine.decide(m.formation("blue_a"), m) == doctrine.HOLD
+
+
+# ---------------------------------------------------------------- raids
+
+
+def raider(tmp_path: Path, at: str = "depot", **spec: Any) -> SiegeModel:
+    """A red raiding party based at the depot, to lie in wait on the base-mid road from day 2 to day 5."""
+    return world(tmp_path, [unit("red_x", "red_army", at, {"raid": {"road": ["mid", "base"], "from_day": 2,
+                                                                     "until_day": 5, "base": "depot"}}, 50)],
+                 **spec)
+
+
+def test_a_raider_waits_at_base_until_the_raid_starts(tmp_path: Path) -> None:
+    m = raider(tmp_path)
+    m.day = 1.0
+    assert doctrine.decide(m.formation("red_x"), m) == doctrine.HOLD
+
+
+def test_a_raider_slips_through_enemy_ground_to_the_road(tmp_path: Path) -> None:
+    m = raider(tmp_path)
+    m.day = 2.0
+    assert doctrine.decide(m.formation("red_x"), m) == Intent(Posture.RAID, ("mid",))  # blue's mid, no matter
+
+
+def test_a_raider_takes_post_on_the_road_at_the_ambush_position(tmp_path: Path) -> None:
+    m = raider(tmp_path, at="mid", parameters={"ambush_position": 0.4})
+    m.day = 3.0
+    red = m.formation("red_x")
+    intent = doctrine.decide(red, m)
+    assert intent == Intent(Posture.AMBUSH, enter_road=("mid", "base", 5.0 / 0.8 * 0.4))
+    m.carry_out(red, intent)
+    assert (red.edge, red.km_done, red.posture) == (("mid", "base"), pytest.approx(2.5), Posture.AMBUSH)
+    assert doctrine.decide(red, m) == Intent(Posture.AMBUSH)  # and lies in wait there
+
+
+def test_a_raider_on_another_road_keeps_going(tmp_path: Path) -> None:
+    m = raider(tmp_path)
+    m.day = 3.0
+    red = m.formation("red_x")
+    m.space.set_out(red, "depot", "mid")
+    red.posture = Posture.RAID
+    assert doctrine.decide(red, m) is None
+
+
+@pytest.mark.parametrize(("day", "sprung"), [(6.0, False), (3.0, True)])
+def test_when_the_raid_is_over_the_raider_walks_off_the_road_and_home(tmp_path: Path, day: float,
+                                                                      sprung: bool) -> None:
+    m = raider(tmp_path, at="mid")
+    red = m.formation("red_x")
+    m.space.set_out(red, "mid", "base", 3.0)
+    red.posture, red.engaged_ambush = Posture.AMBUSH, sprung
+    m.day = day
+    assert doctrine.decide(red, m) == Intent(Posture.RAID, ("base",))  # off the road, to the end it faces
+    red.posture = Posture.RAID
+    assert doctrine.decide(red, m) is None  # walking off
+    m.space.put(red, "mid")
+    assert doctrine.decide(red, m) == Intent(Posture.RAID, ("depot",))  # going home
+    m.space.put(red, "depot")
+    intent = doctrine.decide(red, m)
+    assert intent == Intent(Posture.HOLD, hold="depot")  # home: the raid order becomes a hold
+    m.carry_out(red, intent)
+    assert red.order_kind == "hold"
+
+
+def test_a_raider_cut_off_from_its_base_holds_where_it_is(tmp_path: Path) -> None:
+    m = raider(tmp_path, at="mid", blocked_roads=[["mid", "depot"], ["town", "depot"]])
+    m.day = 6.0
+    assert doctrine.decide(m.formation("red_x"), m) == Intent(Posture.HOLD, hold="mid")
+
+
+# ---------------------------------------------------------------- more on counterattacks and retreats
+
+
+@pytest.mark.parametrize(("comrade", "blue_at_depot", "target"), [
+    (False, False, "mid"),
+    (False, True, None),  # another threat next to its post, and nobody else to hold it: it stays
+    (True, True, "mid"),  # a comrade holds the post
+])
+def test_a_counterattack_never_leaves_the_post_open_to_another_threat(tmp_path: Path, comrade: bool,
+                                                                      blue_at_depot: bool, target: str | None) -> None:
+    formations = [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, 100),
+                  unit("red_t", "red_army", "town", {"hold": "town"}, 300)]
+    formations += [unit("red_u", "red_army", "town", {"hold": "town"}, 10)] * comrade
+    formations += [unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 10)] * blue_at_depot
+    m = world(tmp_path, formations, blue_holds=("base",), red_holds=("mid", "town", "depot"))
+    m.space.take("mid", "blue")
+    assert doctrine.counterattack_target(m.formation("red_t"), m) == target
+
+
+def test_a_counterattack_needs_an_open_road(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, 100),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 300)],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"), blocked_roads=[["mid", "town"]])
+    m.space.take("mid", "blue")
+    assert doctrine.counterattack_target(m.formation("red_t"), m) is None
+
+
+def test_a_counterattack_goes_at_exactly_one_to_one(tmp_path: Path) -> None:
+    # red's 300 * 0.9 = 270 attacking against blue's 200 * 0.9 * 1.5 = 270 holding mid
+    m = counter_world(tmp_path, 200)
+    assert doctrine.counterattack_target(m.formation("red_t"), m) == "mid"
+
+
+def test_the_counterattack_chance_is_per_day(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300)], step_days=0.5)
+    assert doctrine.decide(m.formation("red_t"), m) == Intent(Posture.HOLD, counterattack_roll=0.02)
+
+
+def test_a_defender_falls_back_towards_the_objective(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_x", "red_army", "mid", {"hold": "mid"}, 300)],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"))
+    assert doctrine.retreat_destination(m.formation("red_x"), m) == "town"  # not the depot, one road further
+
+
+def test_retreat_never_takes_a_blocked_road(tmp_path: Path) -> None:
+    m = retreat_world(tmp_path, blocked_roads=[["town", "depot"]])
+    assert doctrine.retreat_destination(m.formation("red_t"), m) == "mid"
+
+
+def test_a_formation_broken_on_a_road_falls_back_from_where_it_set_out(tmp_path: Path) -> None:
+    m = retreat_world(tmp_path)
+    red = m.formation("red_t")
+    m.space.set_out(red, "town", "mid", 1.0)
+    assert doctrine.retreat_destination(red, m) == "depot"
