@@ -337,7 +337,7 @@ class Game:
 
     def save_text(self, relative_to: Path | None = None) -> str:
         """The saved game as YAML text (scenario path relative to ``relative_to``, else absolute)."""
-        return ("# al-Qusayr wargame: a saved game (python run.py play --load FILE, or Load in the web app)\n"
+        return ("# siege wargame: a saved game (python run.py play --load FILE, or Load in the web app)\n"
                 + yaml.safe_dump(self.saved(relative_to), sort_keys=False))
 
     def save(self, path: str | Path) -> Path:

@@ -622,3 +622,56 @@ def test_a_formation_broken_on_a_road_falls_back_from_where_it_set_out(tmp_path:
     red = m.formation("red_t")
     m.space.set_out(red, "town", "mid", 1.0)
     assert doctrine.retreat_destination(red, m) == "depot"
+
+
+def test_an_attacker_whose_post_the_enemy_took_holds_where_it_stands(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "base"}, 300)],
+              blue_holds=("mid",), red_holds=("base", "town", "depot"), sources=("mid", "depot"))
+    assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.HOLD, hold="mid")
+
+
+def test_a_reserve_whose_own_place_is_most_threatened_stays_there(tmp_path: Path) -> None:
+    # blue's 900 in mid against red's 1350 in mid, 1800 (x2) in the town, and the reserve's own 67.5 in the depot
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["town"]}, 1000),
+                         unit("red_m", "red_army", "mid", {"hold": "mid"}, 1000),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 1000),
+                         unit("red_r", "red_army", "depot", {"reserve": "depot"}, 50)],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"))
+    assert doctrine.most_threatened(m.formation("red_r"), m) == "depot"
+    assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.RESERVE)
+
+
+def test_an_attacking_reserve_does_not_go_back_to_a_base_the_enemy_took(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_r", "blue_army", "mid", {"reserve": "base"}, 300)],
+              blue_holds=("mid",), red_holds=("base", "town", "depot"), sources=("mid", "depot"))
+    assert doctrine.decide(m.formation("blue_r"), m) == Intent(Posture.RESERVE)
+
+
+def test_a_raid_runs_to_its_last_day_inclusive(tmp_path: Path) -> None:
+    m = raider(tmp_path)
+    m.day = 5.0
+    assert doctrine.decide(m.formation("red_x"), m) == Intent(Posture.RAID, ("mid",))
+
+
+def test_a_raider_at_either_end_of_the_road_takes_post_facing_the_other(tmp_path: Path) -> None:
+    m = raider(tmp_path, at="base")
+    m.day = 3.0
+    assert doctrine.decide(m.formation("red_x"), m).enter_road == ("base", "mid", 5.0 / 0.8 * 0.5)
+
+
+def test_the_target_defence_counts_only_the_enemy_in_it(tmp_path: Path) -> None:
+    # 900 against red's 270 in the depot: 3.3 >= 2.5, whatever blue formation is already fighting there
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["depot"]}, 1000),
+                         unit("red_r", "red_army", "depot", {"hold": "depot"}, 200),
+                         unit("blue_z", "blue_army", "depot", {"axis": ["depot"]}, 1000)])
+    assert doctrine.ready_to_attack([m.formation("blue_a")], "depot", m)
+
+
+@pytest.mark.parametrize("town_holder", ["red", None])
+def test_a_reserve_looks_past_places_that_are_not_its_sides(tmp_path: Path, town_holder: str | None) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"hold": "base"}, 100),
+                         unit("red_m", "red_army", "mid", {"hold": "mid"}, 200),
+                         unit("red_r", "red_army", "depot", {"reserve": "depot"}, 200)],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"))
+    m.space.control["town"] = town_holder
+    assert doctrine.most_threatened(m.formation("red_r"), m) == "mid"
