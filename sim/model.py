@@ -19,7 +19,7 @@ from sim import combat, doctrine, engagements
 from sim.agents import Formation
 from sim.combat import Outcome
 from sim.events import Event, EventKind, casualty_text, format_date
-from sim.scenario import Doctrine, Orders, Scenario
+from sim.scenario import Doctrine, FactionSpec, FormationSpec, Orders, Scenario
 from sim.space import Space
 from sim.states import Fate, Intent, Losses, Posture, Status
 from sim.supply import next_supply_level
@@ -66,7 +66,8 @@ class SiegeModel(mesa.Model):
                                for side in spec.sides}
         self._trace_supply(log=False)
 
-    def _enter(self, fs, faction) -> None:
+    def _enter(self, fs: FormationSpec, faction: FactionSpec) -> None:
+        """Create a formation: on the map now, or scheduled to arrive on its day."""
         f = self._by_fid[fs.id] = Formation(self, fs, faction.side, faction.name)
         if fs.arrival_day > 0:
             self.schedule_event(f.arrive, at=fs.arrival_day / self.dt)

@@ -675,3 +675,29 @@ def test_a_reserve_looks_past_places_that_are_not_its_sides(tmp_path: Path, town
               blue_holds=("base",), red_holds=("mid", "town", "depot"))
     m.space.control["town"] = town_holder
     assert doctrine.most_threatened(m.formation("red_r"), m) == "mid"
+
+
+def test_own_formations_next_door_are_no_threat_to_a_counterattack(tmp_path: Path) -> None:
+    comrade = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, 100),
+                               unit("red_t", "red_army", "town", {"hold": "town"}, 300),
+                               unit("red_r", "red_army", "depot", {"reserve": "depot"}, 200)],
+                    blue_holds=("base",), red_holds=("mid", "town", "depot"))
+    comrade.space.take("mid", "blue")
+    assert doctrine.counterattack_target(comrade.formation("red_t"), comrade) == "mid"
+
+
+def test_a_counterattack_skips_a_threatened_target_for_the_next_one(tmp_path: Path) -> None:
+    # red took both the depot and mid from the start; blue's 100 stand in mid, the depot is empty: going for the
+    # depot would leave the town open to mid, but going for mid leaves nothing behind
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, 100),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 300)],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"))
+    m.space.take("mid", "blue")
+    m.space.take("depot", "blue")
+    assert doctrine.counterattack_target(m.formation("red_t"), m) == "mid"
+
+
+def test_retreat_may_go_where_own_formations_stand(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300),
+                         unit("red_r", "red_army", "depot", {"reserve": "depot"}, 200)])
+    assert doctrine.retreat_destination(m.formation("red_t"), m) == "depot"
