@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -92,8 +92,7 @@ def fate_of_broken(way_out: bool, morale: float, params: Parameters) -> Fate:
     return Fate.SURRENDER if morale < params.surrender_morale else Fate.STAND
 
 
-@dataclass(frozen=True, slots=True)
-class Combatant:
+class Combatant(NamedTuple):
     """One formation as a fight sees it: strength, morale and its power in this fight."""
 
     personnel: int
@@ -101,8 +100,7 @@ class Combatant:
     power: float
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
+class Hit(NamedTuple):
     """What one formation suffered in a fight: its losses, its morale after, and whether it falls back."""
 
     losses: Losses
@@ -110,8 +108,7 @@ class Hit:
     falls_back: bool
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(NamedTuple):
     """One engagement resolved: the powers and rates it was fought at, and each formation's ``Hit``."""
 
     attacker_power: float

@@ -156,8 +156,12 @@ class SiegeModel(mesa.Model):
             f.orders = Orders(hold=intent.hold)
         if intent.enter_road is not None:
             self.space.set_out(f, *intent.enter_road)
-        for g in [self._by_fid[fid] for fid in intent.group] or [f]:
-            g.path, g.posture = list(intent.path), intent.posture
+        if intent.group:
+            for fid in intent.group:
+                g = self._by_fid[fid]
+                g.path, g.posture = list(intent.path), intent.posture
+        else:
+            f.path, f.posture = list(intent.path), intent.posture
         if intent.counterattack_roll is not None and self.random.random() < intent.counterattack_roll:
             target = doctrine.counterattack_target(f, self)
             if target is not None:

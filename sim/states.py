@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sim.events import casualty_text
 
@@ -56,8 +57,7 @@ class Losses:
         return casualty_text(self.killed, self.wounded)
 
 
-@dataclass(frozen=True, slots=True)
-class Intent:
+class Intent(NamedTuple):
     """What a formation means to do today. Doctrine and players only decide; the model carries it out.
 
     ``path`` is the places to march through (next first) in ``posture``. The other fields are the few decisions
@@ -66,6 +66,8 @@ class Intent:
     ``call_off`` breaks off the assault here and falls back; ``group`` names every formation (ids) that attacks
     along ``path`` together; ``counterattack_roll`` is the chance today of a local counterattack, which the model
     rolls for (None: not eligible, no roll) and, on success, asks doctrine for the target.
+
+    A named tuple, so immutable, and cheap to make: every formation makes one every day.
     """
 
     posture: Posture
