@@ -2,8 +2,9 @@
 # creates .venv and installs the project into it (a no-op when nothing changed).
 #
 #   make run   [ARGS="..."]         set up, then run the main job (run.py)
-#   make test  [PYTEST_ARGS="..."]  set up, then run the tests; fails if pytest collects no tests
-#                                   (first installs Debian chromium for the page tests if it is missing)
+#   make test  [PYTEST_ARGS="..."]  set up, then run every test on both cores (pytest-xdist); fails if pytest
+#                                   collects no tests (first installs Debian chromium for the page tests if it
+#                                   is missing); PYTEST_ARGS='-m "not e2e"' runs the in-process suite only
 #   make lint                       set up, then ruff check .
 #   make bench                      set up, then run benchmarks/bench_run.py and bench_batch.py (a few minutes)
 #   make clean                      remove caches and build artefacts (keeps .venv and out/)
@@ -32,7 +33,7 @@ run: setup
 # pytest exits 5 when it collects no tests: that is a failure too (any non-zero exit fails make).
 test: setup
 	@bash scripts/install_browser.sh
-	@rc=0; $(VENV_PY) -m pytest $(PYTEST_ARGS) || rc=$$?; \
+	@rc=0; $(VENV_PY) -m pytest -n 2 $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests (exit 5): counted as a failure" >&2; fi; \
 	exit $$rc
 

@@ -35,8 +35,9 @@ def check_seed(seed: int) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """One run; its summary.json also names each scenario file with its SHA-256 (what made the run)."""
-    from sim.records import file_digests, output_folder, simulate, summary_lines, write_run
+    from sim.records import file_digests, output_folder, summary_lines, write_run
     from sim.scenario import load_scenario
+    from sim.simulation import simulate
 
     check_seed(args.seed)
     scenario = load_scenario(args.scenario)
@@ -144,11 +145,11 @@ def scenario_and_record(path: str) -> tuple[Scenario, Record]:
 
 
 def cmd_fidelity(args: argparse.Namespace) -> int:
+    from analysis.calibrate import run_points
     from analysis.fidelity import fidelity_lines, fidelity_report
     from analysis.palette import png_bytes
     from analysis.validation_plots import fidelity_figure
     from sim.batch import open_executor, replicate_seeds
-    from sim.calibrate import run_points
     from sim.records import atomic_write_bytes, atomic_write_text, to_json
 
     if args.runs < 1:
@@ -169,11 +170,11 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
+    from analysis.calibrate import SEARCH_SPACE, SENSITIVITY_OUTPUTS, Budget, calibrate, parameters_block
     from analysis.fidelity import fidelity_lines, split_text
     from analysis.palette import png_bytes
     from analysis.validation_plots import calibration_figure, fidelity_figure, sensitivity_figure
     from sim.batch import open_executor
-    from sim.calibrate import SEARCH_SPACE, SENSITIVITY_OUTPUTS, Budget, calibrate, parameters_block
     from sim.records import atomic_write_bytes, atomic_write_text, to_json
 
     budget = Budget(points=args.points, runs=args.runs, refine=args.refine, check_runs=args.check_runs,

@@ -16,7 +16,7 @@ import networkx as nx
 
 from sim.agents import Formation
 from sim.events import Event
-from sim.model import QusayrModel
+from sim.model import SiegeModel
 from sim.records import metrics_cache
 from sim.scenario import Scenario
 
@@ -69,7 +69,7 @@ def supply_roads(graph: nx.Graph, supplied: frozenset[str], objective: str,
     return sorted(tuple(sorted(e)) for e in sub.subgraph(reach).edges)
 
 
-def map_state(model: QusayrModel, events_from: int) -> MapState:
+def map_state(model: SiegeModel, events_from: int) -> MapState:
     """What the theatre map draws for the model's current day (the web app draws live games with it too)."""
     defender = model.defender
     held = frozenset(p for p, c in model.control.items() if c == defender)
@@ -86,7 +86,7 @@ def map_state(model: QusayrModel, events_from: int) -> MapState:
 
 def replay(scenario: Scenario, seed: int) -> Iterator[MapState]:
     """The state of every day of the run (scenario, seed), day 0 first."""
-    model = QusayrModel(scenario, rng=seed)
+    model = SiegeModel(scenario, rng=seed)
     yield map_state(model, len(model.events))
     while model.running:
         seen = len(model.events)

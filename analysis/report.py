@@ -57,8 +57,9 @@ from analysis.theatre_map import MapOptions, capture_dates, draw_map, event_plac
 from sim.batch import scenario_variant  # a scenario with a design point's parameters
 from sim.events import format_date
 from sim.parameters import Parameters, parameter_table
-from sim.records import atomic_write_bytes, atomic_write_text, simulate
+from sim.records import atomic_write_bytes, atomic_write_text
 from sim.scenario import Scenario
+from sim.simulation import simulate
 
 REFERENCE = "historical"
 MAP_DPI, PANEL_DPI = 80, 55

@@ -34,13 +34,13 @@ def formation_rows(game: Game, side: str | None = None) -> list[dict[str, Any]]:
     rows = []
     for f in game.formations(side):
         if f.place is not None:
-            where, roads = m.place_name(f.place), ", ".join(m.adjacency[f.place])
+            where, roads = m.place_name(f.place), ", ".join(m.space.adjacency[f.place])
         elif f.edge is not None:
             where, roads = f.location_text(), ""
         else:
             where = f"arrives day {f.arrival_day:g}" if f.arrival_day > m.day else f.status.value
             roads = ""
-        fighting = f.place is not None and m.enemy_present(f.place, f.side)
+        fighting = f.place is not None and m.space.enemy_present(f.place, f.side)
         rows.append({"id": f.fid, "name": f.label, "where": where, "at": f.place or "", "men": f.personnel,
                      "morale": round(f.morale, 2), "supply": round(f.supply, 2),
                      "posture": "in combat" if fighting else f.posture.value if f.active else f.status.value,

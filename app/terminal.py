@@ -113,7 +113,7 @@ class Terminal:
         place = find_place(self.game.model, target) or target if target else ""
         why = self.game.give(fid, action, place)
         if why is None:
-            f = next(g for g in self.game.model.formations() if g.fid == fid)
+            f = self.game.model.formation(fid)
             self.say(f"ok: {f.label}: {self.game.standing(f)}")
         else:
             self.say(f"refused: {why}")

@@ -218,7 +218,7 @@ def _Orders(model: Classroom) -> None:
     m = game.model
     rows = formation_rows(game)
     chosen = next((r for r in rows if r["id"] == formation.value), None)
-    near = m.adjacency.get(chosen["at"], ()) if chosen and chosen["at"] else ()
+    near = m.space.adjacency.get(chosen["at"], ()) if chosen and chosen["at"] else ()
     # the chosen formation's neighbours first (where attacks go), then every place by name
     names = {m.place_name(p): p for p in (*sorted(near, key=m.place_name),
                                                    *sorted(m.places, key=lambda p: m.place_name(p).casefold()))}

@@ -19,8 +19,8 @@ if str(ROOT) not in sys.path:  # the benchmarks run as scripts from any folder: 
     sys.path.insert(0, str(ROOT))
 
 from sim.batch import execute, make_plan, run_task  # noqa: E402
-from sim.records import simulate  # noqa: E402
 from sim.scenario import Scenario, load_scenario  # noqa: E402
+from sim.simulation import simulate  # noqa: E402
 
 HISTORICAL = ROOT / "scenarios" / "historical.yaml"
 

@@ -1,1 +1,1 @@
-"""The al-Qusayr wargame engine: theatre, formations, combat, supply, doctrine and the Mesa model."""
+"""A siege wargame engine: theatre, formations, combat, supply, doctrine and the Mesa model (`SiegeModel`)."""

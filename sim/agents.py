@@ -1,46 +1,29 @@
 """Formation agents: brigades, divisions and militias that move, fight, hold ground and draw supply.
 
-A formation is at a place or in transit on a road (never both). Its location setters keep the model's
-occupancy indexes in step, so that "who is at Abil?" is a dictionary look-up, not a scan.
+A formation is at a place or in transit on a road (never both). It moves only through the space of its model
+(sim/space.py), which keeps the formation's ``place``/``edge`` and the occupancy indexes in step.
 """
 
 from __future__ import annotations
 
-import enum
 from typing import TYPE_CHECKING
 
 import mesa
 
 from sim import doctrine, movement
 from sim.scenario import FormationSpec, Orders, UnitType
+from sim.states import Posture, Status
 
 if TYPE_CHECKING:
-    from sim.model import QusayrModel
-
-
-class Status(enum.Enum):
-    PENDING = "pending"  # not yet arrived in the theatre
-    ACTIVE = "active"
-    DESTROYED = "destroyed"  # no personnel left
-    SURRENDERED = "surrendered"
-
-
-class Posture(enum.Enum):
-    HOLD = "hold"
-    RESERVE = "reserve"
-    ADVANCE = "advance"  # moving on its own side's ground
-    ATTACK = "attack"  # moving on, or fighting for, a place the enemy holds
-    RETREAT = "retreat"
-    RAID = "raid"  # slipping through to an ambush position; takes no ground
-    AMBUSH = "ambush"  # lying in wait on a road
+    from sim.model import SiegeModel
 
 
 class Formation(mesa.Agent):
     """One formation of one faction; strength in personnel (and tanks), with morale and supply levels."""
 
-    model: QusayrModel
+    model: SiegeModel
 
-    def __init__(self, model: QusayrModel, spec: FormationSpec, side: str, faction_name: str) -> None:
+    def __init__(self, model: SiegeModel, spec: FormationSpec, side: str, faction_name: str) -> None:
         super().__init__(model)
         self.fid = spec.id
         self.name = spec.name
@@ -93,45 +76,24 @@ class Formation(mesa.Agent):
         return f"{self.faction_name} {self.name}" if not self.name.startswith(self.faction_name) else self.name
 
     def location_text(self) -> str:
+        """Where the formation is, in words: a place's name or "the road A-B"."""
         if self.place is not None:
             return self.model.place_name(self.place)
         a, b = self.edge
         return f"the road {self.model.place_name(a)}-{self.model.place_name(b)}"
 
-    def set_place(self, place: str) -> None:
-        """Stand at a place (leaving any road), keeping the model's occupancy index current."""
-        self._leave()
-        self.place, self.edge, self.km_done = place, None, 0.0
-        self.model.at_place.setdefault(place, []).append(self)
-
-    def set_edge(self, a: str, b: str, km_done: float = 0.0) -> None:
-        """Set out along the road a->b."""
-        if self.place is not None:
-            self.came_from = self.place
-        self._leave()
-        self.place, self.edge, self.km_done = None, (a, b), km_done
-        self.model.on_road.setdefault(frozenset((a, b)), []).append(self)
-
-    def _leave(self) -> None:
-        if self.place is not None:
-            self.model.at_place[self.place].remove(self)
-        elif self.edge is not None:
-            self.model.on_road[frozenset(self.edge)].remove(self)
-
     # ------------------------------------------------------------------ scheduled and stepped behaviour
     def arrive(self) -> None:
         """Enter the theatre at the scenario's place (scheduled for the arrival day)."""
         self.status = Status.ACTIVE
-        self.set_place(self.home)
+        self.model.space.put(self, self.home)
         self.model.on_arrival(self)
 
     def decide(self) -> None:
         """Choose what to do today: a player's standing order if it has one (sim/play.py), else doctrine."""
         command = self.model.human_orders.get(self.fid)
-        if command is None:
-            doctrine.decide(self, self.model)
-        else:
-            command.execute(self, self.model)
+        intent = doctrine.decide(self, self.model) if command is None else command.execute(self, self.model)
+        self.model.carry_out(self, intent)
 
     def move(self) -> None:
         """March along the chosen path as far as today's march allows."""
@@ -146,13 +108,15 @@ class Formation(mesa.Agent):
         if self.personnel <= 0:
             self.personnel = 0
             self.status = Status.DESTROYED
-            self._leave()
-            self.place = self.edge = None
+            self._leave_the_map()
 
     def surrender(self) -> None:
         self.captured += self.personnel
         self.personnel = 0
         self.tanks = 0
         self.status = Status.SURRENDERED
-        self._leave()
+        self._leave_the_map()
+
+    def _leave_the_map(self) -> None:
+        self.model.space.remove(self)
         self.place = self.edge = None

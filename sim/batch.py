@@ -40,10 +40,11 @@ from distributed import Client, LocalCluster
 from tqdm import tqdm
 
 from sim.errors import InputError
-from sim.model import QusayrModel
+from sim.model import SiegeModel
 from sim.parameters import apply_overrides
-from sim.records import day_row, file_digests, metrics_cache, scenario_digest, simulate, supply_row, to_json
+from sim.records import day_row, file_digests, metrics_cache, scenario_digest, supply_row, to_json
 from sim.scenario import Scenario, load_scenario
+from sim.simulation import simulate
 from sim.store import (
     Layout,
     Store,
@@ -202,7 +203,7 @@ class Plan:
 
 def _first_row(scenario: Scenario) -> dict[str, Any]:
     try:
-        return day_row(QusayrModel(scenario, rng=0), metrics_cache(scenario))
+        return day_row(SiegeModel(scenario, rng=0), metrics_cache(scenario))
     except Exception as exc:  # the engine refusing a scenario its checks let through: a line, not a traceback
         raise InputError(scenario.path, "", f"cannot be run: {_error(exc)}") from None
 
@@ -499,7 +500,7 @@ def final_line(outcome: Outcome, out: str | Path) -> str:
 # ---------------------------------------------------------------- Mesa's batch_run
 
 
-class MesaBatchModel(QusayrModel):
+class MesaBatchModel(SiegeModel):
     """The model in the form ``mesa.batch_run`` calls: a scenario path, an ``rng``, parameters by name.
 
     Parameters are those of sim/parameters.py (``march_km_per_day.armour`` for a table's key), applied on top of

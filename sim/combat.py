@@ -5,60 +5,46 @@ Losses follow the stochastic attrition form in the reference notes: in a step of
 the situation (FM 101-10-1/2) scaled by the force ratio to the power ``ratio_exponent`` (Dupuy: the link
 between ratio and casualty rate is weak). Killed and wounded are drawn apart with ``killed_share``.
 Morale falls with the share of strength lost; a formation breaks below ``morale_break``.
+
+``resolve`` fights one engagement and returns its ``Outcome`` (powers, rates, each formation's losses and
+morale, who falls back); ``fate_of_broken`` is the rule for what becomes of a formation that falls back.
 """
 
 from __future__ import annotations
 
-import enum
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
-from sim.events import casualty_text
 from sim.parameters import Parameters
-
-
-class EngagementKind(enum.StrEnum):
-    ASSAULT = "assault"  # one side attacks a place the other holds
-    MEETING = "meeting"  # neither side holds the ground: on a road or in a no-man's place
-    AMBUSH = "ambush"  # one side lies in wait on a road
-
-
-@dataclass(frozen=True)
-class Losses:
-    killed: int
-    wounded: int
-
-    @property
-    def total(self) -> int:
-        return self.killed + self.wounded
-
-    def describe(self) -> str:
-        return casualty_text(self.killed, self.wounded)
+from sim.states import EngagementKind, Fate, Losses
 
 
 def combat_power(personnel: int, tanks: int, type_value: float, quality: float, morale: float, supply: float,
                  params: Parameters) -> float:
-    """Effective power of one formation: people and tanks, scaled by quality, morale and supply."""
+    """Rule: power is people (by type value and quality) plus tanks, scaled down by low morale and low supply."""
     raw = personnel * type_value * quality + tanks * params.tank_value
     supply_factor = params.supply_power_floor + (1.0 - params.supply_power_floor) * supply
-    return raw * (0.5 + 0.5 * morale) * supply_factor
+    morale_factor = params.morale_power_floor + (1.0 - params.morale_power_floor) * morale
+    return raw * morale_factor * supply_factor
 
 
 def support_multiplier(artillery: float, air: float, params: Parameters) -> float:
-    """How much a side's artillery and air support multiply its power when it attacks."""
+    """Rule: fires (artillery and air) multiply a side's power when it attacks, never when it defends."""
     return 1.0 + artillery * params.artillery_bonus + air * params.air_bonus
 
 
 def defence_multiplier(terrain_defence: float, fortification: float, params: Parameters) -> float:
-    """How much a held place multiplies its defenders' power: terrain, then fortification."""
+    """Rule: a held place multiplies its holders' power by its terrain, then by its fortification."""
     return terrain_defence * (1.0 + fortification * params.fortification_bonus)
 
 
 def loss_rates(kind: EngagementKind, attacker_power: float, defender_power: float, first_day: bool,
                params: Parameters) -> tuple[float, float]:
-    """Daily loss rates (attacker, defender) for an engagement of this kind and power ratio."""
+    """Rule: daily loss rates (attacker, defender) are the table's rates for the kind of fight, the attacker's
+    divided and the defender's multiplied by the power ratio to ``ratio_exponent``, each capped."""
     if kind is EngagementKind.ASSAULT:
         attack = params.attack_loss_first_day if first_day else params.attack_loss
         defence = params.defence_loss_first_day if first_day else params.defence_loss
@@ -75,7 +61,7 @@ def loss_rates(kind: EngagementKind, attacker_power: float, defender_power: floa
 
 def draw_losses(personnel: int, daily_rate: float, dt: float, params: Parameters,
                 rng: np.random.Generator) -> Losses:
-    """Binomial losses for one formation over a step, split into killed and wounded."""
+    """Rule: each person is lost with probability 1 - exp(-rate * dt); ``killed_share`` of the lost are killed."""
     if personnel <= 0 or daily_rate <= 0:
         return Losses(0, 0)
     lost = int(rng.binomial(personnel, 1.0 - math.exp(-daily_rate * dt)))
@@ -84,9 +70,85 @@ def draw_losses(personnel: int, daily_rate: float, dt: float, params: Parameters
 
 
 def morale_after_losses(morale: float, lost_share: float, params: Parameters) -> float:
-    """Morale after losing ``lost_share`` of strength in a step."""
+    """Rule: morale falls by ``morale_per_loss`` times the share of strength lost in the step."""
     return max(0.0, morale - params.morale_per_loss * lost_share)
 
 
 def breaks(morale: float, params: Parameters) -> bool:
+    """Rule: a formation breaks when its morale falls below ``morale_break``."""
     return morale < params.morale_break
+
+
+def calls_off(morale: float, params: Parameters) -> bool:
+    """Rule: an attacker calls off its assault when its morale falls below ``halt_morale``."""
+    return morale < params.halt_morale
+
+
+def fate_of_broken(way_out: bool, morale: float, params: Parameters) -> Fate:
+    """Rule: a formation that falls back retreats if it has a way out; with none it surrenders when its morale
+    is below ``surrender_morale``, and otherwise stands and fights on where it is."""
+    if way_out:
+        return Fate.RETREAT
+    return Fate.SURRENDER if morale < params.surrender_morale else Fate.STAND
+
+
+class Combatant(NamedTuple):
+    """One formation as a fight sees it: strength, morale and its power in this fight."""
+
+    personnel: int
+    morale: float
+    power: float
+
+
+class Hit(NamedTuple):
+    """What one formation suffered in a fight: its losses, its morale after, and whether it falls back."""
+
+    losses: Losses
+    morale: float
+    falls_back: bool
+
+
+class Outcome(NamedTuple):
+    """One engagement resolved: the powers and rates it was fought at, and each formation's ``Hit``."""
+
+    attacker_power: float
+    defender_power: float
+    attacker_rate: float
+    defender_rate: float
+    attackers: tuple[Hit, ...]
+    defenders: tuple[Hit, ...]
+
+    @property
+    def attacker_losses(self) -> Losses:
+        return _total(self.attackers)
+
+    @property
+    def defender_losses(self) -> Losses:
+        return _total(self.defenders)
+
+
+def _total(hits: Sequence[Hit]) -> Losses:
+    return Losses(sum(h.losses.killed for h in hits), sum(h.losses.wounded for h in hits))
+
+
+def resolve(kind: EngagementKind, attackers: Sequence[Combatant], defenders: Sequence[Combatant], first_day: bool,
+            in_place: bool, dt: float, params: Parameters, rng: np.random.Generator) -> Outcome:
+    """Fight one step of an engagement: loss rates from the summed powers, then each formation's losses (drawn
+    attackers first, in order) and morale.
+
+    Rule: who falls back afterwards: a defender (or anyone fighting on a road) that breaks; an attacker in a place
+    that calls off its assault.
+    """
+    att_power = sum(c.power for c in attackers)
+    def_power = sum(c.power for c in defenders)
+    a_rate, d_rate = loss_rates(kind, att_power, def_power, first_day, params)
+    attacker_yields = calls_off if in_place else breaks
+    return Outcome(att_power, def_power, a_rate, d_rate,
+                   tuple(_hit(c, a_rate, attacker_yields, dt, params, rng) for c in attackers),
+                   tuple(_hit(c, d_rate, breaks, dt, params, rng) for c in defenders))
+
+
+def _hit(c: Combatant, rate: float, yields, dt: float, params: Parameters, rng: np.random.Generator) -> Hit:
+    loss = draw_losses(c.personnel, rate, dt, params, rng)
+    morale = morale_after_losses(c.morale, loss.total / c.personnel, params)
+    return Hit(loss, morale, loss.total < c.personnel and yields(morale, params))

@@ -1,280 +1,336 @@
-"""Orders and doctrine: what a formation does today, given its scenario orders and the situation.
+"""Orders and doctrine: what a formation means to do today, given its scenario orders and the situation.
+
+Doctrine only decides: ``decide(formation, situation)`` reads a narrow, read-only ``Situation`` and returns an
+``Intent`` (sim/states.py) that the model carries out; it never changes the formation, the model or the space.
 
 Orders (from the scenario): an *axis* of objectives taken in turn; *hold* a place; stay in *reserve* at a
-place; *move* to a place and hold it; *raid* a road between two days. Doctrine fills in what orders leave open:
+place; *move* to a place and hold it; *raid* a road between two days. Doctrine fills in what orders leave open,
+one rule per function (each opens with "Rule:"; docs/model.md lists them):
 
 - attack only with the wanted power ratio (ATP 5-0.2-1: 2.5:1 hasty, 3:1 deliberate), the whole group at the
   staging place together; pause to consolidate after a capture;
 - siege before assault: the scenario's objective is stormed only once it is cut off from supply, unless the
   ratio is overwhelming (``direct_assault_ratio``);
 - call off an assault when morale falls below ``halt_morale``; withdraw to supplied ground when cut off;
-- reserves reinforce the most threatened friendly place within reach;
+- reserves reinforce the most threatened friendly place within reach (the objective weighs more);
 - the defending side counterattacks lightly held places next to it, and a formation that lost its post holds
   where it fell back to; with ``breakout_when_cut`` its cut-off formations break out towards supplied ground;
-- the attacker never leaves the taken objective empty, and with its axis done mops up the pocket around it.
+- the attacker never leaves the taken objective empty, and with its axis done mops up the pocket around it;
+- a formation that falls back goes to the best neighbouring place.
 """
 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Protocol
 
-from sim.movement import HOSTILE_ENTRY_PENALTY
-from sim.scenario import Orders
-
-MOP_UP_HOPS = 3  # how far from the objective (in roads) mopping-up operations reach
+from sim import combat
+from sim.parameters import Parameters
+from sim.scenario import Doctrine, UnitType
+from sim.states import Intent, Posture
 
 if TYPE_CHECKING:
     from sim.agents import Formation
-    from sim.model import QusayrModel
+
+HOLD = Intent(Posture.HOLD)
+CALL_OFF = Intent(Posture.RETREAT, call_off=True)
 
 
-def decide(f: Formation, m: QusayrModel) -> None:
-    """Set ``f.path`` and ``f.posture`` for today."""
-    from sim.agents import Posture
+class Ground(Protocol):
+    """The read-only queries of the space (sim/space.py) that doctrine asks."""
 
+    @property
+    def objective(self) -> str: ...
+    @property
+    def control(self) -> Mapping[str, str | None]: ...
+    @property
+    def supplied(self) -> Mapping[str, frozenset[str]]: ...
+    @property
+    def adjacency(self) -> Mapping[str, tuple[str, ...]]: ...
+    @property
+    def hops_to_objective(self) -> Mapping[str, int]: ...
+    @property
+    def costs(self) -> Mapping[UnitType, Mapping[frozenset, float]]: ...
+    def enemy_of(self, side: str) -> str: ...
+    def active_at(self, place: str, side: str | None = None) -> list[Formation]: ...
+    def enemy_present(self, place: str, side: str) -> bool: ...
+    def hostile(self, place: str, side: str) -> bool: ...
+    def road_blocked(self, a: str, b: str) -> bool: ...
+    def route(self, f: Formation, goal: str, enemy_ground_cost: float | None = None) -> list[str] | None: ...
+    def route_to_any(self, f: Formation, goals: frozenset[str],
+                     enemy_ground_cost: float | None = None) -> list[str] | None: ...
+    def places_near(self, start: str, unit_type: UnitType, km: float) -> list[str]: ...
+
+
+class Situation(Protocol):
+    """What doctrine may know of the world: the day, the rules in force, the ground, and the forces on it."""
+
+    @property
+    def day(self) -> float: ...
+    @property
+    def dt(self) -> float: ...
+    @property
+    def params(self) -> Parameters: ...
+    @property
+    def doctrine(self) -> Doctrine: ...
+    @property
+    def attacker(self) -> str: ...
+    @property
+    def defender(self) -> str: ...
+    @property
+    def space(self) -> Ground: ...
+    @property
+    def initially_held(self) -> Mapping[str, frozenset[str]]: ...
+    def formation_power(self, f: Formation, attacking: bool) -> float: ...
+    def side_power_at(self, place: str, side: str) -> float: ...
+    def threat_to(self, place: str, side: str) -> float: ...
+
+
+def decide(f: Formation, s: Situation) -> Intent | None:
+    """Rule: what ``f`` does today; None carries on as it is (on the march, or in a fight it does not call off)."""
     if f.order_kind == "raid":
-        _raid(f, m)  # raiders slip through: neither the road they are on nor enemies around stop them deciding
-        return
+        return _raid(f, s)  # raiders slip through: neither the road they are on nor enemies around stop them
     if f.edge is not None:
-        return  # keep marching
+        return None  # keep marching
     here = f.place
-    if m.enemy_present(here, f.side):
-        if f.posture is Posture.ATTACK and f.morale < m.params.halt_morale:
-            m.retreat(f, "called off its assault on")
-        return  # the fight here goes on
-    if f.posture is Posture.RETREAT:
-        f.posture = Posture.HOLD
-    if f.side == m.attacker and f.supply < m.params.withdraw_supply and here not in m.supplied[f.side]:
-        _withdraw_to_supply(f, m)
-        return
-    if f.side == m.defender and m.spec.doctrine.breakout_when_cut and not f.in_supply:
-        _withdraw_to_supply(f, m, through_enemy=True)  # break out of the pocket
-        return
+    if s.space.enemy_present(here, f.side):
+        if f.posture is Posture.ATTACK and combat.calls_off(f.morale, s.params):
+            return CALL_OFF
+        return None  # the fight here goes on
+    if f.side == s.attacker and f.supply < s.params.withdraw_supply and here not in s.space.supplied[f.side]:
+        return withdraw_to_supply(f, s)
+    if f.side == s.defender and s.doctrine.breakout_when_cut and not f.in_supply:
+        return withdraw_to_supply(f, s, through_enemy=True)  # break out of the pocket
+    return _follow_orders(f, s)
+
+
+def _follow_orders(f: Formation, s: Situation) -> Intent:
     kind = f.order_kind
     if kind == "axis":
-        _axis(f, m)
-    elif kind == "hold":
-        _hold(f, m, f.orders.hold)
-    elif kind == "reserve":
-        _reserve(f, m, f.orders.reserve)
-    elif kind == "move":
-        if here == f.orders.move:
-            f.orders = Orders(hold=here)
-            _hold(f, m, here)
-        else:
-            _go_or_attack(f, m, f.orders.move)
+        return _axis(f, s)
+    if kind == "hold":
+        return _hold(f, s, f.orders.hold)
+    if kind == "reserve":
+        return _reserve(f, s, f.orders.reserve)
+    if f.place == f.orders.move:  # move: arrived, so hold here from now on
+        return _stand_and_watch(f, s, Posture.HOLD, hold=f.place)
+    return go_or_attack(f, s, f.orders.move)
 
 
 # --------------------------------------------------------------------------- orders
 
 
-def _axis(f: Formation, m: QusayrModel) -> None:
-    from sim.agents import Posture
-
-    if m.day < f.rest_until:
-        _stand(f, Posture.HOLD)
-        return
-    if f.place == m.objective and m.control.get(f.place) == f.side and len(m.active_at(f.place, f.side)) == 1:
-        _stand(f, Posture.HOLD)  # never leave the taken objective empty
-        return
-    goal = next((p for p in f.orders.axis if m.control.get(p) != f.side), None)
-    if goal is None and f.side == m.attacker:
-        goal = m.objective if m.control.get(m.objective) != f.side else _mop_up_target(f, m)
+def _axis(f: Formation, s: Situation) -> Intent:
+    """Rule: take the axis's places in turn, pausing ``consolidation_days`` after a capture; with the axis done,
+    the attacker goes for the objective, then mops up; the last formation in the taken objective stays."""
+    space = s.space
+    if s.day < f.rest_until:
+        return HOLD
+    if (f.place == space.objective and space.control.get(f.place) == f.side
+            and len(space.active_at(f.place, f.side)) == 1):
+        return HOLD  # never leave the taken objective empty
+    goal = next((p for p in f.orders.axis if space.control.get(p) != f.side), None)
+    if goal is None and f.side == s.attacker:
+        goal = space.objective if space.control.get(space.objective) != f.side else mop_up_target(f, s)
     if goal is None:
-        _stand(f, Posture.HOLD)
-        return
-    _go_or_attack(f, m, goal)
+        return HOLD
+    return go_or_attack(f, s, goal)
 
 
-def _mop_up_target(f: Formation, m: QusayrModel) -> str | None:
-    """With its axis done and the objective taken: the nearest enemy-held place around the objective."""
-    enemy = m.enemy_of(f.side)
-    pocket = [p for p, hops in m.hops_to_objective.items() if hops <= MOP_UP_HOPS and m.control.get(p) == enemy]
-    route = m.route_to_any(f, frozenset(pocket)) if pocket else None
+def mop_up_target(f: Formation, s: Situation) -> str | None:
+    """Rule: with its axis done and the objective taken, the attacker goes for the nearest enemy-held place
+    within ``mop_up_hops`` roads of the objective."""
+    space = s.space
+    enemy = space.enemy_of(f.side)
+    pocket = [p for p, hops in space.hops_to_objective.items()
+              if hops <= s.params.mop_up_hops and space.control.get(p) == enemy]
+    route = space.route_to_any(f, frozenset(pocket)) if pocket else None
     return route[-1] if route else None
 
 
-def _hold(f: Formation, m: QusayrModel, post: str) -> None:
-    from sim.agents import Posture
-
+def _hold(f: Formation, s: Situation, post: str) -> Intent:
+    """Rule: hold the post; go back to it if away, unless the enemy has it (then hold where it stands)."""
     if f.place == post:
-        _stand(f, Posture.HOLD)
-        if f.side == m.defender:
-            _maybe_counterattack(f, m)
-        return
-    if m.hostile(post, f.side):
-        f.orders = Orders(hold=f.place)  # the post is lost: hold where we are
-        _stand(f, Posture.HOLD)
-        return
-    _go_or_attack(f, m, post)
+        return _stand_and_watch(f, s, Posture.HOLD)
+    if s.space.hostile(post, f.side):
+        return Intent(Posture.HOLD, hold=f.place)  # the post is lost: hold where we are
+    return go_or_attack(f, s, post)
 
 
-def _reserve(f: Formation, m: QusayrModel, base: str) -> None:
-    from sim.agents import Posture
-
-    threat = _most_threatened(f, m)
+def _reserve(f: Formation, s: Situation, base: str) -> Intent:
+    """Rule: a reserve reinforces the most threatened friendly place within reach over friendly ground, else
+    returns to its base; a defending reserve with no threat about may counterattack."""
+    space = s.space
+    threat = most_threatened(f, s)
     if threat is not None and threat != f.place:
-        route = m.route(f, threat)
-        if route is not None and not any(m.hostile(p, f.side) for p in route):
-            _go(f, route, Posture.ADVANCE)
-            return
-    if threat is None and f.place != base and not m.hostile(base, f.side):
-        route = m.route(f, base)
+        route = space.route(f, threat)
+        if route is not None and not any(space.hostile(p, f.side) for p in route):
+            return Intent(Posture.ADVANCE, tuple(route))
+    if threat is None and f.place != base and not space.hostile(base, f.side):
+        route = space.route(f, base)
         if route:
-            _go(f, route, Posture.ADVANCE)
-            return
-    _stand(f, Posture.RESERVE)
-    if f.side == m.defender and threat is None:
-        _maybe_counterattack(f, m)
+            return Intent(Posture.ADVANCE, tuple(route))
+    if threat is None:
+        return _stand_and_watch(f, s, Posture.RESERVE)
+    return Intent(Posture.RESERVE)
 
 
-def _raid(f: Formation, m: QusayrModel) -> None:
-    """Wait at base until the raid starts; slip through to the road and lie in wait on it until the raid ends
-    or the ambush is sprung; then walk off the road and go back to base, where the raid order becomes a hold."""
-    from sim.agents import Posture
-
+def _raid(f: Formation, s: Situation) -> Intent | None:
+    """Rule: a raider waits at base until the raid starts; slips through to the road and lies in wait on it
+    (at ``ambush_position``) until the raid ends or the ambush is sprung; then walks off the road and goes back
+    to base, where the raid order becomes a hold."""
     raid = f.orders.raid
     road = frozenset(raid.road)
-    if raid.from_day <= m.day <= raid.until_day and not f.engaged_ambush:
+    if raid.from_day <= s.day <= raid.until_day and not f.engaged_ambush:
         if f.edge is not None:
-            if frozenset(f.edge) == road:
-                _stand(f, Posture.AMBUSH)  # wait where we are on the road
-            return  # else still slipping through towards it
+            return Intent(Posture.AMBUSH) if frozenset(f.edge) == road else None  # wait, or keep slipping through
         if f.place in road:
             other = raid.road[1] if f.place == raid.road[0] else raid.road[0]
-            f.set_edge(f.place, other, m.costs[f.unit_type][road] * 0.5)
-            _stand(f, Posture.AMBUSH)
-            return
-        route = m.route_to_any(f, road, enemy_ground_cost=0.0)
+            position = s.space.costs[f.unit_type][road] * s.params.ambush_position
+            return Intent(Posture.AMBUSH, enter_road=(f.place, other, position))
+        route = s.space.route_to_any(f, road, enemy_ground_cost=0.0)
         if route is not None:
-            _go(f, route, Posture.RAID)
-            return
+            return Intent(Posture.RAID, tuple(route))
     if f.edge is not None:
         if f.posture is Posture.AMBUSH:
-            _go(f, [f.edge[1]], Posture.RAID)  # walk off the road to the end it faces, then home
-        return
+            return Intent(Posture.RAID, (f.edge[1],))  # walk off the road to the end it faces, then home
+        return None
     if f.place == raid.base:
-        if m.day > raid.until_day or f.engaged_ambush:
-            f.orders = Orders(hold=raid.base)  # the raid is over
-        _stand(f, Posture.HOLD)
-        return
-    route = m.route(f, raid.base, enemy_ground_cost=0.0)
+        over = s.day > raid.until_day or f.engaged_ambush
+        return Intent(Posture.HOLD, hold=raid.base if over else None)
+    route = s.space.route(f, raid.base, enemy_ground_cost=0.0)
     if route is not None:
-        _go(f, route, Posture.RAID)
-    else:
-        f.orders = Orders(hold=f.place)  # cut off from base: hold where it stands
-        _stand(f, Posture.HOLD)
+        return Intent(Posture.RAID, tuple(route))
+    return Intent(Posture.HOLD, hold=f.place)  # cut off from base: hold where it stands
 
 
 # --------------------------------------------------------------------------- building blocks
 
 
-def _stand(f: Formation, posture) -> None:
-    f.path = []
-    f.posture = posture
-
-
-def _go(f: Formation, route: list[str], posture) -> None:
-    f.path = list(route)
-    f.posture = posture
-
-
-def _go_or_attack(f: Formation, m: QusayrModel, goal: str) -> None:
-    """Advance over friendly ground towards ``goal``; attack the first hostile place on the way when ready."""
-    from sim.agents import Posture
-
-    route = m.route(f, goal)
+def go_or_attack(f: Formation, s: Situation, goal: str) -> Intent:
+    """Rule: advance over friendly ground towards ``goal``; at the first hostile place on the way, attack it with
+    every ready formation of the same orders at the staging place together, if they have the ratio; else hold."""
+    space = s.space
+    route = space.route(f, goal)
     if not route:
-        _stand(f, Posture.HOLD)
-        return
-    hostile_at = next((i for i, p in enumerate(route) if m.hostile(p, f.side)), None)
+        return HOLD
+    hostile_at = next((i for i, p in enumerate(route) if space.hostile(p, f.side)), None)
     if hostile_at is None:
-        _go(f, route, Posture.ADVANCE)
-        return
+        return Intent(Posture.ADVANCE, tuple(route))
     if hostile_at > 0:
-        _go(f, route[:hostile_at], Posture.ADVANCE)
-        return
+        return Intent(Posture.ADVANCE, tuple(route[:hostile_at]))
     target = route[0]
-    group = [g for g in m.at_place[f.place] if g.side == f.side and g.active and g.order_kind in ("axis", "move")
-             and g.morale >= m.params.halt_morale and m.day >= g.rest_until and not g.path]
+    group = [g for g in space.active_at(f.place) if g.side == f.side and g.active
+             and g.order_kind in ("axis", "move") and not combat.calls_off(g.morale, s.params)
+             and s.day >= g.rest_until and not g.path]
     if f not in group:
         group.append(f)
-    if m.ready_to_attack(group, target):
-        for g in group:
-            _go(g, [target], Posture.ATTACK)
-    else:
-        _stand(f, Posture.HOLD)
+    if ready_to_attack(group, target, s):
+        return Intent(Posture.ATTACK, (target,), group=tuple(g.fid for g in group))
+    return HOLD
 
 
-def _most_threatened(f: Formation, m: QusayrModel) -> str | None:
-    """The friendly place within reach under the heaviest threat (the objective first), if any."""
+def assault_ratio_needed(target: str, side: str, s: Situation) -> float:
+    """Rule: the power ratio wanted before attacking: ``attack_ratio``; for the objective
+    ``assault_ratio_objective``, but while it is still supplied and doctrine says siege before assault,
+    ``direct_assault_ratio``."""
+    p, space = s.params, s.space
+    if target != space.objective:
+        return p.attack_ratio
+    if s.doctrine.siege_before_assault and target in space.supplied[space.enemy_of(side)]:
+        return p.direct_assault_ratio
+    return p.assault_ratio_objective
+
+
+def ready_to_attack(group: list[Formation], target: str, s: Situation) -> bool:
+    """Rule: go when the group's attacking power reaches the wanted ratio to the target's defence (an empty
+    place is always a go)."""
+    enemy = s.space.enemy_of(group[0].side)
+    defence = s.side_power_at(target, enemy)
+    if defence <= 0:
+        return True
+    power = sum(s.formation_power(g, attacking=True) for g in group)
+    return power >= assault_ratio_needed(target, group[0].side, s) * defence
+
+
+def most_threatened(f: Formation, s: Situation) -> str | None:
+    """Rule: the friendly place within ``reinforce_km`` under the heaviest threat for its defence (enemy attacking
+    power next to it over own power in it), the objective's threat weighing ``objective_threat_weight`` times."""
     best, best_score = None, 0.0
-    for place in m.places_near(f.place, f.unit_type, m.params.reinforce_km):
-        if m.control.get(place) != f.side:
+    space = s.space
+    for place in space.places_near(f.place, f.unit_type, s.params.reinforce_km):
+        if space.control.get(place) != f.side:
             continue
-        threat = m.threat_to(place, f.side)
+        threat = s.threat_to(place, f.side)
         if threat <= 0:
             continue
-        own = m.side_power_at(place, f.side) + 1.0
-        score = threat / own * (2.0 if place == m.objective else 1.0)
+        own = s.side_power_at(place, f.side) + 1.0
+        score = threat / own * (s.params.objective_threat_weight if place == space.objective else 1.0)
         if score > best_score:
             best, best_score = place, score
     return best
 
 
-def _maybe_counterattack(f: Formation, m: QusayrModel) -> None:
-    """Defending side's local initiative: now and then retake lost ground next to it that is lightly held.
+def _stand_and_watch(f: Formation, s: Situation, posture: Posture, hold: str | None = None) -> Intent:
+    """Stand in ``posture``; a defending formation may seize a chance to counterattack."""
+    roll = counterattack_chance(f, s) if f.side == s.defender else None
+    return Intent(posture, hold=hold, counterattack_roll=roll)
 
-    Only ground the side held when the campaign began, and never leaving its own post open to another threat.
-    """
-    from sim.agents import Posture
 
-    p = m.params
-    if f.morale < 0.6 or f.supply < 0.5 or m.random.random() >= p.counterattack_chance * m.dt:
-        return
-    own = m.formation_power(f, attacking=True)
-    enemy = m.enemy_of(f.side)
-    others_here = any(g is not f for g in m.active_at(f.place, f.side))
-    for place in m.adjacency[f.place]:
-        if (m.control.get(place) != enemy or place not in m.initially_held[f.side]
-                or m.road_blocked(f.place, place)):
+def counterattack_chance(f: Formation, s: Situation) -> float | None:
+    """Rule: a defending formation standing at its post (or a reserve with no threat about) with at least
+    ``counterattack_morale`` and ``counterattack_supply`` counterattacks with daily chance
+    ``counterattack_chance``; None when it is not eligible (the model then does not roll)."""
+    p = s.params
+    if f.morale < p.counterattack_morale or f.supply < p.counterattack_supply:
+        return None
+    return p.counterattack_chance * s.dt
+
+
+def counterattack_target(f: Formation, s: Situation) -> str | None:
+    """Rule: the local counterattack's target: a neighbouring place the enemy took from the side's starting
+    ground, open by road, that ``f`` alone outguns by ``counterattack_ratio`` (or that is empty), never leaving
+    its own post open to another threat."""
+    space = s.space
+    own = s.formation_power(f, attacking=True)
+    enemy = space.enemy_of(f.side)
+    others_here = any(g is not f for g in space.active_at(f.place, f.side))
+    for place in space.adjacency[f.place]:
+        if (space.control.get(place) != enemy or place not in s.initially_held[f.side]
+                or space.road_blocked(f.place, place)):
             continue
-        other_threats = any(m.active_at(q, enemy) for q in m.adjacency[f.place] if q != place)
+        other_threats = any(space.active_at(q, enemy) for q in space.adjacency[f.place] if q != place)
         if other_threats and not others_here:
             continue
-        defence = m.side_power_at(place, enemy)
-        if defence == 0 or own >= p.counterattack_ratio * defence:
-            _go(f, [place], Posture.ATTACK)
-            return
+        defence = s.side_power_at(place, enemy)
+        if defence == 0 or own >= s.params.counterattack_ratio * defence:
+            return place
+    return None
 
 
-def _withdraw_to_supply(f: Formation, m: QusayrModel, through_enemy: bool = False) -> None:
-    """Fall back to supplied ground over friendly ground only; a break-out (``through_enemy``) fights its way."""
-    from sim.agents import Posture
-
-    cost = HOSTILE_ENTRY_PENALTY if through_enemy else math.inf
-    route = m.route_to_any(f, m.supplied[f.side], enemy_ground_cost=cost)
+def withdraw_to_supply(f: Formation, s: Situation, through_enemy: bool = False) -> Intent:
+    """Rule: an attacking formation low on supply and cut off falls back to supplied ground over friendly ground
+    only; a defender's break-out (``through_enemy``) may fight its way through."""
+    cost = s.params.hostile_entry_penalty if through_enemy else math.inf
+    route = s.space.route_to_any(f, s.space.supplied[f.side], enemy_ground_cost=cost)
     if route:
-        _go(f, route, Posture.ADVANCE)
-    else:
-        _stand(f, Posture.HOLD)
+        return Intent(Posture.ADVANCE, tuple(route))
+    return HOLD
 
 
-def retreat_destination(f: Formation, m: QusayrModel) -> str | None:
-    """Where a broken formation falls back to: a neighbouring place free of the enemy, best first.
-
-    Own supplied ground beats own ground beats no-man's land beats an empty enemy-held place; the defending side
-    falls back towards the objective, the attacking side towards where it came from.
-    """
+def retreat_destination(f: Formation, s: Situation) -> str | None:
+    """Rule: a formation that falls back goes to the best neighbouring place free of the enemy, by open road:
+    own supplied ground beats own ground beats no-man's land beats an empty enemy-held place; ties go towards the
+    objective for the defending side, and back the way it came for the attacking side."""
+    space = s.space
     here = f.place if f.place is not None else f.edge[0]
     options = []
-    for place in m.adjacency[here]:
-        if m.enemy_present(place, f.side) or m.road_blocked(here, place):
+    for place in space.adjacency[here]:
+        if space.enemy_present(place, f.side) or space.road_blocked(here, place):
             continue
-        holder = m.control.get(place)
-        rank = (0 if place in m.supplied[f.side] else 1) if holder == f.side else (2 if holder is None else 3)
-        # the defending side falls back towards the objective, the attacking side the way it came
-        toward = m.hops_to_objective.get(place, 99) if f.side == m.defender else int(place != f.came_from)
+        holder = space.control.get(place)
+        rank = (0 if place in space.supplied[f.side] else 1) if holder == f.side else (2 if holder is None else 3)
+        toward = space.hops_to_objective.get(place, 99) if f.side == s.defender else int(place != f.came_from)
         options.append((rank, toward, place))
     return min(options)[2] if options else None

@@ -41,6 +41,8 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from sim.parameters import Parameters
+
 __all__ = [
     "DAY_KEYS",
     "ROAD_CAPACITY",
@@ -56,20 +58,12 @@ __all__ = [
     "supply_metrics",
 ]
 
-# ASSUMPTION (not from a published source): relative daily throughput of one road by class, in "track
-# equivalents". A two-lane highway moves about four times what a farm track moves; a paved local road
-# about twice. River crossings of the Orontes (fords, footbridges, small
-# bridges) and informal border crossings from Lebanon are bottlenecks no better than a track.
-# Read-only so that no caller can change the defaults of every later call; the engine may pass its own.
-ROAD_CAPACITY: Mapping[str, float] = MappingProxyType(
-    {"highway": 4.0, "road": 2.0, "track": 1.0, "river_crossing": 1.0, "border_crossing": 1.0}
-)
-
-# ASSUMPTION: average speed (km/h) of a loaded supply truck or pickup moving by day in a contested area,
-# including stops. Crossings are slow: fording or ferrying, checkpoints, smugglers' routes.
-SUPPLY_SPEED_KMH: Mapping[str, float] = MappingProxyType(
-    {"highway": 50.0, "road": 35.0, "track": 15.0, "river_crossing": 5.0, "border_crossing": 10.0}
-)
+# The defaults of the model parameters ``road_capacity`` (relative daily throughput of one road by class, in
+# "track equivalents") and ``supply_speed_kmh`` (a loaded supply truck by day in a contested area, stops
+# included): assumptions, documented in sim/parameters.py. Read-only so that no caller can change the defaults of
+# every later call; a run passes its scenario's values.
+ROAD_CAPACITY: Mapping[str, float] = MappingProxyType(Parameters().road_capacity)
+SUPPLY_SPEED_KMH: Mapping[str, float] = MappingProxyType(Parameters().supply_speed_kmh)
 
 # The keys of MetricsCache.day(), in a fixed order for writers.
 DAY_KEYS: tuple[str, ...] = (
@@ -759,71 +753,80 @@ def best_interdiction(
     if objective in live:
         return INF, ()  # the objective supplies itself; capturing it is not interdiction
     net = _Interdiction(graph, open_set, live, objective, capacity)
-    cands = {net.index[v] for v in cand_list if v in net.index} - {net.t}
+    return _InterdictionSearch(net, {net.index[v] for v in cand_list if v in net.index} - {net.t}, k).run()
 
-    def named(places: Iterable[int]) -> tuple[str, ...]:
-        return tuple(sorted(net.names[v] for v in places))
 
-    flow0, through0 = net.flow(frozenset())
-    if flow0 == 0 or k == 0 or not cands:
-        return flow0, ()
-    tol = 1e-9 * max(1.0, flow0)
-    floor, _ = net.flow(frozenset(cands))
-    if k >= len(cands):
-        return floor, named(cands)
-    if floor <= tol:
-        cut_size, cut = net.node_cut(cands)
-        if k >= cut_size:
-            return 0.0, named(cut)
+class _InterdictionSearch:
+    """The pruned search of ``best_interdiction`` over one network, candidate set and ``k``."""
 
-    best_value = flow0
-    best_set: frozenset[int] = frozenset()
+    def __init__(self, net: _Interdiction, cands: set[int], k: int) -> None:
+        self.net, self.cands, self.k = net, cands, k
+        self.best_value = INF
+        self.best_set: frozenset[int] = frozenset()
+        self.tol = self.floor = 0.0
+        self.seen: set[frozenset[int]] = set()
+        self.budget = 0
 
-    # Greedy start (remove the busiest place each time) gives a good bound to prune against.
-    removed: frozenset[int] = frozenset()
-    through = through0
-    for _ in range(k):
-        busy = [v for v in cands if through[v] > 0 and v not in removed]
-        if not busy:
-            break
-        removed = removed | {max(busy, key=lambda v: (through[v], -v))}
-        value, through = net.flow(removed)
-        if value < best_value - tol:
-            best_value, best_set = value, removed
+    def named(self, places: Iterable[int]) -> tuple[str, ...]:
+        return tuple(sorted(self.net.names[v] for v in places))
 
-    seen: set[frozenset[int]] = set()
-    budget = net.evaluations + _SEARCH_BUDGET
+    def run(self) -> tuple[float, tuple[str, ...]]:
+        net, cands, k = self.net, self.cands, self.k
+        flow0, through0 = net.flow(frozenset())
+        if flow0 == 0 or k == 0 or not cands:
+            return flow0, ()
+        self.tol = 1e-9 * max(1.0, flow0)
+        self.floor, _ = net.flow(frozenset(cands))
+        if k >= len(cands):
+            return self.floor, self.named(cands)
+        if self.floor <= self.tol:
+            cut_size, cut = net.node_cut(cands)
+            if k >= cut_size:
+                return 0.0, self.named(cut)
+        self.best_value = flow0
+        self.greedy(through0)
+        self.budget = net.evaluations + _SEARCH_BUDGET
+        if self.best_value > self.floor + self.tol:
+            try:
+                self.search(frozenset(), flow0, through0)
+            except _SearchTooLong:
+                removed = net.wood_milp(cands, k)
+                self.keep_if_better(removed, net.flow(removed)[0])
+        return self.best_value, self.named(self.best_set)
 
-    def search(removed: frozenset[int], value: float, through: list[float]) -> None:
-        nonlocal best_value, best_set
-        if value < best_value - tol:
-            best_value, best_set = value, removed
-        if net.evaluations > budget:
+    def keep_if_better(self, removed: frozenset[int], value: float) -> None:
+        if value < self.best_value - self.tol:
+            self.best_value, self.best_set = value, removed
+
+    def greedy(self, through: list[float]) -> None:
+        """Greedy start (remove the busiest place each time): a good bound to prune against."""
+        removed: frozenset[int] = frozenset()
+        for _ in range(self.k):
+            busy = [v for v in self.cands if through[v] > 0 and v not in removed]
+            if not busy:
+                break
+            removed = removed | {max(busy, key=lambda v: (through[v], -v))}
+            value, through = self.net.flow(removed)
+            self.keep_if_better(removed, value)
+
+    def search(self, removed: frozenset[int], value: float, through: list[float]) -> None:
+        self.keep_if_better(removed, value)
+        if self.net.evaluations > self.budget:
             raise _SearchTooLong
-        left = k - len(removed)
-        if left == 0 or best_value <= floor + tol:
+        left = self.k - len(removed)
+        if left == 0 or self.best_value <= self.floor + self.tol:
             return
-        busy = sorted((-through[v], v) for v in cands if through[v] > 0 and v not in removed)
-        if value + sum(f for f, _ in busy[:left]) >= best_value - tol:
+        busy = sorted((-through[v], v) for v in self.cands if through[v] > 0 and v not in removed)
+        if value + sum(f for f, _ in busy[:left]) >= self.best_value - self.tol:
             return  # even the busiest places cannot beat the incumbent
         for _, v in busy:
-            if best_value <= floor + tol:
+            if self.best_value <= self.floor + self.tol:
                 return
             child = removed | {v}
-            if child in seen:
+            if child in self.seen:
                 continue
-            seen.add(child)
-            search(child, *net.flow(child))
-
-    if best_value > floor + tol:
-        try:
-            search(frozenset(), flow0, through0)
-        except _SearchTooLong:
-            removed = net.wood_milp(cands, k)
-            value, _ = net.flow(removed)
-            if value < best_value - tol:
-                best_value, best_set = value, removed
-    return best_value, named(best_set)
+            self.seen.add(child)
+            self.search(child, *self.net.flow(child))
 
 
 def interdiction_efficiency(flow0: float, actual_flow: float, best_flow: float) -> float:

@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING
 import networkx as nx
 
 from sim.parameters import Parameters
+from sim.states import Posture
 
 if TYPE_CHECKING:
     from sim.agents import Formation
-    from sim.model import QusayrModel
+    from sim.model import SiegeModel
 
 Costs = dict[frozenset, float]
-HOSTILE_ENTRY_PENALTY = 40.0  # march-km added for entering an enemy-held place: routes skirt it if they can
 
 
 def march_cost(km: float, road_class: str, speed: float, params: Parameters) -> float:
@@ -72,25 +72,25 @@ def shortest_route(neighbours: Mapping[str, list[tuple[str, float]]], start: str
     return None
 
 
-def advance(f: Formation, m: QusayrModel) -> None:
-    """March ``f`` along its path for one step, stopping where the rules say."""
-    from sim.agents import Posture
-
+def advance(f: Formation, m: SiegeModel) -> None:
+    """Rule: march ``f`` along its path for one step, ``march_km_per_day`` march-km a day; stop at the end of the
+    path, on entering a place the enemy occupies (or holds, unless raiding), or where an enemy ambush lies."""
     if not f.active or f.posture is Posture.AMBUSH or (not f.path and f.edge is None):
         return
-    costs = m.costs[f.unit_type]
+    space = m.space
+    costs = space.costs[f.unit_type]
     budget = m.params.march_km_per_day[f.unit_type] * m.dt
     raiding = f.posture is Posture.RAID
     while budget > 1e-9:
         if f.edge is None:
             if not f.path:
                 return
-            f.set_edge(f.place, f.path[0])
-        a, b = f.edge
+            space.set_out(f, f.place, f.path[0])
+        b = f.edge[1]
         length = costs[frozenset(f.edge)]
-        ambusher = m.ambush_on(f.edge, f.side)
+        ambusher = space.ambush_on(f.edge, f.side)
         if ambusher is not None and ambusher is not f:
-            f.km_done = max(f.km_done, length * 0.5)
+            f.km_done = max(f.km_done, length * m.params.ambush_position)
             return
         remaining = length - f.km_done
         if budget < remaining:
@@ -98,6 +98,7 @@ def advance(f: Formation, m: QusayrModel) -> None:
             return
         budget -= remaining
         f.path.pop(0)
-        f.set_place(b)
-        if not f.path or m.enemy_present(b, f.side) or (not raiding and m.control.get(b) == m.enemy_of(f.side)):
+        space.put(f, b)
+        if not f.path or space.enemy_present(b, f.side) or (
+                not raiding and space.control.get(b) == space.enemy_of(f.side)):
             return

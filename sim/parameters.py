@@ -67,6 +67,12 @@ class Parameters:
                                     "defender power multiplier per level of a place's fortification")
     supply_power_floor: float = _p(0.4, 0.0, 1.0, "fraction", "assumption",
                                    "combat power left at zero supply (power scales linearly up to full supply)")
+    morale_power_floor: float = _p(0.5, 0.0, 1.0, "fraction", "assumption",
+                                   "combat power left at zero morale (power scales linearly up to full morale)")
+    kind_defence: dict = _p({"city": 2.5, "town": 2.0, "hill": 2.0, "airbase": 1.8, "village": 1.5, "farm": 1.2,
+                             "crossing": 1.0, "lake": 1.0}, 1.0, 10.0, "x",
+                            "assumption: built-up and high ground favour the defender",
+                            "terrain defence multiplier of a place by kind, where the map gives none")
     # --- morale ---
     morale_per_loss: float = _p(3.0, 0.0, 20.0, "morale per fraction lost", "assumption",
                                 "morale lost per unit fraction of strength lost in a day")
@@ -91,6 +97,22 @@ class Parameters:
                                  "share of the march speed kept on each road class")
     crossing_delay_days: dict = _p({"river_crossing": 0.5, "border_crossing": 0.25}, 0.0, 10.0, "days",
                                    "assumption", "extra time to cross a river or the border")
+    hostile_entry_penalty: float = _p(40.0, 0.0, 1000.0, "march-km", "assumption",
+                                      "cost added to a route for entering an enemy-held place: routes skirt "
+                                      "enemy ground where they can")
+    ambush_position: float = _p(0.5, 0.0, 1.0, "fraction of the road", "assumption",
+                                "where along a road an ambush lies: a raider takes post there, and a column "
+                                "that meets it is stopped there")
+    # --- supply lines (the supply metrics of sim/metrics.py) ---
+    road_capacity: dict = _p({"highway": 4.0, "road": 2.0, "track": 1.0, "river_crossing": 1.0,
+                              "border_crossing": 1.0}, 0.01, 100.0, "track equivalents",
+                             "assumption: a two-lane highway moves about four times a farm track, a paved road "
+                             "about twice; crossings are no better than a track",
+                             "relative daily supply throughput of one road by class")
+    supply_speed_kmh: dict = _p({"highway": 50.0, "road": 35.0, "track": 15.0, "river_crossing": 5.0,
+                                 "border_crossing": 10.0}, 0.1, 200.0, "km/h",
+                                "assumption: a loaded truck by day in a contested area, stops included",
+                                "average speed of supply traffic by road class")
     # --- doctrine ---
     attack_ratio: float = _p(2.5, 0.5, 20.0, "attacker:defender", ATP + ": hasty attack 2.5:1",
                              "power ratio a commander wants before attacking a defended place")
@@ -106,15 +128,19 @@ class Parameters:
                                     "power ratio the defending side wants before a local counterattack")
     counterattack_chance: float = _p(0.04, 0.0, 1.0, "probability/day", "assumption",
                                      "daily chance that an eligible defending formation counterattacks")
+    counterattack_morale: float = _p(0.6, 0.0, 1.0, "morale", "assumption",
+                                     "a defending formation counterattacks only at or above this morale")
+    counterattack_supply: float = _p(0.5, 0.0, 1.0, "supply", "assumption",
+                                     "a defending formation counterattacks only at or above this supply level")
     reinforce_km: float = _p(12.0, 0.0, 200.0, "km", "assumption",
                              "how far a reserve goes to reinforce a threatened place")
+    objective_threat_weight: float = _p(2.0, 1.0, 10.0, "x", "assumption",
+                                        "how much more a threat to the objective weighs with reserves than a "
+                                        "threat elsewhere")
+    mop_up_hops: float = _p(3.0, 0.0, 20.0, "roads", "assumption",
+                            "how far from the taken objective (in roads) the attacker mops up the pocket")
     withdraw_supply: float = _p(0.3, 0.0, 1.0, "supply", "assumption",
                                 "an attacking formation below this supply level withdraws to supplied ground")
-
-    @classmethod
-    def from_overrides(cls, overrides: Mapping[str, Any], file: str, where: str = "parameters") -> Parameters:
-        """Defaults with a scenario's overrides applied; bad names or values raise InputError."""
-        return apply_overrides(cls(), overrides, file, where)
 
 
 SPECS = {f.name: f for f in fields(Parameters)}

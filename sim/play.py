@@ -26,12 +26,13 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from sim.agents import Formation, Posture, Status
+from sim.agents import Formation
 from sim.errors import InputError
-from sim.model import QusayrModel
+from sim.model import SiegeModel
 from sim.parameters import apply_overrides
 from sim.records import RunRecord, atomic_write_text, day_row, metrics_cache, scenario_digest, summarise
 from sim.scenario import Scenario, _field_path, load_scenario, read_yaml
+from sim.states import Intent, Posture, Status
 
 ACTIONS = ("move", "attack", "hold", "reinforce", "withdraw")
 NEEDS_PLACE = ("move", "attack", "reinforce")
@@ -87,56 +88,60 @@ class Command:
     target: str = ""
     origin: str = ""  # where an attack starts from
 
-    def execute(self, f: Formation, m: QusayrModel) -> None:
+    def execute(self, f: Formation, m: SiegeModel) -> Intent | None:
+        """Today's intent for ``f`` under this order (None: carry on); the model carries it out."""
         if f.edge is not None:
-            return  # on the march: keep going
+            return None  # on the march: keep going
         here = f.place
         if self.action == "withdraw" and here != self.target:
-            _march(f, m, self.target, self)
-            return
-        if m.enemy_present(here, f.side):
-            return  # the fight here goes on
-        if self.action == "attack" and here == self.origin and m.hostile(self.target, f.side) \
+            return self._march(f, m)
+        if m.space.enemy_present(here, f.side):
+            return None  # the fight here goes on
+        if self.action == "attack" and here == self.origin and m.space.hostile(self.target, f.side) \
                 and f.posture is not Posture.RETREAT:
-            f.path, f.posture = [self.target], Posture.ATTACK
-            return
+            return Intent(Posture.ATTACK, (self.target,))
         if self.action in ("move", "reinforce") and here != self.target:
-            _march(f, m, self.target, self)
-            return
+            return self._march(f, m)
         self.hold()
-        f.path, f.posture = [], Posture.HOLD
+        return Intent(Posture.HOLD)
 
     def hold(self) -> None:
         """The order is done (or cannot go on): from now on the formation holds where it stands."""
         self.action, self.target, self.origin = "hold", "", ""
 
-
-def _march(f: Formation, m: QusayrModel, goal: str, command: Command) -> None:
-    """Go towards ``goal`` over ground free of the enemy; stop short of enemy ground, hold when blocked."""
-    safe = _until_hostile(m.route(f, goal) or [], m, f.side)
-    if not safe:
-        command.hold()
-        f.path, f.posture = [], Posture.HOLD
-        return
-    f.path, f.posture = safe, Posture.ADVANCE
+    def _march(self, f: Formation, m: SiegeModel) -> Intent:
+        """Go towards the target over ground free of the enemy; stop short of enemy ground, hold when blocked."""
+        safe = _until_hostile(m.space.route(f, self.target) or [], m, f.side)
+        if not safe:
+            self.hold()
+            return Intent(Posture.HOLD)
+        return Intent(Posture.ADVANCE, tuple(safe))
 
 
-def _until_hostile(route: list[str], m: QusayrModel, side: str) -> list[str]:
+def _until_hostile(route: list[str], m: SiegeModel, side: str) -> list[str]:
     out = []
     for place in route:
-        if m.hostile(place, side):
+        if m.space.hostile(place, side):
             break
         out.append(place)
     return out
 
 
-def refusal(m: QusayrModel, side: str, fid: str, action: str, target: str = "") -> str | None:
+def refusal(m: SiegeModel, side: str, fid: str, action: str, target: str = "") -> str | None:
     """Why this order cannot be given now (a sentence for the player), or None when it is legal."""
     if action not in ACTIONS:
         return f"unknown order {action!r}: give one of {', '.join(ACTIONS)}"
-    f = next((g for g in m.formations() if g.fid == fid), None)
+    f = m.formation(fid)
     if f is None:
         return f"no formation {fid!r} (list shows yours)"
+    why = _formation_refusal(m, f, side, action)
+    if why is not None or action == "hold":
+        return why
+    return _target_refusal(m, f, action, target)
+
+
+def _formation_refusal(m: SiegeModel, f: Formation, side: str, action: str) -> str | None:
+    """Why this formation cannot take an order now, or None."""
     if f.side != side:
         return f"{f.label} belongs to the other side"
     if f.status is Status.PENDING:
@@ -147,11 +152,14 @@ def refusal(m: QusayrModel, side: str, fid: str, action: str, target: str = "") 
         a, b = f.edge
         return (f"{f.label} is on the road from {m.place_name(a)} to {m.place_name(b)}: "
                 "it takes new orders when it arrives")
-    here = f.place
-    if m.enemy_present(here, side) and action not in ("hold", "withdraw"):
-        return f"{f.label} is in combat at {m.place_name(here)}: it can only hold or withdraw"
-    if action == "hold":
-        return None
+    if m.space.enemy_present(f.place, side) and action not in ("hold", "withdraw"):
+        return f"{f.label} is in combat at {m.place_name(f.place)}: it can only hold or withdraw"
+    return None
+
+
+def _target_refusal(m: SiegeModel, f: Formation, action: str, target: str) -> str | None:
+    """Why this formation cannot move, attack, reinforce or withdraw to ``target``, or None."""
+    side, here = f.side, f.place
     if action in NEEDS_PLACE and not target:
         return f"{action} needs a place"
     if target and target not in m.graph:
@@ -163,39 +171,39 @@ def refusal(m: QusayrModel, side: str, fid: str, action: str, target: str = "") 
     if action == "withdraw":
         if not target:
             return f"{f.label} has no own ground free of the enemy to withdraw to"
-        if m.control.get(target) != side or m.enemy_present(target, side):
+        if m.control.get(target) != side or m.space.enemy_present(target, side):
             return f"{m.place_name(target)} is not your ground free of the enemy: withdraw only to your own places"
-    elif m.hostile(target, side):
+    elif m.space.hostile(target, side):
         return f"{m.place_name(target)} is held by the enemy: attack it from a neighbouring place"
     elif action == "reinforce" and m.control.get(target) != side:
         return f"{m.place_name(target)} is not held by your side: reinforce only your own places"
     return _route_refusal(m, f, target)
 
 
-def _attack_refusal(m: QusayrModel, f: Formation, target: str) -> str | None:
+def _attack_refusal(m: SiegeModel, f: Formation, target: str) -> str | None:
     here = f.place
     name = m.place_name(target)
-    if target not in m.adjacency[here]:
-        near = ", ".join(m.place_name(p) for p in m.adjacency[here])
+    if target not in m.space.adjacency[here]:
+        near = ", ".join(m.place_name(p) for p in m.space.adjacency[here])
         return f"{name} is not next to {m.place_name(here)} (its neighbours: {near})"
-    if m.road_blocked(here, target):
+    if m.space.road_blocked(here, target):
         return f"the road {m.place_name(here)}-{name} is blocked"
-    if not m.hostile(target, f.side):
+    if not m.space.hostile(target, f.side):
         return f"{name} is not held by the enemy: use move"
     return None
 
 
-def _route_refusal(m: QusayrModel, f: Formation, target: str) -> str | None:
-    route = m.route(f, target)
+def _route_refusal(m: SiegeModel, f: Formation, target: str) -> str | None:
+    route = m.space.route(f, target)
     if route is None:
         return f"no open road leads from {m.place_name(f.place)} to {m.place_name(target)}"
-    blocked = next((p for p in route[:-1] if m.hostile(p, f.side)), None)
+    blocked = next((p for p in route[:-1] if m.space.hostile(p, f.side)), None)
     if blocked is not None:
         return f"the way to {m.place_name(target)} runs through enemy ground at {m.place_name(blocked)}"
     return None
 
 
-def find_place(m: QusayrModel, text: str) -> str:
+def find_place(m: SiegeModel, text: str) -> str:
     """A place id from what a player typed: its id or its name (any case); '' when none matches."""
     if text in m.graph:
         return text
@@ -203,13 +211,13 @@ def find_place(m: QusayrModel, text: str) -> str:
     return next((p for p in m.places if m.place_name(p).lower() == wanted or p.lower() == wanted), "")
 
 
-def withdraw_target(m: QusayrModel, f: Formation) -> str:
+def withdraw_target(m: SiegeModel, f: Formation) -> str:
     """Where a plain ``withdraw`` goes: the nearest own supplied place free of the enemy ('' when none)."""
     if f.place is None:
         return ""
     own = frozenset(p for p in m.supplied[f.side]
-                    if p != f.place and m.control.get(p) == f.side and not m.enemy_present(p, f.side))
-    route = m.route_to_any(f, own) if own else None
+                    if p != f.place and m.control.get(p) == f.side and not m.space.enemy_present(p, f.side))
+    route = m.space.route_to_any(f, own) if own else None
     return route[-1] if route else ""
 
 
@@ -234,7 +242,7 @@ class Game:
         if every < 1:
             raise InputError("--every", "", "must be at least 1")
         self.seed, self.side, self.every = seed, side, every
-        self.model = QusayrModel(self.scenario, rng=seed)
+        self.model = SiegeModel(self.scenario, rng=seed)
         self.model.adjudications = []
         self.cache = metrics_cache(self.scenario)
         self.rows: list[dict[str, Any]] = [day_row(self.model, self.cache)]
@@ -277,7 +285,7 @@ class Game:
         if not self.decision_day:
             nxt = (self.model.steps // self.every + 1) * self.every * self.model.dt
             return f"orders are given every {self.every} days: the next decision day is day {nxt:g}"
-        f = next((g for g in self.model.formations() if g.fid == fid), None)
+        f = self.model.formation(fid)
         if action == "withdraw" and not target and f is not None and f.side == self.side:
             target = withdraw_target(self.model, f)
         why = refusal(self.model, self.side, fid, action, target)
@@ -286,7 +294,7 @@ class Game:
         return why
 
     def _command(self, order: Order) -> None:
-        origin = next(g.place for g in self.model.formations() if g.fid == order.formation) or ""
+        origin = self.model.formation(order.formation).place or ""
         self.model.human_orders[order.formation] = Command(order.action, order.target, origin)
         self.orders.append(order)
 
@@ -379,6 +387,21 @@ def saved_scenario(path: Path, saved: SavedGame) -> Path:
     return scenario if scenario.is_absolute() else path.parent / scenario
 
 
+def _replay(game: Game, saved: SavedGame, path: Path) -> None:
+    """Play ``game`` to the saved day, giving the saved orders on their days; a refused order is an InputError."""
+    pending = list(saved.orders)
+    while True:
+        while pending and pending[0].day <= game.day + 1e-9:
+            order = pending.pop(0)
+            why = game.give(order.formation, order.action, order.target)
+            if why is not None:
+                raise InputError(str(path), f"orders[{len(saved.orders) - len(pending) - 1}]",
+                                 f"refused on replay: {why}")
+        if game.day >= saved.day - 1e-9 or game.over:
+            break
+        game.step()
+
+
 def load_game(path: str | Path, side: str | None = None, every: int | None = None) -> Game:
     """Replay a saved game to its saved day. With ``side``/``every``, the game goes on as a branch with them."""
     path = Path(path)
@@ -395,17 +418,7 @@ def load_game(path: str | Path, side: str | None = None, every: int | None = Non
     for i, order in enumerate(saved.orders):
         if order.day > saved.day or (i and order.day < saved.orders[i - 1].day):
             raise InputError(str(path), f"orders[{i}].day", "orders must be in order of day, up to the saved day")
-    pending = list(saved.orders)
-    while True:
-        while pending and pending[0].day <= game.day + 1e-9:
-            order = pending.pop(0)
-            why = game.give(order.formation, order.action, order.target)
-            if why is not None:
-                raise InputError(str(path), f"orders[{len(saved.orders) - len(pending) - 1}]",
-                                 f"refused on replay: {why}")
-        if game.day >= saved.day - 1e-9 or game.over:
-            break
-        game.step()
+    _replay(game, saved, path)
     if side is not None or every is not None:
         branch = side if side is not None else game.side
         if branch is not None and branch not in game.scenario.spec.sides:

@@ -1,8 +1,9 @@
-"""Run records: run a scenario with a seed, and keep what it produced (summary, event log, daily series).
+"""Run records: what a run produced (summary, event log, daily series), the reporters that read them off the
+model, and the writers.
 
-``simulate(scenario, seed)`` is the one entry point every front end uses (command line, batches, the web app);
-its result is a pure function of (scenario, seed). The writers here put a record on disk atomically: each file
-is written to a temporary name and renamed, so an interrupted run never leaves a half-written file.
+``simulate(scenario, seed)`` (sim/simulation.py) makes a record. The writers here put a record on disk
+atomically: each file is written to a temporary name and renamed, so an interrupted run never leaves a
+half-written file.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import json
 import math
 import os
 import tempfile
-import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +27,7 @@ from sim.agents import Formation
 from sim.errors import InputError
 from sim.events import EVENT_COLUMNS, Event, format_date
 from sim.metrics import MetricsCache, interdiction_efficiency
-from sim.model import QusayrModel
+from sim.model import SiegeModel
 from sim.scenario import Scenario
 
 _CACHES: weakref.WeakKeyDictionary[Scenario, MetricsCache] = weakref.WeakKeyDictionary()
@@ -58,7 +58,7 @@ def held_column(side: str) -> str:
     return f"held.{side}"
 
 
-def faction_strength(model: QusayrModel) -> dict[str, int]:
+def faction_strength(model: SiegeModel) -> dict[str, int]:
     """Personnel present in the theatre per faction."""
     out = dict.fromkeys(model.spec.factions, 0)
     for f in model.agents_by_type.get(Formation, []):
@@ -67,7 +67,7 @@ def faction_strength(model: QusayrModel) -> dict[str, int]:
     return out
 
 
-def held_shares(model: QusayrModel) -> dict[str, float]:
+def held_shares(model: SiegeModel) -> dict[str, float]:
     """Share of the map's places each side holds."""
     n = len(model.places)
     return {side: sum(1 for c in model.control.values() if c == side) / n for side in model.spec.sides}
@@ -84,14 +84,15 @@ def metrics_cache(scenario: Scenario) -> MetricsCache:
         graph.remove_edges_from(scenario.spec.blocked_roads)
         for place in graph:  # places count alike in the isolation share: most villages' populations are unknown
             graph.nodes[place]["population"] = 0
-        start = QusayrModel(scenario, rng=0)
+        start = SiegeModel(scenario, rng=0)
         side = scenario.spec.sides[scenario.defender]
         cache = _CACHES[scenario] = MetricsCache(graph, side.supply_sources, scenario.spec.objective,
-                                                 start.open_sets[scenario.defender])
+                                                 start.open_sets[scenario.defender],
+                                                 scenario.params.road_capacity, scenario.params.supply_speed_kmh)
     return cache
 
 
-def supply_row(model: QusayrModel, cache: MetricsCache) -> dict[str, float]:
+def supply_row(model: SiegeModel, cache: MetricsCache) -> dict[str, float]:
     """Today's supply-line metrics of the defending side (computed once per distinct control state)."""
     defender = model.defender
     held = frozenset(p for p, c in model.control.items() if c == defender)
@@ -99,7 +100,7 @@ def supply_row(model: QusayrModel, cache: MetricsCache) -> dict[str, float]:
     return {k: round(v, 6) if isinstance(v, float) else v for k, v in today.items()}
 
 
-def day_row(model: QusayrModel, cache: MetricsCache) -> dict[str, Any]:
+def day_row(model: SiegeModel, cache: MetricsCache) -> dict[str, Any]:
     """One row of the daily series: date, supply metrics, shares held, strength per faction, control."""
     row: dict[str, Any] = {"day": model.day, "date": model.date.isoformat()}
     row.update(supply_row(model, cache))
@@ -112,7 +113,7 @@ def day_row(model: QusayrModel, cache: MetricsCache) -> dict[str, Any]:
     return row
 
 
-def casualties(model: QusayrModel) -> dict[str, dict[str, Any]]:
+def casualties(model: SiegeModel) -> dict[str, dict[str, Any]]:
     """Killed, wounded and captured per faction (with its side)."""
     out = {fid: {"side": f.side, "killed": 0, "wounded": 0, "captured": 0}
            for fid, f in model.spec.factions.items()}
@@ -133,7 +134,7 @@ def by_side(per_faction: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]
     return out
 
 
-def objective_fall_day(model: QusayrModel) -> float | None:
+def objective_fall_day(model: SiegeModel) -> float | None:
     """The day the attacker last took the objective, if it still holds it at the end; else None."""
     if model.control[model.objective] != model.attacker:
         return None
@@ -156,7 +157,7 @@ def supply_auc(rows: list[dict[str, Any]]) -> float:
     return area / (rows[-1]["day"] - rows[0]["day"])
 
 
-def interdiction_score(model: QusayrModel, cache: MetricsCache, until_day: float) -> dict[str, Any]:
+def interdiction_score(model: SiegeModel, cache: MetricsCache, until_day: float) -> dict[str, Any]:
     """How well the attacker's captures cut supply, against the best that as many captures could have done.
 
     Walk the attacker's captures of the defender's places in order, up to ``until_day``. After the k-th, the actual
@@ -186,7 +187,7 @@ def interdiction_score(model: QusayrModel, cache: MetricsCache, until_day: float
             "efficiency": round(sum(curve) / len(curve), 4) if curve else 1.0}
 
 
-def supply_scores(model: QusayrModel, rows: list[dict[str, Any]], cache: MetricsCache,
+def supply_scores(model: SiegeModel, rows: list[dict[str, Any]], cache: MetricsCache,
                   fall: float | None) -> dict[str, Any]:
     """The headline scores of a run: when, how completely and how efficiently the supply was cut."""
     cut = encirclement_day(rows)
@@ -199,7 +200,7 @@ def supply_scores(model: QusayrModel, rows: list[dict[str, Any]], cache: Metrics
     }
 
 
-def summarise(model: QusayrModel, seed: int, rows: list[dict[str, Any]], cache: MetricsCache) -> dict[str, Any]:
+def summarise(model: SiegeModel, seed: int, rows: list[dict[str, Any]], cache: MetricsCache) -> dict[str, Any]:
     scenario = model.campaign
     fall = objective_fall_day(model)
     per_faction = casualties(model)
@@ -224,29 +225,6 @@ def summarise(model: QusayrModel, seed: int, rows: list[dict[str, Any]], cache: 
                             "present": strength[fid]} for fid in model.spec.factions},
         "final_control": {side: sum(1 for c in model.control.values() if c == side) for side in model.spec.sides},
     }
-
-
-class RunTimeout(Exception):
-    """A run went on longer than its time limit (a batch records it as a failed run)."""
-
-
-def simulate(scenario: Scenario, seed: int, time_limit: float | None = None) -> RunRecord:
-    """Run ``scenario`` to its end date with ``seed``; return its records.
-
-    ``time_limit`` (seconds of wall-clock time, checked between steps) raises RunTimeout, so a batch is not held
-    up for ever by one run; the limit never changes a run that finishes within it.
-    """
-    cache = metrics_cache(scenario)
-    model = QusayrModel(scenario, rng=seed)
-    rows = [day_row(model, cache)]
-    deadline = math.inf if time_limit is None else time.monotonic() + time_limit
-    while model.running:
-        if time.monotonic() > deadline:
-            raise RunTimeout(f"stopped after {time_limit:g} s on day {model.day:g} of {model.days:g} (the run "
-                             "time limit)")
-        model.step()
-        rows.append(day_row(model, cache))
-    return RunRecord(summarise(model, seed, rows, cache), model.events, rows)
 
 
 # ---------------------------------------------------------------- writers

@@ -58,7 +58,8 @@ An undirected :class:`networkx.Graph`:
 * ``graph.graph``: ``name``, ``description``, ``layers`` (one dict per background feature:
   ``layer, name, type, coordinates, approximate`` plus its other properties), ``terrain`` (id ->
   attributes, as for nodes) and ``warnings`` (list of str; e.g. a road graph in several pieces, or
-  a road drawn more than :data:`ENDPOINT_TOLERANCE_KM` from its places).
+  a road drawn more than :data:`ENDPOINT_TOLERANCE_KM` from its places), ``defence_from_kind`` (ids of
+  the places whose ``defence`` is the default for their kind).
 
 See ``docs/map-format.md`` for the same convention with an example map.
 
@@ -80,6 +81,7 @@ from typing import Any
 import networkx as nx
 
 from sim.errors import InputError
+from sim.parameters import Parameters
 
 ROAD_CLASSES: tuple[str, ...] = ("highway", "road", "track", "river_crossing", "border_crossing")
 """Allowed ``road_class`` values.  What each costs to travel is the movement model's business."""
@@ -90,19 +92,10 @@ PLACE_KINDS: tuple[str, ...] = ("city", "town", "village", "hill", "airbase", "c
 TERRAIN_KINDS: frozenset[str] = frozenset({"lake"})
 """Kinds that are terrain, not places: kept out of the road graph (a lake is a barrier, not a stop)."""
 
-KIND_DEFENCE: Mapping[str, float] = MappingProxyType(
-    {
-        "city": 2.5,
-        "town": 2.0,
-        "hill": 2.0,
-        "airbase": 1.8,
-        "village": 1.5,
-        "farm": 1.2,
-        "crossing": 1.0,
-        "lake": 1.0,
-    }
-)
-"""Default ``defence`` multiplier by kind, used when a place gives none.
+KIND_DEFENCE: Mapping[str, float] = MappingProxyType(Parameters().kind_defence)
+"""Default ``defence`` multiplier by kind, used when a place gives none: the default of the model
+parameter ``kind_defence`` (a scenario's value of it applies to the places listed in
+``graph.graph["defence_from_kind"]``).
 
 These are modelling assumptions, not sourced figures: built-up and high ground favour the
 defender (a city most, open farmland and a crossing point least).  Override per place in the map.
@@ -199,8 +192,11 @@ def theatre_to_geojson(graph: nx.Graph) -> dict[str, Any]:
     equal to ``graph`` when ``graph`` came from the loader.
     """
     points: dict[str, dict[str, Any]] = {}
+    from_kind = set(graph.graph.get("defence_from_kind", ()))
     for node, attrs in graph.nodes(data=True):
         points[str(node)] = _point_feature(str(node), attrs)
+        if node in from_kind:
+            del points[str(node)]["properties"]["defence"]  # the map gave none: it stays the kind's default
     for tid, attrs in graph.graph.get("terrain", {}).items():
         points[str(tid)] = _point_feature(str(tid), attrs)
 
@@ -283,6 +279,33 @@ class _Builder:
     # -- top level ------------------------------------------------------------------------------
 
     def build(self, data: Any) -> nx.Graph:
+        features, name, description = self.collection(data)
+        graph = nx.Graph()
+        graph.graph.update(name=name, description=description, layers=[], terrain={}, warnings=[],
+                           defence_from_kind=[])
+        id_where: dict[str, str] = {}
+        roads: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
+        for i, feature in enumerate(features):
+            where = f"features[{i}]"
+            props, geometry = self.feature_parts(where, feature)
+            if "layer" in props:
+                graph.graph["layers"].append(self.layer(where, props, geometry))
+            elif "from" in props or "to" in props or "road_class" in props:
+                roads.append((where, props, geometry))
+            else:
+                self.add_place(graph, where, props, geometry, id_where)
+        if graph.number_of_nodes() == 0:
+            raise self.fail(
+                "features", "the map has no places (Point features with an id and a non-terrain kind)"
+            )
+        self.add_roads(graph, roads)
+        warning = _connectivity_warning(graph)
+        if warning:
+            graph.graph["warnings"].append(warning)
+        return graph
+
+    def collection(self, data: Any) -> tuple[list[Any], str, str]:
+        """The features, name and description of a FeatureCollection."""
         if not isinstance(data, dict):
             raise self.fail(
                 "", f"the map must be a JSON object (a FeatureCollection), got {_kind_name(data)}"
@@ -298,67 +321,51 @@ class _Builder:
         for key, value in (("name", name), ("description", description)):
             if not isinstance(value, str):
                 raise self.fail(key, f"must be a string, got {_kind_name(value)}")
+        return features, name, description
 
-        graph = nx.Graph()
-        terrain: dict[str, dict[str, Any]] = {}
-        layers: list[dict[str, Any]] = []
-        warnings: list[str] = []
-        graph.graph.update(
-            name=name, description=description, layers=layers, terrain=terrain, warnings=warnings
-        )
+    def feature_parts(self, where: str, feature: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A feature's properties and geometry, both objects."""
+        if not isinstance(feature, dict):
+            raise self.fail(where, f"a feature must be an object, got {_kind_name(feature)}")
+        if feature.get("type") != "Feature":
+            raise self.fail(f"{where}.type", f"must be 'Feature', got {feature.get('type')!r}")
+        props = feature.get("properties")
+        if not isinstance(props, dict):
+            got = "it is missing" if "properties" not in feature else f"got {_kind_name(props)}"
+            raise self.fail(f"{where}.properties", f"must be an object; {got}")
+        geometry = feature.get("geometry")
+        if not isinstance(geometry, dict):
+            got = "it is missing" if "geometry" not in feature else f"got {_kind_name(geometry)}"
+            raise self.fail(f"{where}.geometry", f"must be an object; {got}")
+        return props, geometry
 
-        id_where: dict[str, str] = {}
-        roads: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
-        for i, feature in enumerate(features):
-            where = f"features[{i}]"
-            if not isinstance(feature, dict):
-                raise self.fail(where, f"a feature must be an object, got {_kind_name(feature)}")
-            if feature.get("type") != "Feature":
-                raise self.fail(f"{where}.type", f"must be 'Feature', got {feature.get('type')!r}")
-            props = feature.get("properties")
-            if not isinstance(props, dict):
-                got = "it is missing" if "properties" not in feature else f"got {_kind_name(props)}"
-                raise self.fail(f"{where}.properties", f"must be an object; {got}")
-            geometry = feature.get("geometry")
-            if not isinstance(geometry, dict):
-                got = "it is missing" if "geometry" not in feature else f"got {_kind_name(geometry)}"
-                raise self.fail(f"{where}.geometry", f"must be an object; {got}")
+    def add_place(self, graph: nx.Graph, where: str, props: dict[str, Any], geometry: dict[str, Any],
+                  id_where: dict[str, str]) -> None:
+        """Add a place to the graph (or to its terrain), refusing a duplicate id."""
+        pid, attrs = self.place(where, props, geometry)
+        if pid in id_where:
+            raise self.fail(f"{where}.properties.id", f"duplicate id {pid!r} (also {id_where[pid]})")
+        id_where[pid] = where
+        if attrs["kind"] in TERRAIN_KINDS:
+            graph.graph["terrain"][pid] = attrs
+            return
+        graph.add_node(pid, **attrs)
+        if "defence" not in props:
+            graph.graph["defence_from_kind"].append(pid)
 
-            if "layer" in props:
-                layers.append(self.layer(where, props, geometry))
-            elif "from" in props or "to" in props or "road_class" in props:
-                roads.append((where, props, geometry))
-            else:
-                pid, attrs = self.place(where, props, geometry)
-                if pid in id_where:
-                    raise self.fail(f"{where}.properties.id", f"duplicate id {pid!r} (also {id_where[pid]})")
-                id_where[pid] = where
-                if attrs["kind"] in TERRAIN_KINDS:
-                    terrain[pid] = attrs
-                else:
-                    graph.add_node(pid, **attrs)
-
-        if graph.number_of_nodes() == 0:
-            raise self.fail(
-                "features", "the map has no places (Point features with an id and a non-terrain kind)"
-            )
-
+    def add_roads(self, graph: nx.Graph, roads: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
+        """Add the roads between the places, refusing a second road between the same two."""
         road_where: dict[frozenset[str], str] = {}
         for where, props, geometry in roads:
-            start, end, attrs = self.road(where, props, geometry, graph, terrain)
+            start, end, attrs = self.road(where, props, geometry, graph, graph.graph["terrain"])
             pair = frozenset((start, end))
             if pair in road_where:
                 raise self.fail(
                     where, f"duplicate road between {start!r} and {end!r} (also {road_where[pair]})"
                 )
             road_where[pair] = where
-            self.check_endpoints(where, start, end, attrs["geometry"], graph, warnings)
+            self.check_endpoints(where, start, end, attrs["geometry"], graph, graph.graph["warnings"])
             graph.add_edge(start, end, **attrs)
-
-        warning = _connectivity_warning(graph)
-        if warning:
-            warnings.append(warning)
-        return graph
 
     # -- features -------------------------------------------------------------------------------
 
@@ -415,54 +422,16 @@ class _Builder:
     ) -> tuple[str, str, dict[str, Any]]:
         self.check_properties(where, props, ROAD_PROPERTIES, "road")
         pwhere = f"{where}.properties"
-        ends = []
-        for key in ("from", "to"):
-            value = props.get(key)
-            if not isinstance(value, str) or not value:
-                got = "it is missing" if key not in props else f"got {value!r}"
-                raise self.fail(f"{pwhere}.{key}", f"a road needs a place id here; {got}")
-            if value in terrain:
-                raise self.fail(
-                    f"{pwhere}.{key}",
-                    f"{value!r} is terrain (kind {terrain[value]['kind']!r}), not a place on the road graph",
-                )
-            if value not in graph:
-                hint = _did_you_mean(value, graph.nodes)
-                raise self.fail(f"{pwhere}.{key}", f"names unknown place {value!r}{hint}")
-            ends.append(value)
-        start, end = ends
+        start, end = (self.road_end(pwhere, props, key, graph, terrain) for key in ("from", "to"))
         if start == end:
             raise self.fail(f"{pwhere}.to", f"a road from {start!r} to itself (self-loop)")
-
-        road_class = props.get("road_class")
-        if road_class not in ROAD_CLASSES:
-            got = "it is missing" if "road_class" not in props else f"got {road_class!r}"
-            hint = ""
-            if isinstance(road_class, str):
-                fixed = road_class.strip().lower().replace(" ", "_").replace("-", "_")
-                hint = (
-                    f" (write {fixed!r})"
-                    if fixed in ROAD_CLASSES
-                    else _did_you_mean(road_class, ROAD_CLASSES)
-                )
-            raise self.fail(f"{pwhere}.road_class", f"must be one of {', '.join(ROAD_CLASSES)}; {got}{hint}")
-
+        road_class = self.road_class(pwhere, props)
         if geometry.get("type") != "LineString":
             raise self.fail(
                 f"{where}.geometry.type", f"a road needs a LineString geometry, got {geometry.get('type')!r}"
             )
         line = self.coordinates(f"{where}.geometry", geometry)
-        if "km" in props:
-            km = self.number(f"{pwhere}.km", props["km"], None)
-            if km <= 0:
-                raise self.fail(f"{pwhere}.km", f"must be greater than 0, got {km!r}")
-        else:
-            km = line_length_km(line)
-            if km <= 0:
-                raise self.fail(
-                    f"{where}.geometry.coordinates", "the road has zero length and no 'km' property"
-                )
-
+        km = self.road_km(where, props, line)
         attrs: dict[str, Any] = {
             "from": start,
             "to": end,
@@ -474,6 +443,47 @@ class _Builder:
             if key not in attrs:
                 attrs[key] = copy.deepcopy(value)
         return start, end, attrs
+
+    def road_end(self, pwhere: str, props: dict[str, Any], key: str, graph: nx.Graph,
+                 terrain: Mapping[str, Any]) -> str:
+        """The place a road's ``from`` or ``to`` names: a place of the road graph."""
+        value = props.get(key)
+        if not isinstance(value, str) or not value:
+            got = "it is missing" if key not in props else f"got {value!r}"
+            raise self.fail(f"{pwhere}.{key}", f"a road needs a place id here; {got}")
+        if value in terrain:
+            raise self.fail(
+                f"{pwhere}.{key}",
+                f"{value!r} is terrain (kind {terrain[value]['kind']!r}), not a place on the road graph",
+            )
+        if value not in graph:
+            hint = _did_you_mean(value, graph.nodes)
+            raise self.fail(f"{pwhere}.{key}", f"names unknown place {value!r}{hint}")
+        return value
+
+    def road_class(self, pwhere: str, props: dict[str, Any]) -> str:
+        road_class = props.get("road_class")
+        if road_class in ROAD_CLASSES:
+            return road_class
+        got = "it is missing" if "road_class" not in props else f"got {road_class!r}"
+        hint = ""
+        if isinstance(road_class, str):
+            fixed = road_class.strip().lower().replace(" ", "_").replace("-", "_")
+            hint = f" (write {fixed!r})" if fixed in ROAD_CLASSES else _did_you_mean(road_class, ROAD_CLASSES)
+        raise self.fail(f"{pwhere}.road_class", f"must be one of {', '.join(ROAD_CLASSES)}; {got}{hint}")
+
+    def road_km(self, where: str, props: dict[str, Any], line: list[tuple[float, float]]) -> float:
+        """A road's length: its ``km`` if given, else the length of its line; more than 0."""
+        pwhere = f"{where}.properties"
+        if "km" in props:
+            km = self.number(f"{pwhere}.km", props["km"], None)
+            if km <= 0:
+                raise self.fail(f"{pwhere}.km", f"must be greater than 0, got {km!r}")
+            return km
+        km = line_length_km(line)
+        if km <= 0:
+            raise self.fail(f"{where}.geometry.coordinates", "the road has zero length and no 'km' property")
+        return km
 
     def layer(self, where: str, props: dict[str, Any], geometry: dict[str, Any]) -> dict[str, Any]:
         self.check_properties(where, props, LAYER_PROPERTIES, "background layer")

@@ -21,8 +21,9 @@ from typing import Any
 import pytest
 import yaml
 
-from sim.records import RunRecord, simulate
+from sim.records import RunRecord
 from sim.scenario import Scenario, load_scenario
+from sim.simulation import simulate
 
 pytest_plugins = ["browser"]  # the headless Chromium fixtures (chromium_page, chromium_browser): tests/browser.py
 

@@ -23,8 +23,8 @@ import run
 from sim.batch import MesaBatchModel, Outcome, execute, make_plan, open_executor, open_store, replicate_seeds, run_batch
 from sim.errors import InputError
 from sim.parameters import apply_overrides
-from sim.records import simulate
 from sim.scenario import load_scenario
+from sim.simulation import simulate
 from sim.store import MAX_BUFFER
 from sim.sweep import load_design, nested
 
@@ -73,7 +73,8 @@ def reference(theatre: Path, scenarios: list[str], tmp_path_factory: pytest.Temp
     return out
 
 
-@pytest.mark.parametrize("executor", [{"workers": 2}, {"dask_local": 2}], ids=["local-2", "dask-local-2"])
+@pytest.mark.parametrize("executor", [{"workers": 2}, pytest.param({"dask_local": 2}, marks=pytest.mark.e2e)],
+                         ids=["local-2", "dask-local-2"])
 def test_a_batch_is_the_same_whatever_the_executor(theatre: Path, scenarios: list[str], reference: Path,
                                                   tmp_path: Path, executor: dict) -> None:
     execute(scenarios, 3, 7, tmp_path, design=load_design(theatre / "sweep.yaml"), echo=quiet, **executor)

@@ -19,6 +19,8 @@ from sim.events import EVENT_COLUMNS
 from sim.records import RunRecord, to_json
 from sim.scenario import Scenario
 
+pytestmark = pytest.mark.e2e  # every test here runs run.py in a subprocess
+
 ROOT = Path(__file__).resolve().parents[1]
 
 Result = subprocess.CompletedProcess

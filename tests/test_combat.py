@@ -17,17 +17,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.combat import (
-    EngagementKind,
-    Losses,
+    Combatant,
     breaks,
+    calls_off,
     combat_power,
     defence_multiplier,
     draw_losses,
+    fate_of_broken,
     loss_rates,
     morale_after_losses,
+    resolve,
     support_multiplier,
 )
 from sim.parameters import Parameters
+from sim.states import EngagementKind, Fate, Losses
 
 P = Parameters()
 ASSAULT, MEETING, AMBUSH = EngagementKind.ASSAULT, EngagementKind.MEETING, EngagementKind.AMBUSH
@@ -228,3 +231,69 @@ def test_morale_falls_with_losses_and_breaks_below_the_threshold() -> None:
     assert morale_after_losses(0.7, 0.0, P) == pytest.approx(0.7)
     assert breaks(0.29, P)
     assert not breaks(0.3, P)
+
+
+def test_power_scales_linearly_with_morale_down_to_its_floor() -> None:
+    floor = replace(P, morale_power_floor=0.2)
+    assert combat_power(1000, 0, 1.0, 1.0, 0.0, 1.0, floor) == pytest.approx(200.0)
+    assert combat_power(1000, 0, 1.0, 1.0, 0.5, 1.0, floor) == pytest.approx(600.0)
+
+
+# ---------------------------------------------------------------- who falls back, and what becomes of it
+
+
+def test_an_attacker_calls_off_below_halt_morale() -> None:
+    assert calls_off(0.449, P)
+    assert not calls_off(0.45, P)
+
+
+@pytest.mark.parametrize(("way_out", "morale", "fate"), [
+    (True, 0.0, Fate.RETREAT),  # a way out: it retreats however low its morale
+    (True, 0.9, Fate.RETREAT),
+    (False, 0.149, Fate.SURRENDER),  # trapped and its morale gone: it surrenders
+    (False, 0.15, Fate.STAND),  # trapped but not beaten: it fights on where it is
+])
+def test_fate_of_a_broken_formation(way_out: bool, morale: float, fate: Fate) -> None:
+    assert fate_of_broken(way_out, morale, P) is fate
+
+
+# ---------------------------------------------------------------- resolve: one engagement
+
+
+def test_resolve_applies_the_rates_to_each_formation_and_sums_the_sides() -> None:
+    # 2000 power against 500: ratio 4, scale 2; first day of an assault: 0.066 / 2 and 0.035 * 2
+    attackers = [Combatant(1000, 0.8, 1500.0), Combatant(500, 0.8, 500.0)]
+    defenders = [Combatant(400, 0.8, 500.0)]
+    outcome = resolve(ASSAULT, attackers, defenders, True, True, 1.0, P, np.random.default_rng(3))
+    assert (outcome.attacker_power, outcome.defender_power) == (2000.0, 500.0)
+    assert (outcome.attacker_rate, outcome.defender_rate) == pytest.approx((0.033, 0.07))
+    # the same draws, made one formation at a time in the same order
+    rng = np.random.default_rng(3)
+    expected = [draw_losses(c.personnel, rate, 1.0, P, rng)
+                for c, rate in ((attackers[0], 0.033), (attackers[1], 0.033), (defenders[0], 0.07))]
+    assert [h.losses for h in outcome.attackers + outcome.defenders] == expected
+    assert outcome.attacker_losses == Losses(expected[0].killed + expected[1].killed,
+                                             expected[0].wounded + expected[1].wounded)
+    assert outcome.defender_losses == expected[2]
+    hit = outcome.defenders[0]
+    assert hit.morale == pytest.approx(0.8 - 3.0 * expected[2].total / 400)
+
+
+@pytest.mark.parametrize(("in_place", "attacker_falls_back"), [(True, True), (False, False)])
+def test_in_a_place_an_attacker_falls_back_below_halt_morale_on_a_road_only_when_it_breaks(
+        in_place: bool, attacker_falls_back: bool) -> None:
+    # no losses (zero rates): morale stays where it is, 0.4, between morale_break (0.3) and halt_morale (0.45)
+    still = replace(P, meeting_loss=0.0)
+    outcome = resolve(MEETING, [Combatant(100, 0.4, 1.0)], [Combatant(100, 0.4, 1.0)], False, in_place, 1.0,
+                      still, np.random.default_rng(0))
+    assert outcome.attackers[0].falls_back is attacker_falls_back
+    assert outcome.defenders[0].falls_back is False  # a defender falls back only when it breaks
+
+
+def test_a_breaking_defender_falls_back_and_a_destroyed_one_does_not() -> None:
+    outcome = resolve(MEETING, [Combatant(100, 0.8, 1.0)], [Combatant(100, 0.29, 1.0)], False, True, 1.0,
+                      replace(P, meeting_loss=0.0), np.random.default_rng(0))
+    assert outcome.defenders[0].falls_back
+    wiped = resolve(MEETING, [Combatant(100, 0.8, 1.0)], [Combatant(1, 0.1, 1.0)], False, True, 50.0,
+                    replace(P, meeting_loss=1.0, max_daily_loss=1.0), np.random.default_rng(0))
+    assert wiped.defenders[0].losses.total == 1 and not wiped.defenders[0].falls_back

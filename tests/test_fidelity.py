@@ -1,5 +1,5 @@
 """Historical fidelity (analysis/fidelity.py) against al-Qusayr's record and the calibration search
-(sim/calibrate.py). The record format itself is tested in tests/test_record.py.
+(analysis/calibrate.py). The record format itself is tested in tests/test_record.py.
 
 The measurement is tested on hand-made run summaries whose right answers are known; the search on a tiny
 budget in this process (a thread executor), never a full calibration.
@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 import yaml
 
+from analysis.calibrate import SEARCH_SPACE, Budget, calibrate, latin_hypercube, parameters_block, shrunken_box
 from analysis.fidelity import capture_row, fidelity_report, fit_loss, relative_error, simulated_day
-from sim.calibrate import SEARCH_SPACE, Budget, calibrate, latin_hypercube, parameters_block, shrunken_box
 from sim.parameters import SPECS, Parameters, apply_overrides
 from sim.record import DatedCapture, Record, load_record
 from sim.scenario import load_scenario

@@ -13,11 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.agents import Formation, Posture, Status
+from sim.agents import Formation
 from sim.events import EventKind, format_date
-from sim.model import QusayrModel
-from sim.records import RunRecord, simulate
+from sim.model import SiegeModel
+from sim.records import RunRecord
 from sim.scenario import Scenario, load_scenario
+from sim.simulation import simulate
+from sim.states import Posture, Status
 
 SEEDS = st.integers(min_value=0, max_value=2**32 - 1)
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -27,14 +29,14 @@ SENTENCE = re.compile(rf"^(\d{{1,2}} (?:{MONTHS}) \d{{4}}): [A-Za-z0-9].*\.$")
 # ---------------------------------------------------------------- invariants, checked after every step
 
 
-def check_locations(m: QusayrModel) -> None:
+def check_locations(m: SiegeModel) -> None:
     """Active formations stand at a real place XOR on a real road, and appear in the indexes exactly once."""
     seen: Counter[int] = Counter()
-    for place, fs in m.at_place.items():
+    for place, fs in m.space.at_place.items():
         for f in fs:
             seen[id(f)] += 1
             assert f.place == place and f.edge is None, f"{f.fid} indexed at {place} but is at {f.place}/{f.edge}"
-    for road, fs in m.on_road.items():
+    for road, fs in m.space.on_road.items():
         for f in fs:
             seen[id(f)] += 1
             assert f.edge is not None and frozenset(f.edge) == road, f"{f.fid} indexed on {set(road)}"
@@ -52,7 +54,7 @@ def check_locations(m: QusayrModel) -> None:
             assert f.place is None and f.edge is None
 
 
-def check_strength_and_levels(m: QusayrModel) -> None:
+def check_strength_and_levels(m: SiegeModel) -> None:
     for f in m.formations():
         assert f.personnel >= 0 and f.tanks >= 0, f.fid
         assert f.killed >= 0 and f.wounded >= 0 and f.captured >= 0, f.fid
@@ -64,7 +66,7 @@ def check_strength_and_levels(m: QusayrModel) -> None:
             assert f.killed == f.wounded == f.captured == 0
 
 
-def check_conservation(m: QusayrModel) -> None:
+def check_conservation(m: SiegeModel) -> None:
     """Per faction: initial + arrived == present + killed + wounded + captured."""
     for faction in m.spec.factions:
         fs = [f for f in m.formations() if f.faction == faction]
@@ -73,7 +75,7 @@ def check_conservation(m: QusayrModel) -> None:
         assert m.initial_personnel[faction] + m.arrived_personnel[faction] == present + gone, faction
 
 
-def check_control_changes(m: QusayrModel, before: dict[str, str | None], events_before: int) -> None:
+def check_control_changes(m: SiegeModel, before: dict[str, str | None], events_before: int) -> None:
     """Control changes only through the day's logged captures, and each capture leaves its side in control."""
     captures = [e for e in m.events[events_before:] if e.kind is EventKind.CAPTURE]
     changed = {p for p in m.places if m.control[p] != before[p]}
@@ -85,8 +87,8 @@ def check_control_changes(m: QusayrModel, before: dict[str, str | None], events_
     assert set(m.control.values()) <= {None, *m.spec.sides}
 
 
-def run_checked(scenario: Scenario, seed: int) -> QusayrModel:
-    m = QusayrModel(scenario, rng=seed)
+def run_checked(scenario: Scenario, seed: int) -> SiegeModel:
+    m = SiegeModel(scenario, rng=seed)
     check_locations(m)
     check_conservation(m)
     while m.running:
@@ -247,7 +249,7 @@ def test_arrivals_happen_on_their_arrival_day(which: str, historical: Scenario, 
 
 
 def test_formations_are_absent_until_they_arrive(tiny: Scenario) -> None:
-    m = QusayrModel(tiny, rng=0)
+    m = SiegeModel(tiny, rng=0)
     rifles = next(f for f in m.formations() if f.fid == "blue_rifles")  # arrival_day 3
     states = []
     while m.day < 4:
@@ -287,7 +289,7 @@ def test_a_raider_lies_in_wait_on_its_road(write_scenario: Callable[..., Path]) 
     scenario = raid_scenario(write_scenario)
     waiting: list[tuple[int, float]] = []
     for seed in range(3):
-        m = QusayrModel(scenario, rng=seed)
+        m = SiegeModel(scenario, rng=seed)
         bands = next(f for f in m.formations() if f.fid == "red_bands")
         while m.day < 10:
             m.step()
@@ -302,7 +304,7 @@ def test_a_raid_takes_no_ground(write_scenario: Callable[..., Path]) -> None:
     slips through places and takes none of them."""
     scenario = raid_scenario(write_scenario)
     for seed in range(3):
-        m = QusayrModel(scenario, rng=seed)
+        m = SiegeModel(scenario, rng=seed)
         bands = next(f for f in m.formations() if f.fid == "red_bands")
         raiding_days = set()
         while m.day < 10:
@@ -315,7 +317,7 @@ def test_a_raid_takes_no_ground(write_scenario: Callable[..., Path]) -> None:
 
 
 def test_formation_is_a_mesa_agent_of_the_model(tiny: Scenario) -> None:
-    m = QusayrModel(tiny, rng=0)
+    m = SiegeModel(tiny, rng=0)
     assert len(m.formations()) == 4
     assert all(isinstance(f, Formation) and f.model is m for f in m.formations())
     assert {f.fid for f in m.formations() if f.active} == {"blue_tanks", "red_garrison", "red_bands"}

@@ -12,11 +12,12 @@ from dataclasses import replace
 
 import pytest
 
-from sim.agents import Formation, Posture
-from sim.model import QusayrModel
+from sim.agents import Formation
+from sim.model import SiegeModel
 from sim.movement import advance, march_cost, road_costs, road_neighbours, shortest_route
 from sim.parameters import Parameters
 from sim.scenario import Scenario, UnitType
+from sim.states import Posture
 
 P = Parameters()
 
@@ -127,15 +128,15 @@ def test_unreachable_goal_gives_none() -> None:
 
 
 @pytest.fixture
-def model(tiny: Scenario) -> QusayrModel:
-    return QusayrModel(tiny, rng=0)
+def model(tiny: Scenario) -> SiegeModel:
+    return SiegeModel(tiny, rng=0)
 
 
-def formation(m: QusayrModel, fid: str) -> Formation:
+def formation(m: SiegeModel, fid: str) -> Formation:
     return next(f for f in m.formations() if f.fid == fid)
 
 
-def test_armour_marches_26_march_km_and_stops_on_the_road(model: QusayrModel) -> None:
+def test_armour_marches_26_march_km_and_stops_on_the_road(model: SiegeModel) -> None:
     tanks = formation(model, "blue_tanks")
     assert tanks.place == "harbour"
     tanks.path = ["crossroads", "ridge", "depot"]
@@ -146,18 +147,18 @@ def test_armour_marches_26_march_km_and_stops_on_the_road(model: QusayrModel) ->
     assert tanks.km_done == pytest.approx(10.5)
     assert tanks.path == ["depot"]
     assert tanks.came_from == "ridge"
-    assert tanks in model.on_road[frozenset(("ridge", "depot"))]
-    assert all(tanks not in fs for fs in model.at_place.values())
+    assert tanks in model.space.on_road[frozenset(("ridge", "depot"))]
+    assert all(tanks not in fs for fs in model.space.at_place.values())
     # next day: the last 9.5 march-km, then it stops in the (empty) enemy-held depot
     advance(tanks, model)
     assert tanks.place == "depot"
     assert tanks.edge is None
     assert tanks.path == []
-    assert tanks in model.at_place["depot"]
-    assert tanks not in model.on_road[frozenset(("ridge", "depot"))]
+    assert tanks in model.space.at_place["depot"]
+    assert tanks not in model.space.on_road[frozenset(("ridge", "depot"))]
 
 
-def test_march_stops_on_entering_a_place_the_enemy_occupies(model: QusayrModel) -> None:
+def test_march_stops_on_entering_a_place_the_enemy_occupies(model: SiegeModel) -> None:
     tanks = formation(model, "blue_tanks")
     tanks.path = ["crossroads", "ford", "oldtown"]
     advance(tanks, model)  # 8 + 10 = 18 < 26, but the ford is Red's and Red's bands stand in it
@@ -165,25 +166,25 @@ def test_march_stops_on_entering_a_place_the_enemy_occupies(model: QusayrModel) 
     assert tanks.path == ["oldtown"]
 
 
-def test_raiders_slip_through_empty_enemy_ground(model: QusayrModel) -> None:
+def test_raiders_slip_through_empty_enemy_ground(model: SiegeModel) -> None:
     tanks = formation(model, "blue_tanks")
-    tanks.set_place("ridge")
+    model.space.put(tanks, "ridge")
     tanks.path = ["depot", "oldtown"]
     tanks.posture = Posture.RAID
     advance(tanks, model)  # 20 to the depot (Red's, empty), then 6 of the 17.75 border crossing
     assert tanks.edge == ("depot", "oldtown")
     assert tanks.km_done == pytest.approx(6.0)
     # a formation that is not raiding stops in the depot
-    tanks.set_place("ridge")
+    model.space.put(tanks, "ridge")
     tanks.path = ["depot", "oldtown"]
     tanks.posture = Posture.ADVANCE
     advance(tanks, model)
     assert tanks.place == "depot"
 
 
-def test_an_ambush_stops_a_column_halfway_along_the_road(model: QusayrModel) -> None:
+def test_an_ambush_stops_a_column_halfway_along_the_road(model: SiegeModel) -> None:
     tanks, bands = formation(model, "blue_tanks"), formation(model, "red_bands")
-    bands.set_edge("ridge", "crossroads", km_done=1.0)
+    model.space.set_out(bands, "ridge", "crossroads", km_done=1.0)
     bands.posture = Posture.AMBUSH
     tanks.path = ["crossroads", "ridge"]
     advance(tanks, model)
@@ -192,14 +193,14 @@ def test_an_ambush_stops_a_column_halfway_along_the_road(model: QusayrModel) -> 
     assert tanks.path == ["ridge"]
 
 
-def test_crossing_delays_depend_on_the_formations_speed(model: QusayrModel) -> None:
+def test_crossing_delays_depend_on_the_formations_speed(model: SiegeModel) -> None:
     ford = frozenset(("ford", "oldtown"))
-    assert model.costs[UnitType.ARMOUR][ford] == pytest.approx(2.0 / 0.5 + 0.5 * 26)
-    assert model.costs[UnitType.INFANTRY][ford] == pytest.approx(2.0 / 0.5 + 0.5 * 17)
-    assert model.costs[UnitType.MILITIA][frozenset(("oldtown", "depot"))] == pytest.approx(9.0 / 0.8 + 0.25 * 17)
+    assert model.space.costs[UnitType.ARMOUR][ford] == pytest.approx(2.0 / 0.5 + 0.5 * 26)
+    assert model.space.costs[UnitType.INFANTRY][ford] == pytest.approx(2.0 / 0.5 + 0.5 * 17)
+    assert model.space.costs[UnitType.MILITIA][frozenset(("oldtown", "depot"))] == pytest.approx(9.0 / 0.8 + 0.25 * 17)
 
 
-def test_inactive_or_idle_formations_do_not_move(model: QusayrModel) -> None:
+def test_inactive_or_idle_formations_do_not_move(model: SiegeModel) -> None:
     rifles = formation(model, "blue_rifles")  # arrives on day 3
     rifles.path = ["crossroads"]
     advance(rifles, model)

@@ -13,7 +13,7 @@ import yaml
 from sim import play
 from sim.errors import InputError
 from sim.play import Game, GamesFolder, load_game
-from sim.records import simulate
+from sim.simulation import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = [sys.executable, str(ROOT / "run.py")]
@@ -85,10 +85,10 @@ def test_a_formation_in_combat_can_only_hold_or_withdraw(historical_path):
     while fighting is None and not game.over:
         game.step()
         m = game.model
-        fighting = next((f for f in game.formations() if f.active and f.place and m.enemy_present(f.place, f.side)),
-                        None)
+        fighting = next((f for f in game.formations()
+                         if f.active and f.place and m.space.enemy_present(f.place, f.side)), None)
     assert fighting is not None
-    far = next(p for p in game.model.places if p not in game.model.adjacency[fighting.place])
+    far = next(p for p in game.model.places if p not in game.model.space.adjacency[fighting.place])
     assert "can only hold or withdraw" in game.give(fighting.fid, "move", far)
     assert game.give(fighting.fid, "hold") is None
 

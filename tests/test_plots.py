@@ -37,8 +37,9 @@ from analysis.theatre_map import (
     objective_status,
     theatre_of,
 )
-from sim.records import held_column, simulate
+from sim.records import held_column
 from sim.scenario import Scenario, load_scenario
+from sim.simulation import simulate
 
 SEED = 3
 ROOT = Path(__file__).resolve().parents[1]

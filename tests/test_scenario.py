@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sim.calibrate import SEARCH_SPACE
+from analysis.calibrate import SEARCH_SPACE
 from sim.errors import InputError
 from sim.parameters import Parameters
 from sim.scenario import Role, Scenario, UnitType, load_scenario, validate_file

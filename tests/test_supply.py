@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.model import QusayrModel
+from sim.model import SiegeModel
 from sim.scenario import load_scenario
 from sim.supply import next_supply_level, open_places, supplied_places
 
@@ -131,9 +131,9 @@ def test_opening_more_places_never_shrinks_supply(case: tuple) -> None:
 
 def test_the_model_traces_supply_around_blocked_roads(write_scenario: Callable[..., Path]) -> None:
     # the tiny theatre: Red's only source is the depot, with roads to the old town and to the (unheld) ridge
-    def supplied(blocked: list[list[str]]) -> QusayrModel:
+    def supplied(blocked: list[list[str]]) -> SiegeModel:
         path = write_scenario({"extends": "tiny.yaml", "blocked_roads": blocked}, "blocked.yaml")
-        return QusayrModel(load_scenario(path), rng=0)
+        return SiegeModel(load_scenario(path), rng=0)
 
     m = supplied([])
     assert m.supplied["red"] == {"depot", "oldtown", "ford", "ridge"}

@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.errors import InputError
-from sim.records import simulate
 from sim.scenario import load_scenario, validate_file
+from sim.simulation import simulate
 from sim.synthetic import TEMPLATE, synthetic_theatre, write_synthetic
 from sim.theatre import ROAD_CLASSES, load_theatre, theatre_from_geojson
 

@@ -1,0 +1,128 @@
+"""Engagements: who fights whom in a step, where, and in what kind of fight; each is resolved by the combat
+rules (sim/combat.py), the model applies the outcome (losses, morale, who falls back) and the log words it.
+
+An *assault* is a fight for a place one side holds (its holders defend); a *meeting* is a fight where neither
+holds the ground (the defending side counts as the defender); on a road, a side lying in *ambush* attacks,
+otherwise the attacking side does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim import combat
+from sim.combat import Combatant, Outcome
+from sim.events import EventKind
+from sim.states import EngagementKind, Posture
+
+if TYPE_CHECKING:
+    from sim.agents import Formation
+    from sim.model import SiegeModel
+
+
+def fight(m: SiegeModel) -> None:
+    """Fight every engagement of the step: on roads where both sides meet, then in places."""
+    for fs in list(m.space.on_road.values()):
+        fighters = list(fs)
+        if len({f.side for f in fighters}) == 2:
+            _engage_road(m, fighters)
+    for place, fs in list(m.space.at_place.items()):
+        fighters = [f for f in fs if f.posture is not Posture.RAID]
+        if len({f.side for f in fighters}) == 2:
+            _engage_place(m, place, fighters)
+        elif place in m.assault_start and not fighters:
+            m.assault_start.pop(place, None)
+
+def _engage_road(m: SiegeModel, fighters: list[Formation]) -> None:
+    ambushers = [f for f in fighters if f.posture is Posture.AMBUSH]
+    kind = EngagementKind.AMBUSH if ambushers else EngagementKind.MEETING
+    lead_side = ambushers[0].side if ambushers else m.attacker
+    attackers = [f for f in fighters if f.side == lead_side]
+    defenders = [f for f in fighters if f.side != lead_side]
+    hits = _resolve(m, kind, attackers, defenders, first_day=True)
+    a_loss, d_loss = hits.attacker_losses, hits.defender_losses
+    verb = "ambushed" if ambushers else "met"
+    m.log(EventKind.AMBUSH if ambushers else EventKind.ENGAGEMENT,
+             f"{_names(attackers)} {verb} {_names(defenders)} on {attackers[0].location_text()}: "
+             f"{_names(defenders)} lost {d_loss.describe()}; {_names(attackers)} lost {a_loss.describe()}",
+             formation=attackers[0], other=defenders[0], losses=a_loss, enemy_losses=d_loss)
+    for f in ambushers:
+        f.engaged_ambush = True
+    falls_back = {f for f, hit in zip(attackers + defenders, hits.attackers + hits.defenders, strict=True)
+                  if hit.falls_back}
+    for f in fighters:
+        if f in falls_back:
+            m.fall_back(f, "broke on")
+
+def _engage_place(m: SiegeModel, place: str, fighters: list[Formation]) -> None:
+    holder = m.control.get(place)
+    kind = EngagementKind.ASSAULT if holder in {f.side for f in fighters} else EngagementKind.MEETING
+    defending = holder if kind is EngagementKind.ASSAULT else m.defender
+    defenders = [f for f in fighters if f.side == defending]
+    attackers = [f for f in fighters if f not in defenders]
+    first = place not in m.assault_start
+    if first:
+        m.assault_start[place] = m.day
+        m.fight_losses[place] = [0, 0, 0, 0]
+    hits = _resolve(m, kind, attackers, defenders, first, place)
+    a_loss, d_loss = hits.attacker_losses, hits.defender_losses
+    tally = m.fight_losses[place]
+    for i, n in enumerate((a_loss.killed, a_loss.wounded, d_loss.killed, d_loss.wounded)):
+        tally[i] += n
+    verb, held = (("assaulted", f" held by {_names(defenders)}") if kind is EngagementKind.ASSAULT
+                  else ("fought", f" with {_names(defenders)}"))
+    m.log(EventKind.ENGAGEMENT,
+             f"{_names(attackers)} {verb} {m.place_name(place)}{held}: attackers lost "
+             f"{a_loss.describe()}; defenders lost {d_loss.describe()}",
+             place=place, formation=attackers[0], other=defenders[0], losses=a_loss, enemy_losses=d_loss)
+    for f, hit in zip(defenders, hits.defenders, strict=True):
+        if hit.falls_back:
+            m.fall_back(f, "broke and fell back from")
+    for f, hit in zip(attackers, hits.attackers, strict=True):
+        if hit.falls_back:
+            m.fall_back(f, "called off its assault on")
+
+def _resolve(m: SiegeModel, kind: EngagementKind, attackers: list[Formation], defenders: list[Formation],
+             first_day: bool, place: str | None = None) -> Outcome:
+    """Resolve one step of a fight (sim/combat.py), record its numbers if asked, and have the model apply it."""
+    outcome = combat.resolve(kind, [_combatant(m, f, True) for f in attackers],
+                             [_combatant(m, f, False) for f in defenders], first_day, place is not None,
+                             m.dt, m.params, m.rng)
+    if m.adjudications is not None:
+        m.adjudications.append(_adjudication(m, kind, attackers, defenders, first_day, place, outcome))
+    m.apply_outcome(attackers, defenders, outcome, place)
+    return outcome
+
+
+def _combatant(m: SiegeModel, f: Formation, attacking: bool) -> Combatant:
+    return Combatant(f.personnel, f.morale, m.formation_power(f, attacking))
+
+def _adjudication(m: SiegeModel, kind: EngagementKind, attackers: list[Formation], defenders: list[Formation],
+                  first_day: bool, place: str | None, o: Outcome) -> dict:
+    """The record of one engagement's numbers, for students (``m.adjudications``)."""
+    holder = defenders[0].side
+    fought = [(f, "attacker", h) for f, h in zip(attackers, o.attackers, strict=True)]
+    fought += [(f, "defender", h) for f, h in zip(defenders, o.defenders, strict=True)]
+    return {
+        "index": len(m.adjudications), "day": m.day, "date": m.date.isoformat(), "kind": kind.value,
+        "place": place or "",
+        "where": m.place_name(place) if place is not None else attackers[0].location_text(),
+        "first_day": first_day, "attacker_side": attackers[0].side, "defender_side": holder,
+        "attacker_power": round(o.attacker_power, 1), "defender_power": round(o.defender_power, 1),
+        "ratio": round(o.attacker_power / max(o.defender_power, 1e-9), 3),
+        "attacker_support": round(m.support[attackers[0].side], 3),
+        "defence_multiplier": round(m.space.defence[place], 3)
+        if place is not None and m.control.get(place) == holder else 1.0,
+        "attacker_rate": round(o.attacker_rate, 5), "defender_rate": round(o.defender_rate, 5),
+        "step_days": m.dt,
+        "formations": [{"formation": f.fid, "label": f.label, "side": f.side, "role": role,
+                        "personnel": f.personnel, "power": round(m.formation_power(f, role == "attacker"), 1),
+                        "morale_before": round(f.morale, 3), "morale_after": round(h.morale, 3),
+                        "killed": h.losses.killed, "wounded": h.losses.wounded} for f, role, h in fought]}
+
+
+def _names(formations: list[Formation]) -> str:
+    labels = [f.label for f in sorted(formations, key=lambda f: (-f.personnel, f.fid))]
+    if len(labels) <= 2:
+        return " and ".join(labels)
+    return f"{labels[0]}, {labels[1]} and {len(labels) - 2} more"

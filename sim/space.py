@@ -1,0 +1,235 @@
+"""The space of a run: places joined by roads, who stands where, who holds what, and the queries on them.
+
+Like Mesa's ``discrete_space`` (a cell knows its agents, an agent knows its cell) and mesa-geo's ``GeoSpace``,
+the space owns the occupancy indexes (formations at places and on roads) and formations move only through its
+methods (``put``, ``set_out``, ``remove``), which keep a formation's own ``place``/``edge`` and the indexes in
+step, so that "who is at this place?" is a dictionary look-up, not a scan. It also owns control (who holds each
+place) and what follows from it: hostility, routes that skirt enemy ground, and the supply each side traces.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+from sim import combat
+from sim.movement import Costs, road_costs, road_neighbours, shortest_route
+from sim.scenario import Scenario, UnitType
+from sim.states import Posture
+from sim.supply import open_places, supplied_places
+
+if TYPE_CHECKING:
+    from sim.agents import Formation
+
+ROUTE_CACHE_LIMIT = 100_000  # routes remembered per scenario before the cache starts afresh
+
+
+@dataclass
+class RoadTables:
+    """What a scenario's roads and terrain give every run: computed once per scenario in a process.
+
+    Routes and reach are pure functions of the roads (and, for routes, of the enemy's ground), so all runs of a
+    scenario share their memo tables: replicates meet the same situations again and again.
+    """
+
+    adjacency: dict[str, tuple[str, ...]]
+    blocked: set[frozenset]
+    costs: dict[UnitType, Costs]
+    neighbours: dict[UnitType, dict[str, list[tuple[str, float]]]]
+    open_adjacency: dict[str, tuple[str, ...]]
+    defence: dict[str, float]
+    hops_to_objective: dict[str, int]
+    routes: dict[tuple, tuple[str, ...] | None] = field(default_factory=dict)
+    near: dict[tuple, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, scenario: Scenario) -> RoadTables:
+        tables = _TABLES.get(scenario)
+        if tables is None:
+            tables = _TABLES[scenario] = cls.build(scenario)
+        if len(tables.routes) > ROUTE_CACHE_LIMIT:
+            tables.routes.clear()
+        return tables
+
+    @classmethod
+    def build(cls, scenario: Scenario) -> RoadTables:
+        graph, params, spec = scenario.graph, scenario.params, scenario.spec
+        adjacency = {n: tuple(sorted(graph.neighbors(n))) for n in graph}
+        blocked = {frozenset(r) for r in spec.blocked_roads}
+        costs = {t: road_costs(graph, params.march_km_per_day[t], params, blocked) for t in UnitType}
+        return cls(
+            adjacency=adjacency, blocked=blocked, costs=costs,
+            neighbours={t: road_neighbours(adjacency, costs[t]) for t in UnitType},
+            open_adjacency={a: tuple(b for b in nbrs if frozenset((a, b)) not in blocked)
+                            for a, nbrs in adjacency.items()},
+            defence={p: combat.defence_multiplier(terrain_defence(graph, p, params.kind_defence),
+                                                  spec.fortifications.get(p, 0.0), params)
+                     for p in graph},
+            hops_to_objective=hops_from(adjacency, spec.objective))
+
+
+_TABLES: weakref.WeakKeyDictionary[Scenario, RoadTables] = weakref.WeakKeyDictionary()
+
+
+def terrain_defence(graph: nx.Graph, place: str, kind_defence: Mapping[str, float]) -> float:
+    """A place's terrain defence: the map's own figure, else the scenario's ``kind_defence`` for its kind."""
+    node = graph.nodes[place]
+    return kind_defence[node["kind"]] if place in graph.graph.get("defence_from_kind", ()) else node["defence"]
+
+
+def hops_from(adjacency: Mapping[str, tuple[str, ...]], source: str) -> dict[str, int]:
+    """Roads to cross from ``source`` to every place (breadth-first)."""
+    hops = {source: 0}
+    queue = deque([source])
+    while queue:
+        node = queue.popleft()
+        for nxt in adjacency[node]:
+            if nxt not in hops:
+                hops[nxt] = hops[node] + 1
+                queue.append(nxt)
+    return hops
+
+
+class Space:
+    """The ground of one run: roads and their costs, occupancy, control, and each side's supply."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        spec = scenario.spec
+        self.graph = scenario.graph
+        self.places = tuple(self.graph.nodes)
+        self.objective = spec.objective
+        self.attacker, self.defender = scenario.attacker, scenario.defender
+        self.hostile_entry_penalty = scenario.params.hostile_entry_penalty
+        tables = RoadTables.of(scenario)
+        self.adjacency = tables.adjacency
+        self.blocked = tables.blocked
+        self.costs = tables.costs
+        self.neighbours = tables.neighbours
+        self.open_adjacency = tables.open_adjacency
+        self.defence = tables.defence
+        self.hops_to_objective = tables.hops_to_objective
+        self._near = tables.near
+        self._routes = tables.routes
+        self._enemy_ground: dict[str, frozenset[str]] = {}
+        self.at_place: dict[str, list[Formation]] = {}
+        self.on_road: dict[frozenset, list[Formation]] = {}
+        self.control: dict[str, str | None] = dict.fromkeys(self.places)
+        self.supplied: dict[str, frozenset[str]] = {}
+        self.open_sets: dict[str, frozenset[str]] = {}
+
+    # ------------------------------------------------------------------ moving formations
+    def put(self, f: Formation, place: str) -> None:
+        """Stand ``f`` at a place (leaving any road)."""
+        self.remove(f)
+        f.place, f.edge, f.km_done = place, None, 0.0
+        self.at_place.setdefault(place, []).append(f)
+
+    def set_out(self, f: Formation, a: str, b: str, km_done: float = 0.0) -> None:
+        """Set ``f`` out along the road a->b, ``km_done`` march-km along it."""
+        if f.place is not None:
+            f.came_from = f.place
+        self.remove(f)
+        f.place, f.edge, f.km_done = None, (a, b), km_done
+        self.on_road.setdefault(frozenset((a, b)), []).append(f)
+
+    def remove(self, f: Formation) -> None:
+        """Take ``f`` off the map (it keeps its last place or road until it is put somewhere else)."""
+        if f.place is not None:
+            self.at_place[f.place].remove(f)
+        elif f.edge is not None:
+            self.on_road[frozenset(f.edge)].remove(f)
+
+    def take(self, place: str, side: str) -> None:
+        """``side`` now holds ``place``."""
+        self.control[place] = side
+        self._enemy_ground.clear()
+
+    # ------------------------------------------------------------------ queries
+    def place_name(self, place: str) -> str:
+        return self.graph.nodes[place]["name"]
+
+    def enemy_of(self, side: str) -> str:
+        return self.defender if side == self.attacker else self.attacker
+
+    def active_at(self, place: str, side: str | None = None) -> list[Formation]:
+        return [f for f in self.at_place.get(place, ()) if side is None or f.side == side]
+
+    def enemy_present(self, place: str, side: str) -> bool:
+        return any(f.side != side and f.posture is not Posture.RAID for f in self.at_place.get(place, ()))
+
+    def hostile(self, place: str, side: str) -> bool:
+        return self.control.get(place) == self.enemy_of(side) or self.enemy_present(place, side)
+
+    def road_blocked(self, a: str, b: str) -> bool:
+        return frozenset((a, b)) in self.blocked
+
+    def ambush_on(self, edge: tuple[str, str], side: str) -> Formation | None:
+        for f in self.on_road.get(frozenset(edge), ()):
+            if f.side != side and f.posture is Posture.AMBUSH:
+                return f
+        return None
+
+    def route(self, f: Formation, goal: str, enemy_ground_cost: float | None = None) -> list[str] | None:
+        """Cheapest route for ``f`` to ``goal``, skirting enemy-held places where it can (a fresh list)."""
+        return self.route_to_any(f, frozenset((goal,)), enemy_ground_cost)
+
+    def route_to_any(self, f: Formation, goals: frozenset[str],
+                     enemy_ground_cost: float | None = None) -> list[str] | None:
+        """Cheapest route to the nearest of ``goals``; entering an enemy-held place costs ``enemy_ground_cost``
+        march-km (default ``hostile_entry_penalty``; 0 for raiders who slip through, inf for a withdrawal that
+        must not cross enemy ground).
+
+        Memoised on the enemy's ground, which changes only with captures.
+        """
+        cost = self.hostile_entry_penalty if enemy_ground_cost is None else enemy_ground_cost
+        start = f.place if f.place is not None else f.edge[1]
+        enemy_ground = self._enemy_ground.get(f.side)
+        if enemy_ground is None:
+            enemy = self.enemy_of(f.side)
+            enemy_ground = self._enemy_ground[f.side] = frozenset(p for p, c in self.control.items() if c == enemy)
+        key = (f.unit_type, start, goals, cost, enemy_ground)
+        if key not in self._routes:
+            found = shortest_route(self.neighbours[f.unit_type], start, goals,
+                                   lambda p: cost if p in enemy_ground else 0.0)
+            self._routes[key] = None if found is None else tuple(found)
+        found = self._routes[key]
+        return None if found is None else list(found)
+
+    def places_near(self, start: str, unit_type: UnitType, km: float) -> list[str]:
+        """Places within ``km`` march-km of ``start`` (including it), nearest first (roads never change)."""
+        key = (start, unit_type, km)
+        if key not in self._near:
+            self._near[key] = self._places_near(start, unit_type, km)
+        return self._near[key]
+
+    def _places_near(self, start: str, unit_type: UnitType, km: float) -> list[str]:
+        best = {start: 0.0}
+        order = [start]
+        frontier = deque([start])
+        while frontier:
+            node = frontier.popleft()
+            for nxt, road in self.neighbours[unit_type][node]:
+                d = best[node] + road
+                if d <= km and d < best.get(nxt, float("inf")):
+                    if nxt not in best:
+                        order.append(nxt)
+                    best[nxt] = d
+                    frontier.append(nxt)
+        return sorted(order, key=lambda p: (best[p], p))
+
+    # ------------------------------------------------------------------ supply
+    def trace_supply(self, sources: Mapping[str, tuple[str, ...]]) -> None:
+        """Trace each side's supply from its ``sources`` through the places open to it (sim/supply.py)."""
+        present: dict[str, set[str]] = {}
+        for place, fs in self.at_place.items():
+            for f in fs:
+                if f.posture is not Posture.RAID:
+                    present.setdefault(place, set()).add(f.side)
+        for side, side_sources in sources.items():
+            self.open_sets[side] = open_places(self.places, self.control, side, present)
+            self.supplied[side] = supplied_places(self.open_adjacency, self.open_sets[side], side_sources)

@@ -1,0 +1,703 @@
+"""Doctrine's rules, one at a time, on a hand-built four-place world (sim/doctrine.py, and the model carrying out
+what doctrine decides).
+
+The world: blue attacks from ``base`` through ``mid`` to the objective ``town``, which red supplies from ``depot``::
+
+    base --road 5 km-- mid --road 5 km-- town --road 5 km-- depot
+                         \\_______________track 6 km_____________/
+
+Each test sets up the situation a rule is about, then checks the decision on both sides of the rule's threshold,
+so that removing or inverting the rule fails the test. Powers are worked by hand from the defaults: an infantry
+person at morale 0.8 and full supply is worth 1.0 * (0.5 + 0.5 * 0.8) = 0.9; a held village multiplies its
+holders' power by 1.5, a held town by 2.0; no side has fire support unless a test gives it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from sim import combat, doctrine
+from sim.model import SiegeModel
+from sim.scenario import load_scenario
+from sim.states import Intent, Posture, Status
+
+POS = {"base": (0.0, 0.0), "mid": (0.05, 0.0), "town": (0.10, 0.0), "depot": (0.10, 0.05)}
+KINDS = {"base": "village", "mid": "village", "town": "town", "depot": "village"}
+ROADS = [("base", "mid", "road", 5.0), ("mid", "town", "road", 5.0), ("town", "depot", "road", 5.0),
+         ("mid", "depot", "track", 6.0)]
+
+
+def unit(fid: str, faction: str, at: str, orders: dict[str, Any], personnel: int, **extra: Any) -> dict[str, Any]:
+    return {"id": fid, "name": fid, "faction": faction, "type": "infantry", "personnel": personnel, "at": at,
+            "orders": orders, **extra}
+
+
+def world(tmp_path: Path, formations: list[dict[str, Any]], blue_holds: tuple[str, ...] = ("base", "mid"),
+          red_holds: tuple[str, ...] = ("town", "depot"), blue_fires: dict[str, float] | None = None,
+          sources: tuple[str, str] = ("base", "depot"), **spec: Any) -> SiegeModel:
+    """A model of the four-place world with these formations and holdings (seed 0)."""
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": list(POS[p])},
+                 "properties": {"id": p, "kind": KINDS[p]}} for p in POS]
+    features += [{"type": "Feature", "geometry": {"type": "LineString", "coordinates": [list(POS[a]), list(POS[b])]},
+                  "properties": {"from": a, "to": b, "road_class": cls, "km": km}} for a, b, cls, km in ROADS]
+    (tmp_path / "four.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    data = {
+        "name": "Four places", "map": "four.geojson", "start_date": "2020-01-01", "end_date": "2020-01-10",
+        "objective": "town",
+        "sides": {"blue": {"name": "Blue", "role": "attacker", "supply_sources": [sources[0]],
+                           "holds": list(blue_holds), "fires": blue_fires or {}},
+                  "red": {"name": "Red", "role": "defender", "supply_sources": [sources[1]],
+                          "holds": list(red_holds)}},
+        "factions": {"blue_army": {"name": "Blue Army", "side": "blue"},
+                     "red_army": {"name": "Red Army", "side": "red"}},
+        "formations": formations, **spec}
+    path = tmp_path / "four.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return SiegeModel(load_scenario(path), rng=0)
+
+
+def retrace(m: SiegeModel) -> None:
+    """Trace supply again after a test changed who holds what."""
+    m.space.trace_supply({side: s.supply_sources for side, s in m.spec.sides.items()})
+
+
+# ---------------------------------------------------------------- siege before assault
+
+
+def siege_world(tmp_path: Path, blue: int, **spec: Any) -> SiegeModel:
+    """Blue (``blue`` men) at mid with the town on its axis; 300 red hold the town: defence 300 * 0.9 * 2 = 540."""
+    return world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["town"]}, blue),
+                            unit("red_t", "red_army", "town", {"hold": "town"}, 300)], **spec)
+
+
+def cut_town_off(m: SiegeModel) -> None:
+    m.space.take("depot", "blue")  # red's only supply source is lost: the town is cut off
+    retrace(m)
+    assert "town" not in m.supplied["red"]
+
+
+@pytest.mark.parametrize(("blue", "supplied", "attacks"), [
+    (2000, True, False),  # 1800:540 = 3.3 is enough for a deliberate assault (3) but not a direct one (6)
+    (2000, False, True),  # ... so the attacker waits for the siege to cut the town off
+    (1500, False, False),  # 1350:540 = 2.5 < 3: not even a cut-off objective is stormed
+    (4000, True, True),  # 3600:540 = 6.7 >= 6: overwhelming power storms it at once
+])
+def test_siege_before_assault_storms_the_objective_once_it_is_cut_off(tmp_path: Path, blue: int, supplied: bool,
+                                                                      attacks: bool) -> None:
+    m = siege_world(tmp_path, blue)
+    if not supplied:
+        cut_town_off(m)
+    intent = doctrine.decide(m.formation("blue_a"), m)
+    assert intent == (Intent(Posture.ATTACK, ("town",), group=("blue_a",)) if attacks else doctrine.HOLD)
+
+
+def test_without_siege_doctrine_the_objective_is_stormed_at_the_deliberate_ratio(tmp_path: Path) -> None:
+    m = siege_world(tmp_path, 2000, doctrine={"siege_before_assault": False})
+    assert doctrine.assault_ratio_needed("town", "blue", m) == m.params.assault_ratio_objective
+    assert doctrine.decide(m.formation("blue_a"), m).posture is Posture.ATTACK
+
+
+def test_places_other_than_the_objective_need_the_hasty_attack_ratio(tmp_path: Path) -> None:
+    m = siege_world(tmp_path, 2000)
+    assert doctrine.assault_ratio_needed("depot", "blue", m) == m.params.attack_ratio == 2.5
+    assert doctrine.assault_ratio_needed("town", "blue", m) == m.params.direct_assault_ratio == 6.0
+    cut_town_off(m)
+    assert doctrine.assault_ratio_needed("town", "blue", m) == m.params.assault_ratio_objective == 3.0
+
+
+def test_the_whole_ready_group_attacks_together(tmp_path: Path) -> None:
+    # two 1000-strong columns: neither is enough alone (900:540), together 1800:540 = 3.3 against a cut-off town
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["town"]}, 1000),
+                         unit("blue_b", "blue_army", "mid", {"axis": ["town"]}, 1000),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 300)])
+    cut_town_off(m)
+    intent = doctrine.decide(m.formation("blue_a"), m)
+    assert intent == Intent(Posture.ATTACK, ("town",), group=("blue_a", "blue_b"))
+    m.carry_out(m.formation("blue_a"), intent)
+    assert [(g.path, g.posture) for g in (m.formation("blue_a"), m.formation("blue_b"))] == [
+        (["town"], Posture.ATTACK)] * 2
+
+
+# ---------------------------------------------------------------- calling off an assault
+
+
+@pytest.mark.parametrize(("morale", "calls_off"), [(0.44, True), (0.45, False)])
+def test_an_attacker_calls_off_its_assault_below_halt_morale(tmp_path: Path, morale: float, calls_off: bool) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 1000, morale=morale),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 300)])
+    blue = m.formation("blue_a")
+    blue.posture = Posture.ATTACK
+    assert doctrine.decide(blue, m) == (doctrine.CALL_OFF if calls_off else None)  # None: the fight goes on
+
+
+def test_a_called_off_assault_falls_back_the_way_it_came(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["town"]}, 1000, morale=0.4),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 300)])
+    blue = m.formation("blue_a")
+    m.space.set_out(blue, "mid", "town")
+    m.space.put(blue, "town")
+    m.carry_out(blue, doctrine.CALL_OFF)
+    assert (blue.edge, blue.path, blue.posture) == (("town", "mid"), ["mid"], Posture.RETREAT)
+
+
+# ---------------------------------------------------------------- withdrawal to supply
+
+
+def cut_off_at_depot(tmp_path: Path, supply: float, mid_holder: str | None) -> SiegeModel:
+    """Blue at the depot, red at mid and in the town: blue's way back to its base runs through mid."""
+    m = world(tmp_path, [unit("blue_a", "blue_army", "depot", {"hold": "depot"}, 1000, supply=supply),
+                         unit("red_x", "red_army", "mid", {"hold": "mid"}, 50),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 300)],
+              blue_holds=("base", "depot"), red_holds=("town", "mid"))
+    m.space.control["mid"] = mid_holder
+    retrace(m)
+    assert "depot" not in m.supplied["blue"]
+    return m
+
+
+@pytest.mark.parametrize(("mid_holder", "expected"), [
+    (None, Intent(Posture.ADVANCE, ("mid", "base"))),  # mid is nobody's: the way back is open
+    ("red", doctrine.HOLD),  # the only ways back cross enemy-held ground: it stays
+])
+def test_a_cut_off_attacker_withdraws_to_supply_never_over_enemy_ground(tmp_path: Path, mid_holder: str | None,
+                                                                        expected: Intent) -> None:
+    m = cut_off_at_depot(tmp_path, 0.29, mid_holder)
+    assert doctrine.decide(m.formation("blue_a"), m) == expected
+
+
+def test_an_attacker_with_supply_left_does_not_withdraw(tmp_path: Path) -> None:
+    m = cut_off_at_depot(tmp_path, 0.3, None)
+    assert doctrine.decide(m.formation("blue_a"), m) == doctrine.HOLD  # holds its post: supply 0.3 is enough
+
+
+# ---------------------------------------------------------------- counterattacks
+
+
+def counter_world(tmp_path: Path, blue: int, morale: float = 0.8, supply: float = 1.0) -> SiegeModel:
+    """Red held mid, town and depot at the start; blue (``blue`` men) has since taken mid."""
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, blue),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 300, morale=morale, supply=supply)],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"))
+    m.space.take("mid", "blue")
+    retrace(m)
+    return m
+
+
+@pytest.mark.parametrize(("morale", "supply", "eligible"), [
+    (0.6, 0.5, True), (0.59, 1.0, False), (1.0, 0.49, False)])
+def test_a_defender_may_counterattack_only_with_morale_and_supply(tmp_path: Path, morale: float, supply: float,
+                                                                   eligible: bool) -> None:
+    m = counter_world(tmp_path, 100, morale, supply)
+    intent = doctrine.decide(m.formation("red_t"), m)
+    assert intent == Intent(Posture.HOLD, counterattack_roll=0.04 if eligible else None)
+
+
+def test_an_attacker_never_rolls_for_a_counterattack(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, 100)])
+    assert doctrine.decide(m.formation("blue_a"), m) == doctrine.HOLD
+
+
+@pytest.mark.parametrize(("blue", "target"), [
+    (100, "mid"),  # red's 300 * 0.9 = 270 against 100 * 0.9 * 1.5 (blue holds the village) = 135: go
+    (250, None),  # against 250 * 0.9 * 1.5 = 337.5 > 270: too strong for the 1:1 it wants
+])
+def test_a_counterattack_retakes_lightly_held_starting_ground(tmp_path: Path, blue: int, target: str | None) -> None:
+    m = counter_world(tmp_path, blue)
+    assert doctrine.counterattack_target(m.formation("red_t"), m) == target
+
+
+def test_a_counterattack_goes_only_for_ground_the_side_held_at_the_start(tmp_path: Path) -> None:
+    m = counter_world(tmp_path, 100)
+    m.initially_held["red"] = frozenset({"town", "depot"})
+    assert doctrine.counterattack_target(m.formation("red_t"), m) is None
+
+
+@pytest.mark.parametrize(("roll", "attacks"), [(1.0, True), (0.0, False)])
+def test_the_model_rolls_for_the_counterattack_doctrine_allows(tmp_path: Path, roll: float, attacks: bool) -> None:
+    m = counter_world(tmp_path, 100)
+    red = m.formation("red_t")
+    m.carry_out(red, Intent(Posture.HOLD, counterattack_roll=roll))
+    assert (red.path, red.posture) == ((["mid"], Posture.ATTACK) if attacks else ([], Posture.HOLD))
+
+
+# ---------------------------------------------------------------- reserves
+
+
+def reserve_world(tmp_path: Path, weight: float) -> SiegeModel:
+    """Blue (1000 * 0.9 = 900) stands in mid, which threatens mid, the town and the depot alike. Red defends mid
+    with 200 * 0.9 * 1.5 = 270, the town with 250 * 0.9 * 2 = 450, the depot with its reserve, 400 * 0.9 * 1.5 =
+    540. Threat over own power + 1: mid 3.32, town 2.00, depot 1.66; the town's doubled: 3.99."""
+    return world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["town"]}, 1000),
+                            unit("red_m", "red_army", "mid", {"hold": "mid"}, 200),
+                            unit("red_t", "red_army", "town", {"hold": "town"}, 250),
+                            unit("red_r", "red_army", "depot", {"reserve": "depot"}, 400)],
+                 blue_holds=("base",), red_holds=("mid", "town", "depot"),
+                 parameters={"objective_threat_weight": weight, "reinforce_km": 20})
+
+
+def test_reserves_weigh_a_threat_to_the_objective_double(tmp_path: Path) -> None:
+    m = reserve_world(tmp_path, 2.0)
+    assert [m.side_power_at(p, "red") for p in ("mid", "town", "depot")] == pytest.approx([270, 450, 540])
+    assert doctrine.most_threatened(m.formation("red_r"), m) == "town"
+    assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.ADVANCE, ("town",))
+
+
+def test_without_the_objective_weight_reserves_go_where_the_threat_is_heaviest(tmp_path: Path) -> None:
+    m = reserve_world(tmp_path, 1.0)
+    assert doctrine.most_threatened(m.formation("red_r"), m) == "mid"
+    # mid has the enemy in it, so the reserve cannot get there: it stays, and with a threat about never
+    # rolls for a counterattack
+    assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.RESERVE)
+
+
+def test_a_reserve_with_no_threat_about_stays_in_reserve(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"hold": "base"}, 1000),
+                         unit("red_r", "red_army", "depot", {"reserve": "depot"}, 200)])
+    assert doctrine.most_threatened(m.formation("red_r"), m) is None
+    assert doctrine.decide(m.formation("red_r"), m).posture is Posture.RESERVE
+
+
+# ---------------------------------------------------------------- mop-up
+
+
+@pytest.mark.parametrize(("red_place", "hops", "target"), [
+    ("depot", 1, "depot"),  # one road from the taken town
+    ("base", 1, None),  # two roads away: out of reach
+    ("base", 2, "base"),
+])
+def test_mop_up_reaches_mop_up_hops_roads_round_the_objective(tmp_path: Path, red_place: str, hops: int,
+                                                              target: str | None) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["town"]}, 1000),
+                         unit("blue_t", "blue_army", "town", {"hold": "town"}, 500),
+                         unit("red_x", "red_army", red_place, {"hold": red_place}, 10)],
+              blue_holds=tuple(sorted({"mid", "town", "base", "depot"} - {red_place})), red_holds=(red_place,),
+              parameters={"mop_up_hops": hops})
+    blue = m.formation("blue_a")
+    assert doctrine.mop_up_target(blue, m) == target
+    assert doctrine.decide(blue, m) == (doctrine.HOLD if target is None else
+                                        Intent(Posture.ATTACK, (target,), group=("blue_a",)))
+
+
+# ---------------------------------------------------------------- retreat
+
+
+def retreat_world(tmp_path: Path, **spec: Any) -> SiegeModel:
+    return world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300, morale=0.2)], **spec)
+
+
+def test_retreat_picks_the_best_neighbour(tmp_path: Path) -> None:
+    m = retreat_world(tmp_path)
+    red = m.formation("red_t")
+    assert doctrine.retreat_destination(red, m) == "depot"  # own supplied ground, before blue's empty mid
+    m.space.take("depot", "blue")
+    m.space.control["mid"] = None
+    retrace(m)
+    assert doctrine.retreat_destination(red, m) == "mid"  # no-man's land beats an empty enemy-held place
+    m.space.take("mid", "red")
+    m.space.control["depot"] = None
+    retrace(m)
+    assert doctrine.retreat_destination(red, m) == "mid"  # own ground beats no-man's land
+
+
+def test_retreat_never_goes_where_the_enemy_stands(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300),
+                         unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 100)])
+    assert doctrine.retreat_destination(m.formation("red_t"), m) == "mid"
+
+
+def test_an_attacker_falls_back_the_way_it_came(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 300)],
+              blue_holds=("base", "mid", "depot"), red_holds=("town",))
+    blue = m.formation("blue_a")
+    for came_from in ("mid", "depot"):
+        blue.came_from = came_from
+        assert doctrine.retreat_destination(blue, m) == came_from
+
+
+def trapped(tmp_path: Path, morale: float) -> SiegeModel:
+    """Red's town garrison with blue standing in both its neighbours: no way out."""
+    return world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300, morale=morale),
+                            unit("blue_m", "blue_army", "mid", {"hold": "mid"}, 100),
+                            unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 100)])
+
+
+@pytest.mark.parametrize(("morale", "status"), [(0.14, Status.SURRENDERED), (0.15, Status.ACTIVE)])
+def test_a_broken_formation_with_no_way_out_surrenders_or_stands(tmp_path: Path, morale: float,
+                                                                 status: Status) -> None:
+    m = trapped(tmp_path, morale)
+    red = m.formation("red_t")
+    m.fall_back(red, "broke and fell back from")
+    assert red.status is status
+    if status is Status.SURRENDERED:
+        assert (red.captured, red.personnel, red.place) == (300, 0, None)
+        assert m.events[-1].kind == "surrender"
+    else:
+        assert (red.place, red.personnel, red.edge) == ("town", 300, None)  # fights on where it stands
+
+
+def test_a_broken_formation_with_a_way_out_retreats_even_without_morale(tmp_path: Path) -> None:
+    m = retreat_world(tmp_path)
+    red = m.formation("red_t")
+    red.morale = 0.0
+    m.fall_back(red, "broke and fell back from")
+    assert red.status is Status.ACTIVE and red.edge == ("town", "depot") and red.posture is Posture.RETREAT
+
+
+# ---------------------------------------------------------------- fires
+
+
+def test_fires_multiply_attacking_power_only(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, 1000)],
+              blue_fires={"artillery": 1.0, "air": 0.5})
+    blue = m.formation("blue_a")
+    raw = 1000 * 0.9
+    assert m.support["blue"] == pytest.approx(1 + 1.0 * 0.5 + 0.5 * 0.3)
+    assert m.formation_power(blue, attacking=True) == pytest.approx(raw * 1.65)
+    assert m.formation_power(blue, attacking=False) == pytest.approx(raw * 1.5)  # the village, not the guns
+    assert combat.support_multiplier(0.0, 0.0, m.params) == 1.0
+
+
+# ---------------------------------------------------------------- orders: axis, hold, move, reserve
+
+
+def test_an_axis_is_taken_place_by_place_then_the_objective(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["depot", "town"]}, 1000)])
+    assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.ATTACK, ("depot",), group=("blue_a",))
+    m.space.take("depot", "blue")
+    assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.ATTACK, ("town",), group=("blue_a",))
+    m.formation("blue_a").orders = m.formation("blue_a").orders.model_copy(update={"axis": ["mid"]})
+    # its axis done and the objective still the enemy's: the attacker goes for the objective
+    assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.ATTACK, ("town",), group=("blue_a",))
+
+
+def test_after_a_capture_an_axis_waits_until_rested(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["depot"]}, 1000)])
+    m.formation("blue_a").rest_until = 2.0
+    m.day = 1.0
+    assert doctrine.decide(m.formation("blue_a"), m) == doctrine.HOLD
+    m.day = 2.0
+    assert doctrine.decide(m.formation("blue_a"), m).posture is Posture.ATTACK
+
+
+@pytest.mark.parametrize(("others", "stays"), [(0, True), (1, False)])
+def test_the_last_formation_in_the_taken_objective_stays(tmp_path: Path, others: int, stays: bool) -> None:
+    garrison = [unit("blue_b", "blue_army", "town", {"axis": ["town"]}, 1000)] * others
+    m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 1000), *garrison],
+              blue_holds=("base", "mid", "town"), red_holds=("depot",))
+    intent = doctrine.decide(m.formation("blue_a"), m)
+    assert intent == (doctrine.HOLD if stays else
+                      Intent(Posture.ATTACK, ("depot",), group=("blue_a", "blue_b")))  # mopping up
+
+
+def test_a_defender_with_its_axis_done_holds(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"axis": ["town"]}, 300)])
+    assert doctrine.decide(m.formation("red_t"), m) == doctrine.HOLD
+
+
+def test_a_holding_formation_goes_back_to_its_post_unless_the_enemy_has_it(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_t", "red_army", "depot", {"hold": "town"}, 300)])
+    red = m.formation("red_t")
+    assert doctrine.decide(red, m) == Intent(Posture.ADVANCE, ("town",))
+    m.space.take("town", "blue")
+    intent = doctrine.decide(red, m)
+    assert intent == Intent(Posture.HOLD, hold="depot")  # the post is lost: hold where it stands
+    m.carry_out(red, intent)
+    assert red.orders.hold == "depot" and red.order_kind == "hold"
+
+
+def test_a_move_order_marches_then_becomes_a_hold(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"move": "base"}, 1000),
+                         unit("red_r", "red_army", "depot", {"move": "depot"}, 200)])
+    assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.ADVANCE, ("base",))
+    m.space.put(m.formation("blue_a"), "base")
+    assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.HOLD, hold="base")
+    assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.HOLD, hold="depot", counterattack_roll=0.04)
+
+
+def test_a_reserve_with_no_threat_about_goes_back_to_its_base(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_r", "red_army", "town", {"reserve": "depot"}, 200)])
+    assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.ADVANCE, ("depot",))
+    m.space.take("depot", "blue")  # ... unless the enemy has it
+    assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.RESERVE, counterattack_roll=0.04)
+
+
+def test_a_reserve_goes_to_even_a_light_threat_beyond_its_own_quiet_place(tmp_path: Path) -> None:
+    # blue's 100 at base (90) threaten only mid, held by 270: score 90 / 271 = 0.33; the depot and the town are quiet
+    m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"hold": "base"}, 100),
+                         unit("red_m", "red_army", "mid", {"hold": "mid"}, 200),
+                         unit("red_r", "red_army", "depot", {"reserve": "depot"}, 200)],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"))
+    assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.ADVANCE, ("mid",))
+
+
+# ---------------------------------------------------------------- going and attacking
+
+
+def test_an_advance_stops_short_of_the_first_hostile_place(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"move": "town"}, 1000)])
+    assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.ADVANCE, ("mid",))
+    m.space.take("town", "blue")
+    assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.ADVANCE, ("mid", "town"))
+
+
+def test_only_ready_formations_under_attack_orders_join_the_attack(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["depot"]}, 1000),
+                         unit("blue_b", "blue_army", "mid", {"axis": ["depot"]}, 1000, morale=0.4),  # shaken
+                         unit("blue_c", "blue_army", "mid", {"axis": ["depot"]}, 1000),  # resting
+                         unit("blue_d", "blue_army", "mid", {"hold": "mid"}, 1000),  # other orders
+                         unit("blue_e", "blue_army", "mid", {"move": "depot"}, 1000),  # ready
+                         unit("blue_f", "blue_army", "mid", {"axis": ["depot"]}, 1000)])  # already going
+    m.formation("blue_c").rest_until = 5.0
+    m.formation("blue_f").path = ["base"]
+    m.formation("blue_a").path = ["town"]  # left over from a stop: it still leads its own attack
+    intent = doctrine.decide(m.formation("blue_a"), m)
+    assert intent == Intent(Posture.ATTACK, ("depot",), group=("blue_e", "blue_a"))
+
+
+def test_the_attack_goes_at_exactly_the_wanted_ratio(tmp_path: Path) -> None:
+    # 600 * 0.9 = 540 against 200 * 0.9 * 1.5 = 270 in the depot: 2:1, and the wanted ratio is set to 2
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["depot"]}, 600),
+                         unit("red_r", "red_army", "depot", {"hold": "depot"}, 200)],
+              parameters={"attack_ratio": 2.0})
+    assert doctrine.ready_to_attack([m.formation("blue_a")], "depot", m)
+    m.formation("blue_a").personnel = 599
+    assert not doctrine.ready_to_attack([m.formation("blue_a")], "depot", m)
+
+
+# ---------------------------------------------------------------- break-out
+
+
+def pocket(tmp_path: Path, **spec: Any) -> SiegeModel:
+    """Red's town cut off: red is supplied from base (which it holds) but blue holds mid and the depot."""
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300)], blue_holds=("mid", "depot"),
+              red_holds=("base", "town"), sources=("depot", "base"), **spec)
+    m.formation("red_t").in_supply = False
+    assert "town" not in m.supplied["red"]
+    return m
+
+
+def test_with_breakout_when_cut_a_cut_off_defender_fights_its_way_out(tmp_path: Path) -> None:
+    m = pocket(tmp_path, doctrine={"breakout_when_cut": True})
+    assert doctrine.decide(m.formation("red_t"), m) == Intent(Posture.ADVANCE, ("mid", "base"))
+    m.formation("red_t").in_supply = True
+    assert doctrine.decide(m.formation("red_t"), m) == Intent(Posture.HOLD, counterattack_roll=0.04)
+
+
+def test_without_breakout_a_cut_off_defender_holds(tmp_path: Path) -> None:
+    m = pocket(tmp_path)
+    assert doctrine.decide(m.formation("red_t"), m) == Intent(Posture.HOLD, counterattack_roll=0.04)
+
+
+def test_the_attacker_never_breaks_out(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, 300)],
+              doctrine={"breakout_when_cut": True})
+    m.formation("blue_a").in_supply = False
+    assert doctrine.decide(m.formation("blue_a"), m) == doctrine.HOLD
+
+
+# ---------------------------------------------------------------- raids
+
+
+def raider(tmp_path: Path, at: str = "depot", **spec: Any) -> SiegeModel:
+    """A red raiding party based at the depot, to lie in wait on the base-mid road from day 2 to day 5."""
+    return world(tmp_path, [unit("red_x", "red_army", at, {"raid": {"road": ["mid", "base"], "from_day": 2,
+                                                                     "until_day": 5, "base": "depot"}}, 50)],
+                 **spec)
+
+
+def test_a_raider_waits_at_base_until_the_raid_starts(tmp_path: Path) -> None:
+    m = raider(tmp_path)
+    m.day = 1.0
+    assert doctrine.decide(m.formation("red_x"), m) == doctrine.HOLD
+
+
+def test_a_raider_slips_through_enemy_ground_to_the_road(tmp_path: Path) -> None:
+    m = raider(tmp_path)
+    m.day = 2.0
+    assert doctrine.decide(m.formation("red_x"), m) == Intent(Posture.RAID, ("mid",))  # blue's mid, no matter
+
+
+def test_a_raider_takes_post_on_the_road_at_the_ambush_position(tmp_path: Path) -> None:
+    m = raider(tmp_path, at="mid", parameters={"ambush_position": 0.4})
+    m.day = 3.0
+    red = m.formation("red_x")
+    intent = doctrine.decide(red, m)
+    assert intent == Intent(Posture.AMBUSH, enter_road=("mid", "base", 5.0 / 0.8 * 0.4))
+    m.carry_out(red, intent)
+    assert (red.edge, red.km_done, red.posture) == (("mid", "base"), pytest.approx(2.5), Posture.AMBUSH)
+    assert doctrine.decide(red, m) == Intent(Posture.AMBUSH)  # and lies in wait there
+
+
+def test_a_raider_on_another_road_keeps_going(tmp_path: Path) -> None:
+    m = raider(tmp_path)
+    m.day = 3.0
+    red = m.formation("red_x")
+    m.space.set_out(red, "depot", "mid")
+    red.posture = Posture.RAID
+    assert doctrine.decide(red, m) is None
+
+
+@pytest.mark.parametrize(("day", "sprung"), [(6.0, False), (3.0, True)])
+def test_when_the_raid_is_over_the_raider_walks_off_the_road_and_home(tmp_path: Path, day: float,
+                                                                      sprung: bool) -> None:
+    m = raider(tmp_path, at="mid")
+    red = m.formation("red_x")
+    m.space.set_out(red, "mid", "base", 3.0)
+    red.posture, red.engaged_ambush = Posture.AMBUSH, sprung
+    m.day = day
+    assert doctrine.decide(red, m) == Intent(Posture.RAID, ("base",))  # off the road, to the end it faces
+    red.posture = Posture.RAID
+    assert doctrine.decide(red, m) is None  # walking off
+    m.space.put(red, "mid")
+    assert doctrine.decide(red, m) == Intent(Posture.RAID, ("depot",))  # going home
+    m.space.put(red, "depot")
+    intent = doctrine.decide(red, m)
+    assert intent == Intent(Posture.HOLD, hold="depot")  # home: the raid order becomes a hold
+    m.carry_out(red, intent)
+    assert red.order_kind == "hold"
+
+
+def test_a_raider_cut_off_from_its_base_holds_where_it_is(tmp_path: Path) -> None:
+    m = raider(tmp_path, at="mid", blocked_roads=[["mid", "depot"], ["town", "depot"]])
+    m.day = 6.0
+    assert doctrine.decide(m.formation("red_x"), m) == Intent(Posture.HOLD, hold="mid")
+
+
+# ---------------------------------------------------------------- more on counterattacks and retreats
+
+
+@pytest.mark.parametrize(("comrade", "blue_at_depot", "target"), [
+    (False, False, "mid"),
+    (False, True, None),  # another threat next to its post, and nobody else to hold it: it stays
+    (True, True, "mid"),  # a comrade holds the post
+])
+def test_a_counterattack_never_leaves_the_post_open_to_another_threat(tmp_path: Path, comrade: bool,
+                                                                      blue_at_depot: bool, target: str | None) -> None:
+    formations = [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, 100),
+                  unit("red_t", "red_army", "town", {"hold": "town"}, 300)]
+    formations += [unit("red_u", "red_army", "town", {"hold": "town"}, 10)] * comrade
+    formations += [unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 10)] * blue_at_depot
+    m = world(tmp_path, formations, blue_holds=("base",), red_holds=("mid", "town", "depot"))
+    m.space.take("mid", "blue")
+    assert doctrine.counterattack_target(m.formation("red_t"), m) == target
+
+
+def test_a_counterattack_needs_an_open_road(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, 100),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 300)],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"), blocked_roads=[["mid", "town"]])
+    m.space.take("mid", "blue")
+    assert doctrine.counterattack_target(m.formation("red_t"), m) is None
+
+
+def test_a_counterattack_goes_at_exactly_one_to_one(tmp_path: Path) -> None:
+    # red's 300 * 0.9 = 270 attacking against blue's 200 * 0.9 * 1.5 = 270 holding mid
+    m = counter_world(tmp_path, 200)
+    assert doctrine.counterattack_target(m.formation("red_t"), m) == "mid"
+
+
+def test_the_counterattack_chance_is_per_day(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300)], step_days=0.5)
+    assert doctrine.decide(m.formation("red_t"), m) == Intent(Posture.HOLD, counterattack_roll=0.02)
+
+
+def test_a_defender_falls_back_towards_the_objective(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_x", "red_army", "mid", {"hold": "mid"}, 300)],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"))
+    assert doctrine.retreat_destination(m.formation("red_x"), m) == "town"  # not the depot, one road further
+
+
+def test_retreat_never_takes_a_blocked_road(tmp_path: Path) -> None:
+    m = retreat_world(tmp_path, blocked_roads=[["town", "depot"]])
+    assert doctrine.retreat_destination(m.formation("red_t"), m) == "mid"
+
+
+def test_a_formation_broken_on_a_road_falls_back_from_where_it_set_out(tmp_path: Path) -> None:
+    m = retreat_world(tmp_path)
+    red = m.formation("red_t")
+    m.space.set_out(red, "town", "mid", 1.0)
+    assert doctrine.retreat_destination(red, m) == "depot"
+
+
+def test_an_attacker_whose_post_the_enemy_took_holds_where_it_stands(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "base"}, 300)],
+              blue_holds=("mid",), red_holds=("base", "town", "depot"), sources=("mid", "depot"))
+    assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.HOLD, hold="mid")
+
+
+def test_a_reserve_whose_own_place_is_most_threatened_stays_there(tmp_path: Path) -> None:
+    # blue's 900 in mid against red's 1350 in mid, 1800 (x2) in the town, and the reserve's own 67.5 in the depot
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["town"]}, 1000),
+                         unit("red_m", "red_army", "mid", {"hold": "mid"}, 1000),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 1000),
+                         unit("red_r", "red_army", "depot", {"reserve": "depot"}, 50)],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"))
+    assert doctrine.most_threatened(m.formation("red_r"), m) == "depot"
+    assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.RESERVE)
+
+
+def test_an_attacking_reserve_does_not_go_back_to_a_base_the_enemy_took(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_r", "blue_army", "mid", {"reserve": "base"}, 300)],
+              blue_holds=("mid",), red_holds=("base", "town", "depot"), sources=("mid", "depot"))
+    assert doctrine.decide(m.formation("blue_r"), m) == Intent(Posture.RESERVE)
+
+
+def test_a_raid_runs_to_its_last_day_inclusive(tmp_path: Path) -> None:
+    m = raider(tmp_path)
+    m.day = 5.0
+    assert doctrine.decide(m.formation("red_x"), m) == Intent(Posture.RAID, ("mid",))
+
+
+def test_a_raider_at_either_end_of_the_road_takes_post_facing_the_other(tmp_path: Path) -> None:
+    m = raider(tmp_path, at="base")
+    m.day = 3.0
+    assert doctrine.decide(m.formation("red_x"), m).enter_road == ("base", "mid", 5.0 / 0.8 * 0.5)
+
+
+def test_the_target_defence_counts_only_the_enemy_in_it(tmp_path: Path) -> None:
+    # 900 against red's 270 in the depot: 3.3 >= 2.5, whatever blue formation is already fighting there
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["depot"]}, 1000),
+                         unit("red_r", "red_army", "depot", {"hold": "depot"}, 200),
+                         unit("blue_z", "blue_army", "depot", {"axis": ["depot"]}, 1000)])
+    assert doctrine.ready_to_attack([m.formation("blue_a")], "depot", m)
+
+
+@pytest.mark.parametrize("town_holder", ["red", None])
+def test_a_reserve_looks_past_places_that_are_not_its_sides(tmp_path: Path, town_holder: str | None) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"hold": "base"}, 100),
+                         unit("red_m", "red_army", "mid", {"hold": "mid"}, 200),
+                         unit("red_r", "red_army", "depot", {"reserve": "depot"}, 200)],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"))
+    m.space.control["town"] = town_holder
+    assert doctrine.most_threatened(m.formation("red_r"), m) == "mid"
+
+
+def test_own_formations_next_door_are_no_threat_to_a_counterattack(tmp_path: Path) -> None:
+    comrade = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, 100),
+                               unit("red_t", "red_army", "town", {"hold": "town"}, 300),
+                               unit("red_r", "red_army", "depot", {"reserve": "depot"}, 200)],
+                    blue_holds=("base",), red_holds=("mid", "town", "depot"))
+    comrade.space.take("mid", "blue")
+    assert doctrine.counterattack_target(comrade.formation("red_t"), comrade) == "mid"
+
+
+def test_a_counterattack_skips_a_threatened_target_for_the_next_one(tmp_path: Path) -> None:
+    # red took both the depot and mid from the start; blue's 100 stand in mid, the depot is empty: going for the
+    # depot would leave the town open to mid, but going for mid leaves nothing behind
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, 100),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 300)],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"))
+    m.space.take("mid", "blue")
+    m.space.take("depot", "blue")
+    assert doctrine.counterattack_target(m.formation("red_t"), m) == "mid"
+
+
+def test_retreat_may_go_where_own_formations_stand(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300),
+                         unit("red_r", "red_army", "depot", {"reserve": "depot"}, 200)])
+    assert doctrine.retreat_destination(m.formation("red_t"), m) == "depot"
