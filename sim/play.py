@@ -23,10 +23,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.agents import Formation, Posture, Status
 from sim.errors import InputError
+from sim.loader import check_regular_file
 from sim.model import QusayrModel
 from sim.parameters import apply_overrides
 from sim.records import RunRecord, atomic_write_text, day_row, metrics_cache, summarise
-from sim.scenario import Scenario, _field_path, load_scenario, read_yaml
+from sim.scenario import Scenario, field_path, load_scenario, read_mapping
 
 ACTIONS = ("move", "attack", "hold", "reinforce", "withdraw")
 NEEDS_PLACE = ("move", "attack", "reinforce")
@@ -366,13 +367,13 @@ class SavedGame(BaseModel):
 
 def read_saved(path: str | Path) -> SavedGame:
     """Read and validate a saved game file; every problem is an InputError naming file, field and problem."""
-    path = Path(path)
-    data = read_yaml(path)
+    doc = read_mapping(path)
     try:
-        return SavedGame.model_validate(data)
+        return SavedGame.model_validate(doc.data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise InputError(str(path), _field_path(tuple(err["loc"])), err["msg"]) from None
+        line = doc.line(tuple(err["loc"]))
+        raise InputError(str(path), field_path(err["loc"]), err["msg"] + (f" (line {line})" if line else "")) from None
 
 
 def load_game(path: str | Path, side: str | None = None, every: int | None = None) -> Game:
@@ -382,8 +383,10 @@ def load_game(path: str | Path, side: str | None = None, every: int | None = Non
     scenario = Path(saved.scenario)
     if not scenario.is_absolute():
         scenario = path.parent / scenario
-    if not scenario.exists():
-        raise InputError(str(path), "scenario", f"no such scenario file: {saved.scenario}")
+    try:
+        check_regular_file(scenario)
+    except InputError as exc:
+        raise InputError(str(path), "scenario", f"{saved.scenario}: {exc.problem}") from None
     game = Game(scenario, saved.seed, saved.side, saved.every, saved.knobs)
     if scenario_digest(game.source) != saved.scenario_sha256:
         raise InputError(str(path), "scenario_sha256", f"{saved.scenario} (or its map) changed since the game "

@@ -33,7 +33,7 @@ from scipy.stats import qmc
 
 from sim.errors import InputError
 from sim.parameters import SPECS, Parameters, apply_overrides
-from sim.scenario import read_yaml
+from sim.scenario import read_mapping
 
 METHODS = ("grid", "lhs")
 
@@ -122,7 +122,7 @@ def _check_points(points: list[dict[str, float]], file: str) -> None:
 def load_design(path: str | Path) -> Design:
     """Read and check a sweep file; return its design points."""
     file = str(path)
-    data = read_yaml(Path(path))
+    data = read_mapping(path).data
     method = data.get("method")
     if method not in METHODS:
         raise InputError(file, "method", f"must be one of {', '.join(METHODS)}, got {method!r}")

@@ -118,8 +118,10 @@ BAD_CASES: list[tuple[str, Callable[[dict], None], str, str]] = [
     ("missing name", drop("name"), "name", "required"),
     ("missing formation field", drop("formations", 1, "at"), "formations[1].at", "required"),
     ("missing side role", drop("sides", "red", "role"), "sides.red.role", "required"),
-    ("unknown top-level field", top("objectve", "oldtown"), "objectve", "extra"),
-    ("unknown formation field", rename_key(2, "morale", "moral"), "formations[2].moral", "extra"),
+    ("unknown top-level field", top("objectve", "oldtown"), "objectve",
+     "unknown field 'objectve' (did you mean 'objective'?)"),
+    ("unknown formation field", rename_key(2, "morale", "moral"), "formations[2].moral",
+     "did you mean 'morale'?"),
     ("unknown formation type", formation(0, "type", "tank"), "formations[0].type", "armour"),
     ("NaN personnel", formation(1, "personnel", math.nan), "formations[1].personnel", "integer"),
     ("negative personnel", formation(1, "personnel", -900), "formations[1].personnel", "greater than 0"),
@@ -170,7 +172,7 @@ BAD_CASES: list[tuple[str, Callable[[dict], None], str, str]] = [
     ("blocked non-road", top("blocked_roads", [["harbour", "oldtown"]]), "blocked_roads[0]", "no road"),
     ("fortification of an unknown place", top("fortifications", {"atlantis": 1.0}), "fortifications.atlantis",
      "unknown place"),
-    ("two attackers", side("red", "role", "attacker"), "sides", "one attacker side and one defender"),
+    ("two attackers", side("red", "role", "attacker"), "sides.red.role", "one attacker side and one defender"),
     ("unknown role", side("red", "role", "spoiler"), "sides.red.role", "attacker"),
     ("formations not a list", top("formations", {"blue_tanks": {}}), "formations", "list"),
 ]
@@ -204,7 +206,7 @@ def test_a_scenario_must_be_a_mapping(scenario_dir: Path, text: str, kind: str) 
 
 def test_a_missing_scenario_file(scenario_dir: Path) -> None:
     err = load_error(scenario_dir / "nope.yaml")
-    assert_names(err, scenario_dir / "nope.yaml", "", "not found")
+    assert_names(err, scenario_dir / "nope.yaml", "", "no such file")
 
 
 def test_a_bad_map_path_names_the_scenario_and_its_map_field(tiny_data: dict,
