@@ -32,6 +32,7 @@ from sim.scenario import Scenario, field_path, load_scenario, read_mapping
 ACTIONS = ("move", "attack", "hold", "reinforce", "withdraw")
 NEEDS_PLACE = ("move", "attack", "reinforce")
 SAVE_FORMAT = "qusayr-game/1"
+MAX_SAVED_ORDERS = 20_000  # a saved game replays every order: far more than a class gives in a campaign
 
 
 # ---------------------------------------------------------------- knobs: the main settings a teacher changes
@@ -362,7 +363,7 @@ class SavedGame(BaseModel):
     every: int = Field(1, ge=1)
     knobs: Knobs = Knobs()
     day: float = Field(ge=0, allow_inf_nan=False)
-    orders: list[SavedOrder] = []
+    orders: list[SavedOrder] = Field([], max_length=MAX_SAVED_ORDERS)
 
 
 def read_saved(path: str | Path) -> SavedGame:
@@ -380,14 +381,40 @@ def load_game(path: str | Path, side: str | None = None, every: int | None = Non
     """Replay a saved game to its saved day. With ``side``/``every``, the game goes on as a branch with them."""
     path = Path(path)
     saved = read_saved(path)
+    if every is not None and every < 1:
+        raise InputError("--every", "", "must be at least 1")
+    try:
+        game = Game(_saved_scenario(saved, path), saved.seed, saved.side, saved.every, saved.knobs)
+    except InputError as exc:
+        if exc.file == "--side":  # the saved file's side, not the command line's
+            raise InputError(str(path), "side", exc.problem) from None
+        raise
+    _check_against(saved, game, path)
+    _replay(saved, game, path)
+    if side is not None or every is not None:
+        branch = side if side is not None else game.side
+        if branch is not None and branch not in game.scenario.spec.sides:
+            raise InputError("--side", "", f"unknown side {branch!r} (sides: {', '.join(game.scenario.spec.sides)})")
+        game.side = branch
+        game.every = every if every is not None else game.every
+    return game
+
+
+def _saved_scenario(saved: SavedGame, path: Path) -> Path:
+    """The scenario file a saved game names (relative to the saved file), which must be a readable file."""
     scenario = Path(saved.scenario)
     if not scenario.is_absolute():
         scenario = path.parent / scenario
     try:
         check_regular_file(scenario)
     except InputError as exc:
-        raise InputError(str(path), "scenario", f"{saved.scenario}: {exc.problem}") from None
-    game = Game(scenario, saved.seed, saved.side, saved.every, saved.knobs)
+        problem = "no such scenario file" if exc.problem == "no such file" else exc.problem
+        raise InputError(str(path), "scenario", f"{problem}: {saved.scenario}") from None
+    return scenario
+
+
+def _check_against(saved: SavedGame, game: Game, path: Path) -> None:
+    """What the schema cannot check: the scenario is unchanged, the day and the orders' days fit it."""
     if scenario_digest(game.source) != saved.scenario_sha256:
         raise InputError(str(path), "scenario_sha256", f"{saved.scenario} (or its map) changed since the game "
                          "was saved: the replay would not be the same game")
@@ -396,21 +423,18 @@ def load_game(path: str | Path, side: str | None = None, every: int | None = Non
     for i, order in enumerate(saved.orders):
         if order.day > saved.day or (i and order.day < saved.orders[i - 1].day):
             raise InputError(str(path), f"orders[{i}].day", "orders must be in order of day, up to the saved day")
-    pending = list(saved.orders)
+
+
+def _replay(saved: SavedGame, game: Game, path: Path) -> None:
+    """Play the game to its saved day, giving each saved order on its day; a refused order is a bad file."""
+    i = 0
     while True:
-        while pending and pending[0].day <= game.day + 1e-9:
-            order = pending.pop(0)
+        while i < len(saved.orders) and saved.orders[i].day <= game.day + 1e-9:
+            order = saved.orders[i]
             why = game.give(order.formation, order.action, order.target)
             if why is not None:
-                raise InputError(str(path), f"orders[{len(saved.orders) - len(pending) - 1}]",
-                                 f"refused on replay: {why}")
+                raise InputError(str(path), f"orders[{i}]", f"refused on replay: {why}")
+            i += 1
         if game.day >= saved.day - 1e-9 or game.over:
-            break
+            return
         game.step()
-    if side is not None or every is not None:
-        branch = side if side is not None else game.side
-        if branch is not None and branch not in game.scenario.spec.sides:
-            raise InputError("--side", "", f"unknown side {branch!r} (sides: {', '.join(game.scenario.spec.sides)})")
-        game.side = branch
-        game.every = every if every is not None else game.every
-    return game

@@ -70,7 +70,6 @@ from __future__ import annotations
 
 import copy
 import difflib
-import json
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -80,6 +79,7 @@ from typing import Any
 import networkx as nx
 
 from sim.errors import InputError
+from sim.loader import load_json
 
 ROAD_CLASSES: tuple[str, ...] = ("highway", "road", "track", "river_crossing", "border_crossing")
 """Allowed ``road_class`` values.  What each costs to travel is the movement model's business."""
@@ -171,19 +171,9 @@ def line_length_km(points: Iterable[tuple[float, float]]) -> float:
 
 
 def load_theatre(path: str | Path) -> nx.Graph:
-    """Read a GeoJSON map file and build its road graph; any problem raises InputError."""
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(source, "", f"cannot read the map file: {exc}") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            source, "", f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
-        ) from exc
-    return theatre_from_geojson(data, source)
+    """Read a GeoJSON map file (within sim/loader.py's limits) and build its road graph; any problem raises
+    InputError."""
+    return theatre_from_geojson(load_json(path), str(path))
 
 
 def theatre_from_geojson(data: Any, source: str) -> nx.Graph:
@@ -283,22 +273,7 @@ class _Builder:
     # -- top level ------------------------------------------------------------------------------
 
     def build(self, data: Any) -> nx.Graph:
-        if not isinstance(data, dict):
-            raise self.fail(
-                "", f"the map must be a JSON object (a FeatureCollection), got {_kind_name(data)}"
-            )
-        if data.get("type") != "FeatureCollection":
-            raise self.fail("type", f"must be 'FeatureCollection', got {data.get('type')!r}")
-        features = data.get("features")
-        if not isinstance(features, list):
-            got = "it is missing" if "features" not in data else f"got {_kind_name(features)}"
-            raise self.fail("features", f"must be an array of features; {got}")
-        name = data.get("name", Path(self.source).stem)
-        description = data.get("description", "")
-        for key, value in (("name", name), ("description", description)):
-            if not isinstance(value, str):
-                raise self.fail(key, f"must be a string, got {_kind_name(value)}")
-
+        features, name, description = self.collection(data)
         graph = nx.Graph()
         terrain: dict[str, dict[str, Any]] = {}
         layers: list[dict[str, Any]] = []
@@ -306,24 +281,11 @@ class _Builder:
         graph.graph.update(
             name=name, description=description, layers=layers, terrain=terrain, warnings=warnings
         )
-
         id_where: dict[str, str] = {}
         roads: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
         for i, feature in enumerate(features):
             where = f"features[{i}]"
-            if not isinstance(feature, dict):
-                raise self.fail(where, f"a feature must be an object, got {_kind_name(feature)}")
-            if feature.get("type") != "Feature":
-                raise self.fail(f"{where}.type", f"must be 'Feature', got {feature.get('type')!r}")
-            props = feature.get("properties")
-            if not isinstance(props, dict):
-                got = "it is missing" if "properties" not in feature else f"got {_kind_name(props)}"
-                raise self.fail(f"{where}.properties", f"must be an object; {got}")
-            geometry = feature.get("geometry")
-            if not isinstance(geometry, dict):
-                got = "it is missing" if "geometry" not in feature else f"got {_kind_name(geometry)}"
-                raise self.fail(f"{where}.geometry", f"must be an object; {got}")
-
+            props, geometry = self.feature(where, feature)
             if "layer" in props:
                 layers.append(self.layer(where, props, geometry))
             elif "from" in props or "to" in props or "road_class" in props:
@@ -342,7 +304,48 @@ class _Builder:
             raise self.fail(
                 "features", "the map has no places (Point features with an id and a non-terrain kind)"
             )
+        self.add_roads(graph, roads, terrain, warnings)
+        warning = _connectivity_warning(graph)
+        if warning:
+            warnings.append(warning)
+        return graph
 
+    def collection(self, data: Any) -> tuple[list[Any], str, str]:
+        """The features, name and description of the top-level FeatureCollection."""
+        if not isinstance(data, dict):
+            raise self.fail(
+                "", f"the map must be a JSON object (a FeatureCollection), got {_kind_name(data)}"
+            )
+        if data.get("type") != "FeatureCollection":
+            raise self.fail("type", f"must be 'FeatureCollection', got {data.get('type')!r}")
+        features = data.get("features")
+        if not isinstance(features, list):
+            got = "it is missing" if "features" not in data else f"got {_kind_name(features)}"
+            raise self.fail("features", f"must be an array of features; {got}")
+        name = data.get("name", Path(self.source).stem)
+        description = data.get("description", "")
+        for key, value in (("name", name), ("description", description)):
+            if not isinstance(value, str):
+                raise self.fail(key, f"must be a string, got {_kind_name(value)}")
+        return features, name, description
+
+    def feature(self, where: str, feature: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The properties and geometry of one Feature."""
+        if not isinstance(feature, dict):
+            raise self.fail(where, f"a feature must be an object, got {_kind_name(feature)}")
+        if feature.get("type") != "Feature":
+            raise self.fail(f"{where}.type", f"must be 'Feature', got {feature.get('type')!r}")
+        parts = []
+        for key in ("properties", "geometry"):
+            value = feature.get(key)
+            if not isinstance(value, dict):
+                got = "it is missing" if key not in feature else f"got {_kind_name(value)}"
+                raise self.fail(f"{where}.{key}", f"must be an object; {got}")
+            parts.append(value)
+        return parts[0], parts[1]
+
+    def add_roads(self, graph: nx.Graph, roads: list[tuple[str, dict[str, Any], dict[str, Any]]],
+                  terrain: Mapping[str, Any], warnings: list[str]) -> None:
         road_where: dict[frozenset[str], str] = {}
         for where, props, geometry in roads:
             start, end, attrs = self.road(where, props, geometry, graph, terrain)
@@ -354,11 +357,6 @@ class _Builder:
             road_where[pair] = where
             self.check_endpoints(where, start, end, attrs["geometry"], graph, warnings)
             graph.add_edge(start, end, **attrs)
-
-        warning = _connectivity_warning(graph)
-        if warning:
-            warnings.append(warning)
-        return graph
 
     # -- features -------------------------------------------------------------------------------
 
@@ -415,38 +413,10 @@ class _Builder:
     ) -> tuple[str, str, dict[str, Any]]:
         self.check_properties(where, props, ROAD_PROPERTIES, "road")
         pwhere = f"{where}.properties"
-        ends = []
-        for key in ("from", "to"):
-            value = props.get(key)
-            if not isinstance(value, str) or not value:
-                got = "it is missing" if key not in props else f"got {value!r}"
-                raise self.fail(f"{pwhere}.{key}", f"a road needs a place id here; {got}")
-            if value in terrain:
-                raise self.fail(
-                    f"{pwhere}.{key}",
-                    f"{value!r} is terrain (kind {terrain[value]['kind']!r}), not a place on the road graph",
-                )
-            if value not in graph:
-                hint = _did_you_mean(value, graph.nodes)
-                raise self.fail(f"{pwhere}.{key}", f"names unknown place {value!r}{hint}")
-            ends.append(value)
-        start, end = ends
+        start, end = (self.road_end(f"{pwhere}.{key}", props, key, graph, terrain) for key in ("from", "to"))
         if start == end:
             raise self.fail(f"{pwhere}.to", f"a road from {start!r} to itself (self-loop)")
-
-        road_class = props.get("road_class")
-        if road_class not in ROAD_CLASSES:
-            got = "it is missing" if "road_class" not in props else f"got {road_class!r}"
-            hint = ""
-            if isinstance(road_class, str):
-                fixed = road_class.strip().lower().replace(" ", "_").replace("-", "_")
-                hint = (
-                    f" (write {fixed!r})"
-                    if fixed in ROAD_CLASSES
-                    else _did_you_mean(road_class, ROAD_CLASSES)
-                )
-            raise self.fail(f"{pwhere}.road_class", f"must be one of {', '.join(ROAD_CLASSES)}; {got}{hint}")
-
+        road_class = self.road_class(pwhere, props)
         if geometry.get("type") != "LineString":
             raise self.fail(
                 f"{where}.geometry.type", f"a road needs a LineString geometry, got {geometry.get('type')!r}"
@@ -474,6 +444,33 @@ class _Builder:
             if key not in attrs:
                 attrs[key] = copy.deepcopy(value)
         return start, end, attrs
+
+    def road_end(
+        self, field: str, props: Mapping[str, Any], key: str, graph: nx.Graph, terrain: Mapping[str, Any]
+    ) -> str:
+        """The place id at one end of a road: a place on the road graph."""
+        value = props.get(key)
+        if not isinstance(value, str) or not value:
+            got = "it is missing" if key not in props else f"got {value!r}"
+            raise self.fail(field, f"a road needs a place id here; {got}")
+        if value in terrain:
+            raise self.fail(
+                field, f"{value!r} is terrain (kind {terrain[value]['kind']!r}), not a place on the road graph"
+            )
+        if value not in graph:
+            raise self.fail(field, f"names unknown place {value!r}{_did_you_mean(value, graph.nodes)}")
+        return value
+
+    def road_class(self, pwhere: str, props: Mapping[str, Any]) -> str:
+        road_class = props.get("road_class")
+        if road_class in ROAD_CLASSES:
+            return road_class
+        got = "it is missing" if "road_class" not in props else f"got {road_class!r}"
+        hint = ""
+        if isinstance(road_class, str):
+            fixed = road_class.strip().lower().replace(" ", "_").replace("-", "_")
+            hint = f" (write {fixed!r})" if fixed in ROAD_CLASSES else _did_you_mean(road_class, ROAD_CLASSES)
+        raise self.fail(f"{pwhere}.road_class", f"must be one of {', '.join(ROAD_CLASSES)}; {got}{hint}")
 
     def layer(self, where: str, props: dict[str, Any], geometry: dict[str, Any]) -> dict[str, Any]:
         self.check_properties(where, props, LAYER_PROPERTIES, "background layer")
