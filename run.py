@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.errors import InputError
+from sim.errors import InputError, printable
 
 if TYPE_CHECKING:
     from sim.batch import Outcome, Plan
@@ -25,9 +25,11 @@ TIMELINE = ROOT / "scenarios" / "timeline.csv"
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.records import simulate, summary_lines, write_run
-    from sim.scenario import load_scenario
+    from sim.scenario import load_scenario, scenario_warnings
 
     scenario = load_scenario(args.scenario)
+    for warning in scenario_warnings(scenario):
+        print(f"warning {printable(warning)}", file=sys.stderr)
     record = simulate(scenario, args.seed)
     out = Path(args.out) if args.out else ROOT / "out" / f"{scenario.name}-seed{args.seed}"
     for line in summary_lines(record):
@@ -38,6 +40,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Check each file in turn (one bad file does not stop the others); exit 2 when any is invalid."""
     from sim.scenario import validate_file
 
     failed = 0
@@ -48,9 +51,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
             print(f"INVALID {exc}", file=sys.stderr)
             failed += 1
             continue
-        print(f"ok      {path} ({kind})")
+        print(printable(f"ok      {path} ({kind})"))
         for warning in warnings:
-            print(f"warning {path}: {warning}")
+            print(printable(f"warning {path}: {warning}"))
     return 2 if failed else 0
 
 
@@ -217,12 +220,30 @@ def cmd_main(args: argparse.Namespace) -> int:
     return 0
 
 
+def whole_number(minimum: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum`` (argparse reports anything else, exit 2)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+SEED = whole_number(0)  # numpy seeds are non-negative
+
+
 def _batch_arguments(parser: argparse.ArgumentParser, runs: int, out: str) -> None:
     """What batch and compare share: scenarios, replicates, seed, store, executor."""
     parser.add_argument("scenarios", nargs="+", help="scenario files (YAML)")
     parser.add_argument("--runs", type=int, default=runs, help=f"replicates per scenario and design point "
                         f"(default {runs})")
-    parser.add_argument("--seed", type=int, default=1, help="base seed the replicate seeds are spawned from")
+    parser.add_argument("--seed", type=SEED, default=1, help="base seed the replicate seeds are spawned from")
     parser.add_argument("--out", required=True, help=out)
     parser.add_argument("--resume", action="store_true", help="complete an interrupted batch in --out: runs "
                         "already stored are skipped, failed ones are run again")
@@ -242,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = verbs.add_parser("run", help="run one scenario with one seed and write its records")
     run.add_argument("scenario", help="scenario file (YAML)")
-    run.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    run.add_argument("--seed", type=SEED, default=1, help="random seed (default 1)")
     run.add_argument("--out", help="output folder (default out/SCENARIO-seedN)")
     run.set_defaults(func=cmd_run)
 
@@ -260,7 +281,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "against the record (fidelity.json and a plot)")
     fidelity.add_argument("--scenario", default=str(HISTORICAL), help="scenario file (default: the historical one)")
     fidelity.add_argument("--runs", type=int, default=40, help="replicates (default 40)")
-    fidelity.add_argument("--seed", type=int, default=1, help="base seed the replicate seeds are spawned from")
+    fidelity.add_argument("--seed", type=SEED, default=1, help="base seed the replicate seeds are spawned from")
     fidelity.add_argument("--out", default=str(ROOT / "out" / "fidelity"), help="output folder (default out/fidelity)")
     fidelity.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     fidelity.set_defaults(func=cmd_fidelity)
@@ -273,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     calib.add_argument("--check-runs", type=int, default=40, help="replicates of the final check (default 40)")
     calib.add_argument("--sensitivity-runs", type=int, default=12,
                        help="replicates per end of each range in the sensitivity analysis (0: skip; default 12)")
-    calib.add_argument("--seed", type=int, default=1, help="seed of the design and the replicates")
+    calib.add_argument("--seed", type=SEED, default=1, help="seed of the design and the replicates")
     calib.add_argument("--out", default=str(ROOT / "out" / "calibration"),
                        help="output folder (default out/calibration)")
     calib.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
@@ -282,8 +303,8 @@ def build_parser() -> argparse.ArgumentParser:
     play = verbs.add_parser("play", help="command one side from the terminal (orders read from standard input)")
     play.add_argument("scenario", nargs="?", help="scenario file (YAML); or --load a saved game")
     play.add_argument("--side", help="the side you command (e.g. government or rebels)")
-    play.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    play.add_argument("--every", type=int, help="days between decision points (default 1)")
+    play.add_argument("--seed", type=SEED, default=1, help="random seed (default 1)")
+    play.add_argument("--every", type=whole_number(1), help="days between decision points (default 1)")
     play.add_argument("--load", metavar="FILE", help="a saved game: replay it to its day and go on (with --side: "
                       "a branch in which you command that side)")
     play.set_defaults(func=cmd_play)

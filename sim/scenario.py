@@ -5,7 +5,7 @@ scenario and states only what differs; problems are reported against the merged 
 line) that introduced the offending field. Every problem is an InputError (file, field path, what is wrong).
 Loading checks everything a run needs, so a scenario that loads also starts; the traps that let a run start but
 make little sense (a formation starting on enemy ground, a siege rule the attacker's axes cannot satisfy) are
-returned as warnings by :func:`start_warnings`. The fields are documented in docs/scenario-format.md, which
+returned as warnings by :func:`scenario_warnings`. The fields are documented in docs/scenario-format.md, which
 ``python -m sim.scenario_doc`` writes from the models below.
 """
 
@@ -690,11 +690,12 @@ def defender_supplied(spec: ScenarioSpec, graph: nx.Graph, control: dict[str, st
     return supplied_places(adjacency, usable, spec.sides[side].supply_sources)
 
 
-def start_warnings(scenario: Scenario) -> list[str]:
-    """Traps a run survives but a reader should know about: formations on enemy ground; a siege the attacker's
-    axes cannot close while ``siege_before_assault`` is on."""
+def scenario_warnings(scenario: Scenario) -> list[str]:
+    """Its map's warnings, then the traps a run survives but a reader should know about: formations on enemy
+    ground; a siege the attacker's axes cannot close while ``siege_before_assault`` is on."""
     spec = scenario.spec
-    out = []
+    out = [f"{scenario.spec.map}: {w}" if not w.startswith(scenario.spec.map) else w
+           for w in scenario.graph.graph.get("warnings", [])]
     holder = {pid: name for name, side in spec.sides.items() for pid in side.holds}
     for i, f in enumerate(spec.formations):
         side = spec.factions[f.faction].side
@@ -733,4 +734,4 @@ def validate_file(path: str | Path) -> tuple[Kind, list[str]]:
         graph = load_theatre(path)
         return "map", list(graph.graph.get("warnings", []))
     scenario = load_scenario(path)
-    return "scenario", [*scenario.graph.graph.get("warnings", []), *start_warnings(scenario)]
+    return "scenario", scenario_warnings(scenario)
