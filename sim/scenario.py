@@ -388,9 +388,10 @@ def resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, Pro
         _mark(data, origin, (), (), prov)
         merged, origins = data, (origin,)
     else:
-        if len(chain) + 1 >= MAX_EXTENDS:
-            raise _error((origin, ("extends",)), ("extends",), f"the extends chain is longer than {MAX_EXTENDS} "
-                         "files: extend a scenario nearer the root")
+        if len(chain) + 1 >= MAX_EXTENDS:  # blamed on the file asked for: its chain is what is too long
+            raise InputError(str((*chain, path)[0]), "extends", f"the extends chain is longer than {MAX_EXTENDS} "
+                             f"files (it reaches {path.name}, which extends {parent}): extend a scenario nearer "
+                             "the root")
         if not isinstance(parent, str) or not parent:
             raise _error((origin, ("extends",)), ("extends",), "must be the path of another scenario file")
         parent_path = path.parent / parent
@@ -496,7 +497,17 @@ def _validation_error(exc: ValidationError, prov: Provenance, default: Origin) -
         problem = f"unknown field {loc[-1]!r}{did_you_mean(str(loc[-1]), allowed)}"
         if allowed:
             problem += f"; allowed: {', '.join(allowed)}"
-    return _error(_source_of(loc, prov, default), loc, problem)
+    return _error(_container_source(loc, prov, default), loc, problem)
+
+
+def _container_source(loc: Loc, prov: Provenance, default: Origin) -> Source:
+    """The file to blame for a whole mapping or list (too many sides, no formations left): the one nearest the
+    child among those that wrote its entries, else the one that wrote it."""
+    source = _source_of(loc, prov, default)
+    depth = len(loc) + 1
+    entries = [where for path, where in prov.items() if len(path) == depth and path[:-1] == loc]
+    newest = [where for where in entries if where[0] is default]
+    return (newest[0][0], newest[0][1][:-1]) if newest and source[0] is not default else source
 
 
 # ---------------------------------------------------------------- loading
