@@ -86,12 +86,14 @@ def test_validate_in_a_process(file: str) -> None:
 
 
 @pytest.mark.e2e
-def test_run_refuses_a_bad_scenario_and_prints_a_maps_warning(tmp_path: Path) -> None:
-    bad = subprocess.run([sys.executable, "run.py", "run", str(CORPUS / "scenarios/s096_objective_cut_off_at_start.yaml"),
-                          "--out", str(tmp_path / "bad")], cwd=ROOT, capture_output=True, text=True, timeout=120)
+def test_run_refuses_what_validate_refuses_and_prints_the_warnings(tmp_path: Path) -> None:
+    def run(file: str, out: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "run.py", "run", str(CORPUS / file), "--out", str(out)], cwd=ROOT,
+                              capture_output=True, text=True, timeout=300)
+
+    bad = run("scenarios/s096_objective_cut_off_at_start.yaml", tmp_path / "bad")
     assert bad.returncode == 2 and "has no supply route" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "bad").exists()
-    warned = subprocess.run([sys.executable, "run.py", "run", str(CORPUS / "scenarios/s099_warn_formation_on_enemy_ground.yaml"),
-                             "--out", str(tmp_path / "ok")], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    warned = run("scenarios/s099_warn_formation_on_enemy_ground.yaml", tmp_path / "ok")
     assert warned.returncode == 0, warned.stderr
     assert "warning" in warned.stderr and "starts at 'crossroads'" in warned.stderr
