@@ -6,22 +6,25 @@ they contain reaches the program through this module, which turns every way a fi
 
 * only regular files are read (a folder, ``/dev/zero`` or a pipe is refused before reading), at most
   :data:`MAX_FILE_BYTES`, as UTF-8 text;
-* YAML is read by the safe loader (no Python objects), without anchors and aliases (``&a`` / ``*a``: an alias
-  bomb of one kilobyte expands to billions of values) and without merge keys (``<<``, which need aliases);
+* YAML is read by the safe loader (no Python objects); anchors and aliases (``&a`` / ``*a``) are allowed, but the
+  document may hold at most :data:`MAX_VALUES` values with every alias counted as what it names (an alias bomb of
+  one kilobyte names a billion); merge keys (``<<``) are refused;
 * mappings may not repeat a key (YAML and JSON alike: "last one wins" silently hides a mistake);
 * values may nest at most :data:`MAX_DEPTH` levels deep; whole numbers have at most :data:`MAX_DIGITS` digits;
 * YAML dates must be calendar dates (``2013-02-30`` and year 0 are refused with their line).
 
-:func:`load_yaml` also returns the line on which every value starts, keyed by its path (``("formations", 3,
-"personnel")``), so that a later check can say on which line the faulty value was written.
+:func:`load_yaml` also keeps the node tree, which knows the line on which every value starts, so that a later
+check can say on which line the faulty value was written (``Document.line(("formations", 3, "personnel"))``).
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import stat
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from json.decoder import JSONObject  # type: ignore[attr-defined]
 from json.scanner import py_make_scanner  # type: ignore[attr-defined]
 from pathlib import Path
@@ -37,6 +40,10 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 32
 """Deepest nesting of mappings and lists (a scenario nests 6 levels, a GeoJSON map 7)."""
 
+MAX_VALUES = 1_000_000
+"""Most values (scalars, mappings and lists, every alias counted as what it names) one YAML file may hold: an
+alias bomb of one kilobyte names a billion, and the program walks every one of them."""
+
 MAX_DIGITS = 100
 """Most digits a whole number may have (no model quantity needs more; Python refuses beyond 4,300)."""
 
@@ -48,18 +55,49 @@ _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 @dataclass(frozen=True)
 class Document:
-    """A parsed YAML file: its data and, for each value, the 1-based line it starts on."""
+    """A parsed YAML file: its data and the node tree it was built from, which knows on which line each value
+    starts (looked up only when a message needs it)."""
 
     data: Any
-    lines: dict[Path_, int] = field(default_factory=dict)
+    root: yaml.Node | None = None
 
     def line(self, path: Path_) -> int | None:
-        """The line of the value at ``path``, or of its nearest ancestor written in this file."""
-        for n in range(len(path), -1, -1):
-            found = self.lines.get(tuple(path[:n]))
-            if found is not None:
-                return found
-        return None
+        """The 1-based line of the value at ``path`` (a mapping entry: its key's line), or of its nearest
+        ancestor written in this file."""
+        if self.root is None:
+            return None
+        node, value, line = self.root, self.data, self.root.start_mark.line + 1
+        for part in path:
+            step = _step(node, value, part)
+            if step is None:
+                break
+            node, value, line = step
+        return line
+
+
+def _step(node: yaml.Node, value: Any, part: Any) -> tuple[yaml.Node, Any, int] | None:
+    """One step down a path in the node tree and the data built from it (entries in the same order)."""
+    if isinstance(node, yaml.MappingNode) and isinstance(value, dict) and part in value:
+        key_node, value_node = node.value[list(value).index(part)]
+        return value_node, value[part], key_node.start_mark.line + 1
+    if isinstance(node, yaml.SequenceNode) and isinstance(value, list) and isinstance(part, int) \
+            and 0 <= part < min(len(value), len(node.value)):
+        item = node.value[part]
+        return item, value[part], item.start_mark.line + 1
+    return None
+
+
+@contextmanager
+def bulk() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a file's values are built and checked: they hold no cycles, and
+    with hundreds of thousands of new objects its repeated full passes take longer than the parse itself."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # ---------------------------------------------------------------- the file itself
@@ -108,44 +146,60 @@ def _mib(size: int) -> str:
 # ---------------------------------------------------------------- YAML
 
 
+def _refuse(problem: str, node: yaml.Node) -> yaml.constructor.ConstructorError:
+    return yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+
+
 class _LimitedLoader(_Loader):  # type: ignore[misc,valid-type]
     """The safe loader, refusing repeated keys, merge keys, impossible dates and over-long numbers."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._tags: dict[tuple[str, tuple[bool, bool]], str] = {}
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: tuple[bool, bool]) -> str:
+        """The tag of a plain scalar, remembered per value: the regular expressions cost most of the parse."""
+        if kind is not yaml.ScalarNode:
+            return super().resolve(kind, value, implicit)
+        key = (value, tuple(implicit))
+        tag = self._tags.get(key)
+        if tag is None:
+            tag = self._tags[key] = super().resolve(kind, value, implicit)
+        return tag
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep)
         except (ValueError, TypeError, OverflowError) as exc:  # e.g. ``!!int abc``
-            raise yaml.constructor.ConstructorError(None, None, str(exc), node.start_mark) from None
+            raise _refuse(str(exc), node) from None
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _value in node.value:
+        """Entries in the file's order; a repeated key, a merge key or a list as a key is an error."""
+        if not isinstance(node, yaml.MappingNode):
+            raise _refuse(f"expected a mapping, found {node.id}", node)
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise yaml.constructor.ConstructorError(None, None, "merge keys (<<) are not supported: write the "
-                                                        "values out", key_node.start_mark)
+                raise _refuse("merge keys (<<) are not supported: write the values out", key_node)
             key = self.construct_object(key_node, deep=True)
             try:
-                repeated = key in seen
+                repeated = key in mapping
             except TypeError:
-                raise yaml.constructor.ConstructorError(None, None, "a key must be a plain value, not a list or "
-                                                        "mapping", key_node.start_mark) from None
+                raise _refuse("a key must be a plain value, not a list or mapping", key_node) from None
             if repeated:
-                raise yaml.constructor.ConstructorError(None, None, f"the key {key!r} appears twice in the same "
-                                                        "mapping", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep)
+                raise _refuse(f"the key {key!r} appears twice in the same mapping", key_node)
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
         try:
             return super().construct_yaml_timestamp(node)
         except ValueError:
-            raise yaml.constructor.ConstructorError(None, None, f"{node.value!r} is not a calendar date",
-                                                    node.start_mark) from None
+            raise _refuse(f"{node.value!r} is not a calendar date", node) from None
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
         if sum(c.isdigit() for c in node.value) > MAX_DIGITS:
-            raise yaml.constructor.ConstructorError(None, None, f"a number with more than {MAX_DIGITS} digits",
-                                                    node.start_mark)
+            raise _refuse(f"a number with more than {MAX_DIGITS} digits", node)
         return super().construct_yaml_int(node)
 
 
@@ -158,58 +212,68 @@ def load_yaml(path: str | Path) -> Document:
     file = str(path)
     text = read_text(path)
     try:
-        _check_events(text)
-        loader = _LimitedLoader(text)
-        try:
-            node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
-        finally:
-            loader.dispose()
+        with bulk():
+            return _parse_yaml(text)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise InputError(file, where, f"not valid YAML: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
         raise InputError(file, "", f"not valid YAML: {exc}") from None
-    return Document(data, _value_lines(node, data) if node is not None else {})
+    except RecursionError:  # only the pure-Python parser recurses (libyaml stops at 1,000 levels)
+        raise InputError(file, "", f"not valid YAML: nested more than {MAX_DEPTH} levels deep") from None
 
 
-def _check_events(text: str) -> None:
-    """Refuse aliases and deep nesting from the event stream, before any value is built."""
-    depth = 0
-    for event in yaml.parse(text, Loader=_Loader):
-        if isinstance(event, yaml.AliasEvent):
-            raise yaml.MarkedYAMLError(problem="anchors and aliases (&name, *name) are not supported: write the "
-                                       "value out", problem_mark=event.start_mark)
-        if isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise yaml.MarkedYAMLError(problem=f"nested more than {MAX_DEPTH} levels deep",
-                                           problem_mark=event.start_mark)
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+def _parse_yaml(text: str) -> Document:
+    loader = _LimitedLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return Document(None)
+        _measure(node)
+        return Document(loader.construct_document(node), node)
+    finally:
+        loader.dispose()
 
 
-def _value_lines(root: yaml.Node, data: Any) -> dict[Path_, int]:
-    """Path -> line of every value, walking the node tree beside the data built from it (same order)."""
-    lines: dict[Path_, int] = {(): root.start_mark.line + 1}
-    stack: list[tuple[Path_, yaml.Node, Any]] = [((), root, data)]
+def _measure(root: yaml.Node) -> None:
+    """Refuse a document that, with every alias expanded (as the program walks it), holds more than MAX_VALUES
+    values, nests deeper than MAX_DEPTH or contains itself; before any value is built. Each mapping and list
+    node is measured once, its children first, without recursion; scalars are only counted."""
+    measured: dict[int, tuple[int, int]] = {}  # id(node) -> (values, height) with aliases expanded
+    path: set[int] = set()  # the nodes being measured: the current one and its ancestors
+    stack = [root] if not isinstance(root, yaml.ScalarNode) else []
     while stack:
-        path, node, value = stack.pop()
-        for key, child_node, child_value, line in _children(node, value):
-            child = (*path, key)
-            lines[child] = line
-            stack.append((child, child_node, child_value))
-    return lines
+        node = stack[-1]
+        if id(node) in measured:
+            stack.pop()
+            continue
+        inner = _collections_in(node)
+        if id(node) not in path:
+            path.add(id(node))
+            waiting = [child for child in inner if id(child) not in measured]
+            if any(id(child) in path for child in waiting):
+                raise _refuse("a value that contains itself (an alias inside its own anchor)", node)
+            if waiting:
+                stack.extend(waiting)
+                continue
+        stack.pop()
+        path.discard(id(node))
+        entries = 2 * len(node.value) if isinstance(node, yaml.MappingNode) else len(node.value)
+        values = 1 + entries - len(inner) + sum(measured[id(child)][0] for child in inner)
+        height = 1 + max((measured[id(child)][1] for child in inner), default=0)
+        if values > MAX_VALUES:
+            raise _refuse(f"more than {MAX_VALUES:,} values (counting each alias as what it names)", node)
+        if height > MAX_DEPTH:
+            raise _refuse(f"nested more than {MAX_DEPTH} levels deep", node)
+        measured[id(node)] = (values, height)
 
 
-def _children(node: yaml.Node, value: Any) -> Iterator[tuple[Any, yaml.Node, Any, int]]:
-    if isinstance(node, yaml.MappingNode) and isinstance(value, dict):
-        for (key_node, value_node), (key, item) in zip(node.value, value.items(), strict=False):
-            yield key, value_node, item, key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode) and isinstance(value, list):
-        for i, (item_node, item) in enumerate(zip(node.value, value, strict=False)):
-            yield i, item_node, item, item_node.start_mark.line + 1
+def _collections_in(node: yaml.Node) -> list[yaml.Node]:
+    """The mapping and list nodes directly inside a mapping or list node (keys included)."""
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair if not isinstance(n, yaml.ScalarNode)]
+    return [n for n in node.value if not isinstance(n, yaml.ScalarNode)]
 
 
 # ---------------------------------------------------------------- JSON
@@ -241,7 +305,8 @@ def load_json(path: str | Path) -> Any:
     file = str(path)
     text = read_text(path)
     try:
-        data = json.loads(text, object_pairs_hook=_unique_pairs, parse_int=_bounded_int)
+        with bulk():
+            data = json.loads(text, object_pairs_hook=_unique_pairs, parse_int=_bounded_int)
     except json.JSONDecodeError as exc:
         raise InputError(file, f"line {exc.lineno}, column {exc.colno}", f"not valid JSON: {exc.msg}") from None
     except _RepeatedKey as exc:

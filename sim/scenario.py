@@ -25,7 +25,7 @@ import networkx as nx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.errors import InputError
-from sim.loader import Document, check_regular_file, load_yaml
+from sim.loader import Document, bulk, check_regular_file, load_yaml
 from sim.parameters import Parameters, apply_overrides
 from sim.supply import open_places, supplied_places
 from sim.theatre import load_theatre
@@ -516,12 +516,13 @@ def _container_source(loc: Loc, prov: Provenance, default: Origin) -> Source:
 def load_scenario(path: str | Path) -> Scenario:
     """Read, merge, validate and resolve a scenario file (and its map); raise InputError on any problem."""
     path = Path(path)
-    data, prov, origins = resolve_extends(path)
-    child, files = origins[0], tuple(origin.file for origin in origins)
-    try:
-        spec = ScenarioSpec.model_validate(data)
-    except ValidationError as exc:
-        raise _validation_error(exc, prov, child) from None
+    with bulk():
+        data, prov, origins = resolve_extends(path)
+        child, files = origins[0], tuple(origin.file for origin in origins)
+        try:
+            spec = ScenarioSpec.model_validate(data)
+        except ValidationError as exc:
+            raise _validation_error(exc, prov, child) from None
     map_source = _source_of(("map",), prov, child)
     try:
         check_regular_file(spec.map)
