@@ -40,9 +40,10 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 MAX_DEPTH = 32
 """Deepest nesting of mappings and lists (a scenario nests 6 levels, a GeoJSON map 7)."""
 
-MAX_VALUES = 1_000_000
-"""Most values (scalars, mappings and lists, every alias counted as what it names) one YAML file may hold: an
-alias bomb of one kilobyte names a billion, and the program walks every one of them."""
+MAX_VALUES = 500_000
+"""Most values (scalars, mappings and lists, every alias counted as what it names) one YAML file may hold, and most
+objects and arrays in a JSON file. A scenario of 16,000 formations holds about 240,000; an alias bomb of one
+kilobyte names a billion. Parsing costs about 400 bytes a value, so this also bounds memory (about 200 MB)."""
 
 MAX_DIGITS = 100
 """Most digits a whole number may have (no model quantity needs more; Python refuses beyond 4,300)."""
@@ -146,7 +147,10 @@ def _mib(size: int) -> str:
 # ---------------------------------------------------------------- YAML
 
 
-def _refuse(problem: str, node: yaml.Node) -> yaml.constructor.ConstructorError:
+_TAG_CACHE = 4096  # distinct scalars whose tags are remembered: repeated ids, kinds and numbers
+
+
+def _refuse(problem: str, node: yaml.Node | yaml.Event) -> yaml.constructor.ConstructorError:
     return yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
 
 
@@ -164,7 +168,9 @@ class _LimitedLoader(_Loader):  # type: ignore[misc,valid-type]
         key = (value, tuple(implicit))
         tag = self._tags.get(key)
         if tag is None:
-            tag = self._tags[key] = super().resolve(kind, value, implicit)
+            tag = super().resolve(kind, value, implicit)
+            if len(self._tags) < _TAG_CACHE:
+                self._tags[key] = tag
         return tag
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
@@ -225,6 +231,8 @@ def load_yaml(path: str | Path) -> Document:
 
 
 def _parse_yaml(text: str) -> Document:
+    if 3 * sum(text.count(c) for c in ":-,?[{") + 3 > MAX_VALUES:  # at most 3 nodes per ':', '-', ',', ...
+        _count_nodes(text)  # the node tree costs ~300 bytes a node: count them first, in constant memory
     loader = _LimitedLoader(text)
     try:
         node = loader.get_single_node()
@@ -234,6 +242,16 @@ def _parse_yaml(text: str) -> Document:
         return Document(loader.construct_document(node), node)
     finally:
         loader.dispose()
+
+
+def _count_nodes(text: str) -> None:
+    """Refuse a document of more than MAX_VALUES nodes from its event stream, before the nodes are built."""
+    nodes = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.NodeEvent):
+            nodes += 1
+            if nodes > MAX_VALUES:
+                raise _refuse(f"more than {MAX_VALUES:,} values", event)
 
 
 def _measure(root: yaml.Node) -> None:
@@ -304,6 +322,8 @@ def load_json(path: str | Path) -> Any:
     """Parse a JSON file within the limits; every problem is an InputError naming the file (and line)."""
     file = str(path)
     text = read_text(path)
+    if text.count("{") + text.count("[") > MAX_VALUES:  # an empty object costs 64 bytes: refuse before building
+        raise InputError(file, "", f"more than {MAX_VALUES:,} objects and arrays")
     try:
         with bulk():
             data = json.loads(text, object_pairs_hook=_unique_pairs, parse_int=_bounded_int)
@@ -347,19 +367,20 @@ def _object_with_unique_keys(s_and_end: tuple[str, int], strict: bool, scan_once
 
 
 def depth(data: Any) -> int:
-    """How deeply lists and mappings nest in ``data`` (a scalar: 0), without recursion."""
-    deepest = 0
-    stack: list[tuple[Any, int]] = [(data, 0)]
-    while stack:
-        value, level = stack.pop()
-        if isinstance(value, dict):
-            items = value.values()
-        elif isinstance(value, list):
-            items = value
-        else:
-            continue
-        level += 1
-        deepest = max(deepest, level)
-        if level <= MAX_DEPTH:
-            stack.extend((item, level) for item in items)
-    return deepest
+    """How deeply lists and mappings nest in ``data`` (a scalar: 0), level by level, without recursion; counting
+    stops past MAX_DEPTH."""
+    level, found = [data], 0
+    while found <= MAX_DEPTH:
+        inner: list[Any] = []
+        for value in level:
+            if isinstance(value, dict):
+                inner.extend(value.values())
+            elif isinstance(value, list):
+                inner.extend(value)
+            else:
+                continue
+        if not any(isinstance(value, dict | list) for value in level):
+            return found
+        found += 1
+        level = inner
+    return found
