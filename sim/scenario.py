@@ -157,7 +157,7 @@ class FormationSpec(Strict):
     name: str = _f(min_length=1, doc="display name", example="1st Tank Brigade")
     faction: str = _f(doc="id of its faction (a key of `factions`)", example="blue_army")
     type: UnitType = _f(strict=False, doc="sets combat value per person (`type_value`) and march speed "
-                        "(`march_km_per_day`): " + ", ".join(f"`{t}`" for t in UnitType), example="armour")
+                        "(`march_km_per_day`)", example="armour")
     personnel: int = _f(gt=0, le=200_000, doc="people", example=1200)
     tanks: int = _f(0, ge=0, le=5_000, doc="tanks, each worth `tank_value` people in combat", example=20)
     quality: float = _f(1.0, gt=0, le=5, allow_inf_nan=False, example=1.2,
@@ -200,7 +200,7 @@ class ScenarioSpec(Strict):
                   example="maps/vale.geojson")
     start_date: dt.date = _f(strict=False, doc="day 0 of the campaign (YYYY-MM-DD)", example="2020-03-01")
     end_date: dt.date = _f(strict=False, example="2020-03-31",
-                           doc=f"last day; after start_date, at most {MAX_DAYS} days later")
+                           doc=f"last day; after start_date, at most {MAX_DAYS:,} days later")
     step_days: float = _f(1.0, gt=0, le=7, allow_inf_nan=False, example=1,
                           doc=f"days per step; the run takes (end - start) / step_days steps, at most {MAX_STEPS:,}")
     objective: str = _f(doc="place id the attacker must take; held by the defender (or nobody) at the start, not "
