@@ -20,12 +20,14 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import TINY_MAP, TINY_ROADS, TINY_SCENARIO, write_tiny
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from sim.errors import InputError
 from sim.play import Game, load_game, read_saved
-from sim.scenario import validate_file
+from sim.records import simulate
+from sim.scenario import load_scenario, validate_file
 from sim.sweep import load_design
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -218,3 +220,60 @@ def test_saved_game_mutations(theatre: Path, saved_game: str, data: st.DataObjec
     path = _write(theatre, "fuzz-game.yaml", text)
     must_load_or_refuse(read_saved, path)
     must_load_or_refuse(load_game, path)
+
+
+# ---------------------------------------------------------------- what validate accepts, run runs
+
+
+PLACES = sorted(f["properties"]["id"] for f in TINY_MAP["features"] if "id" in f["properties"])
+
+
+@st.composite
+def ground_mutations(draw: st.DrawFn) -> dict[str, Any]:
+    """The tiny scenario with places swapped for other places, roads blocked, roles or arrivals changed: the
+    changes that pass every field check and can still leave a run nothing to stand on."""
+    data = yaml.safe_load(TINY_SCENARIO)
+    for _ in range(draw(st.integers(1, 5))):
+        slots = [path for path in _slots(data) if _at(data, path) in PLACES]
+        op = draw(st.sampled_from(["place", "place", "block", "arrival", "role", "hold"]))
+        if op == "place":
+            path = draw(st.sampled_from(slots))
+            _at(data, path[:-1])[path[-1]] = draw(st.sampled_from(PLACES))
+        elif op == "block":
+            data.setdefault("blocked_roads", []).append(list(draw(st.sampled_from(list(TINY_ROADS)))))
+        elif op == "arrival":
+            formation = draw(st.sampled_from(data["formations"]))
+            formation["arrival_day"] = draw(st.sampled_from([0, 1, 29.5, 30]))
+        elif op == "role":
+            side = draw(st.sampled_from(sorted(data["sides"])))
+            data["sides"][side]["role"] = draw(st.sampled_from(["attacker", "defender"]))
+        else:
+            side = draw(st.sampled_from(sorted(data["sides"])))
+            data["sides"][side]["holds"] = draw(st.lists(st.sampled_from(PLACES), unique=True, max_size=4))
+    return data
+
+
+def _at(data: Any, path: tuple[Any, ...]) -> Any:
+    for key in path:
+        data = data[key]
+    return data
+
+
+@pytest.fixture(scope="module")
+def vale(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_tiny(tmp_path_factory.mktemp("vale"))
+
+
+@FUZZ
+@given(data=ground_mutations())
+def test_a_scenario_that_validates_runs(vale: Path, data: dict[str, Any]) -> None:
+    path = vale.parent / "fuzz.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    try:
+        scenario = load_scenario(path)
+    except InputError:
+        event("refused")
+        return
+    event("accepted")
+    record = simulate(scenario, seed=1)  # anything run would reject, validate rejected first
+    assert record.timeseries and record.summary
