@@ -449,7 +449,7 @@ def _newest(locs: list[Loc], prov: Provenance, files: tuple[str, ...], default: 
     return min(locs, key=lambda loc: (rank.get(_source_of(loc, prov, default)[0].file, len(files)), order[loc]))
 
 
-def _unwrap(annotation: Any) -> Any:
+def unwrap(annotation: Any) -> Any:
     """``X | None`` -> X, ``Annotated[X, ...]`` -> X."""
     while True:
         if typing.get_origin(annotation) is Annotated:
@@ -464,7 +464,7 @@ def model_at(loc: Loc) -> type[BaseModel] | None:
     """The scenario model that holds the field at ``loc`` (e.g. ('formations', 2) -> FormationSpec)."""
     current: Any = ScenarioSpec
     for part in loc:
-        current = _unwrap(current)
+        current = unwrap(current)
         if isinstance(current, type) and issubclass(current, BaseModel):
             field = current.model_fields.get(str(part))
             if field is None:
@@ -473,7 +473,7 @@ def model_at(loc: Loc) -> type[BaseModel] | None:
         else:
             args = typing.get_args(current)
             current = args[-1] if args else None
-    current = _unwrap(current)
+    current = unwrap(current)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 

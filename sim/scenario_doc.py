@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import types
 import typing
 from pathlib import Path
 from typing import Annotated, Any
@@ -32,6 +31,7 @@ from sim.scenario import (
     Raid,
     ScenarioSpec,
     SideSpec,
+    unwrap,
 )
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "scenario-format.md"
@@ -123,23 +123,9 @@ objective off.
 """
 
 
-def _unwrap(annotation: Any) -> tuple[Any, bool]:
-    """(the annotation without Annotated and None, whether None is allowed)."""
-    optional = False
-    while True:
-        if typing.get_origin(annotation) is Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
-            args = typing.get_args(annotation)
-            optional = optional or type(None) in args
-            annotation = next(a for a in args if a is not type(None))
-        else:
-            return annotation, optional
-
-
 def type_text(annotation: Any) -> str:
     """How a field's type reads in the table."""
-    inner, _optional = _unwrap(annotation)
+    inner = unwrap(annotation)
     origin = typing.get_origin(inner)
     if origin is list:
         return f"list of {type_text(typing.get_args(inner)[0])}"
@@ -156,13 +142,13 @@ def type_text(annotation: Any) -> str:
 
 def range_text(field: FieldInfo) -> str:
     """Bounds and lengths from the field's constraints (and those of an Annotated element type)."""
-    inner = _unwrap(field.annotation)[0]
+    inner = unwrap(field.annotation)
     while typing.get_origin(inner) in (list, dict):
         inner = typing.get_args(inner)[-1]
     element = []
     if typing.get_origin(inner) is Annotated:
         element = [m for a in typing.get_args(inner)[1:] for m in getattr(a, "metadata", [a])]
-    unit = "characters" if _unwrap(field.annotation)[0] is str else "items"
+    unit = "characters" if unwrap(field.annotation) is str else "items"
     words = {at.Ge: ("ge", ">= {}"), at.Gt: ("gt", "> {}"), at.Le: ("le", "<= {}"), at.Lt: ("lt", "< {}"),
              at.MinLen: ("min_length", "at least {} " + unit), at.MaxLen: ("max_length", "at most {} " + unit)}
     own = [text.format(f"{getattr(c, attr):,}") for c in field.metadata for kind, (attr, text) in words.items()
