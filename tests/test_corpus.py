@@ -97,3 +97,18 @@ def test_run_refuses_what_validate_refuses_and_prints_the_warnings(tmp_path: Pat
     warned = run("scenarios/s099_warn_formation_on_enemy_ground.yaml", tmp_path / "ok")
     assert warned.returncode == 0, warned.stderr
     assert "warning" in warned.stderr and "starts at 'crossroads'" in warned.stderr
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["play", "--every", "0", "scenarios/historical.yaml"], "argument --every: must be at least 1, got 0"),
+    (["run", "--seed", "-1", "scenarios/historical.yaml"], "argument --seed: must be at least 0, got -1"),
+    (["batch", "x.yaml", "--out", "o", "--seed", "1.5"], "argument --seed: must be a whole number, got '1.5'"),
+    (["fidelity", "--seed", "9" * 5000], "argument --seed: must be a whole number"),
+])
+def test_bad_arguments_exit_2_with_one_error_line(argv: list[str], message: str,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stop:
+        run_cli.main(argv)
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err.splitlines()[-1] and "Traceback" not in err
