@@ -176,8 +176,8 @@ class _LimitedLoader(_Loader):  # type: ignore[misc,valid-type]
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         try:
             return super().construct_object(node, deep)
-        except (ValueError, TypeError, OverflowError) as exc:  # e.g. ``!!int abc``
-            raise _refuse(str(exc), node) from None
+        except (ValueError, TypeError, OverflowError, AttributeError, KeyError, IndexError) as exc:
+            raise _refuse(f"cannot be read as {node.tag}: {exc}", node) from None  # e.g. ``!!int abc``
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         """Entries in the file's order; a repeated key, a merge key or a list as a key is an error."""
@@ -200,7 +200,7 @@ class _LimitedLoader(_Loader):  # type: ignore[misc,valid-type]
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
         try:
             return super().construct_yaml_timestamp(node)
-        except ValueError:
+        except (ValueError, AttributeError):  # a date that is not one, or ``!!timestamp`` on words
             raise _refuse(f"{node.value!r} is not a calendar date", node) from None
 
     def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
