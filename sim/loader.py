@@ -177,7 +177,8 @@ class _LimitedLoader(_Loader):  # type: ignore[misc,valid-type]
         try:
             return super().construct_object(node, deep)
         except (ValueError, TypeError, OverflowError, AttributeError, KeyError, IndexError) as exc:
-            raise _refuse(f"cannot be read as {node.tag}: {exc}", node) from None  # e.g. ``!!int abc``
+            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+            raise _refuse(f"cannot be read as {tag}: {exc}", node) from None  # e.g. ``!!int abc``
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         """Entries in the file's order; a repeated key, a merge key or a list as a key is an error."""
