@@ -182,7 +182,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     if args.load:
         game = load_game(args.load, side=args.side, every=args.every)
     elif args.scenario:
-        game = Game(args.scenario, args.seed, args.side, args.every or 1)
+        game = Game(args.scenario, args.seed, args.side, 1 if args.every is None else args.every)
     else:
         raise InputError("play", "SCENARIO", "give a scenario file, or --load a saved game")
     return play(game, sys.stdin, sys.stdout)
@@ -220,30 +220,12 @@ def cmd_main(args: argparse.Namespace) -> int:
     return 0
 
 
-def whole_number(minimum: int) -> Callable[[str], int]:
-    """An argparse type: a whole number of at least ``minimum`` (argparse reports anything else, exit 2)."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-SEED = whole_number(0)  # numpy seeds are non-negative
-
-
 def _batch_arguments(parser: argparse.ArgumentParser, runs: int, out: str) -> None:
     """What batch and compare share: scenarios, replicates, seed, store, executor."""
     parser.add_argument("scenarios", nargs="+", help="scenario files (YAML)")
     parser.add_argument("--runs", type=int, default=runs, help=f"replicates per scenario and design point "
                         f"(default {runs})")
-    parser.add_argument("--seed", type=SEED, default=1, help="base seed the replicate seeds are spawned from")
+    parser.add_argument("--seed", type=int, default=1, help="base seed the replicate seeds are spawned from")
     parser.add_argument("--out", required=True, help=out)
     parser.add_argument("--resume", action="store_true", help="complete an interrupted batch in --out: runs "
                         "already stored are skipped, failed ones are run again")
@@ -263,7 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = verbs.add_parser("run", help="run one scenario with one seed and write its records")
     run.add_argument("scenario", help="scenario file (YAML)")
-    run.add_argument("--seed", type=SEED, default=1, help="random seed (default 1)")
+    run.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     run.add_argument("--out", help="output folder (default out/SCENARIO-seedN)")
     run.set_defaults(func=cmd_run)
 
@@ -281,7 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "against the record (fidelity.json and a plot)")
     fidelity.add_argument("--scenario", default=str(HISTORICAL), help="scenario file (default: the historical one)")
     fidelity.add_argument("--runs", type=int, default=40, help="replicates (default 40)")
-    fidelity.add_argument("--seed", type=SEED, default=1, help="base seed the replicate seeds are spawned from")
+    fidelity.add_argument("--seed", type=int, default=1, help="base seed the replicate seeds are spawned from")
     fidelity.add_argument("--out", default=str(ROOT / "out" / "fidelity"), help="output folder (default out/fidelity)")
     fidelity.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     fidelity.set_defaults(func=cmd_fidelity)
@@ -294,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
     calib.add_argument("--check-runs", type=int, default=40, help="replicates of the final check (default 40)")
     calib.add_argument("--sensitivity-runs", type=int, default=12,
                        help="replicates per end of each range in the sensitivity analysis (0: skip; default 12)")
-    calib.add_argument("--seed", type=SEED, default=1, help="seed of the design and the replicates")
+    calib.add_argument("--seed", type=int, default=1, help="seed of the design and the replicates")
     calib.add_argument("--out", default=str(ROOT / "out" / "calibration"),
                        help="output folder (default out/calibration)")
     calib.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
@@ -303,8 +285,8 @@ def build_parser() -> argparse.ArgumentParser:
     play = verbs.add_parser("play", help="command one side from the terminal (orders read from standard input)")
     play.add_argument("scenario", nargs="?", help="scenario file (YAML); or --load a saved game")
     play.add_argument("--side", help="the side you command (e.g. government or rebels)")
-    play.add_argument("--seed", type=SEED, default=1, help="random seed (default 1)")
-    play.add_argument("--every", type=whole_number(1), help="days between decision points (default 1)")
+    play.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    play.add_argument("--every", type=int, help="days between decision points (default 1)")
     play.add_argument("--load", metavar="FILE", help="a saved game: replay it to its day and go on (with --side: "
                       "a branch in which you command that side)")
     play.set_defaults(func=cmd_play)
@@ -328,11 +310,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def check_arguments(args: argparse.Namespace) -> None:
+    """Numbers argparse takes as any int but the commands need in a range: one line, exit 2, like a bad file."""
+    if getattr(args, "seed", 0) < 0:
+        raise InputError("--seed", "", f"must be a non-negative whole number, got {args.seed}")
+    if getattr(args, "every", None) is not None and args.every < 1:
+        raise InputError("--every", "", f"must be at least 1 (days between decision points), got {args.every}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = getattr(args, "func", cmd_main)
     try:
+        check_arguments(args)
         return func(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

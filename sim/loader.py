@@ -128,7 +128,7 @@ def check_regular_file(path: str | Path) -> None:
     try:
         info = Path(path).stat()
     except FileNotFoundError:
-        raise InputError(file, "", "no such file") from None
+        raise InputError(file, "", "file not found") from None
     except (OSError, ValueError) as exc:
         raise InputError(file, "", f"cannot be read: {getattr(exc, 'strerror', None) or exc}") from None
     if stat.S_ISDIR(info.st_mode):

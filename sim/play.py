@@ -408,7 +408,7 @@ def _saved_scenario(saved: SavedGame, path: Path) -> Path:
     try:
         check_regular_file(scenario)
     except InputError as exc:
-        problem = "no such scenario file" if exc.problem == "no such file" else exc.problem
+        problem = "no such scenario file" if exc.problem == "file not found" else exc.problem
         raise InputError(str(path), "scenario", f"{problem}: {saved.scenario}") from None
     return scenario
 

@@ -398,7 +398,7 @@ def resolve_extends(path: Path, chain: tuple[Path, ...] = ()) -> tuple[dict, Pro
         try:
             check_regular_file(parent_path)
         except InputError as exc:
-            problem = "no such scenario file" if exc.problem == "no such file" else exc.problem
+            problem = "no such scenario file" if exc.problem == "file not found" else exc.problem
             raise _error((origin, ("extends",)), ("extends",), f"{problem}: {parent}") from None
         base, prov, parents = resolve_extends(parent_path, (*chain, path))
         merged = _merge(base, {k: v for k, v in data.items() if k != "extends"}, origin, (), (), prov)
@@ -527,7 +527,7 @@ def load_scenario(path: str | Path) -> Scenario:
     try:
         check_regular_file(spec.map)
     except InputError as exc:
-        problem = "no such map file" if exc.problem == "no such file" else f"the map {exc.problem}"
+        problem = "no such map file" if exc.problem == "file not found" else f"the map {exc.problem}"
         raise _error(map_source, ("map",), f"{problem}: {spec.map}") from None
     graph = load_theatre(spec.map)
     check = _Checker(spec, graph, prov, files, child)

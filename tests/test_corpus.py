@@ -100,15 +100,13 @@ def test_run_refuses_what_validate_refuses_and_prints_the_warnings(tmp_path: Pat
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["play", "--every", "0", "scenarios/historical.yaml"], "argument --every: must be at least 1, got 0"),
-    (["run", "--seed", "-1", "scenarios/historical.yaml"], "argument --seed: must be at least 0, got -1"),
-    (["batch", "x.yaml", "--out", "o", "--seed", "1.5"], "argument --seed: must be a whole number, got '1.5'"),
-    (["fidelity", "--seed", "9" * 5000], "argument --seed: must be a whole number"),
+    (["play", "--every", "0", "scenarios/historical.yaml"], "error: --every: must be at least 1"),
+    (["play", "--load", "game.yaml", "--every", "-3"], "error: --every: must be at least 1"),
+    (["run", "--seed", "-1", "scenarios/historical.yaml"], "error: --seed: must be a non-negative whole number"),
+    (["fidelity", "--seed", "-5"], "error: --seed: must be a non-negative whole number"),
 ])
-def test_bad_arguments_exit_2_with_one_error_line(argv: list[str], message: str,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as stop:
-        run_cli.main(argv)
-    assert stop.value.code == 2
+def test_bad_numbers_in_arguments_exit_2_with_one_line(argv: list[str], message: str,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli.main(argv) == 2
     err = capsys.readouterr().err
-    assert message in err.splitlines()[-1] and "Traceback" not in err
+    assert err.count("\n") == 1 and message in err, err

@@ -55,7 +55,7 @@ def test_a_file_over_the_size_limit_is_refused_before_it_is_read(tmp_path: Path)
 
 
 @pytest.mark.parametrize(("path", "problem"), [("/dev/zero", "is not a regular file"), ("/tmp", "is a folder"),
-                                               ("/no/such/file.yaml", "no such file")])
+                                               ("/no/such/file.yaml", "file not found")])
 def test_what_is_not_a_regular_file_is_refused(path: str, problem: str) -> None:
     with pytest.raises(InputError, match=problem):
         load_yaml(path)

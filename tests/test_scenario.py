@@ -207,7 +207,7 @@ def test_a_scenario_must_be_a_mapping(scenario_dir: Path, text: str, kind: str) 
 
 def test_a_missing_scenario_file(scenario_dir: Path) -> None:
     err = load_error(scenario_dir / "nope.yaml")
-    assert_names(err, scenario_dir / "nope.yaml", "", "no such file")
+    assert_names(err, scenario_dir / "nope.yaml", "", "file not found")
 
 
 def test_a_bad_map_path_names_the_scenario_and_its_map_field(tiny_data: dict,
