@@ -11,7 +11,7 @@ they contain reaches the program through this module, which turns every way a fi
   one kilobyte names a billion); merge keys (``<<``) are refused;
 * mappings may not repeat a key (YAML and JSON alike: "last one wins" silently hides a mistake);
 * values may nest at most :data:`MAX_DEPTH` levels deep; whole numbers have at most :data:`MAX_DIGITS` digits;
-* YAML dates must be calendar dates (``2013-02-30`` and year 0 are refused with their line).
+* YAML dates must be calendar dates (``2021-02-30`` and year 0 are refused with their line).
 
 :func:`load_yaml` also keeps the node tree, which knows the line on which every value starts, so that a later
 check can say on which line the faulty value was written (``Document.line(("formations", 3, "personnel"))``).

@@ -54,7 +54,7 @@ map format in [map-format.md](map-format.md).
 - UTF-8 YAML of at most {MAX_FILE_BYTES // 2**20} MiB, nested at most {MAX_DEPTH} levels deep, holding at most \
 {MAX_VALUES:,} values (an alias `*name` counts as everything its anchor `&name` names). Merge keys (`<<`) and
   Python tags are refused, and so is a key given twice in one mapping (YAML would silently keep the last).
-- Dates are calendar dates (`2013-04-04`; `2013-02-30` is refused). A campaign lasts at most {MAX_DAYS:,} days
+- Dates are calendar dates (`2020-03-01`; `2021-02-30` is refused). A campaign lasts at most {MAX_DAYS:,} days
   and {MAX_STEPS:,} steps.
 - Unknown fields are errors, with a suggestion when one is close (`objectve` -> did you mean `objective`?).
   Numbers must be numbers (`"900"` and `true` are refused), places must be ids on the map.
