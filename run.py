@@ -39,14 +39,32 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def validate_any(path: str) -> tuple[str, list[str]]:
+    """Check a map, a scenario, a sweep file or a saved game (told apart by suffix and top-level keys); return
+    its kind and any warnings. A saved game is replayed to its day, as loading it would."""
+    from sim.loader import load_yaml
+    from sim.play import load_game
+    from sim.scenario import validate_file
+    from sim.sweep import load_design
+
+    if Path(path).suffix.lower() in {".yaml", ".yml"}:
+        top = load_yaml(path).data
+        if isinstance(top, dict) and "map" not in top and "extends" not in top:
+            if "method" in top:
+                design = load_design(path)
+                return f"sweep, {len(design.points)} design points", []
+            if "format" in top:
+                game = load_game(path)
+                return f"saved game, day {game.day:g}", []
+    return validate_file(path)
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     """Check each file in turn (one bad file does not stop the others); exit 2 when any is invalid."""
-    from sim.scenario import validate_file
-
     failed = 0
     for path in args.files:
         try:
-            kind, warnings = validate_file(path)
+            kind, warnings = validate_any(path)
         except InputError as exc:
             print(f"INVALID {exc}", file=sys.stderr)
             failed += 1
@@ -304,7 +322,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--no-animation", action="store_true", help="leave out the animated map (faster)")
     report.set_defaults(func=cmd_report)
 
-    validate = verbs.add_parser("validate", help="check map (.geojson) and scenario (.yaml) files")
+    validate = verbs.add_parser("validate", help="check maps (.geojson), scenarios, sweep files and saved games "
+                                "(.yaml); each bad file gets one line, and the exit code is 2 if any is bad")
     validate.add_argument("files", nargs="+", help="files to check")
     validate.set_defaults(func=cmd_validate)
     return parser
