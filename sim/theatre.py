@@ -63,7 +63,8 @@ An undirected :class:`networkx.Graph`:
 See ``docs/map-format.md`` for the same convention with an example map.
 
 Every problem with the file raises :class:`sim.errors.InputError` naming the file and a JSON path
-to the field, e.g. ``features[12].properties.road_class``.
+to the field, e.g. ``features[12].properties.road_class``. The file itself is read by
+:func:`sim.loader.load_json`, within the limits every input file has (size, nesting, repeated keys).
 """
 
 from __future__ import annotations
