@@ -109,8 +109,7 @@ def read_text(path: str | Path) -> str:
     file = str(path)
     check_regular_file(path)
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        raw = _read_at_most(path, MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise InputError(file, "", f"cannot be read: {exc.strerror or exc}") from None
     if len(raw) > MAX_FILE_BYTES:
@@ -120,6 +119,17 @@ def read_text(path: str | Path) -> str:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise InputError(file, f"line {line}", "is not UTF-8 text (save the file as UTF-8)") from None
+
+
+def _read_at_most(path: str | Path, limit: int) -> bytes:
+    """Up to ``limit`` bytes, a mebibyte at a time (``read(limit)`` would allocate all of ``limit`` at once)."""
+    chunks: list[bytes] = []
+    size = 0
+    with open(path, "rb") as handle:
+        while size < limit and (chunk := handle.read(min(2**20, limit - size))):
+            chunks.append(chunk)
+            size += len(chunk)
+    return b"".join(chunks)
 
 
 def check_regular_file(path: str | Path) -> None:

@@ -33,7 +33,7 @@ from sim.sweep import load_design
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 HANG_SECONDS = 60  # no input may keep a loader busy this long (a watchdog, not a timing assertion)
-PEAK_BYTES = 256 * 2**20  # no input may make a loader allocate more than this at once (traced by tracemalloc)
+PEAK_BYTES = 64 * 2**20  # no input may make a loader allocate more than this at once (traced by tracemalloc)
 
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=EXAMPLES <= 25,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
