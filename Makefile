@@ -7,6 +7,8 @@
 #                                   is missing); PYTEST_ARGS='-m "not e2e"' runs the in-process suite only
 #   make lint                       set up, then ruff check .
 #   make bench                      set up, then run benchmarks/bench_run.py and bench_batch.py (a few minutes)
+#   make fuzz  [FUZZ_EXAMPLES=N]    set up, then fuzz the scenario, map, sweep and saved-game loaders with N mutated
+#                                   files each (default 2000, about 20 minutes); prints accepted/refused counts
 #   make clean                      remove caches and build artefacts (keeps .venv and out/)
 #   make distclean                  clean, and also remove .venv and out/
 #
@@ -18,8 +20,9 @@ SHELL := /bin/bash
 VENV_PY := .venv/bin/python
 ARGS ?=
 PYTEST_ARGS ?=
+FUZZ_EXAMPLES ?= 2000
 
-.PHONY: help setup run test lint bench clean distclean
+.PHONY: help setup run test lint bench fuzz clean distclean
 
 help:
 	@sed -n 's/^#   make/make/p' $(firstword $(MAKEFILE_LIST))
@@ -43,6 +46,9 @@ lint: setup
 bench: setup
 	$(VENV_PY) benchmarks/bench_run.py
 	$(VENV_PY) benchmarks/bench_batch.py
+
+fuzz: setup
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV_PY) -m pytest tests/test_fuzz.py --hypothesis-show-statistics
 
 clean:
 	rm -rf build/ .pytest_cache/ .ruff_cache/ .hypothesis/

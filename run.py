@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sim.errors import InputError
+from sim.errors import InputError, printable
 
 if TYPE_CHECKING:
     from sim.batch import Outcome, Plan
@@ -27,20 +27,15 @@ GAMES = ROOT / "out" / "games"
 RUN_TIMEOUT = 300.0  # the default of --run-timeout (sim.batch.RUN_TIMEOUT, not imported: run.py starts fast)
 
 
-def check_seed(seed: int) -> None:
-    """Seeds are whole numbers from 0 (numpy's seed sequences take no negative ones)."""
-    if seed < 0:
-        raise InputError("--seed", "", "must be a non-negative whole number")
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     """One run; its summary.json also names each scenario file with its SHA-256 (what made the run)."""
     from sim.records import file_digests, output_folder, summary_lines, write_run
-    from sim.scenario import load_scenario
+    from sim.scenario import load_scenario, scenario_warnings
     from sim.simulation import simulate
 
-    check_seed(args.seed)
     scenario = load_scenario(args.scenario)
+    for warning in scenario_warnings(scenario):
+        print(f"warning {printable(warning)}", file=sys.stderr)
     files = file_digests(scenario)
     out = output_folder(Path(args.out) if args.out else ROOT / "out" / f"{scenario.name}-seed{args.seed}")
     record = simulate(scenario, args.seed)
@@ -63,20 +58,39 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_validate(args: argparse.Namespace) -> int:
+def validate_any(path: str) -> tuple[str, list[str]]:
+    """Check a map, a scenario, a sweep file or a saved game (told apart by suffix and top-level keys); return
+    its kind and any warnings. A saved game is replayed to its day, as loading it would."""
+    from sim.loader import load_yaml
+    from sim.play import load_game
     from sim.scenario import validate_file
+    from sim.sweep import load_design
 
+    if Path(path).suffix.lower() in {".yaml", ".yml"}:
+        top = load_yaml(path).data
+        if isinstance(top, dict) and "map" not in top and "extends" not in top:
+            if "method" in top:
+                design = load_design(path)
+                return f"sweep, {len(design.points)} design points", []
+            if "format" in top:
+                game = load_game(path)
+                return f"saved game, day {game.day:g}", []
+    return validate_file(path)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Check each file in turn (one bad file does not stop the others); exit 2 when any is invalid."""
     failed = 0
     for path in args.files:
         try:
-            kind, warnings = validate_file(path)
+            kind, warnings = validate_any(path)
         except InputError as exc:
             print(f"INVALID {exc}", file=sys.stderr)
             failed += 1
             continue
-        print(f"ok      {path} ({kind})")
+        print(printable(f"ok      {path} ({kind})"))
         for warning in warnings:
-            print(f"warning {path}: {warning}")
+            print(printable(f"warning {path}: {warning}"))
     return 2 if failed else 0
 
 
@@ -154,7 +168,6 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
 
     if args.runs < 1:
         raise InputError("--runs", "", "must be at least 1")
-    check_seed(args.seed)
     scenario, record = scenario_and_record(args.scenario)
     print(f"Running {scenario.name} x {args.runs} replicates (seed {args.seed})...", flush=True)
     with open_executor(args.workers) as (executor, _slots, _what):
@@ -180,7 +193,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     budget = Budget(points=args.points, runs=args.runs, refine=args.refine, check_runs=args.check_runs,
                     sensitivity_runs=args.sensitivity_runs)
     budget.check()
-    check_seed(args.seed)
     _scenario, record = scenario_and_record(args.scenario)  # fail on a bad scenario or record before searching
     with open_executor(args.workers) as (executor, _slots, what):
         print(f"Calibrating on {what}", flush=True)
@@ -214,11 +226,10 @@ def cmd_play(args: argparse.Namespace) -> int:
     from app.terminal import play
     from sim.play import Game, load_game
 
-    check_seed(args.seed)
     if args.load:
         game = load_game(args.load, side=args.side, every=args.every)
     elif args.scenario:
-        game = Game(args.scenario, args.seed, args.side, args.every or 1)
+        game = Game(args.scenario, args.seed, args.side, 1 if args.every is None else args.every)
     else:
         raise InputError("play", "SCENARIO", "give a scenario file, or --load a saved game")
     return play(game, sys.stdin, sys.stdout)
@@ -366,10 +377,19 @@ def build_parser() -> argparse.ArgumentParser:
                        help="folder for synthetic-SCALEx-seedSEED.yaml and .geojson")
     synth.set_defaults(func=cmd_synth)
 
-    validate = verbs.add_parser("validate", help="check map (.geojson) and scenario (.yaml) files")
+    validate = verbs.add_parser("validate", help="check maps (.geojson), scenarios, sweep files and saved games "
+                                "(.yaml); each bad file gets one line, and the exit code is 2 if any is bad")
     validate.add_argument("files", nargs="+", help="files to check")
     validate.set_defaults(func=cmd_validate)
     return parser
+
+
+def check_arguments(args: argparse.Namespace) -> None:
+    """Numbers argparse takes as any int but the commands need in a range: one line, exit 2, like a bad file."""
+    if getattr(args, "seed", 0) < 0:
+        raise InputError("--seed", "", f"must be a non-negative whole number, got {args.seed}")
+    if getattr(args, "every", None) is not None and args.every < 1:
+        raise InputError("--every", "", f"must be at least 1 (days between decision points), got {args.every}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -377,6 +397,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = getattr(args, "func", cmd_main)
     try:
+        check_arguments(args)
         return func(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)

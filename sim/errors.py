@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
+import unicodedata
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters escaped (``\\x1b``), so a hostile id cannot drive the terminal."""
+    if text.isprintable():
+        return text
+    return "".join(c if c == " " or unicodedata.category(c)[0] not in "CZ" or c.isprintable()
+                   else repr(c)[1:-1] for c in text)
+
 
 class InputError(Exception):
     """A problem with a user's file: which file, which field, what is wrong.
@@ -17,4 +27,4 @@ class InputError(Exception):
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.field}" if self.field else self.file
-        return f"{where}: {self.problem}"
+        return printable(f"{where}: {self.problem}")

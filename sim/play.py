@@ -28,15 +28,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.agents import Formation
 from sim.errors import InputError
+from sim.loader import check_regular_file
 from sim.model import SiegeModel
 from sim.parameters import apply_overrides
 from sim.records import RunRecord, atomic_write_text, day_row, metrics_cache, scenario_digest, summarise
-from sim.scenario import Scenario, _field_path, load_scenario, read_yaml
+from sim.scenario import Scenario, field_path, load_scenario, read_mapping
 from sim.states import Intent, Posture, Status
 
 ACTIONS = ("move", "attack", "hold", "reinforce", "withdraw")
 NEEDS_PLACE = ("move", "attack", "reinforce")
 SAVE_FORMAT = "siege-game/1"
+MAX_SAVED_ORDERS = 20_000  # a saved game replays every order: far more than a class gives in a campaign
 
 
 # ---------------------------------------------------------------- knobs: the main settings a teacher changes
@@ -367,49 +369,58 @@ class SavedGame(BaseModel):
     every: int = Field(1, ge=1)
     knobs: Knobs = Knobs()
     day: float = Field(ge=0, allow_inf_nan=False)
-    orders: list[SavedOrder] = []
+    orders: list[SavedOrder] = Field([], max_length=MAX_SAVED_ORDERS)
 
 
 def read_saved(path: str | Path) -> SavedGame:
     """Read and validate a saved game file; every problem is an InputError naming file, field and problem."""
-    path = Path(path)
-    data = read_yaml(path)
+    doc = read_mapping(path)
     try:
-        return SavedGame.model_validate(data)
+        return SavedGame.model_validate(doc.data)
     except ValidationError as exc:
         err = exc.errors()[0]
-        raise InputError(str(path), _field_path(tuple(err["loc"])), err["msg"]) from None
-
-
-def saved_scenario(path: Path, saved: SavedGame) -> Path:
-    """The scenario file a saved game names (a relative name is relative to the saved file's folder)."""
-    scenario = Path(saved.scenario)
-    return scenario if scenario.is_absolute() else path.parent / scenario
-
-
-def _replay(game: Game, saved: SavedGame, path: Path) -> None:
-    """Play ``game`` to the saved day, giving the saved orders on their days; a refused order is an InputError."""
-    pending = list(saved.orders)
-    while True:
-        while pending and pending[0].day <= game.day + 1e-9:
-            order = pending.pop(0)
-            why = game.give(order.formation, order.action, order.target)
-            if why is not None:
-                raise InputError(str(path), f"orders[{len(saved.orders) - len(pending) - 1}]",
-                                 f"refused on replay: {why}")
-        if game.day >= saved.day - 1e-9 or game.over:
-            break
-        game.step()
+        line = doc.line(tuple(err["loc"]))
+        raise InputError(str(path), field_path(err["loc"]), err["msg"] + (f" (line {line})" if line else "")) from None
 
 
 def load_game(path: str | Path, side: str | None = None, every: int | None = None) -> Game:
     """Replay a saved game to its saved day. With ``side``/``every``, the game goes on as a branch with them."""
     path = Path(path)
     saved = read_saved(path)
-    scenario = saved_scenario(path, saved)
-    if not scenario.exists():
-        raise InputError(str(path), "scenario", f"no such scenario file: {saved.scenario}")
-    game = Game(scenario, saved.seed, saved.side, saved.every, saved.knobs)
+    if every is not None and every < 1:
+        raise InputError("--every", "", "must be at least 1")
+    try:
+        game = Game(saved_scenario(path, saved), saved.seed, saved.side, saved.every, saved.knobs)
+    except InputError as exc:
+        if exc.file == "--side":  # the saved file's side, not the command line's
+            raise InputError(str(path), "side", exc.problem) from None
+        raise
+    _check_against(saved, game, path)
+    _replay(saved, game, path)
+    if side is not None or every is not None:
+        branch = side if side is not None else game.side
+        if branch is not None and branch not in game.scenario.spec.sides:
+            raise InputError("--side", "", f"unknown side {branch!r} (sides: {', '.join(game.scenario.spec.sides)})")
+        game.side = branch
+        game.every = every if every is not None else game.every
+    return game
+
+
+def saved_scenario(path: Path, saved: SavedGame) -> Path:
+    """The scenario file a saved game names (relative to the saved file), which must be a readable file."""
+    scenario = Path(saved.scenario)
+    if not scenario.is_absolute():
+        scenario = path.parent / scenario
+    try:
+        check_regular_file(scenario)
+    except InputError as exc:
+        problem = "no such scenario file" if exc.problem == "file not found" else exc.problem
+        raise InputError(str(path), "scenario", f"{problem}: {saved.scenario}") from None
+    return scenario
+
+
+def _check_against(saved: SavedGame, game: Game, path: Path) -> None:
+    """What the schema cannot check: the scenario is unchanged, the day and the orders' days fit it."""
     if scenario_digest(game.source) != saved.scenario_sha256:
         raise InputError(str(path), "scenario_sha256", f"{saved.scenario} (or its map) changed since the game "
                          "was saved: the replay would not be the same game")
@@ -418,14 +429,21 @@ def load_game(path: str | Path, side: str | None = None, every: int | None = Non
     for i, order in enumerate(saved.orders):
         if order.day > saved.day or (i and order.day < saved.orders[i - 1].day):
             raise InputError(str(path), f"orders[{i}].day", "orders must be in order of day, up to the saved day")
-    _replay(game, saved, path)
-    if side is not None or every is not None:
-        branch = side if side is not None else game.side
-        if branch is not None and branch not in game.scenario.spec.sides:
-            raise InputError("--side", "", f"unknown side {branch!r} (sides: {', '.join(game.scenario.spec.sides)})")
-        game.side = branch
-        game.every = every if every is not None else game.every
-    return game
+
+
+def _replay(saved: SavedGame, game: Game, path: Path) -> None:
+    """Play the game to its saved day, giving each saved order on its day; a refused order is a bad file."""
+    i = 0
+    while True:
+        while i < len(saved.orders) and saved.orders[i].day <= game.day + 1e-9:
+            order = saved.orders[i]
+            why = game.give(order.formation, order.action, order.target)
+            if why is not None:
+                raise InputError(str(path), f"orders[{i}]", f"refused on replay: {why}")
+            i += 1
+        if game.day >= saved.day - 1e-9 or game.over:
+            return
+        game.step()
 
 
 # ---------------------------------------------------------------- a server's folder of saved games

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim.errors import InputError
-from sim.scenario import read_yaml
+from sim.scenario import read_mapping
 
 if TYPE_CHECKING:
     from sim.scenario import Scenario
@@ -207,7 +207,7 @@ def load_record(scenario: Scenario) -> Record | None:
 
 
 def _read_spec(path: Path) -> RecordSpec:
-    data = read_yaml(path)
+    data = read_mapping(path).data
     try:
         return RecordSpec.model_validate(data)
     except ValidationError as exc:

@@ -33,9 +33,12 @@ from scipy.stats import qmc
 
 from sim.errors import InputError
 from sim.parameters import SPECS, Parameters, apply_overrides
-from sim.scenario import read_yaml
+from sim.scenario import read_mapping
 
 METHODS = ("grid", "lhs")
+MAX_POINTS = 10_000
+"""Most design points a sweep may have (grid combinations or samples): each runs every replicate of every
+scenario, so more would not finish, and the points alone would fill memory long before 10^9."""
 
 
 @dataclass(frozen=True)
@@ -108,8 +111,8 @@ def _grid_values(spec: Any, file: str, where: str) -> list[float]:
         return [_number(v, file, f"{where}[{i}]") for i, v in enumerate(spec)]
     bounds = _range(spec, file, where, {"low", "high", "steps"})
     steps = spec["steps"]
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 2:
-        raise InputError(file, f"{where}.steps", f"must be a whole number of at least 2, got {steps!r}")
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 2 <= steps <= MAX_POINTS:
+        raise InputError(file, f"{where}.steps", f"must be a whole number from 2 to {MAX_POINTS:,}, got {steps!r}")
     return [float(v) for v in np.linspace(bounds["low"], bounds["high"], steps)]
 
 
@@ -122,7 +125,7 @@ def _check_points(points: list[dict[str, float]], file: str) -> None:
 def load_design(path: str | Path) -> Design:
     """Read and check a sweep file; return its design points."""
     file = str(path)
-    data = read_yaml(Path(path))
+    data = read_mapping(path).data
     method = data.get("method")
     if method not in METHODS:
         raise InputError(file, "method", f"must be one of {', '.join(METHODS)}, got {method!r}")
@@ -136,19 +139,32 @@ def load_design(path: str | Path) -> Design:
     for name in params:
         _check_name(name, file)
     names = list(params)
-    if method == "grid":
-        values = [_grid_values(params[n], file, f"parameters.{n}") for n in names]
-        points = [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
-    else:
-        samples, seed = data.get("samples"), data.get("seed", 0)
-        if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
-            raise InputError(file, "samples", f"must be a whole number of at least 1, got {samples!r}")
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise InputError(file, "seed", f"must be a non-negative whole number, got {seed!r}")
-        ranges = [_range(params[n], file, f"parameters.{n}", {"low", "high"}) for n in names]
-        _check_points([{n: r[end] for n, r in zip(names, ranges, strict=True)} for end in ("low", "high")], file)
-        unit = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng(seed)).random(samples)
-        scaled = qmc.scale(unit, [r["low"] for r in ranges], [r["high"] for r in ranges])
-        points = [{n: round(float(v), 9) for n, v in zip(names, row, strict=True)} for row in scaled]
+    points = _grid(params, names, file) if method == "grid" else _lhs(data, params, names, file)
     _check_points(points, file)
     return Design(method, tuple(points), data, file)
+
+
+def _grid(params: Mapping[str, Any], names: list[str], file: str) -> list[dict[str, float]]:
+    """Every combination of the listed values, refused before it is built when there are too many."""
+    values = [_grid_values(params[n], file, f"parameters.{n}") for n in names]
+    size = 1
+    for n, listed in zip(names, values, strict=True):
+        size *= len(listed)
+        if size > MAX_POINTS:
+            raise InputError(file, f"parameters.{n}", f"the grid has more than {MAX_POINTS:,} points by here "
+                             f"({' x '.join(str(len(v)) for v in values)}): list fewer values, or use method lhs")
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*values)]
+
+
+def _lhs(data: Mapping[str, Any], params: Mapping[str, Any], names: list[str], file: str) -> list[dict[str, float]]:
+    """A Latin hypercube sample of the ranges, its size and seed read from the file."""
+    samples, seed = data.get("samples"), data.get("seed", 0)
+    if isinstance(samples, bool) or not isinstance(samples, int) or not 1 <= samples <= MAX_POINTS:
+        raise InputError(file, "samples", f"must be a whole number from 1 to {MAX_POINTS:,}, got {samples!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise InputError(file, "seed", f"must be a whole number from 0 to 2**63 - 1, got {seed!r}")
+    ranges = [_range(params[n], file, f"parameters.{n}", {"low", "high"}) for n in names]
+    _check_points([{n: r[end] for n, r in zip(names, ranges, strict=True)} for end in ("low", "high")], file)
+    unit = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng(seed)).random(samples)
+    scaled = qmc.scale(unit, [r["low"] for r in ranges], [r["high"] for r in ranges])
+    return [{n: round(float(v), 9) for n, v in zip(names, row, strict=True)} for row in scaled]

@@ -472,6 +472,9 @@ def scenario_mapping(stem: str, scale: int, seed: int, ctx: Context) -> dict[str
                      **{fid: {"name": name, "side": DEFENDER} for fid, name in DEFENDER_FACTIONS.items()}},
         "fortifications": {names[layout.objective]: 1.0, **dict.fromkeys(hills, 0.4)},
         "formations": attackers + defenders,
+        # random axes need not cut every route into the objective: storm it at the deliberate ratio, not only once
+        # it is cut off (validate warns about a siege rule the axes cannot satisfy)
+        "doctrine": {"siege_before_assault": False},
     }
 
 

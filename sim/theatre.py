@@ -64,14 +64,14 @@ An undirected :class:`networkx.Graph`:
 See ``docs/map-format.md`` for the same convention with an example map.
 
 Every problem with the file raises :class:`sim.errors.InputError` naming the file and a JSON path
-to the field, e.g. ``features[12].properties.road_class``.
+to the field, e.g. ``features[12].properties.road_class``. The file itself is read by
+:func:`sim.loader.load_json`, within the limits every input file has (size, nesting, repeated keys).
 """
 
 from __future__ import annotations
 
 import copy
 import difflib
-import json
 import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -81,6 +81,7 @@ from typing import Any
 import networkx as nx
 
 from sim.errors import InputError
+from sim.loader import load_json
 from sim.parameters import Parameters
 
 ROAD_CLASSES: tuple[str, ...] = ("highway", "road", "track", "river_crossing", "border_crossing")
@@ -164,19 +165,9 @@ def line_length_km(points: Iterable[tuple[float, float]]) -> float:
 
 
 def load_theatre(path: str | Path) -> nx.Graph:
-    """Read a GeoJSON map file and build its road graph; any problem raises InputError."""
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(source, "", f"cannot read the map file: {exc}") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            source, "", f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}"
-        ) from exc
-    return theatre_from_geojson(data, source)
+    """Read a GeoJSON map file (within sim/loader.py's limits) and build its road graph; any problem raises
+    InputError."""
+    return theatre_from_geojson(load_json(path), str(path))
 
 
 def theatre_from_geojson(data: Any, source: str) -> nx.Graph:

@@ -324,7 +324,7 @@ def test_an_out_that_cannot_be_a_folder_is_one_line(tiny: Path, where: str, caps
 def test_a_negative_seed_is_one_line(tiny: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     for verb in ("run", "batch"):
         err = one_line_error(capsys, [verb, str(tiny), "--seed", "-1", "--out", str(tmp_path / verb)])
-        assert err == "error: --seed: must be a non-negative whole number\n"
+        assert err == "error: --seed: must be a non-negative whole number, got -1\n"
     assert not list(tmp_path.iterdir())
 
 

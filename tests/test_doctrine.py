@@ -17,13 +17,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 import yaml
 
 from sim import combat, doctrine
 from sim.model import SiegeModel
-from sim.scenario import load_scenario
+from sim.scenario import _Checker, load_scenario
 from sim.states import Intent, Posture, Status
 
 POS = {"base": (0.0, 0.0), "mid": (0.05, 0.0), "town": (0.10, 0.0), "depot": (0.10, 0.05)}
@@ -58,7 +59,10 @@ def world(tmp_path: Path, formations: list[dict[str, Any]], blue_holds: tuple[st
         "formations": formations, **spec}
     path = tmp_path / "four.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
-    return SiegeModel(load_scenario(path), rng=0)
+    # A test's world is a situation in mid-campaign (a source or the objective already lost, a unit already behind
+    # the lines) that `validate` rightly refuses as a start: its day-0 checks are left out here, the others run.
+    with patch.object(_Checker, "start"):
+        return SiegeModel(load_scenario(path), rng=0)
 
 
 def retrace(m: SiegeModel) -> None:

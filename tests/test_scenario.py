@@ -14,6 +14,7 @@ from analysis.calibrate import SEARCH_SPACE
 from sim.errors import InputError
 from sim.parameters import Parameters
 from sim.scenario import Role, Scenario, UnitType, load_scenario, validate_file
+from sim.scenario_doc import DOC, MODELS, model_table, scenario_format_markdown
 
 # ---------------------------------------------------------------- the shipped scenario
 
@@ -118,8 +119,10 @@ BAD_CASES: list[tuple[str, Callable[[dict], None], str, str]] = [
     ("missing name", drop("name"), "name", "required"),
     ("missing formation field", drop("formations", 1, "at"), "formations[1].at", "required"),
     ("missing side role", drop("sides", "red", "role"), "sides.red.role", "required"),
-    ("unknown top-level field", top("objectve", "oldtown"), "objectve", "extra"),
-    ("unknown formation field", rename_key(2, "morale", "moral"), "formations[2].moral", "extra"),
+    ("unknown top-level field", top("objectve", "oldtown"), "objectve",
+     "unknown field 'objectve' (did you mean 'objective'?)"),
+    ("unknown formation field", rename_key(2, "morale", "moral"), "formations[2].moral",
+     "did you mean 'morale'?"),
     ("unknown formation type", formation(0, "type", "tank"), "formations[0].type", "armour"),
     ("NaN personnel", formation(1, "personnel", math.nan), "formations[1].personnel", "integer"),
     ("negative personnel", formation(1, "personnel", -900), "formations[1].personnel", "greater than 0"),
@@ -170,7 +173,7 @@ BAD_CASES: list[tuple[str, Callable[[dict], None], str, str]] = [
     ("blocked non-road", top("blocked_roads", [["harbour", "oldtown"]]), "blocked_roads[0]", "no road"),
     ("fortification of an unknown place", top("fortifications", {"atlantis": 1.0}), "fortifications.atlantis",
      "unknown place"),
-    ("two attackers", side("red", "role", "attacker"), "sides", "one attacker side and one defender"),
+    ("two attackers", side("red", "role", "attacker"), "sides.red.role", "one attacker side and one defender"),
     ("unknown role", side("red", "role", "spoiler"), "sides.red.role", "attacker"),
     ("formations not a list", top("formations", {"blue_tanks": {}}), "formations", "list"),
 ]
@@ -204,7 +207,7 @@ def test_a_scenario_must_be_a_mapping(scenario_dir: Path, text: str, kind: str) 
 
 def test_a_missing_scenario_file(scenario_dir: Path) -> None:
     err = load_error(scenario_dir / "nope.yaml")
-    assert_names(err, scenario_dir / "nope.yaml", "", "not found")
+    assert_names(err, scenario_dir / "nope.yaml", "", "file not found")
 
 
 def test_a_bad_map_path_names_the_scenario_and_its_map_field(tiny_data: dict,
@@ -412,3 +415,45 @@ def test_every_shipped_counterfactual_extends_the_historical_scenario(path: Path
     # it changes something besides its wording
     wording = {"name", "description"}
     assert s.spec.model_dump(exclude=wording) != historical.spec.model_dump(exclude=wording)
+
+
+# ---------------------------------------------------------------- the generated format page
+
+
+def test_docs_scenario_format_md_is_generated_from_the_models() -> None:
+    assert DOC.read_text(encoding="utf-8") == scenario_format_markdown(), "run: python -m sim.scenario_doc"
+
+
+@pytest.mark.parametrize("model", MODELS, ids=[m.__name__ for m in MODELS])
+def test_every_field_has_a_meaning_and_an_example(model: type) -> None:
+    for name, field in model.model_fields.items():
+        assert field.description, f"{model.__name__}.{name}"
+        assert isinstance(field.json_schema_extra, dict) and "example" in field.json_schema_extra, name
+        assert f"| `{name}` |" in model_table(model)
+
+
+def test_the_pages_counterfactual_example_loads(scenario_dir: Path) -> None:
+    text = DOC.read_text(encoding="utf-8")
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (scenario_dir / "cf").mkdir()
+    (scenario_dir / "cf" / "example.yaml").write_text(example, encoding="utf-8")
+    s = load_scenario(scenario_dir / "cf" / "example.yaml")
+    assert s.spec.doctrine.breakout_when_cut
+    assert [f.id for f in s.spec.formations] == ["blue_tanks", "blue_rifles", "red_garrison", "red_reserve"]
+
+
+@pytest.mark.parametrize(("change", "field", "hint"), [
+    (lambda d: d.update(objectve=d.pop("objective")), "objectve", "did you mean 'objective'?"),
+    (lambda d: d.update(doctrine={"siege_before_assult": False}), "doctrine.siege_before_assult",
+     "did you mean 'siege_before_assault'?"),
+    (lambda d: d["formations"][0].update(persnnel=5), "formations[0].persnnel", "did you mean 'personnel'?"),
+    (lambda d: d["formations"][0].update(orders={"axes": ["ridge"]}), "formations[0].orders.axes",
+     "did you mean 'axis'?"),
+    (lambda d: d["formations"][0].update(at="ridg"), "formations[0].at", "did you mean 'ridge'?"),
+    (lambda d: d.update(remove_formation=["red_bands"]), "remove_formation", "did you mean 'remove_formations'?"),
+])
+def test_misspelt_names_get_a_suggestion(tiny_data: dict, write_scenario: Callable[..., Path],
+                                         change: Callable[[dict], None], field: str, hint: str) -> None:
+    change(tiny_data)
+    path = write_scenario(tiny_data)
+    assert_names(load_error(path), path, field, hint)

@@ -439,7 +439,7 @@ def test_not_json_and_missing_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="not valid JSON") as caught:
         load_theatre(path)
     assert caught.value.file == str(path)
-    with pytest.raises(InputError, match="cannot read") as caught:
+    with pytest.raises(InputError, match="file not found") as caught:
         load_theatre(tmp_path / "nowhere.geojson")
     assert caught.value.file == str(tmp_path / "nowhere.geojson")
 
