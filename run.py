@@ -183,42 +183,55 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from analysis.calibrate import SEARCH_SPACE, SENSITIVITY_OUTPUTS, Budget, calibrate, parameters_block
+    """Fit the scenario on its record to the split day (optuna, resumable in --out), then check the held-back part."""
+    from analysis.calibrate import (
+        SEARCH_SPACE,
+        Budget,
+        calibrate,
+        parameter_sets_document,
+        parameters_block,
+        write_trials,
+    )
     from analysis.fidelity import fidelity_lines, split_text
     from analysis.palette import png_bytes
-    from analysis.validation_plots import calibration_figure, fidelity_figure, sensitivity_figure
+    from analysis.validation_plots import calibration_figure, fidelity_figure
     from sim.batch import open_executor
     from sim.records import atomic_write_bytes, atomic_write_text, to_json
 
-    budget = Budget(points=args.points, runs=args.runs, refine=args.refine, check_runs=args.check_runs,
-                    sensitivity_runs=args.sensitivity_runs)
+    budget = Budget(trials=args.budget, runs=args.runs, batch=args.batch, tolerance=args.tolerance,
+                    check_runs=args.check_runs)
     budget.check()
     _scenario, record = scenario_and_record(args.scenario)  # fail on a bad scenario or record before searching
-    with open_executor(args.workers) as (executor, _slots, what):
-        print(f"Calibrating on {what}", flush=True)
-        result = calibrate(executor, Path(args.scenario), record, budget, args.seed,
-                           progress=lambda line: print(line, flush=True))
     out = Path(args.out)
+    with open_executor(args.workers, args.scheduler, args.dask_local) as (executor, _slots, what):
+        print(f"Calibrating on {what}", flush=True)
+        result = calibrate(executor, Path(args.scenario), record, out, budget, args.seed,
+                           progress=lambda line: print(line, flush=True))
     chosen = result["chosen"]
     split = split_text(result["chosen_report"])
     atomic_write_text(out / "calibration.json", to_json(result))
+    write_trials(result, out / "trials.parquet")
     atomic_write_text(out / "parameters.yaml", parameters_block(chosen["params"], record))
+    atomic_write_text(out / "parameter_sets.json", to_json(parameter_sets_document(result, record)))
     pictures = {
-        "calibration.png": calibration_figure(result["points"], [d.name for d in SEARCH_SPACE], chosen, split),
+        "calibration.png": calibration_figure(result["trials"], [d.name for d in SEARCH_SPACE], chosen,
+                                              result["parameter_sets"], split),
         "fidelity_defaults.png": fidelity_figure(result["default_report"], "Engine defaults"),
         "fidelity_calibrated.png": fidelity_figure(result["chosen_report"], f"Calibrated on the record to {split}"),
     }
-    if result["sensitivity"]:
-        pictures["sensitivity.png"] = sensitivity_figure(result["sensitivity"], SENSITIVITY_OUTPUTS)
     for name, figure in pictures.items():
         atomic_write_bytes(out / name, png_bytes(figure))
-    print(f"Fitted loss on fresh runs: engine defaults {result['default_loss']:.2f}, "
-          f"calibrated {result['chosen_loss']:.2f}")
+    print(f"Fitted-period loss on fresh runs: engine defaults {result['default_loss']['loss']:.2f}, "
+          f"calibrated {result['chosen_loss']['loss']:.2f}; {len(result['parameter_sets'])} plausible sets")
     print(parameters_block(chosen["params"], record), end="")
+    for bound in result["on_bounds"]:
+        print(f"warning: {bound['parameter']} = {bound['value']:.4g} is on the {bound['bound']} bound of its range "
+              f"{bound['range'][0]:g}-{bound['range'][1]:g}: the range, not the record, may have decided it")
     for title, key in (("Engine defaults", "default_report"), ("Calibrated", "chosen_report")):
         print(f"--- {title}:")
         print("\n".join(fidelity_lines(result[key])[-9:]))
-    print(f"Wrote {out}/calibration.json, parameters.yaml and {', '.join(pictures)}")
+    print(f"Wrote {out}/calibration.json, trials.parquet, trials.jsonl, parameters.yaml, parameter_sets.json and "
+          f"{', '.join(pictures)}")
     return 0
 
 
@@ -285,11 +298,16 @@ def _batch_arguments(parser: argparse.ArgumentParser, runs: int, out: str) -> No
     parser.add_argument("--run-timeout", type=float, default=RUN_TIMEOUT, metavar="SECONDS",
                         help=f"wall-clock seconds a run may take before it is stopped and stored as failed "
                         f"(default {RUN_TIMEOUT:g})")
+    _executor_arguments(parser)
+
+
+def _executor_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where runs go: local processes, a running Dask cluster or a Dask LocalCluster."""
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT", help="run on this running Dask cluster")
     where.add_argument("--dask-local", type=int, metavar="W", help="run on a Dask LocalCluster of W workers "
-                       "started for the batch")
+                       "started for the command")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -326,19 +344,21 @@ def build_parser() -> argparse.ArgumentParser:
     fidelity.set_defaults(func=cmd_fidelity)
 
     calib = verbs.add_parser("calibrate", help="fit a scenario's parameters on its record up to the record's split "
-                             "date and check the fit on the rest (a few minutes)")
+                             "date with optuna (resumable: the same command completes an interrupted search) and "
+                             "check the fit on the rest")
     calib.add_argument("--scenario", default=str(HISTORICAL), help="scenario file naming a record (default: "
                        "scenarios/historical.yaml)")
-    calib.add_argument("--points", type=int, default=60, help="Latin hypercube points (default 60)")
-    calib.add_argument("--runs", type=int, default=8, help="replicates per point (default 8)")
-    calib.add_argument("--refine", type=int, default=24, help="refinement points round the best (default 24)")
+    calib.add_argument("--budget", type=int, default=60, help="trials: parameter sets tried (default 60)")
+    calib.add_argument("--runs", type=int, default=8, help="replicates per trial (default 8)")
+    calib.add_argument("--batch", type=int, default=4, help="trials asked at once (default 4; part of what the "
+                       "seed reproduces, unlike the number of workers)")
+    calib.add_argument("--tolerance", type=float, default=0.25, help="plausible sets: trials whose loss is within "
+                       "this of the best (default 0.25)")
     calib.add_argument("--check-runs", type=int, default=40, help="replicates of the final check (default 40)")
-    calib.add_argument("--sensitivity-runs", type=int, default=12,
-                       help="replicates per end of each range in the sensitivity analysis (0: skip; default 12)")
-    calib.add_argument("--seed", type=int, default=1, help="seed of the design and the replicates")
+    calib.add_argument("--seed", type=int, default=1, help="seed of the search and the replicates")
     calib.add_argument("--out", default=str(ROOT / "out" / "calibration"),
-                       help="output folder (default out/calibration)")
-    calib.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+                       help="output folder (default out/calibration); its trials.jsonl is resumed")
+    _executor_arguments(calib)
     calib.set_defaults(func=cmd_calibrate)
 
     play = verbs.add_parser("play", help="command one side from the terminal (orders read from standard input)")

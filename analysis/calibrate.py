@@ -1,20 +1,26 @@
-"""Calibration of a scenario on its record up to the record's split date, and a sensitivity analysis.
+"""Calibration of a scenario on its record up to the record's split day, with optuna, seeded and resumable.
 
-The search is a Latin hypercube over the plausible ranges of a dozen influential parameters (SEARCH_SPACE),
-then a smaller hypercube in a shrunken box round each of the best few points; every point is run with the same
-replicate seeds (common random numbers) so points differ by their parameters, not by luck. The best few are
-then re-run on fresh seeds and the best of those is chosen, so the winner is not just the point that drew the
-luckiest seeds. Only the record up to the split day enters the loss (analysis.fidelity.fitted_loss); the
-held-back record is measured once, at the end, for the defaults and for the chosen values.
+The search is optuna's TPE sampler over the plausible ranges of a dozen influential parameters (SEARCH_SPACE,
+each range with its source; the published loss rates of FM 101-10-1/2 are searched only inside the published
+range). Trials are asked in batches of a fixed size, and each batch's runs go to the batch engine's executor
+(sim/batch.py: local processes or Dask) with the same replicate seeds for every trial (common random numbers).
+The sampler of each batch is seeded from (seed, trials done), and every finished trial is appended to a journal
+in the output folder, so an interrupted calibration resumed with the same command asks exactly the trials the
+uninterrupted one would have, on any executor and any number of workers.
 
-Points run on the batch engine (sim/batch.py) as design points of the scenario, on any executor it offers
-(local processes or Dask).
+The loss sees only the fitted period (the record up to its split day): the dated captures, the first assault on
+the objective (or, when the record has none by the split day, assaults the runs made too early), and the
+record's partial loss figures for that period. Each run hands back only its fights up to the split day, so a
+later event cannot leak into the loss. The held-back record is measured once, at the end, for the engine
+defaults and the chosen values; the trials within a tolerance of the best are written as the plausible
+parameter sets that ``batch``/``compare --parameter-sets`` draw from.
 """
 
 from __future__ import annotations
 
 import json
 import math
+from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass
@@ -22,17 +28,26 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc, spearmanr
+import optuna
+import pandas as pd
+from optuna.distributions import FloatDistribution
+from optuna.trial import create_trial
 
-from analysis.fidelity import censor_day, fidelity_report, fitted_loss
-from sim.batch import Task, replicate_seeds, run_task
+from analysis.fidelity import WINDOW_DAYS, capture_row, fidelity_report, fit_loss, relative_error
+from sim.batch import Task, replicate_seeds, scenario_variant
 from sim.errors import InputError
+from sim.events import EventKind
 from sim.parameters import SPECS
 from sim.record import Record, date_text
+from sim.records import atomic_path
+from sim.simulation import simulate
 from sim.sweep import point_json
 
 FM101 = "FM 101-10-1/2 Table 4-18"
 ATP = "ATP 5-0.2-1 Table 2-12"
+CAP_DAYS = 21.0  # a day error counts at most three weeks, so one event that never happens cannot swamp the rest
+BOUND_SHARE = 0.02  # a fitted value this close to an end of its range (as a share of the range) is "on a bound"
+FIGHT_KINDS = (EventKind.ENGAGEMENT, EventKind.AMBUSH, EventKind.RETREAT)  # the events whose killed are losses
 
 
 @dataclass(frozen=True)
@@ -46,8 +61,8 @@ class Dimension:
 
 
 SEARCH_SPACE: tuple[Dimension, ...] = (
-    Dimension("attack_loss", 0.02, 0.05, f"{FM101}: attacker 2-5%/day after the first day"),
-    Dimension("defence_loss", 0.01, 0.03, f"{FM101}: defender 1-3%/day after the first day"),
+    Dimension("attack_loss", 0.02, 0.05, f"{FM101}: attacker 2-5%/day after the first day (published)"),
+    Dimension("defence_loss", 0.01, 0.03, f"{FM101}: defender 1-3%/day after the first day (published)"),
     Dimension("ratio_exponent", 0.25, 1.0, "Dupuy: ratio weakly linked to casualty rate; assumption"),
     Dimension("morale_per_loss", 1.5, 6.0, "assumption: breaking after losing 10-25% in a day"),
     Dimension("morale_break", 0.2, 0.4, "assumption"),
@@ -59,179 +74,284 @@ SEARCH_SPACE: tuple[Dimension, ...] = (
     Dimension("direct_assault_ratio", 4.0, 10.0, "assumption: storm uncut only with overwhelming power"),
     Dimension("counterattack_chance", 0.01, 0.1, "assumption: a local counterattack every 10-100 days"),
 )
-SENSITIVITY_OUTPUTS = (("fall_day", "fall day of the town"), ("encirclement_day", "day supply first cut"),
-                       ("supply_auc", "supply AUC"))
 
 
-def _round(value: float, digits: int = 3) -> float:
-    """Round to ``digits`` significant figures, so the chosen values read well and are exactly what was run."""
-    return float(f"{value:.{digits}g}") if value else 0.0
+# ---------------------------------------------------------------- runs (what a worker does)
 
 
-def scale(unit: np.ndarray, space: Sequence[Dimension], box: Sequence[tuple[float, float]] | None = None
-          ) -> list[dict[str, float]]:
-    """Map points of the unit cube to parameter values (within ``box``, default the full ranges)."""
-    box = box or [(d.low, d.high) for d in space]
-    return [{d.name: _round(lo + u * (hi - lo)) for d, (lo, hi), u in zip(space, box, row, strict=True)}
-            for row in unit]
+@dataclass(frozen=True)
+class FitTask:
+    """One run of a trial; ``split_day`` (None: not wanted) bounds the fights it reports."""
+
+    task: Task
+    split_day: int | None
 
 
-def latin_hypercube(space: Sequence[Dimension], n: int, seed: int,
-                    box: Sequence[tuple[float, float]] | None = None) -> list[dict[str, float]]:
-    """``n`` points spread over the ranges (one per stratum of every parameter)."""
-    if n <= 0:
-        return []
-    return scale(qmc.LatinHypercube(d=len(space), rng=np.random.default_rng(seed)).random(n), space, box)
+def fitted_period(events: Sequence[Any], objective: str, attacker: str, split_day: int) -> dict[str, Any]:
+    """What a run did up to ``split_day`` and nothing after: killed per (day, place, side), and the attacker's
+    first assault on the objective (None if none by then)."""
+    killed: dict[tuple[int, str, str], int] = defaultdict(int)
+    first_assault = None
+    for e in events:
+        if e.day > split_day:
+            break
+        if e.kind not in FIGHT_KINDS:
+            continue
+        killed[(int(e.day), e.place, e.side)] += e.killed
+        if e.other_side:
+            killed[(int(e.day), e.place, e.other_side)] += e.enemy_killed
+        if first_assault is None and e.place == objective and e.side == attacker and e.kind is EventKind.ENGAGEMENT:
+            first_assault = float(e.day)
+    return {"split_day": split_day, "first_assault_day": first_assault,
+            "killed": [[day, place, side, n] for (day, place, side), n in sorted(killed.items()) if n]}
 
 
-def shrunken_box(space: Sequence[Dimension], centre: Mapping[str, float], shrink: float
-                 ) -> list[tuple[float, float]]:
-    """A box ``shrink`` times the ranges wide round ``centre``, kept inside the ranges."""
-    out = []
-    for d in space:
-        half = (d.high - d.low) * shrink / 2
-        low = min(max(d.low, centre[d.name] - half), d.high - 2 * half)
-        out.append((low, low + 2 * half))
-    return out
+def fit_run(job: FitTask) -> dict[str, Any]:
+    """The summary of one run, with its fitted period when asked (module level, so any executor can send it)."""
+    task = job.task
+    scenario = scenario_variant(task.path, task.parameters, task.sha256)
+    record = simulate(scenario, task.seed, task.time_limit)
+    summary = dict(record.summary)
+    if job.split_day is not None:
+        summary["fitted_period"] = fitted_period(record.events, scenario.spec.objective, scenario.attacker,
+                                                 job.split_day)
+    return summary
 
 
-def run_points(executor: Executor, base: Path, points: Sequence[Mapping[str, float]], seeds: Sequence[int]
-               ) -> list[list[dict[str, Any]]]:
-    """The run summaries of every design point (in order), each run with every seed, on the batch engine."""
+def run_points(executor: Executor, base: Path, points: Sequence[Mapping[str, float]], seeds: Sequence[int],
+               split_day: int | None = None) -> list[list[dict[str, Any]]]:
+    """The run summaries of every parameter point (in order), each run with every seed, on ``executor``."""
     path = str(base.resolve())
-    tasks = [Task(0, base.stem, path, i, point_json(p), r, seed)
-             for i, p in enumerate(points) for r, seed in enumerate(seeds)]
+    jobs = [FitTask(Task(0, base.stem, path, i, point_json(p), r, seed), split_day)
+            for i, p in enumerate(points) for r, seed in enumerate(seeds)]
     out: list[list[dict[str, Any]]] = [[] for _ in points]
-    for task, (row, _series) in zip(tasks, executor.map(run_task, tasks), strict=True):
-        if row["status"] != "ok":
-            raise RuntimeError(f"run {task} failed: {row['error']}")
-        out[task.design_point].append(json.loads(row["summary_json"]))
+    for job, summary in zip(jobs, executor.map(fit_run, jobs), strict=True):
+        out[job.task.design_point].append(summary)
     return out
 
 
-def _score(points: Sequence[Mapping[str, float]], results: Sequence[list[dict[str, Any]]], record: Record,
-           stage: str) -> list[dict[str, Any]]:
-    return [{"stage": stage, "params": dict(p), "loss": fitted_loss(runs, record), "outputs": _outputs(runs)}
-            for p, runs in zip(points, results, strict=True)]
+# ---------------------------------------------------------------- the loss (fitted period only)
+
+
+def _median(values: Sequence[float]) -> float:
+    return float(np.median(np.asarray(values, dtype=float)))
+
+
+def assault_term(runs: Sequence[Mapping[str, Any]], record: Record) -> float:
+    """The first assault on the objective, in weeks: the error of the runs' median day when the record dates
+    one by the split day; otherwise how long before the split the runs assaulted (the record says: not yet)."""
+    censor = record.split_day + 1.0
+    days = [censor if r["fitted_period"]["first_assault_day"] is None else r["fitted_period"]["first_assault_day"]
+            for r in runs]
+    median = _median(days)
+    recorded = record.first_assault_day
+    if recorded is not None and recorded <= record.split_day:
+        return min(abs(median - recorded), CAP_DAYS) / WINDOW_DAYS
+    return min(max(0.0, censor - median), CAP_DAYS) / WINDOW_DAYS
+
+
+def partial_killed(run: Mapping[str, Any], side: str, place: str | None, day: int) -> int:
+    """One run's killed of ``side`` (at ``place``, or anywhere) up to ``day``."""
+    return sum(n for d, p, s, n in run["fitted_period"]["killed"]
+               if d <= day and s == side and (place is None or p == place))
+
+
+def losses_term(runs: Sequence[Mapping[str, Any]], record: Record) -> float:
+    """Mean distance of the runs' median killed from each partial figure of the fitted period, as a share of
+    the figure (capped at 1 each); 0 when the record gives none."""
+    if not record.partial_losses:
+        return 0.0
+    errors = [min(abs(relative_error(_median([partial_killed(r, p.side, p.place, p.day) for r in runs]),
+                                     p.killed)), 1.0) for p in record.partial_losses]
+    return float(np.mean(errors))
+
+
+def loss_terms(runs: Sequence[Mapping[str, Any]], record: Record) -> dict[str, float]:
+    """The fitted-period loss and its terms (lower is better): captures (dates, share within 7 days, order),
+    the first assault on the objective, and the partial losses; each term is about 0-3."""
+    rows = [capture_row(runs, c, record) for c in record.captures() if c.day <= record.split_day]
+    terms = {"captures": fit_loss(rows, CAP_DAYS) if rows else 0.0, "first_assault": assault_term(runs, record),
+             "losses": losses_term(runs, record)}
+    return {"loss": sum(terms.values()), **terms}
+
+
+# ---------------------------------------------------------------- the search
 
 
 @dataclass(frozen=True)
 class Budget:
-    """How much searching to do; the defaults take a few minutes on two cores."""
+    """How much searching to do: ``trials`` parameter sets x ``runs`` replicates, asked ``batch`` at a time."""
 
-    points: int = 60  # Latin hypercube points over the full ranges
-    runs: int = 8  # replicates per point
-    refine: int = 24  # refinement points, shared among the best ``top`` points
-    top: int = 3
-    shrink: float = 0.25  # refinement box width, as a share of each range
-    finalists: int = 4  # best points re-run on fresh seeds
-    final_runs: int = 24
+    trials: int = 60
+    runs: int = 8
+    batch: int = 4  # trials asked at once (fixed, not the number of workers: the trials must not depend on it)
+    startup: int = 12  # random trials before TPE models the loss
+    tolerance: float = 0.25  # plausible sets: trials whose loss is within this of the best
+    max_sets: int = 20
     check_runs: int = 40  # replicates for the held-back check of the defaults and the chosen values
-    sensitivity_runs: int = 12  # per end of each range (0: no sensitivity analysis)
 
     def check(self) -> None:
-        for name in ("points", "runs", "finalists", "final_runs", "check_runs"):
+        for name in ("trials", "runs", "batch", "max_sets", "check_runs"):
             if getattr(self, name) < 1:
                 raise InputError("calibrate", f"--{name.replace('_', '-')}", "must be at least 1")
-        for name in ("refine", "top", "sensitivity_runs"):
-            if getattr(self, name) < 0:
-                raise InputError("calibrate", f"--{name.replace('_', '-')}", "must not be negative")
+        if self.startup < 0 or not self.tolerance >= 0:
+            raise InputError("calibrate", "--tolerance", "must not be negative")
 
 
-def calibrate(executor: Executor, base: Path, record: Record, budget: Budget = Budget(), seed: int = 1,
+def distributions(space: Sequence[Dimension]) -> dict[str, FloatDistribution]:
+    return {d.name: FloatDistribution(d.low, d.high) for d in space}
+
+
+def read_journal(path: Path) -> list[dict[str, Any]]:
+    """The finished trials of an earlier calibration in this folder (a half-written last line is dropped)."""
+    if not path.is_file():
+        return []
+    trials = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            trials.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return trials
+
+
+def append_journal(path: Path, trials: Sequence[Mapping[str, Any]]) -> None:
+    """Add one batch of finished trials in one write (an interruption leaves whole lines, or a broken last one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(json.dumps(t, sort_keys=True) + "\n" for t in trials)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+def check_journal(trials: Sequence[Mapping[str, Any]], identity: Mapping[str, Any], path: Path) -> None:
+    """A journal is resumed only by the calibration that wrote it (same scenario, seed, runs, space)."""
+    for t in trials:
+        if t["identity"] != identity:
+            raise InputError(str(path), "identity", "was written by another calibration (scenario, seed, runs, "
+                             "batch or search space differ): choose another --out, or delete the file")
+
+
+def _study(trials: Sequence[Mapping[str, Any]], space: Sequence[Dimension]) -> optuna.Study:
+    """An in-memory study holding the journal's trials, in order."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="minimize")
+    dists = distributions(space)
+    for t in trials:
+        study.add_trial(create_trial(params=t["params"], distributions=dists, value=t["loss"]))
+    return study
+
+
+def _sampler(seed: int, done: int, budget: Budget) -> optuna.samplers.BaseSampler:
+    """The sampler of the batch that starts after ``done`` trials: seeded from both, so a resumed run asks
+    what the uninterrupted one would."""
+    batch_seed = int(np.random.SeedSequence([seed, done]).generate_state(1)[0])
+    return optuna.samplers.TPESampler(seed=batch_seed, n_startup_trials=budget.startup, multivariate=True)
+
+
+def search(executor: Executor, base: Path, record: Record, budget: Budget, seed: int, journal: Path,
+           space: Sequence[Dimension] = SEARCH_SPACE, progress: Callable[[str], None] = print
+           ) -> list[dict[str, Any]]:
+    """Run trials until the budget is spent, resuming from ``journal``; return every trial, in order."""
+    identity = {"scenario": base.name, "seed": seed, "runs": budget.runs, "batch": budget.batch,
+                "startup": budget.startup, "space": [[d.name, d.low, d.high] for d in space]}
+    trials = read_journal(journal)
+    check_journal(trials, identity, journal)
+    if trials:
+        progress(f"Resuming: {len(trials)} trials already in {journal}")
+    study = _study(trials, space)
+    seeds = replicate_seeds(seed, budget.runs)
+    dists = distributions(space)
+    while len(trials) < budget.trials:
+        study.sampler = _sampler(seed, len(trials), budget)
+        asked = [study.ask(dists) for _ in range(min(budget.batch, budget.trials - len(trials)))]
+        points = [{d.name: t.params[d.name] for d in space} for t in asked]
+        results = run_points(executor, base, points, seeds, record.split_day)
+        batch = []
+        for trial, point, runs in zip(asked, points, results, strict=True):
+            terms = loss_terms(runs, record)
+            study.tell(trial, terms["loss"])
+            batch.append({"number": trial.number, "params": point, **terms, "identity": identity})
+        append_journal(journal, batch)
+        trials += batch
+        best = min(trials, key=lambda t: t["loss"])
+        progress(f"trial {len(trials)}/{budget.trials}: batch best {min(t['loss'] for t in batch):.3f}, "
+                 f"best so far {best['loss']:.3f} (trial {best['number']})")
+    return trials[: budget.trials]
+
+
+def plausible_sets(trials: Sequence[Mapping[str, Any]], budget: Budget) -> list[dict[str, Any]]:
+    """The trials within ``tolerance`` of the best loss (at most ``max_sets``, best first)."""
+    ranked = sorted(trials, key=lambda t: (t["loss"], t["number"]))
+    cut = ranked[0]["loss"] + budget.tolerance
+    return [t for t in ranked if t["loss"] <= cut][: budget.max_sets]
+
+
+def on_bounds(values: Mapping[str, float], space: Sequence[Dimension] = SEARCH_SPACE) -> list[dict[str, Any]]:
+    """The fitted values at an end of their range: there the range, not the data, may have decided them."""
+    out = []
+    for d in space:
+        share = (values[d.name] - d.low) / (d.high - d.low)
+        if share <= BOUND_SHARE or share >= 1 - BOUND_SHARE:
+            out.append({"parameter": d.name, "value": values[d.name], "bound": "low" if share < 0.5 else "high",
+                        "range": [d.low, d.high]})
+    return out
+
+
+def calibrate(executor: Executor, base: Path, record: Record, out: Path, budget: Budget = Budget(), seed: int = 1,
               space: Sequence[Dimension] = SEARCH_SPACE, progress: Callable[[str], None] = print) -> dict[str, Any]:
-    """Search the parameters of scenario ``base`` on the fitted part of its ``record``; return every point, the
-    chosen one and both checks."""
+    """Search the parameters of scenario ``base`` on the fitted part of its ``record`` (journal in ``out``);
+    return every trial, the chosen set, the plausible sets and the check of defaults and chosen values."""
     budget.check()
-    fit_seeds = replicate_seeds(seed, budget.runs)
-    progress(f"Latin hypercube: {budget.points} points x {budget.runs} runs...")
-    lhs = latin_hypercube(space, budget.points, seed)
-    points = _score(lhs, run_points(executor, base, lhs, fit_seeds), record, "lhs")
-    best = sorted(points, key=lambda p: p["loss"])[: budget.top]
-    per_centre = budget.refine // max(1, len(best)) if budget.top else 0
-    if per_centre:
-        progress(f"Refinement: {per_centre * len(best)} points round the best {len(best)}...")
-        near = [p for i, b in enumerate(best)
-                for p in latin_hypercube(space, per_centre, seed + 100 + i, shrunken_box(space, b["params"],
-                                                                                          budget.shrink))]
-        points += _score(near, run_points(executor, base, near, fit_seeds), record, "refine")
-    finalists = sorted(points, key=lambda p: p["loss"])[: budget.finalists]
-    progress(f"Finalists: {len(finalists)} points x {budget.final_runs} fresh runs...")
-    final_seeds = replicate_seeds(seed + 1, budget.final_runs)
-    rerun = run_points(executor, base, [f["params"] for f in finalists], final_seeds)
-    for f, runs in zip(finalists, rerun, strict=True):
-        f["final_loss"] = fitted_loss(runs, record)
-    chosen = min(finalists, key=lambda f: f["final_loss"])
+    progress(f"Searching: {budget.trials} trials x {budget.runs} runs, {budget.batch} trials at a time "
+             f"(optuna TPE, seed {seed}); the loss sees the record to day {record.split_day} only")
+    trials = search(executor, base, record, budget, seed, out / "trials.jsonl", space, progress)
+    sets = plausible_sets(trials, budget)
+    chosen = sets[0]
     progress(f"Checking the engine defaults and the chosen values on {budget.check_runs} fresh runs...")
     check_seeds = replicate_seeds(seed + 2, budget.check_runs)
     defaults = {d.name: SPECS[d.name].default for d in space}
-    default_runs, chosen_runs = run_points(executor, base, [defaults, chosen["params"]], check_seeds)
-    if budget.sensitivity_runs:
-        progress(f"Sensitivity: {len(space)} parameters x 2 ends x {budget.sensitivity_runs} runs...")
+    default_runs, chosen_runs = run_points(executor, base, [defaults, chosen["params"]], check_seeds,
+                                           record.split_day)
     return {
-        "base": str(base), "seed": seed, "budget": asdict(budget),
+        "base": str(base), "seed": seed, "budget": asdict(budget), "sampler": "optuna TPESampler (multivariate)",
+        "optuna": optuna.__version__,
         "space": [{"name": d.name, "low": d.low, "high": d.high, "default": SPECS[d.name].default,
                    "source": d.source} for d in space],
-        "points": points, "finalists": finalists, "chosen": chosen,
-        "default_loss": fitted_loss(default_runs, record), "chosen_loss": fitted_loss(chosen_runs, record),
+        "trials": [{k: v for k, v in t.items() if k != "identity"} for t in trials],
+        "chosen": {k: v for k, v in chosen.items() if k != "identity"},
+        "on_bounds": on_bounds(chosen["params"], space),
+        "parameter_sets": [t["params"] for t in sets],
+        "default_loss": loss_terms(default_runs, record), "chosen_loss": loss_terms(chosen_runs, record),
         "default_report": fidelity_report(default_runs, record),
         "chosen_report": fidelity_report(chosen_runs, record),
-        "rank_sensitivity": rank_sensitivity(points, space),
-        "sensitivity": sensitivity(executor, base, chosen["params"], budget.sensitivity_runs, seed, space)
-        if budget.sensitivity_runs else [],
     }
 
 
-def _outputs(summaries: Sequence[Mapping[str, Any]]) -> dict[str, float]:
-    """Median fall day and supply scores of a batch (an event that never happened counts as the censor day)."""
-    def day(s: Mapping[str, Any], key: str) -> float:
-        return censor_day(s) if s[key] is None else float(s[key])
-    return {
-        "fall_day": float(np.median([day(s, "objective_fall_day") for s in summaries])),
-        "encirclement_day": float(np.median([day(s, "encirclement_day") for s in summaries])),
-        "supply_auc": float(np.median([s["supply_auc"] for s in summaries])),
-    }
+def write_trials(result: Mapping[str, Any], path: Path) -> None:
+    """trials.parquet: one flat row per trial (number, loss, its terms, each parameter), written atomically."""
+    rows = [{"number": t["number"], "loss": t["loss"], "captures": t["captures"], "first_assault": t["first_assault"],
+             "losses": t["losses"], **t["params"]} for t in result["trials"]]
+    with atomic_path(path) as tmp:
+        pd.DataFrame(rows).to_parquet(tmp, index=False)
 
 
-def sensitivity(executor: Executor, base: Path, centre: Mapping[str, float], runs: int, seed: int = 1,
-                space: Sequence[Dimension] = SEARCH_SPACE) -> list[dict[str, Any]]:
-    """One at a time: each parameter at the low and the high end of its range, the others at ``centre``."""
-    seeds = replicate_seeds(seed + 3, runs)
-    points = [dict(centre)] + [dict(centre) | {d.name: end} for d in space for end in (d.low, d.high)]
-    results = [_outputs(r) for r in run_points(executor, base, points, seeds)]
-    rows = []
-    for i, d in enumerate(space):
-        low, high = results[1 + 2 * i], results[2 + 2 * i]
-        row: dict[str, Any] = {"parameter": d.name, "low": d.low, "high": d.high, "centre": centre[d.name]}
-        for key, _label in SENSITIVITY_OUTPUTS:
-            row[f"{key}_base"], row[f"{key}_low"], row[f"{key}_high"] = results[0][key], low[key], high[key]
-        rows.append(row)
-    return rows
-
-
-def rank_sensitivity(points: Sequence[Mapping[str, Any]], space: Sequence[Dimension] = SEARCH_SPACE
-                     ) -> list[dict[str, Any]]:
-    """A global cross-check of the one-at-a-time analysis: over the hypercube points, where all parameters
-    vary together, the Spearman correlation of each parameter with each output (its square is roughly the
-    share of the output's rank variance that parameter explains alone)."""
-    sample = [p for p in points if p["stage"] == "lhs"]
-    rows = []
-    for d in space:
-        row: dict[str, Any] = {"parameter": d.name}
-        for key, _label in SENSITIVITY_OUTPUTS:
-            x = [p["params"][d.name] for p in sample]
-            y = [p["outputs"][key] for p in sample]
-            row[key] = float(spearmanr(x, y).statistic) if len(set(y)) > 1 and len(sample) > 2 else None
-        rows.append(row)
-    return rows
+def parameter_sets_document(result: Mapping[str, Any], record: Record) -> dict[str, Any]:
+    """The plausible parameter sets as the file ``--parameter-sets`` reads."""
+    return {"kind": "parameter sets", "scenario": result["base"], "seed": result["seed"],
+            "fitted_to": record.split_date.isoformat(),
+            "rule": f"trials within {result['budget']['tolerance']} of the best fitted-period loss "
+                    f"(at most {result['budget']['max_sets']})",
+            "sets": result["parameter_sets"]}
 
 
 def parameters_block(chosen: Mapping[str, float], record: Record, space: Sequence[Dimension] = SEARCH_SPACE) -> str:
     """The chosen values as a commented ``parameters:`` block for the calibrated scenario's file."""
     split = f"calibrated on the record to {date_text(record.split_date)}"
+    bounds = {b["parameter"]: b["bound"] for b in on_bounds(chosen, space)}
     lines = [f"parameters:  # {split} (python run.py calibrate; docs/validation.md)"]
     for d in space:
-        value = chosen[d.name]
+        value = float(f"{chosen[d.name]:.4g}")
         text = f"{value:g}" if math.isfinite(value) else str(value)
-        lines.append(f"  {d.name}: {text:<8} # range {d.low:g}-{d.high:g}; {d.source}; {split}")
+        edge = f"; ON THE {bounds[d.name].upper()} BOUND" if d.name in bounds else ""
+        lines.append(f"  {d.name}: {text:<8} # range {d.low:g}-{d.high:g}{edge}; {d.source}; {split}")
     return "\n".join(lines) + "\n"

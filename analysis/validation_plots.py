@@ -6,12 +6,13 @@ matplotlib Figure; the caller writes it (palette.png_bytes + an atomic write).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
 
 from analysis.fidelity import WINDOW_DAYS, start_text
 from analysis.palette import HISTORY, INK, new_figure
@@ -106,50 +107,36 @@ def _headline_panel(ax: Axes, report: Mapping[str, Any]) -> None:
     ax.text(0, 1, "\n".join(lines), va="top", fontsize=14, linespacing=1.5)
 
 
-def sensitivity_figure(rows: Sequence[Mapping[str, Any]], outputs: Sequence[tuple[str, str]]) -> Figure:
-    """Tornado plots: each output's change when one parameter goes from the low to the high end of its range."""
-    fig = new_figure(6.5 * len(outputs), 0.55 * len(rows) + 3)
-    axes = fig.subplots(1, len(outputs))  # not sharey: each panel sorts its own rows
-    for ax, (key, label) in zip(axes, outputs, strict=True):
-        order = sorted(rows, key=lambda r: max(abs(r[f"{key}_low"] - r[f"{key}_base"]),
-                                               abs(r[f"{key}_high"] - r[f"{key}_base"])))
-        for y, r in enumerate(order):
-            base = r[f"{key}_base"]
-            low, high = r[f"{key}_low"] - base, r[f"{key}_high"] - base
-            ax.barh(y, low, color="#85929e", height=0.7)
-            ax.barh(y, high, color=INK, height=0.7)
-        ax.axvline(0, color=INK, linewidth=1)
-        ax.set_yticks(range(len(order)), [r["parameter"] for r in order])
-        ax.set_title(label, fontsize=16)
-        ax.set_xlabel("change from the calibrated run")
-        ax.grid(axis="x", alpha=0.3)
-    fig.legend(handles=[Patch(color="#85929e", label="parameter at the low end of its range"),
-                        Patch(color=INK, label="at the high end")], loc="outside lower center", ncol=2, fontsize=14)
-    fig.suptitle("Sensitivity: one parameter at a time, across its plausible range")
-    return fig
-
-
-def calibration_figure(points: Sequence[Mapping[str, Any]], names: Sequence[str], best: Mapping[str, Any],
-                       split: str) -> Figure:
-    """The loss of every evaluated point against each searched parameter, the chosen point marked (``split``:
-    the last date of the fitted record, as text)."""
+def calibration_figure(trials: Sequence[Mapping[str, Any]], names: Sequence[str], chosen: Mapping[str, Any],
+                       sets: Sequence[Mapping[str, float]], split: str) -> Figure:
+    """The loss of every trial against each searched parameter, the plausible sets and the chosen one marked
+    (``split``: the last date of the fitted record, as text)."""
     cols = 4
-    nrows = -(-len(names) // cols)
+    nrows = -(-len(names) // cols) + 1
     fig = new_figure(4.6 * cols, 3.6 * nrows + 1)
-    axes = fig.subplots(nrows, cols, squeeze=False)
-    stages = {"lhs": ("#85929e", "Latin hypercube"), "refine": (HIT, "refinement")}
-    for ax, name in zip(axes.flat, names, strict=False):
-        for stage, (colour, label) in stages.items():
-            pts = [p for p in points if p["stage"] == stage]
-            ax.scatter([p["params"][name] for p in pts], [p["loss"] for p in pts], s=18, color=colour,
-                       label=label)
-        ax.scatter([best["params"][name]], [best["loss"]], s=140, marker="*", color=MISS, label="chosen", zorder=3)
+    grid = fig.add_gridspec(nrows, cols)
+    history = fig.add_subplot(grid[0, :])
+    numbers = [t["number"] for t in trials]
+    history.scatter(numbers, [t["loss"] for t in trials], s=18, color="#85929e", label="trial")
+    best = np.minimum.accumulate([t["loss"] for t in trials])
+    history.step(numbers, best, where="post", color=INK, label="best so far")
+    history.set_xlabel("trial", fontsize=13)
+    history.set_ylabel("fit loss", fontsize=13)
+    history.legend(fontsize=11)
+    plausible = {json.dumps(dict(s), sort_keys=True) for s in sets}
+    in_sets = [t for t in trials if json.dumps(t["params"], sort_keys=True) in plausible]
+    for i, name in enumerate(names):
+        ax = fig.add_subplot(grid[1 + i // cols, i % cols])
+        ax.scatter([t["params"][name] for t in trials], [t["loss"] for t in trials], s=18, color="#85929e")
+        ax.scatter([t["params"][name] for t in in_sets], [t["loss"] for t in in_sets], s=26, color=HIT,
+                   label="plausible sets")
+        ax.scatter([chosen["params"][name]], [chosen["loss"]], s=140, marker="*", color=MISS, label="chosen",
+                   zorder=3)
         ax.set_title(name, fontsize=14)
         ax.tick_params(labelsize=11)
-    for ax in axes.flat[len(names):]:
-        ax.axis("off")
-    for row in axes:
-        row[0].set_ylabel("fit loss", fontsize=13)
-    axes.flat[0].legend(fontsize=10)
-    fig.suptitle(f"Calibration search: loss on the record to {split} (lower is better)")
+        if i % cols == 0:
+            ax.set_ylabel("fit loss", fontsize=13)
+        if i == 0:
+            ax.legend(fontsize=10)
+    fig.suptitle(f"Calibration search (optuna TPE): loss on the record to {split} only (lower is better)")
     return fig

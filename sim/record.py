@@ -59,12 +59,22 @@ class LossSpec(_RecordModel):
         return (self.killed, self.killed) if isinstance(self.killed, int) else (self.killed[0], self.killed[1])
 
 
+RecordDate = Annotated[dt.date, Field(strict=False)]
+
+
+class PartialLossSpec(LossSpec):
+    """A partial figure of the fitted period: one side's killed up to a date, at one place if ``place`` is given
+    (e.g. the killed of one engagement), the only losses calibration may fit."""
+
+    side: str = Field(min_length=1)
+    place: str | None = None
+    until: RecordDate
+
+
 class LossesSpec(_RecordModel):
     sides: dict[str, LossSpec] = {}
     factions: dict[str, LossSpec] = {}
-
-
-RecordDate = Annotated[dt.date, Field(strict=False)]
+    fitted: list[PartialLossSpec] = []
 
 
 class RecordSpec(_RecordModel):
@@ -121,6 +131,18 @@ class Loss:
 
 
 @dataclass(frozen=True)
+class PartialLoss:
+    """A recorded partial loss of the fitted period: ``side``'s killed (at ``place``, or anywhere) to ``day``."""
+
+    side: str
+    place: str | None
+    day: int
+    killed: tuple[int, int]
+    source: str
+    period: str
+
+
+@dataclass(frozen=True)
 class Record:
     """A scenario's historical record, with days counted from the scenario's start."""
 
@@ -136,6 +158,7 @@ class Record:
     split_date: dt.date
     losses_by_side: Mapping[str, Loss]
     losses_by_faction: Mapping[str, Loss]
+    partial_losses: tuple[PartialLoss, ...] = ()
 
     def day_of(self, date: dt.date) -> int:
         return (date - self.start_date).days
@@ -203,6 +226,8 @@ def load_record(scenario: Scenario) -> Record | None:
         split_date=spec.split,
         losses_by_side={k: Loss(v.range, v.source, v.period) for k, v in spec.losses.sides.items()},
         losses_by_faction={k: Loss(v.range, v.source, v.period) for k, v in spec.losses.factions.items()},
+        partial_losses=tuple(PartialLoss(v.side, v.place, (v.until - start).days, v.range, v.source, v.period)
+                             for v in spec.losses.fitted),
     )
 
 
@@ -223,6 +248,16 @@ def _check_names(spec: RecordSpec, path: Path, scenario: Scenario) -> None:
             if name not in known:
                 raise InputError(str(path), f"losses.{group}.{name}",
                                  f"not a {group[:-1]} of the scenario ({', '.join(known)})")
+    for i, partial in enumerate(spec.losses.fitted):
+        field = f"losses.fitted.{i}"
+        if partial.side not in scenario.spec.sides:
+            raise InputError(str(path), f"{field}.side",
+                             f"not a side of the scenario ({', '.join(scenario.spec.sides)})")
+        if partial.place is not None and partial.place not in scenario.graph:
+            raise InputError(str(path), f"{field}.place", f"unknown place {partial.place!r}")
+        if not scenario.spec.start_date <= partial.until <= spec.split:
+            raise InputError(str(path), f"{field}.until", f"{partial.until} is not in the fitted period "
+                             f"({scenario.spec.start_date} to the split, {spec.split})")
     if not (path.parent / spec.events).is_file():
         raise InputError(str(path), "events", f"no such events file: {spec.events}")
 
