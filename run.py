@@ -99,14 +99,15 @@ def _run_batch(args: argparse.Namespace, design: Design | None = None) -> tuple[
 
     Interrupted (Ctrl-C) or with its executor broken, it exits with a line saying that every finished run is kept.
     """
-    from sim.batch import BatchAborted, execute
+    from sim.batch import NO_PARAMETER_SETS, BatchAborted, execute, load_parameter_sets
     from sim.sweep import NO_SWEEP
 
+    sets = load_parameter_sets(args.parameter_sets) if args.parameter_sets else NO_PARAMETER_SETS
     try:
         return execute(args.scenarios, args.runs, args.seed, args.out, design=design or NO_SWEEP,
                        resume=args.resume, workers=args.workers, scheduler=args.scheduler,
                        dask_local=args.dask_local, command=["run.py", *sys.argv[1:]],
-                       run_timeout=args.run_timeout, echo=lambda line: print(line, flush=True))
+                       run_timeout=args.run_timeout, parameter_sets=sets, echo=lambda line: print(line, flush=True))
     except (KeyboardInterrupt, BatchAborted) as exc:
         why = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"stopped: {exc}"
         print(f"{why}; {args.out} keeps every finished run: run the same command with --resume to complete it",
@@ -124,6 +125,15 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 1 if outcome.failed else 0
 
 
+def uncertainty_note(plan: Plan) -> str:
+    """What the intervals of a batch's scores show: seed noise only, or parameter uncertainty as well."""
+    sets = plan.parameter_sets
+    if not sets.sets:
+        return "Intervals show seed noise only (every run uses the scenario's parameters)."
+    return (f"Intervals show seed noise and parameter uncertainty: each replicate drew one of {len(sets.sets)} "
+            f"plausible parameter sets from {sets.file}.")
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     """A batch of the scenarios, then the ranked scores table of their successful runs."""
     from analysis.scores import rank_scenarios, score_columns, scores_markdown, scores_text
@@ -136,10 +146,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
     by_scenario = {name: runs for name, runs in summaries_by_scenario(out, plan.layout.scenarios).items() if runs}
     if by_scenario:
         rows = rank_scenarios(by_scenario)
+        shows = uncertainty_note(plan)
         with write_errors(out):
             atomic_write_text(out / "scores.csv", to_csv(rows, score_columns(rows)))
-            atomic_write_text(out / "scores.md", scores_markdown(rows))
+            atomic_write_text(out / "scores.md", f"{scores_markdown(rows)}\n{shows}\n")
         print(scores_text(rows))
+        print(shows)
         print(f"Wrote {out}/scores.csv and scores.md")
     print(final_line(outcome, out))
     return 1 if outcome.failed else 0
@@ -295,6 +307,9 @@ def _batch_arguments(parser: argparse.ArgumentParser, runs: int, out: str) -> No
     parser.add_argument("--out", required=True, help=out)
     parser.add_argument("--resume", action="store_true", help="complete an interrupted batch in --out: runs "
                         "already stored are skipped, failed ones are run again")
+    parser.add_argument("--parameter-sets", metavar="FILE", help="plausible parameter sets (calibrate's "
+                        "parameter_sets.json): each replicate draws one, seeded, so intervals include parameter "
+                        "uncertainty")
     parser.add_argument("--run-timeout", type=float, default=RUN_TIMEOUT, metavar="SECONDS",
                         help=f"wall-clock seconds a run may take before it is stopped and stored as failed "
                         f"(default {RUN_TIMEOUT:g})")

@@ -40,8 +40,9 @@ from distributed import Client, LocalCluster
 from tqdm import tqdm
 
 from sim.errors import InputError
+from sim.loader import load_yaml
 from sim.model import SiegeModel
-from sim.parameters import apply_overrides
+from sim.parameters import Parameters, apply_overrides
 from sim.records import day_row, file_digests, metrics_cache, scenario_digest, supply_row, to_json
 from sim.scenario import Scenario, load_scenario
 from sim.simulation import simulate
@@ -65,6 +66,38 @@ RUN_TIMEOUT = 300.0  # seconds a run may take in a batch (a shipped scenario tak
 def replicate_seeds(base_seed: int, runs: int) -> list[int]:
     """``runs`` independent 32-bit seeds spawned from ``base_seed``."""
     return [int(child.generate_state(1)[0]) for child in np.random.SeedSequence(base_seed).spawn(runs)]
+
+
+@dataclass(frozen=True)
+class ParameterSets:
+    """Plausible parameter sets (from ``calibrate``'s parameter_sets.json) that replicates draw from, so a
+    batch's intervals carry parameter uncertainty as well as seed noise. Empty: every run uses the scenario's."""
+
+    file: str = ""
+    sets: tuple[dict[str, float], ...] = ()
+
+    def draws(self, seed: int, runs: int) -> list[int]:
+        """The set each replicate uses: seeded from the batch seed alone, so every scenario and design point gets
+        the same sets (common random numbers) on any executor."""
+        if not self.sets:
+            return []
+        rng = np.random.default_rng(np.random.SeedSequence([seed, len(self.sets)]))
+        return [int(i) for i in rng.integers(len(self.sets), size=runs)]
+
+
+NO_PARAMETER_SETS = ParameterSets()
+
+
+def load_parameter_sets(path: str) -> ParameterSets:
+    """A parameter-sets file: a mapping whose ``sets`` is a non-empty list of parameter overrides, each checked
+    against the parameter table."""
+    data = load_yaml(path).data
+    sets = data.get("sets") if isinstance(data, dict) else None
+    if not isinstance(sets, list) or not sets:
+        raise InputError(path, "sets", "must be a non-empty list of parameter sets (write one with run.py calibrate)")
+    for i, overrides in enumerate(sets):
+        apply_overrides(Parameters(), overrides, path, f"sets.{i}")
+    return ParameterSets(path, tuple(dict(s) for s in sets))
 
 
 # ---------------------------------------------------------------- one run (what a worker does)
@@ -169,6 +202,7 @@ class Plan:
     seeds: tuple[int, ...]
     digests: tuple[str, ...]  # each scenario's files, hashed together (scenario_digest)
     run_timeout: float = RUN_TIMEOUT
+    parameter_sets: ParameterSets = NO_PARAMETER_SETS
 
     @property
     def layout(self) -> Layout:
@@ -177,12 +211,15 @@ class Plan:
     def tasks(self) -> Iterator[Task]:
         """The runs in canonical order, made lazily (a batch may have hundreds of thousands)."""
         index = 0
+        draws = self.parameter_sets.draws(self.seed, len(self.seeds))
         for scenario, sha256 in zip(self.scenarios, self.digests, strict=True):
             path = str(Path(scenario.path).resolve())
             for point, overrides in enumerate(self.design.points):
-                text = point_json(overrides)
+                texts = ([point_json({**self.parameter_sets.sets[i], **overrides}) for i in draws] if draws
+                         else [point_json(overrides)] * len(self.seeds))  # the design point wins over a set
                 for replicate, seed in enumerate(self.seeds):
-                    yield Task(index, scenario.name, path, point, text, replicate, seed, sha256, self.run_timeout)
+                    yield Task(index, scenario.name, path, point, texts[replicate], replicate, seed, sha256,
+                               self.run_timeout)
                     index += 1
 
     @cached_property
@@ -209,7 +246,7 @@ def _first_row(scenario: Scenario) -> dict[str, Any]:
 
 
 def make_plan(paths: Sequence[str], runs: int, seed: int, design: Design = NO_SWEEP,
-              run_timeout: float = RUN_TIMEOUT) -> Plan:
+              run_timeout: float = RUN_TIMEOUT, parameter_sets: ParameterSets = NO_PARAMETER_SETS) -> Plan:
     """Validate everything before running anything; raise InputError on bad input."""
     if runs < 1:
         raise InputError("--runs", "", "must be at least 1")
@@ -222,7 +259,7 @@ def make_plan(paths: Sequence[str], runs: int, seed: int, design: Design = NO_SW
     if len(set(names)) != len(names):
         raise InputError("batch", "scenarios", "two scenario files have the same name; rename one")
     return Plan(scenarios, design, seed, tuple(replicate_seeds(seed, runs)),
-                tuple(scenario_digest(s) for s in scenarios), run_timeout)
+                tuple(scenario_digest(s) for s in scenarios), run_timeout, parameter_sets)
 
 
 def _versions() -> dict[str, str]:
@@ -247,6 +284,8 @@ def manifest(plan: Plan, command: Sequence[str]) -> dict[str, Any]:
         "replicate_seeds": list(plan.seeds),
         "design": {"method": plan.design.method, "file": plan.design.file, "spec": plan.design.spec,
                    "points": [dict(p) for p in plan.design.points]},
+        "parameter_sets": {"file": plan.parameter_sets.file, "sets": list(plan.parameter_sets.sets),
+                           "draws": plan.parameter_sets.draws(plan.seed, len(plan.seeds))},
         "total_runs": plan.layout.total,
         "run_timeout": plan.run_timeout,
     }
@@ -255,7 +294,8 @@ def manifest(plan: Plan, command: Sequence[str]) -> dict[str, Any]:
 def _identity(data: dict[str, Any]) -> dict[str, Any]:
     """What must match for --resume to complete a store: scenario contents, seeds, design points (not paths)."""
     return {"scenarios": [(s["name"], s["sha256"]) for s in data.get("scenarios", [])], "seed": data.get("seed"),
-            "runs": data.get("runs"), "design": data.get("design", {}).get("points")}
+            "runs": data.get("runs"), "design": data.get("design", {}).get("points"),
+            "parameter_sets": data.get("parameter_sets", {}).get("sets", [])}
 
 
 def check_store(plan: Plan, out: str | Path, resume: bool) -> dict[str, Any] | None:
@@ -462,9 +502,10 @@ def write_errors(out: str | Path) -> Iterator[None]:
 def execute(paths: Sequence[str], runs: int, seed: int, out: str | Path, *, design: Design = NO_SWEEP,
             resume: bool = False, workers: int | None = None, scheduler: str | None = None,
             dask_local: int | None = None, command: Sequence[str] = (), run_timeout: float = RUN_TIMEOUT,
-            echo: Callable[[str], None] = print) -> tuple[Plan, Outcome]:
+            parameter_sets: ParameterSets = NO_PARAMETER_SETS, echo: Callable[[str], None] = print
+            ) -> tuple[Plan, Outcome]:
     """A whole batch: plan and validate, lock and open the store, run on the chosen executor, consolidate, finish."""
-    plan = make_plan(paths, runs, seed, design, run_timeout)
+    plan = make_plan(paths, runs, seed, design, run_timeout, parameter_sets)
     check_store(plan, out, resume)  # before starting workers or a cluster, or making the folder
     plan.schemas  # noqa: B018 (the engine's own checks of each scenario, likewise)
     layout = plan.layout
