@@ -39,7 +39,7 @@ from sim.errors import InputError
 from sim.events import EventKind
 from sim.parameters import SPECS
 from sim.record import Record, date_text
-from sim.records import atomic_path
+from sim.records import atomic_path, atomic_write_text
 from sim.simulation import simulate
 from sim.sweep import point_json
 
@@ -203,15 +203,19 @@ def distributions(space: Sequence[Dimension]) -> dict[str, FloatDistribution]:
 
 
 def read_journal(path: Path) -> list[dict[str, Any]]:
-    """The finished trials of an earlier calibration in this folder (a half-written last line is dropped)."""
+    """The finished trials of an earlier calibration in this folder; a half-written last line (an interrupted
+    write) is dropped from the file too, so the trials appended next are not hidden behind it."""
     if not path.is_file():
         return []
+    lines = path.read_text(encoding="utf-8").splitlines()
     trials = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in lines:
         try:
             trials.append(json.loads(line))
         except json.JSONDecodeError:
             break
+    if len(trials) < len(lines):
+        atomic_write_text(path, "".join(json.dumps(t, sort_keys=True) + "\n" for t in trials))
     return trials
 
 

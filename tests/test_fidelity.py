@@ -7,6 +7,8 @@ budget in this process (a thread executor), never a full calibration.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import subprocess
 import sys
@@ -14,18 +16,33 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 import yaml
 
-from analysis.calibrate import SEARCH_SPACE, Budget, calibrate, latin_hypercube, parameters_block, shrunken_box
+from analysis.calibrate import (
+    SEARCH_SPACE,
+    Budget,
+    assault_term,
+    fitted_period,
+    loss_terms,
+    losses_term,
+    on_bounds,
+    parameters_block,
+    plausible_sets,
+    read_journal,
+    run_points,
+    search,
+)
 from analysis.fidelity import capture_row, fidelity_report, fit_loss, relative_error, simulated_day
+from sim.errors import InputError
+from sim.events import Event, EventKind
 from sim.parameters import SPECS, Parameters, apply_overrides
 from sim.record import DatedCapture, Record, load_record
 from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 HISTORICAL = ROOT / "scenarios" / "historical.yaml"
+KOBANI = ROOT / "scenarios" / "kobani" / "kobani.yaml"
 HEADLINE = ("runs", "fall_day_median", "captures_within_7_days_share", "capture_order_spearman", "killed")
 SPLIT_DAY = 39  # 13 May 2013 in al-Qusayr's record
 
@@ -166,38 +183,105 @@ def test_the_search_space_is_inside_the_allowed_ranges_and_holds_the_defaults() 
         assert d.low <= getattr(defaults, d.name) <= d.high, d.name
 
 
-def test_the_latin_hypercube_puts_one_point_in_every_stratum_of_every_range() -> None:
-    points = latin_hypercube(SEARCH_SPACE, 10, seed=3)
-    assert points == latin_hypercube(SEARCH_SPACE, 10, seed=3)
-    for d in SEARCH_SPACE:
-        positions = sorted((p[d.name] - d.low) / (d.high - d.low) * 10 for p in points)
-        for stratum, position in enumerate(positions):  # within the rounding to 3 significant figures
-            assert stratum - 0.01 <= position <= stratum + 1.01, d.name
-
-
-def test_the_refinement_box_stays_inside_the_ranges() -> None:
-    corner = {d.name: d.high for d in SEARCH_SPACE}
-    for d, (low, high) in zip(SEARCH_SPACE, shrunken_box(SEARCH_SPACE, corner, 0.25), strict=True):
-        assert d.low <= low < high == pytest.approx(d.high)
-        assert high - low == pytest.approx((d.high - d.low) * 0.25)
-
-
-def test_a_tiny_calibration_runs_end_to_end(record: Record) -> None:
-    space = SEARCH_SPACE[:2]
-    budget = Budget(points=3, runs=1, refine=2, top=1, finalists=2, final_runs=1, check_runs=2, sensitivity_runs=1)
+def _search(journal: Path, trials: int, seed: int = 5) -> list[dict[str, Any]]:
+    record = load_record(load_scenario(KOBANI))
+    assert record is not None
+    budget = Budget(trials=trials, runs=1, batch=2, startup=2)
     with ThreadPoolExecutor(max_workers=1) as executor:
-        result = calibrate(executor, HISTORICAL, record, budget, seed=5, space=space, progress=lambda _line: None)
-    assert [p["stage"] for p in result["points"]] == ["lhs"] * 3 + ["refine"] * 2
-    for p in result["points"]:
-        assert all(d.low <= p["params"][d.name] <= d.high for d in space)
-    assert result["chosen"] == min(result["finalists"], key=lambda f: f["final_loss"])
-    for key in ("default_report", "chosen_report"):
-        assert result[key]["runs"] == 2 and "held_back" in result[key]
-    assert [r["parameter"] for r in result["sensitivity"]] == [d.name for d in space]
-    block = yaml.safe_load(parameters_block(result["chosen"]["params"], record, space))["parameters"]
+        return search(executor, KOBANI, record, budget, seed, journal, SEARCH_SPACE[:3], progress=lambda _l: None)
+
+
+def test_the_search_is_a_function_of_its_seed_and_resumes_to_the_same_trials(tmp_path: Path) -> None:
+    whole = _search(tmp_path / "a" / "trials.jsonl", 6)
+    assert [t["number"] for t in whole] == list(range(6))
+    assert whole == _search(tmp_path / "b" / "trials.jsonl", 6)
+    assert [t["params"] for t in whole] != [t["params"] for t in _search(tmp_path / "c" / "trials.jsonl", 6, seed=6)]
+    journal = tmp_path / "d" / "trials.jsonl"
+    _search(journal, 3)  # interrupted after two batches (the second one short) ...
+    trimmed = journal.read_text(encoding="utf-8").splitlines()[:2]
+    journal.write_text("\n".join(trimmed) + '\n{"number": 2, "par', encoding="utf-8")  # ... while writing
+    assert _search(journal, 4) == whole[:4]
+    assert [t["number"] for t in read_journal(journal)] == [0, 1, 2, 3]  # the broken line went, nothing hid
+    assert _search(journal, 6) == whole
+    for t in whole:
+        assert all(d.low <= t["params"][d.name] <= d.high for d in SEARCH_SPACE[:3])
+
+
+def test_a_journal_of_another_calibration_is_refused(tmp_path: Path) -> None:
+    journal = tmp_path / "trials.jsonl"
+    _search(journal, 2)
+    with pytest.raises(InputError, match="another calibration"):
+        _search(journal, 4, seed=9)
+
+
+def _fitted_run(first_assault: float | None, killed: list[list[Any]]) -> dict[str, Any]:
+    return {"fitted_period": {"split_day": SPLIT_DAY, "first_assault_day": first_assault, "killed": killed}}
+
+
+def test_the_first_assault_term_only_punishes_assaults_the_record_had_not_made_by_the_split(record: Record) -> None:
+    assert record.first_assault_day is not None and record.first_assault_day > SPLIT_DAY
+    assert assault_term([_fitted_run(None, [])] * 3, record) == 0.0
+    # median assault on day 26: 14 days before the censor day 40, two weeks
+    runs = [_fitted_run(d, []) for d in (20.0, 26.0, None)]
+    assert assault_term(runs, record) == pytest.approx(2.0)
+    dated = dataclasses.replace(record, first_assault_date=record.start_date + dt.timedelta(days=30))
+    assert assault_term(runs, dated) == pytest.approx(4 / 7)  # |26 - 30| days, in weeks
+
+
+def test_the_losses_term_measures_the_partial_figures_at_their_places_and_dates(record: Record) -> None:
+    assert [(p.side, p.place, p.killed) for p in record.partial_losses] == [
+        ("government", "tell_nabi_mando", (40, 40)), ("rebels", "abil", (21, 21))]
+    mando_day, abil_day = (p.day for p in record.partial_losses)
+    exact = [[mando_day, "tell_nabi_mando", "government", 40], [abil_day, "abil", "rebels", 21],
+             [abil_day, "abil", "government", 99], [abil_day + 1, "abil", "rebels", 500]]
+    assert losses_term([_fitted_run(None, exact)], record) == 0.0
+    half = [[mando_day - 1, "tell_nabi_mando", "government", 20], [abil_day, "kamam", "rebels", 21]]
+    assert losses_term([_fitted_run(None, half)], record) == pytest.approx((0.5 + 1.0) / 2)
+
+
+def test_a_run_reports_nothing_after_the_split_day() -> None:
+    events = [Event(day=3, date="", kind=EventKind.ENGAGEMENT, place="town", side="red", other_side="blue",
+                    killed=4, enemy_killed=2),
+              Event(day=3, date="", kind=EventKind.CAPTURE, place="town", side="red", killed=4),
+              Event(day=5, date="", kind=EventKind.RETREAT, place="hill", side="blue", killed=1),
+              Event(day=6, date="", kind=EventKind.ENGAGEMENT, place="town", side="red", other_side="blue",
+                    killed=7, enemy_killed=7)]
+    assert fitted_period(events, "town", "red", 5) == {
+        "split_day": 5, "first_assault_day": 3.0,
+        "killed": [[3, "town", "blue", 2], [3, "town", "red", 4], [5, "hill", "blue", 1]]}
+    assert fitted_period(events, "hill", "red", 5)["first_assault_day"] is None
+
+
+def test_moving_a_held_back_event_does_not_change_the_loss(record: Record) -> None:
+    scenario = load_scenario(HISTORICAL)
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        [runs] = run_points(executor, HISTORICAL, [{}], [1, 2], record.split_day)
+    later = [e for e in record.events if e.day > record.split_day]
+    assert later
+    moved = tuple(dataclasses.replace(e, day=e.day - 20, date=e.date - dt.timedelta(days=20))
+                  if e.day > record.split_day + 20 else e for e in record.events)
+    shifted = dataclasses.replace(record, events=moved, fall_date=record.fall_date - dt.timedelta(days=3))
+    assert loss_terms(runs, record) == loss_terms(runs, shifted)
+    earlier = tuple(dataclasses.replace(e, day=e.day + 1) if 0 < e.day <= record.split_day and e.kind == "capture"
+                    else e for e in record.events)
+    assert loss_terms(runs, record) != loss_terms(runs, dataclasses.replace(record, events=earlier))
+    assert scenario.spec.objective == runs[0]["objective"]
+
+
+def test_plausible_sets_bounds_and_the_parameters_block(record: Record) -> None:
+    low = {d.name: d.low for d in SEARCH_SPACE}
+    middle = {d.name: (d.low + d.high) / 2 for d in SEARCH_SPACE}
+    trials = [{"number": 0, "loss": 1.0, "params": middle}, {"number": 1, "loss": 0.9, "params": low},
+              {"number": 2, "loss": 1.3, "params": middle}]
+    budget = Budget(tolerance=0.25, max_sets=5)
+    assert [t["number"] for t in plausible_sets(trials, budget)] == [1, 0]
+    assert [b["parameter"] for b in on_bounds(low)] == [d.name for d in SEARCH_SPACE]
+    assert on_bounds(middle) == []
+    block_text = parameters_block(low, record)
+    assert block_text.count("ON THE LOW BOUND") == len(SEARCH_SPACE)
+    block = yaml.safe_load(block_text)["parameters"]
     assert apply_overrides(Parameters(), block, "block") is not None
-    assert block == result["chosen"]["params"]
-    assert np.isfinite(result["chosen_loss"])
+    assert block == pytest.approx(low)
 
 
 @pytest.mark.e2e

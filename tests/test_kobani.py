@@ -83,8 +83,8 @@ def test_fidelity_measures_kobani_against_its_own_record(tmp_path: Path) -> None
 
 @pytest.mark.e2e
 def test_calibrate_kobani_on_a_small_budget(tmp_path: Path) -> None:
-    done = run("calibrate", "--scenario", str(KOBANI), "--points", "2", "--runs", "1", "--refine", "0",
-               "--check-runs", "1", "--sensitivity-runs", "0", "--workers", "1", "--out", str(tmp_path), timeout=600)
+    done = run("calibrate", "--scenario", str(KOBANI), "--budget", "2", "--runs", "1", "--batch", "2",
+               "--check-runs", "1", "--workers", "1", "--out", str(tmp_path), timeout=600)
     assert done.returncode == 0, done.stderr
     block = yaml.safe_load((tmp_path / "parameters.yaml").read_text(encoding="utf-8"))["parameters"]
     assert "attack_ratio" in block
