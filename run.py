@@ -247,6 +247,35 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """Morris screening of every searched parameter, then Sobol' on the most influential (SALib)."""
+    from analysis.palette import png_bytes
+    from analysis.sensitivity import sensitivity
+    from analysis.validation_plots import morris_figure, sobol_figure
+    from sim.batch import open_executor
+    from sim.records import atomic_write_bytes, atomic_write_text, to_csv, to_json
+    from sim.scenario import load_scenario
+
+    load_scenario(args.scenario)  # a bad scenario fails before any run
+    out = Path(args.out)
+    with open_executor(args.workers, args.scheduler, args.dask_local) as (executor, _slots, what):
+        print(f"Sensitivity on {what}", flush=True)
+        result = sensitivity(executor, Path(args.scenario), args.budget, args.sobol_samples, args.top, args.runs,
+                             args.seed, progress=lambda line: print(line, flush=True))
+    atomic_write_text(out / "sensitivity.json", to_json(result))
+    atomic_write_text(out / "morris.csv", to_csv(result["morris"], list(result["morris"][0])))
+    atomic_write_bytes(out / "morris.png", png_bytes(morris_figure(result["morris"])))
+    written = ["sensitivity.json", "morris.csv", "morris.png"]
+    if result["sobol"]:
+        atomic_write_text(out / "sobol.csv", to_csv(result["sobol"], list(result["sobol"][0])))
+        atomic_write_bytes(out / "sobol.png", png_bytes(sobol_figure(result["sobol"])))
+        written += ["sobol.csv", "sobol.png"]
+    for r in sorted(result["sobol"], key=lambda r: (r["output"], -r["ST"])):
+        print(f"  {r['output']:20} {r['parameter']:22} S1 {r['S1']:+.2f}  ST {r['ST']:.2f}")
+    print(f"Wrote {out}/{', '.join(written)}")
+    return 0
+
+
 def cmd_play(args: argparse.Namespace) -> int:
     from app.terminal import play
     from sim.play import Game, load_game
@@ -375,6 +404,18 @@ def build_parser() -> argparse.ArgumentParser:
                        help="output folder (default out/calibration); its trials.jsonl is resumed")
     _executor_arguments(calib)
     calib.set_defaults(func=cmd_calibrate)
+
+    sens = verbs.add_parser("sensitivity", help="global sensitivity of the fall day, encirclement day and losses "
+                            "(SALib: Morris screening, then Sobol' on the most influential parameters)")
+    sens.add_argument("--scenario", default=str(HISTORICAL), help="scenario file (default: scenarios/historical.yaml)")
+    sens.add_argument("--budget", type=int, default=10, help="Morris trajectories (default 10)")
+    sens.add_argument("--sobol-samples", type=int, default=32, help="Sobol' base samples, a power of 2 (default 32)")
+    sens.add_argument("--top", type=int, default=4, help="parameters Sobol' looks at (default 4; 0: Morris only)")
+    sens.add_argument("--runs", type=int, default=4, help="replicates per point, averaged (default 4)")
+    sens.add_argument("--seed", type=int, default=1, help="seed of the samples and the replicates")
+    sens.add_argument("--out", default=str(ROOT / "out" / "sensitivity"), help="output folder")
+    _executor_arguments(sens)
+    sens.set_defaults(func=cmd_sensitivity)
 
     play = verbs.add_parser("play", help="command one side from the terminal (orders read from standard input)")
     play.add_argument("scenario", nargs="?", help="scenario file (YAML); or --load a saved game")

@@ -140,3 +140,42 @@ def calibration_figure(trials: Sequence[Mapping[str, Any]], names: Sequence[str]
             ax.legend(fontsize=10)
     fig.suptitle(f"Calibration search (optuna TPE): loss on the record to {split} only (lower is better)")
     return fig
+
+
+def morris_figure(rows: Sequence[Mapping[str, Any]]) -> Figure:
+    """Morris screening: mu* (mean absolute effect) against sigma (interaction or non-linearity), one panel per
+    output."""
+    outputs = list(dict.fromkeys(r["output"] for r in rows))
+    fig = new_figure(6.5 * len(outputs), 6.5)
+    for ax, output in zip(fig.subplots(1, len(outputs), squeeze=False)[0], outputs, strict=True):
+        part = [r for r in rows if r["output"] == output]
+        ax.scatter([r["mu_star"] for r in part], [r["sigma"] for r in part], s=40, color=HIT)
+        for r in sorted(part, key=lambda r: -r["mu_star"])[:5]:
+            ax.annotate(r["parameter"], (r["mu_star"], r["sigma"]), fontsize=11, xytext=(4, 4),
+                        textcoords="offset points")
+        ax.set_title(output.replace("_", " "), fontsize=16)
+        ax.set_xlabel("mu* (mean absolute effect)", fontsize=13)
+        ax.set_ylabel("sigma (interactions, non-linearity)", fontsize=13)
+        ax.grid(alpha=0.3)
+    fig.suptitle("Morris screening: every parameter varied at once; far right matters, high up interacts")
+    return fig
+
+
+def sobol_figure(rows: Sequence[Mapping[str, Any]]) -> Figure:
+    """Sobol' indices: first order (alone) and total (with interactions) of each parameter, per output."""
+    outputs = list(dict.fromkeys(r["output"] for r in rows))
+    fig = new_figure(6.5 * len(outputs), 6)
+    for ax, output in zip(fig.subplots(1, len(outputs), squeeze=False)[0], outputs, strict=True):
+        part = [r for r in rows if r["output"] == output]
+        y = np.arange(len(part))
+        ax.barh(y + 0.2, [r["ST"] for r in part], height=0.4, color=INK, label="total ST",
+                xerr=[r["ST_conf"] for r in part])
+        ax.barh(y - 0.2, [r["S1"] for r in part], height=0.4, color=HIT, label="first order S1",
+                xerr=[r["S1_conf"] for r in part])
+        ax.set_yticks(y, [r["parameter"] for r in part])
+        ax.set_title(output.replace("_", " "), fontsize=16)
+        ax.set_xlabel("share of the output's variance", fontsize=13)
+        ax.grid(axis="x", alpha=0.3)
+    fig.axes[0].legend(fontsize=12)
+    fig.suptitle("Sobol' indices of the most influential parameters (bars: 95% confidence)")
+    return fig
