@@ -35,7 +35,8 @@ import yaml
 from sim.errors import InputError
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
-"""Largest file read (10 MiB): twenty times the largest shipped file, and small enough to check in seconds."""
+"""Largest file read (10 MiB): over a hundred times the largest shipped file, and small enough to check in
+seconds."""
 
 MAX_DEPTH = 32
 """Deepest nesting of mappings and lists (a scenario nests 6 levels, a GeoJSON map 7)."""
@@ -43,7 +44,8 @@ MAX_DEPTH = 32
 MAX_VALUES = 500_000
 """Most values (scalars, mappings and lists, every alias counted as what it names) one YAML file may hold, and most
 objects and arrays in a JSON file. A scenario of 16,000 formations holds about 240,000; an alias bomb of one
-kilobyte names a billion. Parsing costs about 400 bytes a value, so this also bounds memory (about 200 MB)."""
+kilobyte names a billion. Parsing YAML costs about 600 bytes a value, so this also bounds the memory a refused
+file can take: about 310 MB at worst (benchmarks/bench_loader.py)."""
 
 MAX_DIGITS = 100
 """Most digits a whole number may have (no model quantity needs more; Python refuses beyond 4,300)."""
