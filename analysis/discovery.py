@@ -10,7 +10,7 @@ looks for boxes, ranges of some inputs (and subsets of the variants), where that
   off one end of one numeric input (or dropping one level of a categorical input), the cut that leaves the
   highest mean; every step is one point of the *peeling trajectory*;
 - the chosen step is the widest box whose density reaches ``threshold`` (else the densest); *pasting* then
-  widens it again wherever that raises the density;
+  widens it again wherever that raises the density, and a limit whose removal does not lower it is lifted;
 - *covering*: the points in the box are set aside and the search repeats on the rest, for up to ``max_boxes``
   (a further box is kept only if its density reaches ``threshold``).
 
@@ -191,6 +191,24 @@ def paste(box: Box, x: pd.DataFrame, y: np.ndarray, alpha: float = 0.05) -> Box:
         density, box = best[0], best[2]
 
 
+def drop_needless_limits(box: Box, x: pd.DataFrame, y: np.ndarray) -> Box:
+    """Lift, one at a time, every limit whose removal does not lower the mean of ``y`` in the box (the one that
+    leaves the highest mean first): peeling on a small sample leaves limits that cut off a few points by chance,
+    and a box is read more easily with only the limits that matter."""
+    whole = full_box(x)
+    density = float(y[box.contains(x)].mean())
+    while True:
+        lifted = [box.with_range(name, *whole.ranges[name]) for name in box.ranges
+                  if box.ranges[name] != whole.ranges[name]]
+        lifted += [box.with_levels(name, whole.levels[name]) for name in box.levels
+                   if box.levels[name] != whole.levels[name]]
+        scored = [(float(y[c.contains(x)].mean()), -i, c) for i, c in enumerate(lifted)]
+        best = max(scored, key=lambda s: s[:2], default=None)
+        if best is None or best[0] < density:
+            return box
+        density, box = best[0], best[2]
+
+
 def choose_step(trajectory: Sequence[Step], threshold: float) -> int:
     """The widest step whose density reaches ``threshold``; if none does, the densest (the first if tied)."""
     reaching = [i for i, s in enumerate(trajectory) if s.density >= threshold]
@@ -227,7 +245,7 @@ def prim(x: pd.DataFrame, y: Sequence[float], alpha: float = 0.05, min_mass: flo
         rest, y_rest = x[left].reset_index(drop=True), y[left]
         trajectory = [_rescale(s, rest, y_rest, total, len(x)) for s in peel(rest, y_rest, alpha, min_mass)]
         chosen = choose_step(trajectory, threshold)
-        box = paste(trajectory[chosen].box, rest, y_rest, alpha)
+        box = drop_needless_limits(paste(trajectory[chosen].box, rest, y_rest, alpha), rest, y_rest)
         result = _rescale(_step(box, rest, y_rest, 1.0), rest, y_rest, total, len(x))
         if result.density <= overall or (found and result.density < threshold):
             break

@@ -22,6 +22,7 @@ from analysis.discovery import (
     boxes_markdown,
     check_prim_settings,
     discovery_sample,
+    drop_needless_limits,
     full_box,
     inputs,
     paste,
@@ -82,6 +83,14 @@ def test_a_categorical_input_is_peeled_by_levels_and_pasted_back() -> None:
     narrow = full_box(x).with_levels(VARIANT, frozenset({"fall"}))
     y2 = x[VARIANT].isin(["fall", "hold"]).to_numpy(dtype=float) * (x["u"].to_numpy() > 0.5)
     assert paste(narrow, x, y2).levels[VARIANT] >= {"fall", "hold"}
+
+
+def test_a_limit_that_does_not_raise_the_density_is_lifted() -> None:
+    x, y = planted(600, 0.0, 6)
+    truth = Box({"a": (0.2, 0.6), "b": (0.5, 1.0)}, {"v": frozenset({"p", "r"})})
+    with_chance_limit = truth.with_range("c", 0.1, 0.9)  # c plays no part: cutting it only loses holds
+    assert drop_needless_limits(with_chance_limit, x, y).restricted(x) == truth.restricted(x)
+    assert drop_needless_limits(truth, x, y) == truth  # every limit of the planted box matters
 
 
 def test_box_limits_are_closed_ranges_and_level_sets() -> None:
