@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 from scipy.stats import qmc
 
 from analysis.calibrate import SEARCH_SPACE, Dimension, run_points
@@ -360,6 +361,7 @@ def boxes_markdown(document: Mapping[str, Any]) -> str:
 
 TRAJECTORY = "#2471a3"
 CHOSEN = "#d35400"
+BOX_COLOURS = (CHOSEN, TRAJECTORY, "#117a65")
 
 
 def discovery_figure(document: Mapping[str, Any]) -> Figure:
@@ -395,29 +397,29 @@ def discovery_figure(document: Mapping[str, Any]) -> Figure:
 
 
 def _limits_panel(ax: Any, document: Mapping[str, Any]) -> None:
-    """Each box's limits on each numeric input as a bar over the input's range scaled to 0..1."""
+    """Each box's limits: a bar over each numeric input's range scaled to 0..1, the allowed levels of a
+    categorical input written out; each box in its own colour and lane."""
     ranges = {name: (low, high) for name, low, high in document["space"]}
     rows = list(dict.fromkeys(name for box in document["boxes"] for name in box["limits"]))
     height = 0.8 / max(1, len(document["boxes"]))
+    handles: list[Patch] = []
     for i, box in enumerate(document["boxes"]):
-        label: str | None = f"box {i + 1}"
+        colour = BOX_COLOURS[i % len(BOX_COLOURS)]
+        handles.append(Patch(color=colour, label=f"box {i + 1} ({box['n']} points)"))
         for y, name in enumerate(rows):
             limit = box["limits"].get(name)
-            offset = y - 0.4 + (i + 0.5) * height
+            lane = y - 0.4 + (i + 0.5) * height
             if limit is None:
                 continue
             if isinstance(limit[0], str):
-                ax.text(0.02, offset, ", ".join(limit), va="center", fontsize=11)
+                ax.text(0.01, lane, f"box {i + 1}: {', '.join(limit)}", va="center", fontsize=12, color=colour)
                 continue
             low, high = ranges[name]
-            ax.barh(offset, (limit[1] - limit[0]) / (high - low), left=(limit[0] - low) / (high - low),
-                    height=height * 0.9, color=[CHOSEN, TRAJECTORY, INK][i % 3], alpha=0.75,
-                    label=label)
-            label = None
+            ax.barh(lane, (limit[1] - limit[0]) / (high - low), left=(limit[0] - low) / (high - low),
+                    height=height * 0.9, color=colour, alpha=0.8)
     ax.set_yticks(range(len(rows)), rows)
-    ax.set(xlim=(0, 1), xlabel="share of the searched range (0 = low end, 1 = high end)",
-           title="Limits of each box (inputs not listed: unlimited)")
+    ax.set(xlim=(0, 1), ylim=(len(rows) - 0.5, -0.5), xlabel="share of the searched range (0 = low end, 1 = high "
+           "end)", title="Limits of each box (inputs not listed: unlimited)")
     if rows:
-        ax.legend(loc="lower right", fontsize=12)
-    ax.invert_yaxis()
+        ax.legend(handles=handles, loc="upper right", fontsize=12)
     ax.grid(axis="x", alpha=0.3)
