@@ -283,6 +283,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
         OUTCOME,
         boxes_document,
         boxes_markdown,
+        check_budget,
         check_prim_settings,
         discovery_figure,
         discovery_sample,
@@ -295,6 +296,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
     from sim.records import atomic_write_bytes, atomic_write_text, to_json
     from sim.scenario import load_scenario
 
+    check_budget(args.samples, args.runs)
     check_prim_settings(args.alpha, args.min_mass, args.threshold, args.max_boxes)
     paths = [Path(p) for p in [args.scenario, *args.counterfactuals]]
     for path in paths:

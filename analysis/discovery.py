@@ -285,13 +285,20 @@ def held_share(summaries: Sequence[Mapping[str, Any]]) -> float:
     return float(np.mean([s["objective_fall_day"] is None for s in summaries]))
 
 
+def check_budget(samples: int, runs: int) -> None:
+    """A sample too small to make a Latin hypercube or an outcome fails at once, naming the option."""
+    if samples < 2:
+        raise InputError("discover", "--samples", f"must be at least 2, got {samples}")
+    if runs < 1:
+        raise InputError("discover", "--runs", f"must be at least 1, got {runs}")
+
+
 def discovery_sample(executor: Executor, paths: Sequence[Path], samples: int, runs: int, seed: int,
                      space: Sequence[Dimension] = SEARCH_SPACE, progress: Callable[[str], None] = print
                      ) -> pd.DataFrame:
     """The Latin hypercube crossed with the scenario variants, each point run ``runs`` times (the same seeds
     everywhere: common random numbers), with the share of runs held and the mean fall day of those that fell."""
-    if samples < 2 or runs < 1:
-        raise InputError("discover", "--samples", "needs at least 2 samples and 1 run")
+    check_budget(samples, runs)
     design = latin_hypercube(space, samples, seed)
     points = design.to_dict(orient="records")
     seeds = replicate_seeds(seed, runs)

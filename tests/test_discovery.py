@@ -20,6 +20,7 @@ from analysis.discovery import (
     Box,
     boxes_document,
     boxes_markdown,
+    check_budget,
     check_prim_settings,
     discovery_sample,
     drop_needless_limits,
@@ -108,6 +109,12 @@ def test_settings_prim_cannot_use_are_refused_by_name(alpha: float, min_mass: fl
                                                       option: str) -> None:
     with pytest.raises(InputError, match=option):
         check_prim_settings(alpha, min_mass, threshold, boxes)
+
+
+@pytest.mark.parametrize(("samples", "runs", "option"), [(1, 2, "--samples"), (4, 0, "--runs")])
+def test_a_budget_too_small_is_refused_by_name(samples: int, runs: int, option: str) -> None:
+    with pytest.raises(InputError, match=option):
+        check_budget(samples, runs)
 
 
 SPACE = [Dimension("attack_ratio", 1.5, 4.0, "test"), Dimension("morale_break", 0.2, 0.4, "test")]
