@@ -424,9 +424,12 @@ def _limits_panel(ax: Any, document: Mapping[str, Any]) -> None:
             low, high = ranges[name]
             ax.barh(lane, (limit[1] - limit[0]) / (high - low), left=(limit[0] - low) / (high - low),
                     height=height * 0.9, color=colour, alpha=0.8)
+    if not rows:
+        ax.text(0.5, 0.5, "no box denser than the whole sample", ha="center", va="center", fontsize=14)
+        ax.set_axis_off()
+        return
     ax.set_yticks(range(len(rows)), rows)
     ax.set(xlim=(0, 1), ylim=(len(rows) - 0.5, -0.5), xlabel="share of the searched range (0 = low end, 1 = high "
            "end)", title="Limits of each box (inputs not listed: unlimited)")
-    if rows:
-        ax.legend(handles=handles, loc="upper right", fontsize=12)
+    ax.legend(handles=handles, loc="upper right", fontsize=12)
     ax.grid(axis="x", alpha=0.3)

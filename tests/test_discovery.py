@@ -22,6 +22,7 @@ from analysis.discovery import (
     boxes_markdown,
     check_budget,
     check_prim_settings,
+    discovery_figure,
     discovery_sample,
     drop_needless_limits,
     full_box,
@@ -92,6 +93,17 @@ def test_a_limit_that_does_not_raise_the_density_is_lifted() -> None:
     with_chance_limit = truth.with_range("c", 0.1, 0.9)  # c plays no part: cutting it only loses holds
     assert drop_needless_limits(with_chance_limit, x, y).restricted(x) == truth.restricted(x)
     assert drop_needless_limits(truth, x, y) == truth  # every limit of the planted box matters
+
+
+@pytest.mark.parametrize("value", [0.0, 1.0])
+def test_an_outcome_that_never_varies_has_no_box(value: float) -> None:
+    x, _ = planted(100, 0.0, 7)
+    assert prim(x, np.full(100, value)) == []  # nowhere held, or held everywhere: no region is denser
+    sample = x.assign(**{VARIANT: x.pop("v"), OUTCOME: value})
+    document = boxes_document(sample, [], {"scenario": "planted", "variants": ["p", "q", "r"], "samples": 100,
+                                           "runs": 1, "seed": 7, "space": []})
+    assert "no box denser than the whole sample" in boxes_markdown(document)
+    assert discovery_figure(document).axes  # drawn without boxes
 
 
 def test_box_limits_are_closed_ranges_and_level_sets() -> None:
