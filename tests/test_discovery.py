@@ -151,6 +151,7 @@ def test_the_discovery_sample_is_a_function_of_its_seed(tiny_path: Path, tmp_pat
     for d in SPACE:  # a Latin hypercube: one point in each quarter of each range
         quarters = ((first[d.name][:4] - d.low) / (d.high - d.low) * 4).astype(int)
         assert sorted(quarters) == [0, 1, 2, 3]
+    assert VARIANT in inputs(first) and VARIANT not in inputs(first[first[VARIANT] == "tiny"])  # one level: no input
     document = boxes_document(first, prim(inputs(first), first[OUTCOME].to_numpy()),
                               {"scenario": "tiny", "variants": ["tiny", "no_rifles"], "samples": 4, "runs": 2,
                                "seed": 7, "space": [[d.name, d.low, d.high] for d in SPACE]})
