@@ -276,6 +276,53 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    """Scenario discovery: PRIM boxes of parameters and variants where the objective holds past the end."""
+    from analysis.calibrate import SEARCH_SPACE
+    from analysis.discovery import (
+        OUTCOME,
+        boxes_document,
+        boxes_markdown,
+        check_budget,
+        check_prim_settings,
+        discovery_figure,
+        discovery_sample,
+        inputs,
+        prim,
+        variant_names,
+    )
+    from analysis.palette import png_bytes
+    from sim.batch import open_executor
+    from sim.records import atomic_write_bytes, atomic_write_text, to_json
+    from sim.scenario import load_scenario
+
+    check_budget(args.samples, args.runs)
+    check_prim_settings(args.alpha, args.min_mass, args.threshold, args.max_boxes)
+    paths = [Path(p) for p in [args.scenario, *args.counterfactuals]]
+    for path in paths:
+        load_scenario(str(path))  # a bad scenario fails before any run
+    variant_names(paths)
+    out = Path(args.out)
+    with open_executor(args.workers, args.scheduler, args.dask_local) as (executor, _slots, what):
+        print(f"Discovery on {what}", flush=True)
+        sample = discovery_sample(executor, paths, args.samples, args.runs, args.seed,
+                                  progress=lambda line: print(line, flush=True))
+    found = prim(inputs(sample), sample[OUTCOME].to_numpy(), alpha=args.alpha, min_mass=args.min_mass,
+                 threshold=args.threshold, max_boxes=args.max_boxes)
+    settings = {"scenario": paths[0].stem, "variants": variant_names(paths), "samples": args.samples,
+                "runs": args.runs, "seed": args.seed, "alpha": args.alpha, "min_mass": args.min_mass,
+                "threshold": args.threshold, "space": [[d.name, d.low, d.high] for d in SEARCH_SPACE]}
+    document = boxes_document(sample, found, settings)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out / "discovery.csv", sample.to_csv(index=False, float_format="%.6g"))
+    atomic_write_text(out / "boxes.json", to_json(document))
+    atomic_write_text(out / "boxes.md", boxes_markdown(document))
+    atomic_write_bytes(out / "discovery.png", png_bytes(discovery_figure(document)))
+    print(boxes_markdown(document), end="")
+    print(f"Wrote {out}/discovery.csv, boxes.json, boxes.md and discovery.png")
+    return 0
+
+
 def cmd_play(args: argparse.Namespace) -> int:
     from app.terminal import play
     from sim.play import Game, load_game
@@ -416,6 +463,24 @@ def build_parser() -> argparse.ArgumentParser:
     sens.add_argument("--out", default=str(ROOT / "out" / "sensitivity"), help="output folder")
     _executor_arguments(sens)
     sens.set_defaults(func=cmd_sensitivity)
+
+    disc = verbs.add_parser("discover", help="scenario discovery: sample the parameters (Latin hypercube) across "
+                            "scenario variants and find with PRIM the boxes where the objective holds past the end")
+    disc.add_argument("--scenario", default=str(HISTORICAL), help="scenario file (default: scenarios/historical.yaml)")
+    disc.add_argument("--counterfactuals", nargs="*", default=[], metavar="FILE", help="more scenario files, each "
+                      "a level of the categorical input 'variant' beside the scenario")
+    disc.add_argument("--samples", type=int, default=40, help="Latin hypercube points per variant (default 40)")
+    disc.add_argument("--runs", type=int, default=4, help="replicates per point (default 4)")
+    disc.add_argument("--seed", type=int, default=1, help="seed of the sample and the replicates")
+    disc.add_argument("--alpha", type=float, default=0.05, help="share of a box peeled at each step (default 0.05)")
+    disc.add_argument("--min-mass", type=float, default=0.05, help="smallest box, as a share of the points "
+                      "(default 0.05)")
+    disc.add_argument("--threshold", type=float, default=0.8, help="density the chosen box should reach: the "
+                      "widest step of the trajectory that does (default 0.8)")
+    disc.add_argument("--max-boxes", type=int, default=3, help="boxes found one after another (default 3)")
+    disc.add_argument("--out", default=str(ROOT / "out" / "discovery"), help="output folder (default out/discovery)")
+    _executor_arguments(disc)
+    disc.set_defaults(func=cmd_discover)
 
     play = verbs.add_parser("play", help="command one side from the terminal (orders read from standard input)")
     play.add_argument("scenario", nargs="?", help="scenario file (YAML); or --load a saved game")
