@@ -44,7 +44,7 @@ from sim.loader import load_yaml
 from sim.model import SiegeModel
 from sim.parameters import Parameters, apply_overrides
 from sim.records import day_row, file_digests, metrics_cache, scenario_digest, supply_row, to_json
-from sim.scenario import Scenario, load_scenario
+from sim.scenario import Scenario, load_scenario, unusable_type_values
 from sim.simulation import simulate
 from sim.store import (
     Layout,
@@ -245,6 +245,17 @@ def _first_row(scenario: Scenario) -> dict[str, Any]:
         raise InputError(scenario.path, "", f"cannot be run: {_error(exc)}") from None
 
 
+def _check_overrides(scenarios: Sequence[Scenario], design: Design, parameter_sets: ParameterSets) -> None:
+    """Every design point and parameter set must leave each scenario runnable (see unusable_type_values)."""
+    for scenario in scenarios:
+        for where, overrides in [(design.file or "--sweep", point) for point in design.points] + \
+                [(parameter_sets.file, chosen) for chosen in parameter_sets.sets]:
+            params = apply_overrides(scenario.params, nested(overrides), where)
+            problem = unusable_type_values(scenario.spec, params)
+            if problem is not None:
+                raise InputError(where, problem[0], f"{problem[1]} ({scenario.path})")
+
+
 def make_plan(paths: Sequence[str], runs: int, seed: int, design: Design = NO_SWEEP,
               run_timeout: float = RUN_TIMEOUT, parameter_sets: ParameterSets = NO_PARAMETER_SETS) -> Plan:
     """Validate everything before running anything; raise InputError on bad input."""
@@ -255,6 +266,7 @@ def make_plan(paths: Sequence[str], runs: int, seed: int, design: Design = NO_SW
     if not run_timeout > 0:
         raise InputError("--run-timeout", "", "must be a positive number of seconds")
     scenarios = tuple(load_scenario(p) for p in paths)
+    _check_overrides(scenarios, design, parameter_sets)
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
         raise InputError("batch", "scenarios", "two scenario files have the same name; rename one")

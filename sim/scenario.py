@@ -541,6 +541,19 @@ def load_scenario(path: str | Path) -> Scenario:
     return scenario
 
 
+def unusable_type_values(spec: ScenarioSpec, params: Parameters) -> tuple[str, str] | None:
+    """Rule of input: a unit type the scenario uses needs a march speed and a combat value above 0 (a sweep or a
+    parameter set setting one to 0 would make formations that never move or never fight). Returns (parameter,
+    problem) for the first that is not, or None."""
+    for table in ("march_km_per_day", "type_value"):
+        for kind in sorted({f.type.value for f in spec.formations}):
+            if getattr(params, table)[kind] <= 0:
+                effect = ", which could never move" if table == "march_km_per_day" else \
+                    ", which would have no combat power"
+                return f"{table}.{kind}", f"must be above 0: the scenario has {kind} formations{effect}"
+    return None
+
+
 class _Checker:
     """Cross-field checks pydantic cannot do, each failure naming the file and line that wrote the field."""
 
@@ -573,13 +586,9 @@ class _Checker:
         except InputError as exc:
             loc = tuple(int(p) if p.isdigit() else p for p in exc.field.split("."))
             raise self.fail(loc, exc.problem) from None
-        used = {f.type.value for f in self.spec.formations}
-        for table in ("march_km_per_day", "type_value"):
-            for kind in sorted(used):
-                if getattr(params, table)[kind] <= 0:
-                    raise self.fail(("parameters", table, kind), f"must be above 0: the scenario has {kind} "
-                                    "formations" + (", which could never move" if table == "march_km_per_day"
-                                                    else ", which would have no combat power"))
+        problem = unusable_type_values(self.spec, params)
+        if problem is not None:
+            raise self.fail(("parameters", *problem[0].split(".")), problem[1])
         return params
 
     def calendar(self) -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
+from sim.batch import make_plan
 from sim.errors import InputError
 from sim.parameters import Parameters, apply_overrides
 from sim.sweep import load_design, nested
@@ -98,3 +99,14 @@ def test_a_bad_sweep_file_names_the_file_and_field(tmp_path: Path, data: dict, f
     assert err.value.file == str(path)
     assert err.value.field == field
     assert problem in err.value.problem
+
+
+@pytest.mark.parametrize(("table", "effect"), [("march_km_per_day", "never move"), ("type_value", "no combat power")])
+def test_a_sweep_cannot_make_a_used_unit_type_unable_to_move_or_fight(tmp_path: Path, tiny_path: Path, table: str,
+                                                                     effect: str) -> None:
+    design = load_design(sweep(tmp_path, {"method": "grid", "parameters": {f"{table}.infantry": [0, 10]}}))
+    with pytest.raises(InputError) as err:
+        make_plan([str(tiny_path)], 1, 1, design)
+    assert (err.value.field, effect in err.value.problem) == (f"{table}.infantry", True)
+    unused = load_design(sweep(tmp_path, {"method": "grid", "parameters": {f"{table}.special_forces": [0, 10]}}))
+    assert len(make_plan([str(tiny_path)], 1, 1, unused).design.points) == 2  # a type no formation has may be 0
