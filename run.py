@@ -1,4 +1,4 @@
-"""The command line of the al-Qusayr wargame: a thin layer over sim/ and analysis/.
+"""The command line of the siege wargame: a thin layer over sim/ and analysis/.
 
 With no arguments it runs the main job. Bad input exits with code 2 and a one-line message naming the file,
 the field and the problem.
@@ -403,9 +403,9 @@ def _executor_arguments(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="run.py", description="Agent-based wargame of the 2013 al-Qusayr offensive. "
-        "With no command, runs the main job: the standard study (the historical scenario and every "
-        "counterfactual, compared) and its report, into a new folder out/study-YYYYMMDD-HHMMSS.")
+        prog="run.py", description="Agent-based wargame of sieges (shipped theatres: al-Qusayr 2013, "
+        "Kobani 2014-15). With no command, runs the main job: the standard study (al-Qusayr's historical scenario "
+        "and every counterfactual, compared) and its report, into a new folder out/study-YYYYMMDD-HHMMSS.")
     verbs = parser.add_subparsers(dest="verb", metavar="COMMAND")
 
     run = verbs.add_parser("run", help="run one scenario with one seed and write its records")
