@@ -2,7 +2,7 @@
 
 One horizontal box plot per scenario and measure (box = middle 50%, whiskers = 5th to 95th percentile, the
 same 90% interval as the scores table), scenarios ordered as in the scores table (median supply AUC, lowest
-first) and named by their titles (the question each asks). Cut-off and fall days are drawn over the runs in which
+first) and named by their titles and the questions they ask. Cut-off and fall days are drawn over the runs in which
 they happened; the share of runs in which they did is written beside each box, "never" where none did. History's
 cut-off and fall days, when the record has them, are dotted reference lines.
 """
@@ -21,7 +21,7 @@ from analysis.palette import HISTORY, INK, new_figure
 
 MEASURES = (("encirclement_day", "cut off (day)"), ("supply_auc", "supply AUC (lower = strangled sooner)"),
             ("objective_fall_day", "objective fell (day)"))
-LABEL_WIDTH = 34  # characters per line of a scenario's label
+LABEL_WIDTH = 48  # characters per line of a scenario's label
 REFERENCE = "historical"
 
 
@@ -63,7 +63,9 @@ def distribution_figure(runs: pd.DataFrame, reference: str = REFERENCE, titles: 
     order = scenario_order(runs)
     titles = titles or {}
     history_days = history_days or {}
-    fig = new_figure(18, 2.0 + 0.85 * len(order))
+    labels = [textwrap.fill(titles.get(s, s), LABEL_WIDTH) + f"\n({s})" for s in order]
+    lines = max(label.count("\n") + 1 for label in labels)
+    fig = new_figure(18, 2.0 + max(0.85, 0.21 * lines) * len(order))
     axes = fig.subplots(1, len(MEASURES), sharey=True)
     for ax, (column, label) in zip(axes, MEASURES, strict=True):
         ax.set_ylim(len(order) - 0.5, -0.5)
@@ -81,8 +83,7 @@ def distribution_figure(runs: pd.DataFrame, reference: str = REFERENCE, titles: 
     for ax in days:  # both day measures on one scale
         ax.set_xlim(0, high * 1.05)
     axes[1].set_xlim(0, 1.02)
-    axes[0].set_yticks(np.arange(len(order)),
-                       [textwrap.fill(titles.get(s, s), LABEL_WIDTH) + f"\n({s})" for s in order], fontsize=12)
+    axes[0].set_yticks(np.arange(len(order)), labels, fontsize=12)
     for tick, name in zip(axes[0].get_yticklabels(), order, strict=True):
         if name == reference:
             tick.set_fontweight("bold")

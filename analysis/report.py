@@ -25,6 +25,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -580,13 +581,23 @@ class Page:
                 f"<nav><h2>Contents</h2><ol>{toc}</ol></nav>\n{body}\n</body></html>\n")
 
 
-def _overview(page: Page, source: RunFolder | StoreFolder, subject: Subject, pictures: Pictures) -> None:
+def question_of(scenario: Scenario) -> str:
+    """The question a scenario asks: the last sentence of its description that ends in '?' ('' if none)."""
+    asked = re.findall(r"[^.?!]*\?", " ".join(scenario.spec.description.split()))
+    return asked[-1].strip() if asked else ""
+
+
+def _overview(page: Page, source: RunFolder | StoreFolder, subject: Subject, pictures: Pictures,
+              warn: Warn) -> None:
     """The comparison table and the distributions (a batch or comparison only)."""
     if not isinstance(source, StoreFolder):
         return
     ok = source.ok_runs()
     by_scenario = {name: source.summaries(name) for name in scenario_order(ok)}
-    titles = {name: runs[0]["title"] for name, runs in by_scenario.items()}
+    titles = {}
+    for name, runs in by_scenario.items():
+        question = question_of(_store_scenario(source, name, ok[ok["scenario"] == name].iloc[0], None, warn))
+        titles[name] = f"{runs[0]['title']}: {question}" if question else runs[0]["title"]
     history, start = subject.history, subject.scenario.spec.start_date
     history_days = {} if history is None else {
         "encirclement_day": None if history.encirclement_date is None else (history.encirclement_date - start).days,
@@ -596,8 +607,8 @@ def _overview(page: Page, source: RunFolder | StoreFolder, subject: Subject, pic
     page.add("compared", "Scenarios compared",
              markdown_table_html(scores_markdown(rank_scenarios(by_scenario), subject.name)),
              _figure(chart, "image/png", "Cut-off day, supply AUC and fall day per scenario, each named by its "
-                     "title: box = middle 50% of runs, whiskers = middle 90%; dotted = history, where the record "
-                     "has it."))
+                     "title and the question it asks: box = middle 50% of runs, whiskers = middle 90%; dotted = "
+                     "history, where the record has it."))
 
 
 def _progress_caption(subject: Subject) -> str:
@@ -620,7 +631,7 @@ def build_report(folder: str | Path, scenario: str | None = None, animate: bool 
     spec, s = subject.scenario.spec, subject.summary
     page = Page()
     page.add("summary", "Summary", summary_html(subject))
-    _overview(page, source, subject, pictures)
+    _overview(page, source, subject, pictures, warn)
     progress = pictures.keep("progress.png", png_bytes(progress_figure(subject.all_series, spec, subject.summaries,
                                                                        subject.history)))
     page.add("progress", "Progress of the siege", _figure(progress, "image/png", _progress_caption(subject)))
