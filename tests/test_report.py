@@ -16,8 +16,9 @@ import pytest
 from conftest import write_tiny
 
 from analysis.history import NO_RECORD
-from analysis.report import representative
+from analysis.report import question_of, representative
 from analysis.scores import scores_text
+from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ["Contents", "Summary", "Progress of the siege", "The theatre", "The campaign day by day", "Turning points",
@@ -227,3 +228,10 @@ def test_scores_text_stars_the_reference_only_when_it_is_there():
            "fall_day_median": 9.0, "fall_day_p05": 9.0, "fall_day_p95": 9.0, "fall_share": 1.0}
     assert "* =" not in scores_text([row])
     assert "* = tiny" in scores_text([row], reference="tiny")
+
+
+def test_a_scenario_is_labelled_by_the_last_question_its_description_asks():
+    late = load_scenario(ROOT / "scenarios" / "counterfactuals" / "hezbollah_late.yaml")
+    assert question_of(late) == ("Does a late second jaw still close the ring in time, or do the rebels use the "
+                                 "three weeks?")
+    assert question_of(load_scenario(ROOT / "scenarios" / "historical.yaml")) == ""  # it asks nothing
