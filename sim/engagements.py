@@ -63,6 +63,7 @@ def _engage_place(m: SiegeModel, place: str, fighters: list[Formation]) -> None:
     first = place not in m.assault_start
     if first:
         m.assault_start[place] = m.day
+        m.first_assault.setdefault(place, m.day)
         m.fight_losses[place] = [0, 0, 0, 0]
     hits = _resolve(m, kind, attackers, defenders, first, place)
     a_loss, d_loss = hits.attacker_losses, hits.defender_losses

@@ -51,6 +51,7 @@ class SiegeModel(mesa.Model):
                 self.holder_name[place] = side.name
         self.ever_held = {p: {c} for p, c in self.control.items() if c is not None}
         self.assault_start: dict[str, float] = {}
+        self.first_assault: dict[str, float] = {}  # place -> day of the first fight in it (the metrics read it)
         self.fight_losses: dict[str, list[int]] = {}  # place -> [att killed, att wounded, def killed, def wounded]
         self.events: list[Event] = []
         self.human_orders: dict = {}  # formation id -> a player's command (sim/play.py) that replaces doctrine
@@ -253,7 +254,7 @@ class SiegeModel(mesa.Model):
         self.ever_held.setdefault(place, set()).add(side)
         self.holder_name[place] = lead.label
         self.captures.append({"place": place, "day": self.day, "date": self.date.isoformat(), "by": side,
-                              "formation": lead.fid, "from": previous})
+                              "formation": lead.fid, "from": previous, "opposed": tally is not None})
         if side == self.attacker:
             for f in captors:
                 f.rest_until = self.day + self.params.consolidation_days

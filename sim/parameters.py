@@ -113,6 +113,10 @@ class Parameters:
                                  "border_crossing": 10.0}, 0.1, 200.0, "km/h",
                                 "assumption: a loaded truck by day in a contested area, stops included",
                                 "average speed of supply traffic by road class")
+    encirclement_min_days: float = _p(3.0, 0.0, 60.0, "days", "assumption: a cut shorter than this is a raid "
+                                      "on the road, not an encirclement",
+                                      "how long the defender-held objective must stay cut off for the cut to "
+                                      "count as its encirclement (the encirclement_day metric)")
     # --- doctrine ---
     attack_ratio: float = _p(2.5, 0.5, 20.0, "attacker:defender", ATP + ": hasty attack 2.5:1",
                              "power ratio a commander wants before attacking a defended place")
