@@ -142,9 +142,9 @@ class SiegeModel(mesa.Model):
 
     def on_arrival(self, f: Formation) -> None:
         self.arrived_personnel[f.faction] += f.personnel
-        self.log(EventKind.ARRIVAL, f"{f.label} arrived at {self.place_name(f.home)} "
+        self.log(EventKind.ARRIVAL, f"{f.label} arrived at {self.place_name(f.place)} "
                  f"with {f.personnel:,} men" + (f" and {f.tanks} tanks" if f.tanks else ""),
-                 place=f.home, formation=f)
+                 place=f.place, formation=f)
 
     def carry_out(self, f: Formation, intent: Intent | None) -> None:
         """Carry out what ``f`` (doctrine or its player) decided; None carries on as it is."""
@@ -204,7 +204,7 @@ class SiegeModel(mesa.Model):
                 self.log(EventKind.DESTROYED, f"{f.label} was destroyed", place=place or "", formation=f)
 
     def fall_back(self, f: Formation, why: str) -> None:
-        """Carry out ``combat.fate_of_broken`` for ``f``: retreat to doctrine's destination, surrender or stand."""
+        """Carry out ``combat.fate_of_broken`` for ``f``: retreat along doctrine's way out, surrender or stand."""
         here = f.place if f.place is not None else f.edge[0]
         where = self.place_name(here) if f.place is not None else f.location_text()
         dest = doctrine.retreat_destination(f, self)
@@ -231,9 +231,10 @@ class SiegeModel(mesa.Model):
 
     # ------------------------------------------------------------------ control and recovery
     def _update_control(self) -> None:
-        """Rule: a place changes hands when formations of one side only (raiders aside) stand in it."""
+        """Rule: a place changes hands when formations of one side only stand in it; raiders and broken
+        formations falling back pass through and take nothing."""
         for place, fs in list(self.space.at_place.items()):
-            holders = [f for f in fs if f.posture is not Posture.RAID]
+            holders = [f for f in fs if f.posture is not Posture.RAID and f.posture is not Posture.RETREAT]
             if len({f.side for f in holders}) == 1 and self.control[place] != holders[0].side:
                 self._capture(place, holders[0].side, holders)
 

@@ -9,6 +9,7 @@ place) and what follows from it: hostility, routes that skirt enemy ground, and 
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections import deque
 from collections.abc import Mapping
@@ -199,6 +200,15 @@ class Space:
             self._routes[key] = None if found is None else tuple(found)
         found = self._routes[key]
         return None if found is None else list(found)
+
+    def arrival_place(self, home: str, side: str, unit_type: UnitType) -> str:
+        """Rule: a formation arrives at its home place if no enemy holds or stands in it, else at the nearest place
+        (by march) its side holds with no enemy in it; only with none left does it arrive at home and fight its
+        way in. Arrivals never appear inside enemy ground."""
+        if not self.hostile(home, side):
+            return home
+        return next((p for p in self.places_near(home, unit_type, math.inf)
+                     if self.control.get(p) == side and not self.enemy_present(p, side)), home)
 
     def places_near(self, start: str, unit_type: UnitType, km: float) -> list[str]:
         """Places within ``km`` march-km of ``start`` (including it), nearest first (roads never change)."""

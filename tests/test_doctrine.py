@@ -183,9 +183,10 @@ def test_an_attacker_with_supply_left_does_not_withdraw(tmp_path: Path) -> None:
 
 
 def counter_world(tmp_path: Path, blue: int, morale: float = 0.8, supply: float = 1.0) -> SiegeModel:
-    """Red held mid, town and depot at the start; blue (``blue`` men) has since taken mid."""
+    """Red held mid, town and depot at the start; blue (``blue`` men) has since taken mid; red's post is the depot
+    (the objective's own garrison never counterattacks)."""
     m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, blue),
-                         unit("red_t", "red_army", "town", {"hold": "town"}, 300, morale=morale, supply=supply)],
+                         unit("red_t", "red_army", "depot", {"hold": "depot"}, 300, morale=morale, supply=supply)],
               blue_holds=("base",), red_holds=("mid", "town", "depot"))
     m.space.take("mid", "blue")
     retrace(m)
@@ -310,7 +311,7 @@ def test_retreat_picks_the_best_neighbour(tmp_path: Path) -> None:
 
 def test_retreat_never_goes_where_the_enemy_stands(tmp_path: Path) -> None:
     m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300),
-                         unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 100)])
+                         unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 100)], blue_holds=("base",))
     assert doctrine.retreat_destination(m.formation("red_t"), m) == "mid"
 
 
@@ -388,14 +389,22 @@ def test_after_a_capture_an_axis_waits_until_rested(tmp_path: Path) -> None:
     assert doctrine.decide(m.formation("blue_a"), m).posture is Posture.ATTACK
 
 
-@pytest.mark.parametrize(("others", "stays"), [(0, True), (1, False)])
-def test_the_last_formation_in_the_taken_objective_stays(tmp_path: Path, others: int, stays: bool) -> None:
-    garrison = [unit("blue_b", "blue_army", "town", {"axis": ["town"]}, 1000)] * others
-    m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 1000), *garrison],
+@pytest.mark.parametrize(("blue_b", "garrison"), [(600, "blue_a"), (1200, "blue_b"), (1000, "blue_b")])
+def test_the_strongest_formation_in_the_taken_objective_garrisons_it(tmp_path: Path, blue_b: int,
+                                                                     garrison: str) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 1000),
+                         unit("blue_b", "blue_army", "town", {"axis": ["town"]}, blue_b)],
               blue_holds=("base", "mid", "town"), red_holds=("depot",))
-    intent = doctrine.decide(m.formation("blue_a"), m)
-    assert intent == (doctrine.HOLD if stays else
-                      Intent(Posture.ATTACK, ("depot",), group=("blue_a", "blue_b")))  # mopping up
+    other = "blue_b" if garrison == "blue_a" else "blue_a"  # (at equal strength the id decides)
+    assert doctrine.decide(m.formation(garrison), m) == doctrine.HOLD
+    # the other mops up alone, whichever decides first: the garrison is not taken along
+    assert doctrine.decide(m.formation(other), m) == Intent(Posture.ATTACK, ("depot",), group=(other,))
+
+
+def test_a_lone_formation_in_the_taken_objective_stays(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 1000)],
+              blue_holds=("base", "mid", "town"), red_holds=("depot",))
+    assert doctrine.decide(m.formation("blue_a"), m) == doctrine.HOLD
 
 
 def test_a_defender_with_its_axis_done_holds(tmp_path: Path) -> None:
@@ -489,12 +498,12 @@ def test_with_breakout_when_cut_a_cut_off_defender_fights_its_way_out(tmp_path: 
     m = pocket(tmp_path, doctrine={"breakout_when_cut": True})
     assert doctrine.decide(m.formation("red_t"), m) == Intent(Posture.ADVANCE, ("mid", "base"))
     m.formation("red_t").in_supply = True
-    assert doctrine.decide(m.formation("red_t"), m) == Intent(Posture.HOLD, counterattack_roll=0.04)
+    assert doctrine.decide(m.formation("red_t"), m) == doctrine.HOLD  # the objective's garrison: no counterattack
 
 
 def test_without_breakout_a_cut_off_defender_holds(tmp_path: Path) -> None:
     m = pocket(tmp_path)
-    assert doctrine.decide(m.formation("red_t"), m) == Intent(Posture.HOLD, counterattack_roll=0.04)
+    assert doctrine.decide(m.formation("red_t"), m) == doctrine.HOLD
 
 
 def test_the_attacker_never_breaks_out(tmp_path: Path) -> None:
@@ -606,7 +615,7 @@ def test_a_counterattack_goes_at_exactly_one_to_one(tmp_path: Path) -> None:
 
 
 def test_the_counterattack_chance_is_per_day(tmp_path: Path) -> None:
-    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300)], step_days=0.5)
+    m = world(tmp_path, [unit("red_t", "red_army", "depot", {"hold": "depot"}, 300)], step_days=0.5)
     assert doctrine.decide(m.formation("red_t"), m) == Intent(Posture.HOLD, counterattack_roll=0.02)
 
 
@@ -617,7 +626,7 @@ def test_a_defender_falls_back_towards_the_objective(tmp_path: Path) -> None:
 
 
 def test_retreat_never_takes_a_blocked_road(tmp_path: Path) -> None:
-    m = retreat_world(tmp_path, blocked_roads=[["town", "depot"]])
+    m = retreat_world(tmp_path, blocked_roads=[["town", "depot"]], blue_holds=("base",))
     assert doctrine.retreat_destination(m.formation("red_t"), m) == "mid"
 
 
@@ -705,3 +714,40 @@ def test_retreat_may_go_where_own_formations_stand(tmp_path: Path) -> None:
     m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300),
                          unit("red_r", "red_army", "depot", {"reserve": "depot"}, 200)])
     assert doctrine.retreat_destination(m.formation("red_t"), m) == "depot"
+
+
+def test_the_objectives_garrison_never_counterattacks_but_a_post_beside_it_may(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300),
+                         unit("red_d", "red_army", "depot", {"hold": "depot"}, 300)])
+    assert doctrine.counterattack_chance(m.formation("red_t"), m) is None
+    assert doctrine.counterattack_chance(m.formation("red_d"), m) == 0.04
+
+
+def test_a_broken_formation_passes_through_empty_enemy_ground_and_takes_nothing(tmp_path: Path) -> None:
+    # blue stands in the depot and holds the empty mid: red's broken town garrison falls back into mid
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300, morale=0.5),
+                         unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 100)])
+    red = m.formation("red_t")
+    assert doctrine.retreat_destination(red, m) == "mid"
+    m.space.put(red, "mid")
+    red.posture = Posture.RETREAT
+    m._update_control()
+    assert m.control["mid"] == "blue"  # a broken formation takes no ground
+    assert doctrine.decide(red, m) == Intent(Posture.RETREAT, ("town",))  # it goes on to its own ground
+    m.space.take("town", "blue")
+    assert doctrine.decide(red, m) == Intent(Posture.HOLD, hold="mid")  # none left to reach: it stops and holds
+    red.posture = Posture.HOLD
+    m._update_control()
+    assert m.control["mid"] == "red"  # ... and only then is the place its side's
+
+
+@pytest.mark.parametrize(("mid_holder", "arrives_at"), [("red", "mid"), (None, "mid"), ("blue", "town")])
+def test_an_arrival_appears_at_the_nearest_friendly_place_never_on_enemy_ground(
+        tmp_path: Path, mid_holder: str | None, arrives_at: str) -> None:
+    m = world(tmp_path, [unit("red_x", "red_army", "mid", {"hold": "mid"}, 100, arrival_day=1)],
+              blue_holds=("base",), red_holds=("town", "depot"))
+    m.space.control["mid"] = mid_holder
+    m.step()
+    m.step()
+    assert m.formation("red_x").place == arrives_at  # the town is 5 km from mid, the depot 6 km
+    assert [e.place for e in m.events if e.kind == "arrival"] == [arrives_at]
