@@ -44,7 +44,9 @@ def defence_multiplier(terrain_defence: float, fortification: float, params: Par
 def loss_rates(kind: EngagementKind, attacker_power: float, defender_power: float, first_day: bool,
                params: Parameters) -> tuple[float, float]:
     """Rule: daily loss rates (attacker, defender) are the table's rates for the kind of fight, the attacker's
-    divided and the defender's multiplied by the power ratio to ``ratio_exponent``, each capped."""
+    divided and the defender's multiplied by the power ratio to ``ratio_exponent``, each kept within ``loss_band``
+    of its table rate (FM 101-10 / Dupuy: the ratio decides who wins, not that a side is wiped out in a day) and
+    capped."""
     if kind is EngagementKind.ASSAULT:
         attack = params.attack_loss_first_day if first_day else params.attack_loss
         defence = params.defence_loss_first_day if first_day else params.defence_loss
@@ -55,8 +57,11 @@ def loss_rates(kind: EngagementKind, attacker_power: float, defender_power: floa
         attack = defence = params.meeting_loss
     ratio = max(attacker_power, 1e-9) / max(defender_power, 1e-9)
     scale = ratio ** params.ratio_exponent
-    cap = params.max_daily_loss
-    return min(attack / scale, cap), min(defence * scale, cap)
+    return _in_band(attack / scale, attack, params), _in_band(defence * scale, defence, params)
+
+
+def _in_band(rate: float, table: float, params: Parameters) -> float:
+    return min(max(rate, table / params.loss_band), table * params.loss_band, params.max_daily_loss)
 
 
 def draw_losses(personnel: int, daily_rate: float, dt: float, params: Parameters,
@@ -142,10 +147,20 @@ def resolve(kind: EngagementKind, attackers: Sequence[Combatant], defenders: Seq
     att_power = sum(c.power for c in attackers)
     def_power = sum(c.power for c in defenders)
     a_rate, d_rate = loss_rates(kind, att_power, def_power, first_day, params)
+    att_men, def_men = sum(c.personnel for c in attackers), sum(c.personnel for c in defenders)
+    a_engaged, d_engaged = engaged_share(att_men, def_men, params), engaged_share(def_men, att_men, params)
     attacker_yields = calls_off if in_place else breaks
     return Outcome(att_power, def_power, a_rate, d_rate,
-                   tuple(_hit(c, a_rate, attacker_yields, dt, params, rng) for c in attackers),
-                   tuple(_hit(c, d_rate, breaks, dt, params, rng) for c in defenders))
+                   tuple(_hit(c, a_rate * a_engaged, attacker_yields, dt, params, rng) for c in attackers),
+                   tuple(_hit(c, d_rate * d_engaged, breaks, dt, params, rng) for c in defenders))
+
+
+def engaged_share(own_men: int, enemy_men: int, params: Parameters) -> float:
+    """Rule: only so many can fight a place at once: at most ``engaged_ratio`` times the enemy's personnel of a
+    side are engaged and take the loss rate (the published rates are of the committed force); the rest stand by."""
+    if own_men <= 0:
+        return 1.0
+    return min(1.0, params.engaged_ratio * enemy_men / own_men)
 
 
 def _hit(c: Combatant, rate: float, yields, dt: float, params: Parameters, rng: np.random.Generator) -> Hit:

@@ -48,6 +48,14 @@ class Parameters:
                              "loss rate of a formation that breaks off and retreats")
     ratio_exponent: float = _p(0.5, 0.0, 2.0, "-", DUPUY + ": no direct link between ratio and casualty rate; "
                                "0.5 is an assumption", "how strongly the force ratio scales loss rates")
+    loss_band: float = _p(2.0, 1.0, 20.0, "x", FM101 + ": the first-day rates are about twice the later-day "
+                          "ones (6.6/3.5, 3.5/1.9); " + DUPUY + ": 1-3%/day, no direct link between force ratio and "
+                          "casualty rate", "how far the force ratio may move a daily loss rate from its table value, "
+                          "either way (a rate stays within table / band .. table x band)")
+    engaged_ratio: float = _p(3.0, 0.1, 100.0, "x the enemy's personnel", ATP + " (deliberate attack 3:1) as the "
+                              "most that can be brought to bear on a place at once: assumption",
+                              "the most of a side's personnel in a fight that is engaged (and takes the loss "
+                              "rate), as a multiple of the enemy's; the rest stand by")
     max_daily_loss: float = _p(0.25, 0.01, 1.0, "fraction/day", "assumption", "cap on any side's daily loss rate")
     killed_share: float = _p(0.33, 0.05, 0.9, "fraction", ARTICLE + ": 500 killed and 1,000 wounded in the town",
                              "share of casualties that are killed (the rest are wounded)")
