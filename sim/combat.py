@@ -23,9 +23,11 @@ from sim.states import EngagementKind, Fate, Losses
 
 
 def combat_power(personnel: int, tanks: int, type_value: float, quality: float, morale: float, supply: float,
-                 params: Parameters) -> float:
-    """Rule: power is people (by type value and quality) plus tanks, scaled down by low morale and low supply."""
-    raw = personnel * type_value * quality + tanks * params.tank_value
+                 params: Parameters, built_up: bool = False) -> float:
+    """Rule: power is people (by type value and quality) plus tanks, scaled down by low morale and low supply; in a
+    built-up place a tank is worth ``urban_tank_factor`` of its value."""
+    tank_value = params.tank_value * (params.urban_tank_factor if built_up else 1.0)
+    raw = personnel * type_value * quality + tanks * tank_value
     supply_factor = params.supply_power_floor + (1.0 - params.supply_power_floor) * supply
     morale_factor = params.morale_power_floor + (1.0 - params.morale_power_floor) * morale
     return raw * morale_factor * supply_factor
@@ -34,6 +36,12 @@ def combat_power(personnel: int, tanks: int, type_value: float, quality: float, 
 def support_multiplier(artillery: float, air: float, params: Parameters) -> float:
     """Rule: fires (artillery and air) multiply a side's power when it attacks, never when it defends."""
     return 1.0 + artillery * params.artillery_bonus + air * params.air_bonus
+
+
+def bombardment_rate(artillery: float, air: float, params: Parameters) -> float:
+    """Rule: a side's fires wear down the enemy in contact every day, fight or no fight: ``bombardment_loss`` a
+    day per level of artillery and air (the table rates of a fight already include its fires)."""
+    return params.bombardment_loss * (artillery + air)
 
 
 def defence_multiplier(terrain_defence: float, fortification: float, params: Parameters) -> float:
@@ -74,9 +82,10 @@ def draw_losses(personnel: int, daily_rate: float, dt: float, params: Parameters
     return Losses(killed, lost - killed)
 
 
-def morale_after_losses(morale: float, lost_share: float, params: Parameters) -> float:
-    """Rule: morale falls by ``morale_per_loss`` times the share of strength lost in the step."""
-    return max(0.0, morale - params.morale_per_loss * lost_share)
+def morale_after_losses(morale: float, lost_share: float, params: Parameters, steadiness: float = 1.0) -> float:
+    """Rule: morale falls by ``morale_per_loss`` times the share of strength lost in the step (times
+    ``steadiness``: ``urban_morale_factor`` for defenders of a built-up place)."""
+    return max(0.0, morale - params.morale_per_loss * steadiness * lost_share)
 
 
 def breaks(morale: float, params: Parameters) -> bool:
@@ -137,22 +146,27 @@ def _total(hits: Sequence[Hit]) -> Losses:
 
 
 def resolve(kind: EngagementKind, attackers: Sequence[Combatant], defenders: Sequence[Combatant], first_day: bool,
-            in_place: bool, dt: float, params: Parameters, rng: np.random.Generator) -> Outcome:
+            in_place: bool, dt: float, params: Parameters, rng: np.random.Generator,
+            built_up: bool = False) -> Outcome:
     """Fight one step of an engagement: loss rates from the summed powers, then each formation's losses (drawn
     attackers first, in order) and morale.
 
     Rule: who falls back afterwards: a defender (or anyone fighting on a road) that breaks; an attacker in a place
-    that calls off its assault.
+    that calls off its assault. Rule: in a built-up place both loss rates are ``urban_loss_factor`` of the open
+    ground's, and the defenders lose morale at ``urban_morale_factor`` of the rate.
     """
     att_power = sum(c.power for c in attackers)
     def_power = sum(c.power for c in defenders)
     a_rate, d_rate = loss_rates(kind, att_power, def_power, first_day, params)
+    urban = params.urban_loss_factor if built_up else 1.0
+    a_rate, d_rate = a_rate * urban, d_rate * urban
+    steadiness = params.urban_morale_factor if built_up else 1.0
     att_men, def_men = sum(c.personnel for c in attackers), sum(c.personnel for c in defenders)
     a_engaged, d_engaged = engaged_share(att_men, def_men, params), engaged_share(def_men, att_men, params)
     attacker_yields = calls_off if in_place else breaks
     return Outcome(att_power, def_power, a_rate, d_rate,
                    tuple(_hit(c, a_rate * a_engaged, attacker_yields, dt, params, rng) for c in attackers),
-                   tuple(_hit(c, d_rate * d_engaged, breaks, dt, params, rng) for c in defenders))
+                   tuple(_hit(c, d_rate * d_engaged, breaks, dt, params, rng, steadiness) for c in defenders))
 
 
 def engaged_share(own_men: int, enemy_men: int, params: Parameters) -> float:
@@ -163,7 +177,8 @@ def engaged_share(own_men: int, enemy_men: int, params: Parameters) -> float:
     return min(1.0, params.engaged_ratio * enemy_men / own_men)
 
 
-def _hit(c: Combatant, rate: float, yields, dt: float, params: Parameters, rng: np.random.Generator) -> Hit:
+def _hit(c: Combatant, rate: float, yields, dt: float, params: Parameters, rng: np.random.Generator,
+         steadiness: float = 1.0) -> Hit:
     loss = draw_losses(c.personnel, rate, dt, params, rng)
-    morale = morale_after_losses(c.morale, loss.total / c.personnel, params)
+    morale = morale_after_losses(c.morale, loss.total / c.personnel, params, steadiness)
     return Hit(loss, morale, loss.total < c.personnel and yields(morale, params))

@@ -13,6 +13,7 @@ class EventKind(enum.StrEnum):
     ARRIVAL = "arrival"
     ENGAGEMENT = "engagement"
     AMBUSH = "ambush"
+    BOMBARDMENT = "bombardment"
     CAPTURE = "capture"
     RETREAT = "retreat"
     SURRENDER = "surrender"

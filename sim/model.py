@@ -42,6 +42,8 @@ class SiegeModel(mesa.Model):
         self.supplied, self.open_sets = self.space.supplied, self.space.open_sets
         self.support = {name: combat.support_multiplier(s.fires.artillery, s.fires.air, self.params)
                         for name, s in spec.sides.items()}
+        self.bombardment = {name: combat.bombardment_rate(s.fires.artillery, s.fires.air, self.params)
+                            for name, s in spec.sides.items()}
         self._sources = {name: s.supply_sources for name, s in spec.sides.items()}
         self._date_text = (self.start_date.isoformat(), format_date(self.start_date))
         self.holder_name: dict[str, str] = {}
@@ -107,7 +109,7 @@ class SiegeModel(mesa.Model):
         """Rule: a formation's power, times its side's fire support when it attacks, or times the place's
         defence when it defends a place its side holds."""
         power = combat.combat_power(f.personnel, f.tanks, self.params.type_value[f.unit_type], f.quality,
-                                    f.morale, f.supply, self.params)
+                                    f.morale, f.supply, self.params, f.place in self.space.built_up)
         if attacking:
             return power * self.support[f.side]
         if f.place is not None and self.control.get(f.place) == f.side:

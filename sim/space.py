@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 ROUTE_CACHE_LIMIT = 100_000  # routes remembered per scenario before the cache starts afresh
 
 
+BUILT_UP = frozenset({"town", "city"})  # place kinds fought over street by street (sim/combat.py urban rules)
+
 @dataclass
 class RoadTables:
     """What a scenario's roads and terrain give every run: computed once per scenario in a process.
@@ -113,6 +115,7 @@ class Space:
         self.neighbours = tables.neighbours
         self.open_adjacency = tables.open_adjacency
         self.defence = tables.defence
+        self.built_up = frozenset(p for p in self.places if self.graph.nodes[p].get("kind") in BUILT_UP)
         self.hops_to_objective = tables.hops_to_objective
         self._near = tables.near
         self._routes = tables.routes

@@ -22,7 +22,7 @@ from unittest.mock import patch
 import pytest
 import yaml
 
-from sim import combat, doctrine
+from sim import combat, doctrine, engagements
 from sim.model import SiegeModel
 from sim.scenario import _Checker, load_scenario
 from sim.states import Intent, Posture, Status
@@ -40,6 +40,7 @@ def unit(fid: str, faction: str, at: str, orders: dict[str, Any], personnel: int
 
 def world(tmp_path: Path, formations: list[dict[str, Any]], blue_holds: tuple[str, ...] = ("base", "mid"),
           red_holds: tuple[str, ...] = ("town", "depot"), blue_fires: dict[str, float] | None = None,
+          red_fires: dict[str, float] | None = None,
           sources: tuple[str, str] = ("base", "depot"), **spec: Any) -> SiegeModel:
     """A model of the four-place world with these formations and holdings (seed 0)."""
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": list(POS[p])},
@@ -53,7 +54,7 @@ def world(tmp_path: Path, formations: list[dict[str, Any]], blue_holds: tuple[st
         "sides": {"blue": {"name": "Blue", "role": "attacker", "supply_sources": [sources[0]],
                            "holds": list(blue_holds), "fires": blue_fires or {}},
                   "red": {"name": "Red", "role": "defender", "supply_sources": [sources[1]],
-                          "holds": list(red_holds)}},
+                          "holds": list(red_holds), "fires": red_fires or {}}},
         "factions": {"blue_army": {"name": "Blue Army", "side": "blue"},
                      "red_army": {"name": "Red Army", "side": "red"}},
         "formations": formations, **spec}
@@ -751,3 +752,43 @@ def test_an_arrival_appears_at_the_nearest_friendly_place_never_on_enemy_ground(
     m.step()
     assert m.formation("red_x").place == arrives_at  # the town is 5 km from mid, the depot 6 km
     assert [e.place for e in m.events if e.kind == "arrival"] == [arrives_at]
+
+
+# ---------------------------------------------------------------- fires every day
+
+
+def bombarded(tmp_path: Path, red_at: str, **fires: Any) -> SiegeModel:
+    """Blue's 1,000 at mid; red's 1,000 holding ``red_at``; each side's fires as given."""
+    return world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, 1000),
+                            unit("red_t", "red_army", red_at, {"hold": red_at}, 1000)], **fires)
+
+
+def test_fires_wear_down_the_enemy_in_contact_every_day(tmp_path: Path) -> None:
+    m = bombarded(tmp_path, "town", blue_fires={"artillery": 1.0, "air": 0.6})
+    assert m.bombardment == {"blue": pytest.approx(0.004 * 1.6), "red": 0.0}
+    assert engagements.in_contact(m, "blue") == [m.formation("red_t")]
+    assert engagements.in_contact(m, "red") == [m.formation("blue_a")]  # red has no fires: no one is hit
+    total = 0
+    for _ in range(10):
+        engagements.fight(m)
+        total = 1000 - m.formation("red_t").personnel
+    # 10 days at 0.64%: 1 - exp(-0.064) = 6.2% of 1,000 expected
+    assert 30 <= total <= 100 and m.formation("blue_a").personnel == 1000
+    assert [e.kind for e in m.events] == ["bombardment"] * 10
+
+
+def test_the_defenders_fires_hit_the_attacker_too(tmp_path: Path) -> None:
+    m = bombarded(tmp_path, "town", red_fires={"air": 1.0})
+    for _ in range(10):
+        engagements.fight(m)
+    assert m.formation("blue_a").personnel < 1000 and m.formation("red_t").personnel == 1000
+
+
+def test_fires_reach_only_formations_in_contact_and_not_in_a_fight(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"hold": "base"}, 1000),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 1000)],
+              blue_fires={"artillery": 1.0})
+    assert engagements.in_contact(m, "blue") == []  # base is two roads from the town
+    m = bombarded(tmp_path, "town", blue_fires={"artillery": 1.0})
+    m.formation("red_t").engaged = True  # in a fight today: the fight's own rates include its fires
+    assert engagements.in_contact(m, "blue") == []

@@ -123,7 +123,7 @@ def test_the_campaign_runs_one_step_a_day_to_the_end_date(historical_runs: dict[
 
 
 def test_casualty_totals_match_the_event_log(historical_runs: dict[int, RunRecord]) -> None:
-    """Every man killed or wounded is in some event's losses (engagements, ambushes and retreats)."""
+    """Every man killed or wounded is in some event's losses (engagements, ambushes, bombardments, retreats)."""
     for record in list(historical_runs.values())[:5]:
         casualties = record.summary["casualties"]
         for side in ("government", "rebels"):
@@ -131,10 +131,10 @@ def test_casualty_totals_match_the_event_log(historical_runs: dict[int, RunRecor
             wounded = sum(c["wounded"] for c in casualties.values() if c["side"] == side)
             logged_k = sum(e.killed for e in record.events if e.side == side and e.kind is not EventKind.CAPTURE)
             logged_k += sum(e.enemy_killed for e in record.events if e.other_side == side
-                            and e.kind in (EventKind.ENGAGEMENT, EventKind.AMBUSH))
+                            and e.kind in (EventKind.ENGAGEMENT, EventKind.AMBUSH, EventKind.BOMBARDMENT))
             logged_w = sum(e.wounded for e in record.events if e.side == side and e.kind is not EventKind.CAPTURE)
             logged_w += sum(e.enemy_wounded for e in record.events if e.other_side == side
-                            and e.kind in (EventKind.ENGAGEMENT, EventKind.AMBUSH))
+                            and e.kind in (EventKind.ENGAGEMENT, EventKind.AMBUSH, EventKind.BOMBARDMENT))
             assert (killed, wounded) == (logged_k, logged_w), side
 
 
