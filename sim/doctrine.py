@@ -245,11 +245,12 @@ def go_or_attack(f: Formation, s: Situation, goal: str) -> Intent:
 def assault_ratio_needed(target: str, side: str, s: Situation) -> float:
     """Rule: the power ratio wanted before attacking: ``attack_ratio``; for the objective
     ``assault_ratio_objective``, but while it is still supplied and doctrine says siege before assault,
-    ``direct_assault_ratio``."""
-    p, space = s.params, s.space
+    ``direct_assault_ratio`` (until the doctrine's ``storm_from_day``, if it names one)."""
+    p, space, rules = s.params, s.space, s.doctrine
     if target != space.objective:
         return p.attack_ratio
-    if s.doctrine.siege_before_assault and target in space.supplied[space.enemy_of(side)]:
+    storm_day = rules.storm_from_day is not None and s.day >= rules.storm_from_day
+    if rules.siege_before_assault and not storm_day and target in space.supplied[space.enemy_of(side)]:
         return p.direct_assault_ratio
     return p.assault_ratio_objective
 

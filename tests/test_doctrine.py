@@ -107,6 +107,15 @@ def test_without_siege_doctrine_the_objective_is_stormed_at_the_deliberate_ratio
     assert doctrine.decide(m.formation("blue_a"), m).posture is Posture.ATTACK
 
 
+@pytest.mark.parametrize(("day", "ratio"), [(4.0, 6.0), (5.0, 3.0)])
+def test_a_dated_decision_storms_the_still_supplied_objective_at_the_deliberate_ratio(tmp_path: Path, day: float,
+                                                                                      ratio: float) -> None:
+    m = siege_world(tmp_path, 2000, doctrine={"storm_from_day": 5})
+    m.day = day
+    assert "town" in m.supplied["red"]
+    assert doctrine.assault_ratio_needed("town", "blue", m) == ratio
+
+
 def test_places_other_than_the_objective_need_the_hasty_attack_ratio(tmp_path: Path) -> None:
     m = siege_world(tmp_path, 2000)
     assert doctrine.assault_ratio_needed("depot", "blue", m) == m.params.attack_ratio == 2.5
