@@ -41,9 +41,9 @@ def in_contact(m: SiegeModel, side: str) -> list[Formation]:
     """The enemy formations a side's fires can reach: standing in a place next to one where the side has a
     formation, and not in a fight today."""
     enemy = m.enemy_of(side)
-    return [f for place, fs in m.space.at_place.items() for f in fs
-            if f.side == enemy and f.active and not f.engaged
-            and any(m.space.active_at(q, side) for q in m.space.adjacency[place])]
+    posts = {place for place, fs in m.space.at_place.items() if any(f.side == side and f.active for f in fs)}
+    return [f for place, fs in m.space.at_place.items() if not posts.isdisjoint(m.space.adjacency[place])
+            for f in fs if f.side == enemy and f.active and not f.engaged]
 
 
 def _bombard(m: SiegeModel, side: str, rate: float) -> None:
