@@ -362,3 +362,17 @@ def fall_back_to_own_ground(f: Formation, s: Situation) -> Intent:
     if route and not any(space.enemy_present(p, f.side) for p in route):
         return Intent(Posture.RETREAT, tuple(route))
     return Intent(Posture.HOLD, hold=f.place)
+
+
+def picket_for(place: str, side: str, s: Situation) -> Formation | None:
+    """Rule (zone of control, with the doctrine's ``pickets``): an enemy who walks into an empty place ``side``
+    holds is met by ``side``'s strongest formation next door (by open road) that is free and fit to move: not in
+    the objective, not in a fight, not falling back or raiding, with no enemy in its own place, and with the
+    morale and supply of a counterattack (``counterattack_morale``, ``counterattack_supply``). None when no one
+    is: then the place is taken unopposed."""
+    space, p = s.space, s.params
+    free = [g for q in space.adjacency[place] if q != space.objective and not space.road_blocked(place, q)
+            and not space.enemy_present(q, side) for g in space.active_at(q, side)
+            if not g.engaged and g.posture not in (Posture.RETREAT, Posture.RAID)
+            and g.morale >= p.counterattack_morale and g.supply >= p.counterattack_supply]
+    return max(free, key=lambda g: (g.personnel, g.fid)) if free else None

@@ -14,6 +14,7 @@ class EventKind(enum.StrEnum):
     ENGAGEMENT = "engagement"
     AMBUSH = "ambush"
     BOMBARDMENT = "bombardment"
+    PICKET = "picket"
     CAPTURE = "capture"
     RETREAT = "retreat"
     SURRENDER = "surrender"

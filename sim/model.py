@@ -234,11 +234,22 @@ class SiegeModel(mesa.Model):
     # ------------------------------------------------------------------ control and recovery
     def _update_control(self) -> None:
         """Rule: a place changes hands when formations of one side only stand in it; raiders and broken
-        formations falling back pass through and take nothing."""
+        formations falling back pass through and take nothing; an empty place whose holder has a picket next door
+        (``doctrine.picket_for``) is not taken: the picket moves in, and the place is fought for."""
         for place, fs in list(self.space.at_place.items()):
             holders = [f for f in fs if f.posture is not Posture.RAID and f.posture is not Posture.RETREAT]
-            if len({f.side for f in holders}) == 1 and self.control[place] != holders[0].side:
+            if len({f.side for f in holders}) != 1 or self.control[place] == holders[0].side:
+                continue
+            previous = self.control[place]
+            picket = (doctrine.picket_for(place, previous, self) if self.doctrine.pickets and previous is not None
+                      and len(holders) == len(fs) else None)
+            if picket is None:
                 self._capture(place, holders[0].side, holders)
+                continue
+            self.space.put(picket, place)
+            picket.path, picket.posture = [], Posture.HOLD
+            self.log(EventKind.PICKET, f"{picket.label} moved into {self.place_name(place)} to meet "
+                     f"{holders[0].label}", place=place, formation=picket, other=holders[0])
 
     def _capture(self, place: str, side: str, captors: list[Formation]) -> None:
         previous = self.control[place]

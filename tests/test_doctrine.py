@@ -801,3 +801,36 @@ def test_fires_reach_only_formations_in_contact_and_not_in_a_fight(tmp_path: Pat
     m = bombarded(tmp_path, "town", blue_fires={"artillery": 1.0})
     m.formation("red_t").engaged = True  # in a fight today: the fight's own rates include its fires
     assert engagements.in_contact(m, "blue") == []
+
+
+# ---------------------------------------------------------------- zone of control
+
+
+def walk_in(tmp_path: Path, red: list[dict[str, Any]], pickets: bool = True) -> SiegeModel:
+    """Red holds mid, the town and the depot; blue's 500 walk into the empty mid; control is then updated."""
+    m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"axis": ["mid"]}, 500), *red],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"), doctrine={"pickets": pickets})
+    blue = m.formation("blue_a")
+    m.space.put(blue, "mid")
+    blue.posture = Posture.ADVANCE
+    m._update_control()
+    return m
+
+
+@pytest.mark.parametrize(("red", "picket"), [
+    ([unit("red_d", "red_army", "depot", {"hold": "depot"}, 100)], "red_d"),  # next door by the track: it meets them
+    ([unit("red_d", "red_army", "depot", {"hold": "depot"}, 100),
+      unit("red_e", "red_army", "depot", {"hold": "depot"}, 200)], "red_e"),  # the strongest goes
+    ([unit("red_d", "red_army", "depot", {"hold": "depot"}, 100, morale=0.5)], None),  # too shaken to go
+    ([unit("red_t", "red_army", "town", {"reserve": "town"}, 300)], None),  # nobody leaves the objective
+])
+def test_an_empty_place_is_not_walked_into_while_a_picket_is_next_door(tmp_path: Path, red: list[dict[str, Any]],
+                                                                       picket: str | None) -> None:
+    m = walk_in(tmp_path, red)
+    if picket is None:
+        assert m.control["mid"] == "blue" and m.captures[-1]["opposed"] is False
+    else:
+        assert m.control["mid"] == "red" and m.captures == []
+        assert m.formation(picket).place == "mid"  # it moved in: tomorrow the place is fought for
+        assert m.events[-1].kind == "picket" and "moved into" in m.events[-1].text
+        assert walk_in(tmp_path, red, pickets=False).control["mid"] == "blue"  # the doctrine's switch
