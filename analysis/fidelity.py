@@ -7,9 +7,10 @@ and the mopping-up) and the losses are held back to test the fit.
 
 A dated capture's simulated day is the day the same side took the same place in a run, matching the n-th
 capture in the record with the n-th in the run (a village may change hands several times). The objective's
-capture by the attacker is the run's fall day (the attacker's last capture of it, holding it to the end), not
-its first entry. A capture that never happened in a run is censored at one day past the end and counts as
-missed.
+capture by the attacker is the run's fall day (the day from which the attacker holds it to the end; the one
+definition sim/records.py gives), not its first entry. A capture that never happened in a run is censored at one
+day past the end and counts as missed. The fall day is reported both ways: censored over all runs (the target)
+and over the runs in which the objective fell, side by side.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import spearmanr
 
+from analysis.scores import censored_fall_day
 from sim.record import DatedCapture, Loss, Record, date_text
 
 WINDOW_DAYS = 7  # a capture "fell within 7 days" when its simulated median is this close to the record
@@ -32,6 +34,29 @@ TARGETS = {"fall_day_days": 5, "captures_within_7_days_share": 0.7, "capture_ord
 def censor_day(summary: Mapping[str, Any]) -> float:
     """The day a capture that never happened is put at: one day past the end of the run."""
     return float(summary["days"]) + 1.0
+
+
+def objective_battle(summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    """How the objective was fought for over the runs: first capture and battle length (over the runs in which
+    they happened), changes of hands, sustained encirclement, unopposed captures and captured per side."""
+    def happened(key: str) -> list[float]:
+        return [s[key] for s in summaries if s[key] is not None]
+
+    fell = happened("objective_fall_day")
+    captures = sum(len(s["captures"]) for s in summaries)
+    sides = sorted({side for s in summaries for side in s["casualties_by_side"]})
+    return {
+        "fall_day_if_fell": _quantiles(fell) if fell else None,
+        "first_capture_day": _quantiles(happened("objective_first_capture_day")) if any(
+            s["objective_first_capture_day"] is not None for s in summaries) else None,
+        "battle_days": _quantiles(happened("objective_battle_days")) if fell else None,
+        "changes_of_hands": _quantiles([s["objective_changes_of_hands"] for s in summaries]),
+        "encircled_share": sum(s["encirclement_day"] is not None for s in summaries) / len(summaries),
+        "cut_episodes": _quantiles([s["cut_episodes"] for s in summaries]),
+        "captures_unopposed_share": sum(s["captures_unopposed"] for s in summaries) / captures if captures else None,
+        "captured_by_side": {side: _quantiles([s["casualties_by_side"].get(side, {}).get("captured", 0)
+                                               for s in summaries]) for side in sides},
+    }
 
 
 def simulated_day(summary: Mapping[str, Any], capture: DatedCapture, attacker: str) -> float:
@@ -135,9 +160,10 @@ def _block(summaries: Sequence[Mapping[str, Any]], rows: list[dict[str, Any]], r
         "mean_abs_error_days": float(np.mean([abs(r["sim_median"] - r["day"]) for r in rows])) if rows else None,
     }
     if record is not None:
-        falls = [censor_day(s) if s["objective_fall_day"] is None else s["objective_fall_day"] for s in summaries]
+        falls = [censored_fall_day(s) for s in summaries]
         block.update({f"fall_day_{key}": value for key, value in _quantiles(falls).items()})
         block["fall_share"] = sum(s["objective_fall_day"] is not None for s in summaries) / len(summaries)
+        block["objective"] = objective_battle(summaries)
         lost = losses(summaries, record)
         block["killed"] = {side: q["median"] for side, q in lost["killed_by_side"].items()}
         block.update(lost)
@@ -224,9 +250,25 @@ def _outcome_line(report: Mapping[str, Any]) -> str:
     held = report["held_back"]
     recorded = report["fall_day_recorded"]
     history = "held in history" if recorded is None else f"recorded {recorded}"
-    return (f"Fall of the objective: median day {held['fall_day_median']:.0f} "
-            f"[{held['fall_day_p10']:.0f}-{held['fall_day_p90']:.0f}] ({history}); "
+    battle = held["objective"]
+    fell = battle["fall_day_if_fell"]
+    line = (f"Fall of the objective (censored: a run in which it held counts one day past the end): median day "
+            f"{held['fall_day_median']:.0f} [{held['fall_day_p10']:.0f}-{held['fall_day_p90']:.0f}] ({history}); "
             f"fell in {held['fall_share']:.0%} of runs")
+    if fell is None:
+        return line
+    days = battle["battle_days"]
+    return (f"{line}; over the runs that fell: median day {fell['median']:.0f} [{fell['p10']:.0f}-{fell['p90']:.0f}], "
+            f"battle for it {days['median']:.0f} days [{days['p10']:.0f}-{days['p90']:.0f}]")
+
+
+def _battle_line(held: Mapping[str, Any]) -> str:
+    battle = held["objective"]
+    unopposed = battle["captures_unopposed_share"]
+    return (f"Objective changed hands a median {battle['changes_of_hands']['median']:.0f} times; encircled "
+            f"(sustained cut) in {battle['encircled_share']:.0%} of runs; "
+            + ("no captures" if unopposed is None else f"{unopposed:.0%} of captures unopposed") + "; captured: "
+            + ", ".join(f"{side} {q['median']:.0f}" for side, q in battle["captured_by_side"].items()))
 
 
 def _loss_lines(held: Mapping[str, Any], report: Mapping[str, Any]) -> list[str]:
@@ -262,6 +304,7 @@ def fidelity_lines(report: Mapping[str, Any]) -> list[str]:
         lines.append(f"{part}: {b['captures_within_7_days_share']:.0%} of {b['captures']} captures within 7 days; "
                      f"capture-order Spearman {rho}; mean error {b['mean_abs_error_days']:.1f} days")
     lines.append(_outcome_line(report))
+    lines.append(_battle_line(report["held_back"]))
     lines += _loss_lines(report["held_back"], report)
     met = [name for name, t in report["targets"].items() if t["met"]]
     missed = [name for name, t in report["targets"].items() if not t["met"]]

@@ -84,9 +84,11 @@ class Formation(mesa.Agent):
 
     # ------------------------------------------------------------------ scheduled and stepped behaviour
     def arrive(self) -> None:
-        """Enter the theatre at the scenario's place (scheduled for the arrival day)."""
+        """Enter the theatre on the arrival day at the scenario's place, or the nearest friendly one to it
+        (``Space.arrival_place``)."""
         self.status = Status.ACTIVE
-        self.model.space.put(self, self.home)
+        space = self.model.space
+        space.put(self, space.arrival_place(self.home, self.side, self.unit_type))
         self.model.on_arrival(self)
 
     def decide(self) -> None:

@@ -159,7 +159,12 @@ def score_row(summary: dict[str, Any]) -> dict[str, Any]:
            "supply_auc": summary["supply_auc"], "final_supply_flow_share": summary["final_supply_flow_share"],
            "days_encirclement_to_fall": _nan(summary["days_encirclement_to_fall"]),
            "interdiction_efficiency": _nan(summary["interdiction"]["efficiency"]),
-           "captures": len(summary["captures"]), "summary_json": to_json(summary)}
+           "captures": len(summary["captures"]),
+           "objective_first_capture_day": _nan(summary["objective_first_capture_day"]),
+           "objective_changes_of_hands": summary["objective_changes_of_hands"],
+           "objective_battle_days": _nan(summary["objective_battle_days"]),
+           "cut_episodes": summary["cut_episodes"], "cut_reconnections": summary["cut_reconnections"],
+           "captures_unopposed": summary["captures_unopposed"], "summary_json": to_json(summary)}
     for side, losses in summary["casualties_by_side"].items():
         for what, count in losses.items():
             row[f"{what}_{side}"] = count

@@ -23,9 +23,11 @@ from sim.states import EngagementKind, Fate, Losses
 
 
 def combat_power(personnel: int, tanks: int, type_value: float, quality: float, morale: float, supply: float,
-                 params: Parameters) -> float:
-    """Rule: power is people (by type value and quality) plus tanks, scaled down by low morale and low supply."""
-    raw = personnel * type_value * quality + tanks * params.tank_value
+                 params: Parameters, built_up: bool = False) -> float:
+    """Rule: power is people (by type value and quality) plus tanks, scaled down by low morale and low supply; in a
+    built-up place a tank is worth ``urban_tank_factor`` of its value."""
+    tank_value = params.tank_value * (params.urban_tank_factor if built_up else 1.0)
+    raw = personnel * type_value * quality + tanks * tank_value
     supply_factor = params.supply_power_floor + (1.0 - params.supply_power_floor) * supply
     morale_factor = params.morale_power_floor + (1.0 - params.morale_power_floor) * morale
     return raw * morale_factor * supply_factor
@@ -36,6 +38,12 @@ def support_multiplier(artillery: float, air: float, params: Parameters) -> floa
     return 1.0 + artillery * params.artillery_bonus + air * params.air_bonus
 
 
+def bombardment_rate(artillery: float, air: float, params: Parameters) -> float:
+    """Rule: a side's fires wear down the enemy in contact every day, fight or no fight: ``bombardment_loss`` a
+    day per level of artillery and air (the table rates of a fight already include its fires)."""
+    return params.bombardment_loss * (artillery + air)
+
+
 def defence_multiplier(terrain_defence: float, fortification: float, params: Parameters) -> float:
     """Rule: a held place multiplies its holders' power by its terrain, then by its fortification."""
     return terrain_defence * (1.0 + fortification * params.fortification_bonus)
@@ -44,7 +52,9 @@ def defence_multiplier(terrain_defence: float, fortification: float, params: Par
 def loss_rates(kind: EngagementKind, attacker_power: float, defender_power: float, first_day: bool,
                params: Parameters) -> tuple[float, float]:
     """Rule: daily loss rates (attacker, defender) are the table's rates for the kind of fight, the attacker's
-    divided and the defender's multiplied by the power ratio to ``ratio_exponent``, each capped."""
+    divided and the defender's multiplied by the power ratio to ``ratio_exponent``, each kept within ``loss_band``
+    of its table rate (FM 101-10 / Dupuy: the ratio decides who wins, not that a side is wiped out in a day) and
+    capped."""
     if kind is EngagementKind.ASSAULT:
         attack = params.attack_loss_first_day if first_day else params.attack_loss
         defence = params.defence_loss_first_day if first_day else params.defence_loss
@@ -55,8 +65,11 @@ def loss_rates(kind: EngagementKind, attacker_power: float, defender_power: floa
         attack = defence = params.meeting_loss
     ratio = max(attacker_power, 1e-9) / max(defender_power, 1e-9)
     scale = ratio ** params.ratio_exponent
-    cap = params.max_daily_loss
-    return min(attack / scale, cap), min(defence * scale, cap)
+    return _in_band(attack / scale, attack, params), _in_band(defence * scale, defence, params)
+
+
+def _in_band(rate: float, table: float, params: Parameters) -> float:
+    return min(max(rate, table / params.loss_band), table * params.loss_band, params.max_daily_loss)
 
 
 def draw_losses(personnel: int, daily_rate: float, dt: float, params: Parameters,
@@ -69,9 +82,10 @@ def draw_losses(personnel: int, daily_rate: float, dt: float, params: Parameters
     return Losses(killed, lost - killed)
 
 
-def morale_after_losses(morale: float, lost_share: float, params: Parameters) -> float:
-    """Rule: morale falls by ``morale_per_loss`` times the share of strength lost in the step."""
-    return max(0.0, morale - params.morale_per_loss * lost_share)
+def morale_after_losses(morale: float, lost_share: float, params: Parameters, steadiness: float = 1.0) -> float:
+    """Rule: morale falls by ``morale_per_loss`` times the share of strength lost in the step (times
+    ``steadiness``: ``urban_morale_factor`` for defenders of a built-up place)."""
+    return max(0.0, morale - params.morale_per_loss * steadiness * lost_share)
 
 
 def breaks(morale: float, params: Parameters) -> bool:
@@ -132,23 +146,39 @@ def _total(hits: Sequence[Hit]) -> Losses:
 
 
 def resolve(kind: EngagementKind, attackers: Sequence[Combatant], defenders: Sequence[Combatant], first_day: bool,
-            in_place: bool, dt: float, params: Parameters, rng: np.random.Generator) -> Outcome:
+            in_place: bool, dt: float, params: Parameters, rng: np.random.Generator,
+            built_up: bool = False) -> Outcome:
     """Fight one step of an engagement: loss rates from the summed powers, then each formation's losses (drawn
     attackers first, in order) and morale.
 
     Rule: who falls back afterwards: a defender (or anyone fighting on a road) that breaks; an attacker in a place
-    that calls off its assault.
+    that calls off its assault. Rule: in a built-up place both loss rates are ``urban_loss_factor`` of the open
+    ground's, and the defenders lose morale at ``urban_morale_factor`` of the rate.
     """
     att_power = sum(c.power for c in attackers)
     def_power = sum(c.power for c in defenders)
     a_rate, d_rate = loss_rates(kind, att_power, def_power, first_day, params)
+    urban = params.urban_loss_factor if built_up else 1.0
+    a_rate, d_rate = a_rate * urban, d_rate * urban
+    steadiness = params.urban_morale_factor if built_up else 1.0
+    att_men, def_men = sum(c.personnel for c in attackers), sum(c.personnel for c in defenders)
+    a_engaged, d_engaged = engaged_share(att_men, def_men, params), engaged_share(def_men, att_men, params)
     attacker_yields = calls_off if in_place else breaks
     return Outcome(att_power, def_power, a_rate, d_rate,
-                   tuple(_hit(c, a_rate, attacker_yields, dt, params, rng) for c in attackers),
-                   tuple(_hit(c, d_rate, breaks, dt, params, rng) for c in defenders))
+                   tuple(_hit(c, a_rate * a_engaged, attacker_yields, dt, params, rng) for c in attackers),
+                   tuple(_hit(c, d_rate * d_engaged, breaks, dt, params, rng, steadiness) for c in defenders))
 
 
-def _hit(c: Combatant, rate: float, yields, dt: float, params: Parameters, rng: np.random.Generator) -> Hit:
+def engaged_share(own_men: int, enemy_men: int, params: Parameters) -> float:
+    """Rule: only so many can fight a place at once: at most ``engaged_ratio`` times the enemy's personnel of a
+    side are engaged and take the loss rate (the published rates are of the committed force); the rest stand by."""
+    if own_men <= 0:
+        return 1.0
+    return min(1.0, params.engaged_ratio * enemy_men / own_men)
+
+
+def _hit(c: Combatant, rate: float, yields, dt: float, params: Parameters, rng: np.random.Generator,
+         steadiness: float = 1.0) -> Hit:
     loss = draw_losses(c.personnel, rate, dt, params, rng)
-    morale = morale_after_losses(c.morale, loss.total / c.personnel, params)
+    morale = morale_after_losses(c.morale, loss.total / c.personnel, params, steadiness)
     return Hit(loss, morale, loss.total < c.personnel and yields(morale, params))

@@ -98,6 +98,8 @@ def decide(f: Formation, s: Situation) -> Intent | None:
         if f.posture is Posture.ATTACK and combat.calls_off(f.morale, s.params):
             return CALL_OFF
         return None  # the fight here goes on
+    if f.posture is Posture.RETREAT and s.space.hostile(here, f.side):
+        return fall_back_to_own_ground(f, s)
     if f.side == s.attacker and f.supply < s.params.withdraw_supply and here not in s.space.supplied[f.side]:
         return withdraw_to_supply(f, s)
     if f.side == s.defender and s.doctrine.breakout_when_cut and not f.in_supply:
@@ -123,12 +125,11 @@ def _follow_orders(f: Formation, s: Situation) -> Intent:
 
 def _axis(f: Formation, s: Situation) -> Intent:
     """Rule: take the axis's places in turn, pausing ``consolidation_days`` after a capture; with the axis done,
-    the attacker goes for the objective, then mops up; the last formation in the taken objective stays."""
+    the attacker goes for the objective, then mops up; the garrison of the taken objective stays."""
     space = s.space
     if s.day < f.rest_until:
         return HOLD
-    if (f.place == space.objective and space.control.get(f.place) == f.side
-            and len(space.active_at(f.place, f.side)) == 1):
+    if garrisons_objective(f, s):
         return HOLD  # never leave the taken objective empty
     goal = next((p for p in f.orders.axis if space.control.get(p) != f.side), None)
     if goal is None and f.side == s.attacker:
@@ -136,6 +137,16 @@ def _axis(f: Formation, s: Situation) -> Intent:
     if goal is None:
         return HOLD
     return go_or_attack(f, s, goal)
+
+
+def garrisons_objective(f: Formation, s: Situation) -> bool:
+    """Rule: the garrison of the objective its side holds is the side's strongest formation there (most
+    personnel, then id): one formation, the same whichever decides first, so two in a town never both leave it,
+    and no group attack takes it along."""
+    space = s.space
+    if f.place != space.objective or space.control.get(f.place) != f.side:
+        return False
+    return max(space.active_at(f.place, f.side), key=lambda g: (g.personnel, g.fid)) is f
 
 
 def mop_up_target(f: Formation, s: Situation) -> str | None:
@@ -223,7 +234,7 @@ def go_or_attack(f: Formation, s: Situation, goal: str) -> Intent:
     target = route[0]
     group = [g for g in space.active_at(f.place) if g.side == f.side and g.active
              and g.order_kind in ("axis", "move") and not combat.calls_off(g.morale, s.params)
-             and s.day >= g.rest_until and not g.path]
+             and s.day >= g.rest_until and not g.path and not garrisons_objective(g, s)]
     if f not in group:
         group.append(f)
     if ready_to_attack(group, target, s):
@@ -234,11 +245,12 @@ def go_or_attack(f: Formation, s: Situation, goal: str) -> Intent:
 def assault_ratio_needed(target: str, side: str, s: Situation) -> float:
     """Rule: the power ratio wanted before attacking: ``attack_ratio``; for the objective
     ``assault_ratio_objective``, but while it is still supplied and doctrine says siege before assault,
-    ``direct_assault_ratio``."""
-    p, space = s.params, s.space
+    ``direct_assault_ratio`` (until the doctrine's ``storm_from_day``, if it names one)."""
+    p, space, rules = s.params, s.space, s.doctrine
     if target != space.objective:
         return p.attack_ratio
-    if s.doctrine.siege_before_assault and target in space.supplied[space.enemy_of(side)]:
+    storm_day = rules.storm_from_day is not None and s.day >= rules.storm_from_day
+    if rules.siege_before_assault and not storm_day and target in space.supplied[space.enemy_of(side)]:
         return p.direct_assault_ratio
     return p.assault_ratio_objective
 
@@ -281,9 +293,11 @@ def _stand_and_watch(f: Formation, s: Situation, posture: Posture, hold: str | N
 def counterattack_chance(f: Formation, s: Situation) -> float | None:
     """Rule: a defending formation standing at its post (or a reserve with no threat about) with at least
     ``counterattack_morale`` and ``counterattack_supply`` counterattacks with daily chance
-    ``counterattack_chance``; None when it is not eligible (the model then does not roll)."""
+    ``counterattack_chance``; None when it is not eligible (the model then does not roll). A formation ordered
+    to hold the objective never counterattacks: it holds the objective."""
     p = s.params
-    if f.morale < p.counterattack_morale or f.supply < p.counterattack_supply:
+    if (f.order_kind == "hold" and f.orders.hold == s.space.objective) or f.morale < p.counterattack_morale \
+            or f.supply < p.counterattack_supply:
         return None
     return p.counterattack_chance * s.dt
 
@@ -321,8 +335,9 @@ def withdraw_to_supply(f: Formation, s: Situation, through_enemy: bool = False) 
 
 def retreat_destination(f: Formation, s: Situation) -> str | None:
     """Rule: a formation that falls back goes to the best neighbouring place free of the enemy, by open road:
-    own supplied ground beats own ground beats no-man's land beats an empty enemy-held place; ties go towards the
-    objective for the defending side, and back the way it came for the attacking side."""
+    own supplied ground beats own ground beats no-man's land beats an empty enemy-held place (which it passes
+    through, taking nothing: see ``SiegeModel._update_control``); ties go towards the objective for the
+    defending side, and back the way it came for the attacking side."""
     space = s.space
     here = f.place if f.place is not None else f.edge[0]
     options = []
@@ -334,3 +349,30 @@ def retreat_destination(f: Formation, s: Situation) -> str | None:
         toward = space.hops_to_objective.get(place, 99) if f.side == s.defender else int(place != f.came_from)
         options.append((rank, toward, place))
     return min(options)[2] if options else None
+
+
+
+def fall_back_to_own_ground(f: Formation, s: Situation) -> Intent:
+    """Rule: a broken formation that fell back onto empty enemy-held ground goes on to its side's nearest own
+    ground, passing through enemy-held places nobody stands in and taking nothing; with none it can reach, it
+    stops falling back and holds where it is."""
+    space = s.space
+    own = frozenset(p for p, c in space.control.items() if c == f.side)
+    route = space.route_to_any(f, own) if own else None
+    if route and not any(space.enemy_present(p, f.side) for p in route):
+        return Intent(Posture.RETREAT, tuple(route))
+    return Intent(Posture.HOLD, hold=f.place)
+
+
+def picket_for(place: str, side: str, s: Situation) -> Formation | None:
+    """Rule (zone of control, with the doctrine's ``pickets``): an enemy who walks into an empty place ``side``
+    holds is met by ``side``'s strongest formation next door (by open road) that is free and fit to move: not in
+    the objective, not in a fight, not falling back or raiding, with no enemy in its own place, and with the
+    morale and supply of a counterattack (``counterattack_morale``, ``counterattack_supply``). None when no one
+    is: then the place is taken unopposed."""
+    space, p = s.space, s.params
+    free = [g for q in space.adjacency[place] if q != space.objective and not space.road_blocked(place, q)
+            and not space.enemy_present(q, side) for g in space.active_at(q, side)
+            if not g.engaged and g.posture not in (Posture.RETREAT, Posture.RAID)
+            and g.morale >= p.counterattack_morale and g.supply >= p.counterattack_supply]
+    return max(free, key=lambda g: (g.personnel, g.fid)) if free else None

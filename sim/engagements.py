@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from sim import combat
 from sim.combat import Combatant, Outcome
 from sim.events import EventKind
-from sim.states import EngagementKind, Posture
+from sim.states import EngagementKind, Losses, Posture
 
 if TYPE_CHECKING:
     from sim.agents import Formation
@@ -32,6 +32,34 @@ def fight(m: SiegeModel) -> None:
             _engage_place(m, place, fighters)
         elif place in m.assault_start and not fighters:
             m.assault_start.pop(place, None)
+    for side, rate in m.bombardment.items():
+        if rate > 0:
+            _bombard(m, side, rate)
+
+
+def in_contact(m: SiegeModel, side: str) -> list[Formation]:
+    """The enemy formations a side's fires can reach: standing in a place next to one where the side has a
+    formation, and not in a fight today."""
+    enemy = m.enemy_of(side)
+    posts = {place for place, fs in m.space.at_place.items() if any(f.side == side and f.active for f in fs)}
+    return [f for place, fs in m.space.at_place.items() if not posts.isdisjoint(m.space.adjacency[place])
+            for f in fs if f.side == enemy and f.active and not f.engaged]
+
+
+def _bombard(m: SiegeModel, side: str, rate: float) -> None:
+    """Rule: ``combat.bombardment_rate`` applied to every enemy formation in contact (``in_contact``); one event a
+    day per side that hit anyone."""
+    killed = wounded = 0
+    for f in in_contact(m, side):
+        loss = combat.draw_losses(f.personnel, rate, m.dt, m.params, m.rng)
+        f.take_losses(loss.killed, loss.wounded)
+        killed, wounded = killed + loss.killed, wounded + loss.wounded
+        if not f.active:
+            m.log(EventKind.DESTROYED, f"{f.label} was destroyed by fire", formation=f)
+    if killed + wounded:
+        hit = Losses(killed, wounded)
+        m.log(EventKind.BOMBARDMENT, f"{m.spec.sides[side].name} fires hit the enemy in contact: "
+              f"{hit.describe()}", side=side, other_side=m.enemy_of(side), enemy_losses=hit)
 
 def _engage_road(m: SiegeModel, fighters: list[Formation]) -> None:
     ambushers = [f for f in fighters if f.posture is Posture.AMBUSH]
@@ -63,6 +91,7 @@ def _engage_place(m: SiegeModel, place: str, fighters: list[Formation]) -> None:
     first = place not in m.assault_start
     if first:
         m.assault_start[place] = m.day
+        m.first_assault.setdefault(place, m.day)
         m.fight_losses[place] = [0, 0, 0, 0]
     hits = _resolve(m, kind, attackers, defenders, first, place)
     a_loss, d_loss = hits.attacker_losses, hits.defender_losses
@@ -87,7 +116,7 @@ def _resolve(m: SiegeModel, kind: EngagementKind, attackers: list[Formation], de
     """Resolve one step of a fight (sim/combat.py), record its numbers if asked, and have the model apply it."""
     outcome = combat.resolve(kind, [_combatant(m, f, True) for f in attackers],
                              [_combatant(m, f, False) for f in defenders], first_day, place is not None,
-                             m.dt, m.params, m.rng)
+                             m.dt, m.params, m.rng, place in m.space.built_up)
     if m.adjudications is not None:
         m.adjudications.append(_adjudication(m, kind, attackers, defenders, first_day, place, outcome))
     m.apply_outcome(attackers, defenders, outcome, place)

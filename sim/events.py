@@ -13,6 +13,8 @@ class EventKind(enum.StrEnum):
     ARRIVAL = "arrival"
     ENGAGEMENT = "engagement"
     AMBUSH = "ambush"
+    BOMBARDMENT = "bombardment"
+    PICKET = "picket"
     CAPTURE = "capture"
     RETREAT = "retreat"
     SURRENDER = "surrender"

@@ -42,6 +42,8 @@ class SiegeModel(mesa.Model):
         self.supplied, self.open_sets = self.space.supplied, self.space.open_sets
         self.support = {name: combat.support_multiplier(s.fires.artillery, s.fires.air, self.params)
                         for name, s in spec.sides.items()}
+        self.bombardment = {name: combat.bombardment_rate(s.fires.artillery, s.fires.air, self.params)
+                            for name, s in spec.sides.items()}
         self._sources = {name: s.supply_sources for name, s in spec.sides.items()}
         self._date_text = (self.start_date.isoformat(), format_date(self.start_date))
         self.holder_name: dict[str, str] = {}
@@ -51,6 +53,7 @@ class SiegeModel(mesa.Model):
                 self.holder_name[place] = side.name
         self.ever_held = {p: {c} for p, c in self.control.items() if c is not None}
         self.assault_start: dict[str, float] = {}
+        self.first_assault: dict[str, float] = {}  # place -> day of the first fight in it (the metrics read it)
         self.fight_losses: dict[str, list[int]] = {}  # place -> [att killed, att wounded, def killed, def wounded]
         self.events: list[Event] = []
         self.human_orders: dict = {}  # formation id -> a player's command (sim/play.py) that replaces doctrine
@@ -106,7 +109,7 @@ class SiegeModel(mesa.Model):
         """Rule: a formation's power, times its side's fire support when it attacks, or times the place's
         defence when it defends a place its side holds."""
         power = combat.combat_power(f.personnel, f.tanks, self.params.type_value[f.unit_type], f.quality,
-                                    f.morale, f.supply, self.params)
+                                    f.morale, f.supply, self.params, f.place in self.space.built_up)
         if attacking:
             return power * self.support[f.side]
         if f.place is not None and self.control.get(f.place) == f.side:
@@ -141,9 +144,9 @@ class SiegeModel(mesa.Model):
 
     def on_arrival(self, f: Formation) -> None:
         self.arrived_personnel[f.faction] += f.personnel
-        self.log(EventKind.ARRIVAL, f"{f.label} arrived at {self.place_name(f.home)} "
+        self.log(EventKind.ARRIVAL, f"{f.label} arrived at {self.place_name(f.place)} "
                  f"with {f.personnel:,} men" + (f" and {f.tanks} tanks" if f.tanks else ""),
-                 place=f.home, formation=f)
+                 place=f.place, formation=f)
 
     def carry_out(self, f: Formation, intent: Intent | None) -> None:
         """Carry out what ``f`` (doctrine or its player) decided; None carries on as it is."""
@@ -203,7 +206,7 @@ class SiegeModel(mesa.Model):
                 self.log(EventKind.DESTROYED, f"{f.label} was destroyed", place=place or "", formation=f)
 
     def fall_back(self, f: Formation, why: str) -> None:
-        """Carry out ``combat.fate_of_broken`` for ``f``: retreat to doctrine's destination, surrender or stand."""
+        """Carry out ``combat.fate_of_broken`` for ``f``: retreat along doctrine's way out, surrender or stand."""
         here = f.place if f.place is not None else f.edge[0]
         where = self.place_name(here) if f.place is not None else f.location_text()
         dest = doctrine.retreat_destination(f, self)
@@ -230,11 +233,23 @@ class SiegeModel(mesa.Model):
 
     # ------------------------------------------------------------------ control and recovery
     def _update_control(self) -> None:
-        """Rule: a place changes hands when formations of one side only (raiders aside) stand in it."""
+        """Rule: a place changes hands when formations of one side only stand in it; raiders and broken
+        formations falling back pass through and take nothing; an empty place whose holder has a picket next door
+        (``doctrine.picket_for``) is not taken: the picket moves in, and the place is fought for."""
         for place, fs in list(self.space.at_place.items()):
-            holders = [f for f in fs if f.posture is not Posture.RAID]
-            if len({f.side for f in holders}) == 1 and self.control[place] != holders[0].side:
+            holders = [f for f in fs if f.posture is not Posture.RAID and f.posture is not Posture.RETREAT]
+            if len({f.side for f in holders}) != 1 or self.control[place] == holders[0].side:
+                continue
+            previous = self.control[place]
+            picket = (doctrine.picket_for(place, previous, self) if self.doctrine.pickets and previous is not None
+                      and len(holders) == len(fs) else None)
+            if picket is None:
                 self._capture(place, holders[0].side, holders)
+                continue
+            self.space.put(picket, place)
+            picket.path, picket.posture = [], Posture.HOLD
+            self.log(EventKind.PICKET, f"{picket.label} moved into {self.place_name(place)} to meet "
+                     f"{holders[0].label}", place=place, formation=picket, other=holders[0])
 
     def _capture(self, place: str, side: str, captors: list[Formation]) -> None:
         previous = self.control[place]
@@ -253,7 +268,7 @@ class SiegeModel(mesa.Model):
         self.ever_held.setdefault(place, set()).add(side)
         self.holder_name[place] = lead.label
         self.captures.append({"place": place, "day": self.day, "date": self.date.isoformat(), "by": side,
-                              "formation": lead.fid, "from": previous})
+                              "formation": lead.fid, "from": previous, "opposed": tally is not None})
         if side == self.attacker:
             for f in captors:
                 f.rest_until = self.day + self.params.consolidation_days

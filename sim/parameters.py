@@ -48,6 +48,24 @@ class Parameters:
                              "loss rate of a formation that breaks off and retreats")
     ratio_exponent: float = _p(0.5, 0.0, 2.0, "-", DUPUY + ": no direct link between ratio and casualty rate; "
                                "0.5 is an assumption", "how strongly the force ratio scales loss rates")
+    loss_band: float = _p(2.0, 1.0, 20.0, "x", FM101 + ": the first-day rates are about twice the later-day "
+                          "ones (6.6/3.5, 3.5/1.9); " + DUPUY + ": 1-3%/day, no direct link between force ratio and "
+                          "casualty rate", "how far the force ratio may move a daily loss rate from its table value, "
+                          "either way (a rate stays within table / band .. table x band)")
+    engaged_ratio: float = _p(3.0, 0.1, 100.0, "x the enemy's personnel", ATP + " (deliberate attack 3:1) as the "
+                              "most that can be brought to bear on a place at once: assumption",
+                              "the most of a side's personnel in a fight that is engaged (and takes the loss "
+                              "rate), as a multiple of the enemy's; the rest stand by")
+    urban_loss_factor: float = _p(0.7, 0.1, 2.0, "x", "TDI urban study (2002) p. 78: urban terrain cuts "
+                                  "casualties somewhat and lengthens combat; 0.7 is an assumption",
+                                  "both sides' loss rates in a fight in a built-up place (town or city)")
+    urban_morale_factor: float = _p(0.5, 0.0, 1.0, "x", "urban-combat notes (Manila, XIV Corps at Hue: ~50% "
+                                    "losses, yet the line held); 0.5 is an assumption",
+                                    "defenders' morale lost per loss in a built-up place they hold: defenders in "
+                                    "their own town break later")
+    urban_tank_factor: float = _p(0.5, 0.0, 1.0, "x", "urban-combat notes (Grozny 1994-95: 20 of 26 tanks lost in "
+                                  "60 h); 0.5 is an assumption",
+                                  "a tank's combat value in a built-up place, as a share of ``tank_value``")
     max_daily_loss: float = _p(0.25, 0.01, 1.0, "fraction/day", "assumption", "cap on any side's daily loss rate")
     killed_share: float = _p(0.33, 0.05, 0.9, "fraction", ARTICLE + ": 500 killed and 1,000 wounded in the town",
                              "share of casualties that are killed (the rest are wounded)")
@@ -62,6 +80,10 @@ class Parameters:
                                 "attacker power multiplier per level of artillery support")
     air_bonus: float = _p(0.3, 0.0, 5.0, "x per level", "assumption; the article notes air cover for Radwaniyeh",
                           "attacker power multiplier per level of air support")
+    bombardment_loss: float = _p(0.004, 0.0, 0.1, "fraction/day per level", "urban-combat notes 4a (artillery and "
+                                 "mortars caused 47-69% of WWII casualties); the rate is an assumption inside "
+                                 "Dupuy's 1-3%/day", "daily loss rate that one level of a side's fires (artillery "
+                                 "plus air) inflicts on each enemy formation in contact that is not in a fight")
     fortification_bonus: float = _p(0.5, 0.0, 5.0, "x per level", DUPUY + ": defender losses fall as "
                                     "fortification rises; size is an assumption",
                                     "defender power multiplier per level of a place's fortification")
@@ -113,6 +135,10 @@ class Parameters:
                                  "border_crossing": 10.0}, 0.1, 200.0, "km/h",
                                 "assumption: a loaded truck by day in a contested area, stops included",
                                 "average speed of supply traffic by road class")
+    encirclement_min_days: float = _p(3.0, 0.0, 60.0, "days", "assumption: a cut shorter than this is a raid "
+                                      "on the road, not an encirclement",
+                                      "how long the defender-held objective must stay cut off for the cut to "
+                                      "count as its encirclement (the encirclement_day metric)")
     # --- doctrine ---
     attack_ratio: float = _p(2.5, 0.5, 20.0, "attacker:defender", ATP + ": hasty attack 2.5:1",
                              "power ratio a commander wants before attacking a defended place")

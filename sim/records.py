@@ -135,16 +135,59 @@ def by_side(per_faction: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]
 
 
 def objective_fall_day(model: SiegeModel) -> float | None:
-    """The day the attacker last took the objective, if it still holds it at the end; else None."""
+    """The day from which the attacker holds the objective to the end (its last capture of it), or None when the
+    attacker does not hold it at the end. The one definition of "fall day" every table uses."""
     if model.control[model.objective] != model.attacker:
         return None
     days = [c["day"] for c in model.captures if c["place"] == model.objective and c["by"] == model.attacker]
     return days[-1] if days else 0.0
 
 
-def encirclement_day(rows: list[dict[str, Any]]) -> float | None:
-    """First day the objective has no supply path from any of the defender's sources."""
-    return next((r["day"] for r in rows if not r["supply_connected"]), None)
+def objective_metrics(model: SiegeModel, fall: float | None) -> dict[str, Any]:
+    """What happened to the objective: first capture, changes of hands, and the length of the battle for it
+    (from the first fight in it, or its first capture if that came sooner, to its fall)."""
+    taken = [c for c in model.captures if c["place"] == model.objective]
+    first = next((c["day"] for c in taken if c["by"] == model.attacker), None)
+    starts = [d for d in (model.first_assault.get(model.objective), first) if d is not None]
+    return {"objective_first_capture_day": first,
+            "objective_changes_of_hands": len(taken),
+            "objective_battle_days": None if fall is None or not starts else fall - min(starts)}
+
+
+def cut_spells(rows: list[dict[str, Any]], objective: str, defender: str) -> list[tuple[float, float, bool]]:
+    """The spells in which the defender held the objective and no supply path reached it: (first day, day it
+    ended, whether it ended by reconnection). A spell ends when the objective is reconnected, leaves the
+    defender's hands, or the run ends (then it lasts to one step past the last row)."""
+    column = control_column(objective)
+    spells: list[tuple[float, float, bool]] = []
+    start: float | None = None
+    for row in rows:
+        cut = row[column] == defender and not row["supply_connected"]
+        if cut and start is None:
+            start = row["day"]
+        elif not cut and start is not None:
+            spells.append((start, row["day"], row[column] == defender))
+            start = None
+    if start is not None:
+        step = rows[1]["day"] - rows[0]["day"] if len(rows) > 1 else 1.0
+        spells.append((start, rows[-1]["day"] + step, False))
+    return spells
+
+
+def encirclement_day(spells: list[tuple[float, float, bool]], min_days: float) -> float | None:
+    """Rule: the objective is encircled from the first day of a cut of the defender-held objective that lasts at
+    least ``min_days`` (parameter ``encirclement_min_days``): a capture is not a cut, a raid on the road is not
+    an encirclement."""
+    return next((start for start, end, _ in spells if end - start >= min_days), None)
+
+
+def encirclement_metrics(model: SiegeModel, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Encirclement day, and the cut episodes: every spell the defender-held objective was cut off, and how many
+    of them ended in reconnection."""
+    spells = cut_spells(rows, model.objective, model.defender)
+    return {"encirclement_day": encirclement_day(spells, model.params.encirclement_min_days),
+            "cut_episodes": len(spells),
+            "cut_reconnections": sum(reconnected for _, _, reconnected in spells)}
 
 
 def supply_auc(rows: list[dict[str, Any]]) -> float:
@@ -190,9 +233,10 @@ def interdiction_score(model: SiegeModel, cache: MetricsCache, until_day: float)
 def supply_scores(model: SiegeModel, rows: list[dict[str, Any]], cache: MetricsCache,
                   fall: float | None) -> dict[str, Any]:
     """The headline scores of a run: when, how completely and how efficiently the supply was cut."""
-    cut = encirclement_day(rows)
+    encirclement = encirclement_metrics(model, rows)
+    cut = encirclement["encirclement_day"]
     return {
-        "encirclement_day": cut,
+        **encirclement,
         "supply_auc": round(supply_auc(rows), 6),
         "final_supply_flow_share": rows[-1]["supply_flow_share"],
         "days_encirclement_to_fall": None if cut is None or fall is None else fall - cut,
@@ -217,8 +261,10 @@ def summarise(model: SiegeModel, seed: int, rows: list[dict[str, Any]], cache: M
         "objective_name": model.place_name(model.objective),
         "objective_fall_day": fall,
         "objective_fall_date": None if fall is None else (model.start_date + dt.timedelta(days=fall)).isoformat(),
+        **objective_metrics(model, fall),
         **supply_scores(model, rows, cache, fall),
-        "captures": [{k: c[k] for k in ("place", "day", "date", "by")} for c in model.captures],
+        "captures": [{k: c[k] for k in ("place", "day", "date", "by", "opposed")} for c in model.captures],
+        "captures_unopposed": sum(not c["opposed"] for c in model.captures),
         "casualties": per_faction,
         "casualties_by_side": by_side(per_faction),
         "personnel": {fid: {"initial": model.initial_personnel[fid], "arrived": model.arrived_personnel[fid],
@@ -361,11 +407,17 @@ def summary_lines(record: RunRecord) -> list[str]:
     else:
         date = dt.date.fromisoformat(s["objective_fall_date"])
         lines.append(f"{s['objective_name']} fell on day {fall:g} ({format_date(date)}).")
+    first = s["objective_first_capture_day"]
+    if first is not None:
+        battle = s["objective_battle_days"]
+        lines.append(f"First taken on day {first:g}; changed hands {s['objective_changes_of_hands']} times"
+                     + ("" if battle is None else f"; the battle for it lasted {battle:g} days") + ".")
     cut = s["encirclement_day"]
-    lines.append("Supply: " + ("never fully cut" if cut is None else f"first cut on day {cut:g}")
+    lines.append("Supply: " + ("never cut off for long" if cut is None else f"encircled from day {cut:g}")
+                 + f" ({s['cut_episodes']} cut episodes, {s['cut_reconnections']} reconnected)"
                  + f"; supply AUC {s['supply_auc']:.3f} (1 = never reduced, lower = faster strangulation); "
                  f"interdiction efficiency {s['interdiction']['efficiency']:.2f}.")
-    lines.append(f"{len(s['captures'])} captures; losses by side:")
+    lines.append(f"{len(s['captures'])} captures ({s['captures_unopposed']} unopposed); losses by side:")
     for side, c in s["casualties_by_side"].items():
         lines.append(f"  {side}: {c['killed']:,} killed, {c['wounded']:,} wounded, {c['captured']:,} captured")
     return lines

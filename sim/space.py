@@ -9,6 +9,7 @@ place) and what follows from it: hostility, routes that skirt enemy ground, and 
 
 from __future__ import annotations
 
+import math
 import weakref
 from collections import deque
 from collections.abc import Mapping
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
 
 ROUTE_CACHE_LIMIT = 100_000  # routes remembered per scenario before the cache starts afresh
 
+
+BUILT_UP = frozenset({"town", "city"})  # place kinds fought over street by street (sim/combat.py urban rules)
 
 @dataclass
 class RoadTables:
@@ -112,6 +115,7 @@ class Space:
         self.neighbours = tables.neighbours
         self.open_adjacency = tables.open_adjacency
         self.defence = tables.defence
+        self.built_up = frozenset(p for p in self.places if self.graph.nodes[p].get("kind") in BUILT_UP)
         self.hops_to_objective = tables.hops_to_objective
         self._near = tables.near
         self._routes = tables.routes
@@ -199,6 +203,15 @@ class Space:
             self._routes[key] = None if found is None else tuple(found)
         found = self._routes[key]
         return None if found is None else list(found)
+
+    def arrival_place(self, home: str, side: str, unit_type: UnitType) -> str:
+        """Rule: a formation arrives at its home place if no enemy holds or stands in it, else at the nearest place
+        (by march) its side holds with no enemy in it; only with none left does it arrive at home and fight its
+        way in. Arrivals never appear inside enemy ground."""
+        if not self.hostile(home, side):
+            return home
+        return next((p for p in self.places_near(home, unit_type, math.inf)
+                     if self.control.get(p) == side and not self.enemy_present(p, side)), home)
 
     def places_near(self, start: str, unit_type: UnitType, km: float) -> list[str]:
         """Places within ``km`` march-km of ``start`` (including it), nearest first (roads never change)."""

@@ -53,6 +53,9 @@ RUN_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("objective_fall_day", pa.float64()), ("encirclement_day", pa.float64()), ("supply_auc", pa.float64()),
     ("final_supply_flow_share", pa.float64()), ("days_encirclement_to_fall", pa.float64()),
     ("interdiction_efficiency", pa.float64()), ("captures", pa.int64()),
+    ("objective_first_capture_day", pa.float64()), ("objective_changes_of_hands", pa.int64()),
+    ("objective_battle_days", pa.float64()), ("cut_episodes", pa.int64()), ("cut_reconnections", pa.int64()),
+    ("captures_unopposed", pa.int64()),
 ]
 LOSSES = ("killed", "wounded", "captured")
 TASK = "task"  # the run's task number, in the parts only

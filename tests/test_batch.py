@@ -32,6 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RUN_COLUMNS = ["scenario", "scenario_file", "design_point", "parameters", "replicate", "seed", "status", "error",
                "objective_fall_day", "encirclement_day", "supply_auc", "final_supply_flow_share",
                "days_encirclement_to_fall", "interdiction_efficiency", "captures",
+               "objective_first_capture_day", "objective_changes_of_hands", "objective_battle_days", "cut_episodes",
+               "cut_reconnections", "captures_unopposed",
                "killed_blue", "wounded_blue", "captured_blue", "killed_red", "wounded_red", "captured_red",
                "summary_json"]
 

@@ -89,7 +89,7 @@ def test_run_writes_a_summary_and_the_three_files(two_runs: tuple[list[Result], 
     assert fall is None or 30 <= fall <= 65
     assert summary["captures"], "a campaign without captures"
     for capture in summary["captures"]:
-        assert set(capture) == {"place", "day", "date", "by"}
+        assert set(capture) == {"place", "day", "date", "by", "opposed"}
         assert capture["place"] in historical.graph
         assert capture["by"] in ("government", "rebels")
     assert set(summary["casualties"]) == set(historical.spec.factions)

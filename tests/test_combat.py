@@ -23,6 +23,7 @@ from sim.combat import (
     combat_power,
     defence_multiplier,
     draw_losses,
+    engaged_share,
     fate_of_broken,
     loss_rates,
     morale_after_losses,
@@ -57,8 +58,8 @@ def test_assault_at_one_to_one_uses_the_table_rates(first_day: bool, expected: t
         # 4:1 -> scale sqrt(4) = 2: the attacker's rate halves, the defender's doubles
         (4000.0, 1000.0, False, (0.035 / 2, 0.019 * 2)),
         (4000.0, 1000.0, True, (0.066 / 2, 0.035 * 2)),
-        # 1:9 -> scale 1/3
-        (100.0, 900.0, True, (0.066 * 3, 0.035 / 3)),
+        # 4:9 -> scale 2/3
+        (400.0, 900.0, True, (0.066 * 1.5, 0.035 / 1.5)),
         # 9:4 -> scale 1.5
         (900.0, 400.0, False, (0.035 / 1.5, 0.019 * 1.5)),
     ],
@@ -70,24 +71,38 @@ def test_assault_rates_scale_with_the_square_root_of_the_ratio(att: float, dfn: 
 
 def test_ratio_exponent_sets_the_scaling() -> None:
     linear = replace(P, ratio_exponent=1.0)
-    assert loss_rates(ASSAULT, 4000.0, 1000.0, False, linear) == pytest.approx((0.035 / 4, 0.019 * 4))
+    assert loss_rates(ASSAULT, 1500.0, 1000.0, False, linear) == pytest.approx((0.035 / 1.5, 0.019 * 1.5))
     flat = replace(P, ratio_exponent=0.0)
     assert loss_rates(ASSAULT, 4000.0, 1000.0, False, flat) == pytest.approx((0.035, 0.019))
     assert loss_rates(ASSAULT, 1.0, 1000.0, True, flat) == pytest.approx((0.066, 0.035))
 
 
-def test_rates_are_capped_at_max_daily_loss() -> None:
-    # 1:100 -> scale 0.1: the attacker's 0.66 is capped at 0.25; the defender's 0.0035 is not
-    att, dfn = loss_rates(ASSAULT, 10.0, 1000.0, True, P)
-    assert att == pytest.approx(0.25)
-    assert dfn == pytest.approx(0.0035)
-    # a custom cap applies
-    att, _ = loss_rates(ASSAULT, 10.0, 1000.0, True, replace(P, max_daily_loss=0.1))
+def test_rates_stay_within_the_loss_band_of_the_table() -> None:
+    # 1:100 -> scale 0.1: the attacker's 0.66 is held at 2 x 0.066, the defender's 0.0035 at 0.035 / 2
+    assert loss_rates(ASSAULT, 10.0, 1000.0, True, P) == pytest.approx((0.132, 0.0175))
+    # an undefended place: the defender's rate is held at 2 x 0.035, the attacker's at 0.066 / 2
+    assert loss_rates(ASSAULT, 1000.0, 0.0, True, P) == pytest.approx((0.033, 0.07))
+    # without the band (a band of 20), the ratio's scaling shows, capped at max_daily_loss
+    wide = replace(P, loss_band=20.0)
+    assert loss_rates(ASSAULT, 10.0, 1000.0, True, wide) == pytest.approx((0.25, 0.0035))
+    att, _ = loss_rates(ASSAULT, 10.0, 1000.0, True, replace(wide, max_daily_loss=0.1))
     assert att == pytest.approx(0.1)
-    # an undefended place: the defender side's rate hits the cap, the attacker's is ~0
-    att, dfn = loss_rates(ASSAULT, 1000.0, 0.0, True, P)
-    assert dfn == pytest.approx(0.25)
-    assert 0.0 <= att < 1e-6
+
+
+@pytest.mark.parametrize(("first_day", "attack_band", "defence_band"), [
+    (False, (0.035 / 2, 0.035 * 2), (0.019 / 2, 0.019 * 2)),  # FM 101-10 later days: 3.5% attacking, 1.9% defending
+    (True, (0.066 / 2, 0.066 * 2), (0.035 / 2, 0.035 * 2)),  # first day: 6.6% and 3.5%
+])
+def test_over_the_whole_ratio_range_rates_stay_in_the_band_and_follow_the_ratio(
+        first_day: bool, attack_band: tuple[float, float], defence_band: tuple[float, float]) -> None:
+    ratios = np.logspace(-3, 3, 61)
+    rates = [loss_rates(ASSAULT, 1000.0 * r, 1000.0, first_day, P) for r in ratios]
+    attack, defence = np.array([a for a, _ in rates]), np.array([d for _, d in rates])
+    assert np.all((attack >= attack_band[0] - 1e-12) & (attack <= attack_band[1] + 1e-12))
+    assert np.all((defence >= defence_band[0] - 1e-12) & (defence <= defence_band[1] + 1e-12))
+    # the ratio still decides: the stronger the attack, the less it loses and the more the defence loses
+    assert np.all(np.diff(attack) <= 0) and np.all(np.diff(defence) >= 0)
+    assert attack[0] > attack[-1] and defence[-1] > defence[0]
 
 
 def test_meeting_engagement_is_symmetric_and_ignores_first_day() -> None:
@@ -267,10 +282,11 @@ def test_resolve_applies_the_rates_to_each_formation_and_sums_the_sides() -> Non
     outcome = resolve(ASSAULT, attackers, defenders, True, True, 1.0, P, np.random.default_rng(3))
     assert (outcome.attacker_power, outcome.defender_power) == (2000.0, 500.0)
     assert (outcome.attacker_rate, outcome.defender_rate) == pytest.approx((0.033, 0.07))
-    # the same draws, made one formation at a time in the same order
+    # the same draws, made one formation at a time in the same order; 3 x 400 of the 1,500 attackers are engaged,
+    # so each attacking formation takes 0.8 of the rate
     rng = np.random.default_rng(3)
     expected = [draw_losses(c.personnel, rate, 1.0, P, rng)
-                for c, rate in ((attackers[0], 0.033), (attackers[1], 0.033), (defenders[0], 0.07))]
+                for c, rate in ((attackers[0], 0.033 * 0.8), (attackers[1], 0.033 * 0.8), (defenders[0], 0.07))]
     assert [h.losses for h in outcome.attackers + outcome.defenders] == expected
     assert outcome.attacker_losses == Losses(expected[0].killed + expected[1].killed,
                                              expected[0].wounded + expected[1].wounded)
@@ -297,3 +313,13 @@ def test_a_breaking_defender_falls_back_and_a_destroyed_one_does_not() -> None:
     wiped = resolve(MEETING, [Combatant(100, 0.8, 1.0)], [Combatant(1, 0.1, 1.0)], False, True, 50.0,
                     replace(P, meeting_loss=1.0, max_daily_loss=1.0), np.random.default_rng(0))
     assert wiped.defenders[0].losses.total == 1 and not wiped.defenders[0].falls_back
+
+
+@pytest.mark.parametrize(("own", "enemy", "share"), [
+    (1500, 400, 0.8),  # 3 x 400 = 1,200 of 1,500 can fight the place at once
+    (900, 300, 1.0),  # exactly 3:1: all engaged
+    (6000, 200, 0.1),  # a division against a company: a tenth is in the fight
+    (100, 1000, 1.0),  # the smaller side is always all in it
+])
+def test_only_engaged_ratio_times_the_enemy_are_engaged(own: int, enemy: int, share: float) -> None:
+    assert engaged_share(own, enemy, P) == pytest.approx(share)

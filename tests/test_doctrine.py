@@ -22,7 +22,7 @@ from unittest.mock import patch
 import pytest
 import yaml
 
-from sim import combat, doctrine
+from sim import combat, doctrine, engagements
 from sim.model import SiegeModel
 from sim.scenario import _Checker, load_scenario
 from sim.states import Intent, Posture, Status
@@ -40,6 +40,7 @@ def unit(fid: str, faction: str, at: str, orders: dict[str, Any], personnel: int
 
 def world(tmp_path: Path, formations: list[dict[str, Any]], blue_holds: tuple[str, ...] = ("base", "mid"),
           red_holds: tuple[str, ...] = ("town", "depot"), blue_fires: dict[str, float] | None = None,
+          red_fires: dict[str, float] | None = None,
           sources: tuple[str, str] = ("base", "depot"), **spec: Any) -> SiegeModel:
     """A model of the four-place world with these formations and holdings (seed 0)."""
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": list(POS[p])},
@@ -53,7 +54,7 @@ def world(tmp_path: Path, formations: list[dict[str, Any]], blue_holds: tuple[st
         "sides": {"blue": {"name": "Blue", "role": "attacker", "supply_sources": [sources[0]],
                            "holds": list(blue_holds), "fires": blue_fires or {}},
                   "red": {"name": "Red", "role": "defender", "supply_sources": [sources[1]],
-                          "holds": list(red_holds)}},
+                          "holds": list(red_holds), "fires": red_fires or {}}},
         "factions": {"blue_army": {"name": "Blue Army", "side": "blue"},
                      "red_army": {"name": "Red Army", "side": "red"}},
         "formations": formations, **spec}
@@ -104,6 +105,15 @@ def test_without_siege_doctrine_the_objective_is_stormed_at_the_deliberate_ratio
     m = siege_world(tmp_path, 2000, doctrine={"siege_before_assault": False})
     assert doctrine.assault_ratio_needed("town", "blue", m) == m.params.assault_ratio_objective
     assert doctrine.decide(m.formation("blue_a"), m).posture is Posture.ATTACK
+
+
+@pytest.mark.parametrize(("day", "ratio"), [(4.0, 6.0), (5.0, 3.0)])
+def test_a_dated_decision_storms_the_still_supplied_objective_at_the_deliberate_ratio(tmp_path: Path, day: float,
+                                                                                      ratio: float) -> None:
+    m = siege_world(tmp_path, 2000, doctrine={"storm_from_day": 5})
+    m.day = day
+    assert "town" in m.supplied["red"]
+    assert doctrine.assault_ratio_needed("town", "blue", m) == ratio
 
 
 def test_places_other_than_the_objective_need_the_hasty_attack_ratio(tmp_path: Path) -> None:
@@ -183,9 +193,10 @@ def test_an_attacker_with_supply_left_does_not_withdraw(tmp_path: Path) -> None:
 
 
 def counter_world(tmp_path: Path, blue: int, morale: float = 0.8, supply: float = 1.0) -> SiegeModel:
-    """Red held mid, town and depot at the start; blue (``blue`` men) has since taken mid."""
+    """Red held mid, town and depot at the start; blue (``blue`` men) has since taken mid; red's post is the depot
+    (the objective's own garrison never counterattacks)."""
     m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, blue),
-                         unit("red_t", "red_army", "town", {"hold": "town"}, 300, morale=morale, supply=supply)],
+                         unit("red_t", "red_army", "depot", {"hold": "depot"}, 300, morale=morale, supply=supply)],
               blue_holds=("base",), red_holds=("mid", "town", "depot"))
     m.space.take("mid", "blue")
     retrace(m)
@@ -310,7 +321,7 @@ def test_retreat_picks_the_best_neighbour(tmp_path: Path) -> None:
 
 def test_retreat_never_goes_where_the_enemy_stands(tmp_path: Path) -> None:
     m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300),
-                         unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 100)])
+                         unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 100)], blue_holds=("base",))
     assert doctrine.retreat_destination(m.formation("red_t"), m) == "mid"
 
 
@@ -388,14 +399,22 @@ def test_after_a_capture_an_axis_waits_until_rested(tmp_path: Path) -> None:
     assert doctrine.decide(m.formation("blue_a"), m).posture is Posture.ATTACK
 
 
-@pytest.mark.parametrize(("others", "stays"), [(0, True), (1, False)])
-def test_the_last_formation_in_the_taken_objective_stays(tmp_path: Path, others: int, stays: bool) -> None:
-    garrison = [unit("blue_b", "blue_army", "town", {"axis": ["town"]}, 1000)] * others
-    m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 1000), *garrison],
+@pytest.mark.parametrize(("blue_b", "garrison"), [(600, "blue_a"), (1200, "blue_b"), (1000, "blue_b")])
+def test_the_strongest_formation_in_the_taken_objective_garrisons_it(tmp_path: Path, blue_b: int,
+                                                                     garrison: str) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 1000),
+                         unit("blue_b", "blue_army", "town", {"axis": ["town"]}, blue_b)],
               blue_holds=("base", "mid", "town"), red_holds=("depot",))
-    intent = doctrine.decide(m.formation("blue_a"), m)
-    assert intent == (doctrine.HOLD if stays else
-                      Intent(Posture.ATTACK, ("depot",), group=("blue_a", "blue_b")))  # mopping up
+    other = "blue_b" if garrison == "blue_a" else "blue_a"  # (at equal strength the id decides)
+    assert doctrine.decide(m.formation(garrison), m) == doctrine.HOLD
+    # the other mops up alone, whichever decides first: the garrison is not taken along
+    assert doctrine.decide(m.formation(other), m) == Intent(Posture.ATTACK, ("depot",), group=(other,))
+
+
+def test_a_lone_formation_in_the_taken_objective_stays(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 1000)],
+              blue_holds=("base", "mid", "town"), red_holds=("depot",))
+    assert doctrine.decide(m.formation("blue_a"), m) == doctrine.HOLD
 
 
 def test_a_defender_with_its_axis_done_holds(tmp_path: Path) -> None:
@@ -489,12 +508,12 @@ def test_with_breakout_when_cut_a_cut_off_defender_fights_its_way_out(tmp_path: 
     m = pocket(tmp_path, doctrine={"breakout_when_cut": True})
     assert doctrine.decide(m.formation("red_t"), m) == Intent(Posture.ADVANCE, ("mid", "base"))
     m.formation("red_t").in_supply = True
-    assert doctrine.decide(m.formation("red_t"), m) == Intent(Posture.HOLD, counterattack_roll=0.04)
+    assert doctrine.decide(m.formation("red_t"), m) == doctrine.HOLD  # the objective's garrison: no counterattack
 
 
 def test_without_breakout_a_cut_off_defender_holds(tmp_path: Path) -> None:
     m = pocket(tmp_path)
-    assert doctrine.decide(m.formation("red_t"), m) == Intent(Posture.HOLD, counterattack_roll=0.04)
+    assert doctrine.decide(m.formation("red_t"), m) == doctrine.HOLD
 
 
 def test_the_attacker_never_breaks_out(tmp_path: Path) -> None:
@@ -606,7 +625,7 @@ def test_a_counterattack_goes_at_exactly_one_to_one(tmp_path: Path) -> None:
 
 
 def test_the_counterattack_chance_is_per_day(tmp_path: Path) -> None:
-    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300)], step_days=0.5)
+    m = world(tmp_path, [unit("red_t", "red_army", "depot", {"hold": "depot"}, 300)], step_days=0.5)
     assert doctrine.decide(m.formation("red_t"), m) == Intent(Posture.HOLD, counterattack_roll=0.02)
 
 
@@ -617,7 +636,7 @@ def test_a_defender_falls_back_towards_the_objective(tmp_path: Path) -> None:
 
 
 def test_retreat_never_takes_a_blocked_road(tmp_path: Path) -> None:
-    m = retreat_world(tmp_path, blocked_roads=[["town", "depot"]])
+    m = retreat_world(tmp_path, blocked_roads=[["town", "depot"]], blue_holds=("base",))
     assert doctrine.retreat_destination(m.formation("red_t"), m) == "mid"
 
 
@@ -705,3 +724,113 @@ def test_retreat_may_go_where_own_formations_stand(tmp_path: Path) -> None:
     m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300),
                          unit("red_r", "red_army", "depot", {"reserve": "depot"}, 200)])
     assert doctrine.retreat_destination(m.formation("red_t"), m) == "depot"
+
+
+def test_the_objectives_garrison_never_counterattacks_but_a_post_beside_it_may(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300),
+                         unit("red_d", "red_army", "depot", {"hold": "depot"}, 300)])
+    assert doctrine.counterattack_chance(m.formation("red_t"), m) is None
+    assert doctrine.counterattack_chance(m.formation("red_d"), m) == 0.04
+
+
+def test_a_broken_formation_passes_through_empty_enemy_ground_and_takes_nothing(tmp_path: Path) -> None:
+    # blue stands in the depot and holds the empty mid: red's broken town garrison falls back into mid
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300, morale=0.5),
+                         unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 100)])
+    red = m.formation("red_t")
+    assert doctrine.retreat_destination(red, m) == "mid"
+    m.space.put(red, "mid")
+    red.posture = Posture.RETREAT
+    m._update_control()
+    assert m.control["mid"] == "blue"  # a broken formation takes no ground
+    assert doctrine.decide(red, m) == Intent(Posture.RETREAT, ("town",))  # it goes on to its own ground
+    m.space.take("town", "blue")
+    assert doctrine.decide(red, m) == Intent(Posture.HOLD, hold="mid")  # none left to reach: it stops and holds
+    red.posture = Posture.HOLD
+    m._update_control()
+    assert m.control["mid"] == "red"  # ... and only then is the place its side's
+
+
+@pytest.mark.parametrize(("mid_holder", "arrives_at"), [("red", "mid"), (None, "mid"), ("blue", "town")])
+def test_an_arrival_appears_at_the_nearest_friendly_place_never_on_enemy_ground(
+        tmp_path: Path, mid_holder: str | None, arrives_at: str) -> None:
+    m = world(tmp_path, [unit("red_x", "red_army", "mid", {"hold": "mid"}, 100, arrival_day=1)],
+              blue_holds=("base",), red_holds=("town", "depot"))
+    m.space.control["mid"] = mid_holder
+    m.step()
+    m.step()
+    assert m.formation("red_x").place == arrives_at  # the town is 5 km from mid, the depot 6 km
+    assert [e.place for e in m.events if e.kind == "arrival"] == [arrives_at]
+
+
+# ---------------------------------------------------------------- fires every day
+
+
+def bombarded(tmp_path: Path, red_at: str, **fires: Any) -> SiegeModel:
+    """Blue's 1,000 at mid; red's 1,000 holding ``red_at``; each side's fires as given."""
+    return world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, 1000),
+                            unit("red_t", "red_army", red_at, {"hold": red_at}, 1000)], **fires)
+
+
+def test_fires_wear_down_the_enemy_in_contact_every_day(tmp_path: Path) -> None:
+    m = bombarded(tmp_path, "town", blue_fires={"artillery": 1.0, "air": 0.6})
+    assert m.bombardment == {"blue": pytest.approx(0.004 * 1.6), "red": 0.0}
+    assert engagements.in_contact(m, "blue") == [m.formation("red_t")]
+    assert engagements.in_contact(m, "red") == [m.formation("blue_a")]  # red has no fires: no one is hit
+    total = 0
+    for _ in range(10):
+        engagements.fight(m)
+        total = 1000 - m.formation("red_t").personnel
+    # 10 days at 0.64%: 1 - exp(-0.064) = 6.2% of 1,000 expected
+    assert 30 <= total <= 100 and m.formation("blue_a").personnel == 1000
+    assert [e.kind for e in m.events] == ["bombardment"] * 10
+
+
+def test_the_defenders_fires_hit_the_attacker_too(tmp_path: Path) -> None:
+    m = bombarded(tmp_path, "town", red_fires={"air": 1.0})
+    for _ in range(10):
+        engagements.fight(m)
+    assert m.formation("blue_a").personnel < 1000 and m.formation("red_t").personnel == 1000
+
+
+def test_fires_reach_only_formations_in_contact_and_not_in_a_fight(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"hold": "base"}, 1000),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 1000)],
+              blue_fires={"artillery": 1.0})
+    assert engagements.in_contact(m, "blue") == []  # base is two roads from the town
+    m = bombarded(tmp_path, "town", blue_fires={"artillery": 1.0})
+    m.formation("red_t").engaged = True  # in a fight today: the fight's own rates include its fires
+    assert engagements.in_contact(m, "blue") == []
+
+
+# ---------------------------------------------------------------- zone of control
+
+
+def walk_in(tmp_path: Path, red: list[dict[str, Any]], pickets: bool = True) -> SiegeModel:
+    """Red holds mid, the town and the depot; blue's 500 walk into the empty mid; control is then updated."""
+    m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"axis": ["mid"]}, 500), *red],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"), doctrine={"pickets": pickets})
+    blue = m.formation("blue_a")
+    m.space.put(blue, "mid")
+    blue.posture = Posture.ADVANCE
+    m._update_control()
+    return m
+
+
+@pytest.mark.parametrize(("red", "picket"), [
+    ([unit("red_d", "red_army", "depot", {"hold": "depot"}, 100)], "red_d"),  # next door by the track: it meets them
+    ([unit("red_d", "red_army", "depot", {"hold": "depot"}, 100),
+      unit("red_e", "red_army", "depot", {"hold": "depot"}, 200)], "red_e"),  # the strongest goes
+    ([unit("red_d", "red_army", "depot", {"hold": "depot"}, 100, morale=0.5)], None),  # too shaken to go
+    ([unit("red_t", "red_army", "town", {"reserve": "town"}, 300)], None),  # nobody leaves the objective
+])
+def test_an_empty_place_is_not_walked_into_while_a_picket_is_next_door(tmp_path: Path, red: list[dict[str, Any]],
+                                                                       picket: str | None) -> None:
+    m = walk_in(tmp_path, red)
+    if picket is None:
+        assert m.control["mid"] == "blue" and m.captures[-1]["opposed"] is False
+    else:
+        assert m.control["mid"] == "red" and m.captures == []
+        assert m.formation(picket).place == "mid"  # it moved in: tomorrow the place is fought for
+        assert m.events[-1].kind == "picket" and "moved into" in m.events[-1].text
+        assert walk_in(tmp_path, red, pickets=False).control["mid"] == "blue"  # the doctrine's switch

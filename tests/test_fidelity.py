@@ -64,6 +64,9 @@ def summary(captures: list[tuple[str, float, str]], fall: float | None = 62.0, k
     """A run summary with just what fidelity reads: captures (place, day, by), fall day and losses."""
     return {
         "days": 65.0, "objective": "al_qusayr", "objective_fall_day": fall,
+        "objective_first_capture_day": fall, "objective_changes_of_hands": int(fall is not None),
+        "objective_battle_days": None if fall is None else 17.0, "encirclement_day": 31.0, "cut_episodes": 1,
+        "captures_unopposed": 0,
         "captures": [{"place": p, "day": d, "by": by} for p, d, by in captures],
         "casualties_by_side": {"rebels": {"killed": killed[0]}, "government": {"killed": killed[1]}},
         "casualties": {"hezbollah": {"side": "government", "killed": hezbollah}},

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sim.agents import Formation
 from sim.events import EventKind, format_date
 from sim.model import SiegeModel
-from sim.records import RunRecord
+from sim.records import RunRecord, control_column
 from sim.scenario import Scenario, load_scenario
 from sim.simulation import simulate
 from sim.states import Posture, Status
@@ -123,7 +123,7 @@ def test_the_campaign_runs_one_step_a_day_to_the_end_date(historical_runs: dict[
 
 
 def test_casualty_totals_match_the_event_log(historical_runs: dict[int, RunRecord]) -> None:
-    """Every man killed or wounded is in some event's losses (engagements, ambushes and retreats)."""
+    """Every man killed or wounded is in some event's losses (engagements, ambushes, bombardments, retreats)."""
     for record in list(historical_runs.values())[:5]:
         casualties = record.summary["casualties"]
         for side in ("government", "rebels"):
@@ -131,10 +131,10 @@ def test_casualty_totals_match_the_event_log(historical_runs: dict[int, RunRecor
             wounded = sum(c["wounded"] for c in casualties.values() if c["side"] == side)
             logged_k = sum(e.killed for e in record.events if e.side == side and e.kind is not EventKind.CAPTURE)
             logged_k += sum(e.enemy_killed for e in record.events if e.other_side == side
-                            and e.kind in (EventKind.ENGAGEMENT, EventKind.AMBUSH))
+                            and e.kind in (EventKind.ENGAGEMENT, EventKind.AMBUSH, EventKind.BOMBARDMENT))
             logged_w = sum(e.wounded for e in record.events if e.side == side and e.kind is not EventKind.CAPTURE)
             logged_w += sum(e.enemy_wounded for e in record.events if e.other_side == side
-                            and e.kind in (EventKind.ENGAGEMENT, EventKind.AMBUSH))
+                            and e.kind in (EventKind.ENGAGEMENT, EventKind.AMBUSH, EventKind.BOMBARDMENT))
             assert (killed, wounded) == (logged_k, logged_w), side
 
 
@@ -241,7 +241,9 @@ def test_arrivals_happen_on_their_arrival_day(which: str, historical: Scenario, 
         assert e.date == date.isoformat()
         assert e.text.startswith(f"{format_date(date)}: ")
         assert f"{spec.personnel:,} men" in e.text
-        assert e.place == spec.at
+        if e.place != spec.at:  # its place was the enemy's: it arrived at the nearest of its side's own
+            that_day = next(r for r in record.timeseries if r["day"] == spec.arrival_day)
+            assert that_day[control_column(e.place)] == e.side != that_day[control_column(spec.at)]
     # and the arrived men are counted, once
     for faction in scenario.spec.factions:
         arrived = sum(f.personnel for f in late.values() if f.faction == faction)

@@ -122,6 +122,9 @@ def test_the_objective_fall_must_be_given_even_when_it_held(tmp_path: Path) -> N
 
 def summary(fall: float | None, captures: list[tuple[str, float, str]]) -> dict[str, Any]:
     return {"days": 65.0, "objective": "al_qusayr", "objective_fall_day": fall,
+            "objective_first_capture_day": fall, "objective_changes_of_hands": int(fall is not None),
+            "objective_battle_days": None if fall is None else 10.0, "encirclement_day": None, "cut_episodes": 0,
+            "captures_unopposed": len(captures),
             "captures": [{"place": p, "day": d, "by": by} for p, d, by in captures],
             "casualties_by_side": {"rebels": {"killed": 150}, "government": {"killed": 50}}, "casualties": {}}
 

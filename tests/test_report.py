@@ -225,7 +225,9 @@ def test_representative_run_of_a_siege_that_never_falls_is_one_that_did_not_fall
 def test_scores_text_stars_the_reference_only_when_it_is_there():
     row = {"rank": 1, "scenario": "tiny", "runs": 2, "encirclement_day_median": 4.0, "encirclement_day_p05": 4.0,
            "encirclement_day_p95": 4.0, "supply_auc_median": 0.2, "supply_auc_p05": 0.2, "supply_auc_p95": 0.2,
-           "fall_day_median": 9.0, "fall_day_p05": 9.0, "fall_day_p95": 9.0, "fall_share": 1.0}
+           "fall_day_median": 9.0, "fall_day_p05": 9.0, "fall_day_p95": 9.0, "fall_share": 1.0,
+           "fall_day_censored_median": 9.0, "fall_day_censored_p05": 9.0, "fall_day_censored_p95": 9.0,
+           "battle_days_median": 2.0, "battle_days_p05": 2.0, "battle_days_p95": 2.0}
     assert "* =" not in scores_text([row])
     assert "* = tiny" in scores_text([row], reference="tiny")
 

@@ -1,0 +1,86 @@
+"""The run metrics of sim/records.py on hand-made daily rows and capture lists: fall day, first capture, changes
+of hands, battle days, sustained encirclement of the defender-held objective, cut episodes, unopposed captures."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from analysis.scores import censored_fall_day, scenario_scores
+from sim.records import control_column, cut_spells, encirclement_day, objective_metrics
+
+TOWN = "town"
+
+
+def rows(states: str) -> list[dict[str, Any]]:
+    """Daily rows from a string, one letter a day: 'o' defender holds the town, supplied; 'c' defender holds it,
+    cut off; 'a' the attacker holds it (so no supply path reaches the defender's objective)."""
+    holder = {"o": "def", "c": "def", "a": "att"}
+    return [{"day": float(day), "supply_connected": int(s == "o"), control_column(TOWN): holder[s]}
+            for day, s in enumerate(states)]
+
+
+def test_a_capture_is_not_a_cut() -> None:
+    spells = cut_spells(rows("oooaaaaaa"), TOWN, "def")
+    assert spells == []
+    assert encirclement_day(spells, 3.0) is None
+
+
+def test_a_short_cut_is_not_an_encirclement_but_a_sustained_one_is() -> None:
+    spells = cut_spells(rows("oocoooccccoo"), TOWN, "def")
+    assert spells == [(2.0, 3.0, True), (6.0, 10.0, True)]
+    assert encirclement_day(spells, 3.0) == 6.0
+    assert encirclement_day(spells, 1.0) == 2.0  # the parameter decides: a one-day cut counts at 1 day
+
+
+def test_a_cut_that_ends_in_the_fall_counts_by_its_length_and_is_not_a_reconnection() -> None:
+    spells = cut_spells(rows("ooccccaaa"), TOWN, "def")
+    assert spells == [(2.0, 6.0, False)]
+    assert encirclement_day(spells, 3.0) == 2.0
+    assert encirclement_day(cut_spells(rows("oooccaaa"), TOWN, "def"), 3.0) is None  # stormed two days after
+
+
+def test_a_cut_running_to_the_end_lasts_one_step_past_the_last_row() -> None:
+    assert cut_spells(rows("ooocc"), TOWN, "def") == [(3.0, 5.0, False)]
+
+
+def model(captures: list[tuple[float, str, bool]], first_fight: float | None = None) -> SimpleNamespace:
+    """What objective_metrics reads of a model: the objective, the attacker, the captures, the first fights."""
+    return SimpleNamespace(objective=TOWN, attacker="att",
+                           captures=[{"place": TOWN, "day": d, "by": by, "opposed": fought} for d, by, fought
+                                     in captures],
+                           first_assault={} if first_fight is None else {TOWN: first_fight})
+
+
+def test_a_town_taken_retaken_and_taken_again_changed_hands_three_times() -> None:
+    m = model([(40.0, "att", False), (44.0, "def", True), (60.0, "att", True)], first_fight=42.0)
+    metrics = objective_metrics(m, fall=60.0)
+    assert metrics == {"objective_first_capture_day": 40.0, "objective_changes_of_hands": 3,
+                       "objective_battle_days": 20.0}  # from the first capture (before the first fight) to the fall
+
+
+def test_the_battle_runs_from_the_first_fight_to_the_fall_and_has_no_length_if_it_never_fell() -> None:
+    m = model([(62.0, "att", True)], first_fight=45.0)
+    assert objective_metrics(m, fall=62.0)["objective_battle_days"] == 17.0
+    assert objective_metrics(model([], first_fight=45.0), fall=None) == {
+        "objective_first_capture_day": None, "objective_changes_of_hands": 0, "objective_battle_days": None}
+
+
+def summary(fall: float | None, unopposed: int, captures: int) -> dict[str, Any]:
+    return {"title": "t", "days": 65.0, "objective_fall_day": fall, "objective_first_capture_day": fall,
+            "objective_changes_of_hands": int(fall is not None),
+            "objective_battle_days": None if fall is None else 10.0, "encirclement_day": None, "cut_episodes": 0,
+            "supply_auc": 0.5, "interdiction": {"efficiency": 1.0}, "casualties_by_side": {},
+            "captures_unopposed": unopposed, "captures": [{}] * captures}
+
+
+def test_the_fall_day_is_reported_over_the_runs_that_fell_and_censored_over_all() -> None:
+    runs = [summary(50.0, 1, 4), summary(None, 0, 2), summary(None, 3, 4)]
+    assert [censored_fall_day(s) for s in runs] == [50.0, 66.0, 66.0]
+    row = scenario_scores("x", runs)
+    assert (row["fall_day_median"], row["fall_share"]) == (50.0, pytest.approx(1 / 3))
+    assert row["fall_day_censored_median"] == 66.0  # most runs held: the censored median says so
+    assert row["captures_unopposed_share"] == pytest.approx(4 / 10)
+    assert row["battle_days_median"] == 10.0
