@@ -357,19 +357,23 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 STUDY_RUNS = 40  # replicates per scenario in the main job: enough for medians that move by a day at most
+STUDIES = ((HISTORICAL, ""), (ROOT / "scenarios" / "kobani" / "kobani.yaml", "kobani"))  # (scenario, subfolder)
 
 
 def cmd_main(args: argparse.Namespace) -> int:
-    """The main job, the standard study: the historical scenario and the counterfactual library compared over
-    STUDY_RUNS replicates each on all cores, then the report, in a new folder out/study-YYYYMMDD-HHMMSS."""
+    """The main job, the standard study of each shipped theatre: its historical scenario and its counterfactual
+    library compared over STUDY_RUNS replicates each on all cores, then the report, in a new folder
+    out/study-YYYYMMDD-HHMMSS (al-Qusayr at its top, each further theatre in a subfolder of its own)."""
     import datetime as dt
 
     out = ROOT / "out" / f"study-{dt.datetime.now():%Y%m%d-%H%M%S}"
-    scenarios = [str(HISTORICAL), *sorted(str(p) for p in (ROOT / "scenarios" / "counterfactuals").glob("*.yaml"))]
-    status = main(["compare", *scenarios, "--runs", str(STUDY_RUNS), "--out", str(out)])
-    if status != 0:
-        return status
-    cmd_report(argparse.Namespace(folder=str(out), scenario=None, no_animation=False))
+    for historical, subfolder in STUDIES:
+        folder = out / subfolder
+        library = sorted(str(p) for p in (historical.parent / "counterfactuals").glob("*.yaml"))
+        status = main(["compare", str(historical), *library, "--runs", str(STUDY_RUNS), "--out", str(folder)])
+        if status != 0:
+            return status
+        cmd_report(argparse.Namespace(folder=str(folder), scenario=None, no_animation=False))
     print(f"Study folder: {out}")
     return 0
 
@@ -404,8 +408,9 @@ def _executor_arguments(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run.py", description="Agent-based wargame of sieges (shipped theatres: al-Qusayr 2013, "
-        "Kobani 2014-15). With no command, runs the main job: the standard study (al-Qusayr's historical scenario "
-        "and every counterfactual, compared) and its report, into a new folder out/study-YYYYMMDD-HHMMSS.")
+        "Kobani 2014-15). With no command, runs the main job: the standard study of each theatre (its historical "
+        "scenario and every counterfactual, compared) and its report, into a new folder out/study-YYYYMMDD-HHMMSS "
+        "(Kobani's in its kobani/ subfolder).")
     verbs = parser.add_subparsers(dest="verb", metavar="COMMAND")
 
     run = verbs.add_parser("run", help="run one scenario with one seed and write its records")
