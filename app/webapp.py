@@ -12,8 +12,10 @@ shows a sentence, never a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
+import math
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -24,15 +26,27 @@ import mesa
 import solara
 import uvicorn
 import yaml
-from mesa.visualization import SolaraViz
+from mesa.visualization import SolaraViz, solara_viz
 from mesa.visualization.utils import force_update, update_counter
 
-from analysis.palette import new_figure, png_bytes, side_colours
-from analysis.replay import map_state
-from analysis.theatre_map import map_figure
-from app.story import engagement_title, explain, formation_rows, headline
+from analysis.palette import side_colours
+from analysis.replay import MapState, map_state
+from app.charts import Series, line_chart
+from app.live_map import LiveMap
+from app.story import briefing, engagement_title, explain, formation_rows, headline
 from sim.errors import InputError
-from sim.play import ACTIONS, MAX_GAME_BYTES, Game, GamesFolder, Knobs
+from sim.events import format_date
+from sim.play import (
+    ACTIONS,
+    MAX_GAME_BYTES,
+    Game,
+    GamesFolder,
+    Knobs,
+    contact_places,
+    debrief,
+    reported_strength,
+    sighted,
+)
 from sim.records import output_folder
 from sim.scenario import load_scenario
 
@@ -53,6 +67,27 @@ NAMES_SHOWN = 30
 ENGAGEMENTS_SHOWN = 40  # newest first
 STORY_EVENTS = 150  # the newest events the story shows
 SCROLL = {"height": "100%", "overflow-y": "auto"}  # a component scrolls inside its cell of the grid
+MAP_DPI = 75  # the map picture is about 1,000 px wide: sharp across the page at 1400 x 900
+FOG = {"off": False, "on": True}
+# Page 0's grid (12 columns, rows of 30 px): the briefing, then the map across the page, then the orders and the
+# story side by side, then the charts and the debrief. Page 1: engagements and saving. SolaraViz lays out a page
+# by its number of components only, so the layouts are chosen by that number (mesa's default for any other).
+PAGE_LAYOUTS = {
+    6: [{"i": 0, "x": 0, "y": 0, "w": 12, "h": 5}, {"i": 1, "x": 0, "y": 5, "w": 12, "h": 27},
+        {"i": 2, "x": 0, "y": 32, "w": 7, "h": 16}, {"i": 3, "x": 7, "y": 32, "w": 5, "h": 16},
+        {"i": 4, "x": 0, "y": 48, "w": 6, "h": 15}, {"i": 5, "x": 6, "y": 48, "w": 6, "h": 15}],
+    2: [{"i": 0, "x": 0, "y": 0, "w": 7, "h": 22}, {"i": 1, "x": 7, "y": 0, "w": 5, "h": 22}],
+}
+mesa_layout = solara_viz.make_initial_grid_layout
+
+
+def classroom_layout(components: int) -> list[dict]:
+    """The grid of a page with ``components`` components (see PAGE_LAYOUTS)."""
+    return [{**cell, "moved": False} for cell in PAGE_LAYOUTS[components]] if components in PAGE_LAYOUTS \
+        else mesa_layout(components)
+
+
+solara_viz.make_initial_grid_layout = classroom_layout  # SolaraViz has no layout argument: this is its one hook
 
 
 def scenario_files(folder: Path) -> list[Path]:
@@ -90,8 +125,10 @@ class Classroom(mesa.Model):
 
     def __init__(self, campaign: str = "", seed: int = 1, side: str = WATCH, every: int = 1,
                  attack_ratio: str = AS_SCENARIO, siege_before_assault: str = AS_SCENARIO,
-                 breakout_when_cut: str = AS_SCENARIO) -> None:
+                 breakout_when_cut: str = AS_SCENARIO, fog: str = "off") -> None:
         super().__init__(rng=seed)
+        self.fog = FOG[fog]
+        self.live_map: LiveMap | None = None
         knobs = Knobs(attack_ratio=None if attack_ratio == AS_SCENARIO else float(attack_ratio),
                       siege_before_assault=SWITCH[siege_before_assault], breakout_when_cut=SWITCH[breakout_when_cut])
         path = offered()[campaign or default_choice()]
@@ -102,6 +139,8 @@ class Classroom(mesa.Model):
 
     def use(self, game: Game) -> None:
         """Play ``game`` from now on (a new, loaded or branched game)."""
+        if self.live_map is None or self.live_map.map.scenario.path != game.scenario.path:
+            self.live_map = LiveMap(game.scenario, MAP_DPI)
         self.game = game
         self.turn_events = len(game.model.events)  # events before this index are older than the last turn
         self.running = not game.over
@@ -125,32 +164,66 @@ def model_params() -> dict:
                          "values": [AS_SCENARIO, "1.5", "2.0", "2.5", "3.0", "4.0"]},
         "siege_before_assault": {**switch, "label": "Siege before assault"},
         "breakout_when_cut": {**switch, "label": "Defenders break out when cut"},
+        "fog": {"type": "Select", "value": "off", "values": list(FOG), "label": "Fog of war"},
     }
 
 
 # ---------------------------------------------------------------- components (each redraws on every step)
 
 
+def sections_html(sections: dict[str, list[str]]) -> str:
+    """Headed lists (a briefing, a debrief) as HTML."""
+    return "".join(f"<h4 style='margin:6px 0 2px'>{escape(head)}</h4><ul style='margin:0'>"
+                   + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
+                   for head, lines in sections.items())
+
+
 @solara.component
 def Briefing(model: Classroom) -> None:
-    """The scenario's title, dates, objective, sides and description: the briefing, all from the scenario file."""
+    with solara.Column(style=SCROLL):
+        _Briefing(model)
+
+
+@solara.component
+def _Briefing(model: Classroom) -> None:
+    """The briefing of the side played (both sides' when watching), all derived from the scenario file."""
     update_counter.get()
-    spec = model.game.scenario.spec
-    sides = "; ".join(f"{escape(s.name)} ({s.role.value}: "
-                      f"{escape(', '.join(f.name for f in spec.factions.values() if f.side == sid))})"
-                      for sid, s in spec.sides.items())
-    objective = escape(model.game.model.place_name(spec.objective))
-    solara.HTML(unsafe_innerHTML=f"<h3 style='margin:0'>{escape(spec.name)}</h3><p>{spec.start_date:%d %B %Y} to "
-                f"{spec.end_date:%d %B %Y}; objective: <b>{objective}</b>. {sides}.</p>"
-                f"<p>{escape(spec.description)}</p>")
+    game = model.game
+    spec = game.scenario.spec
+    sides = [game.side] if game.side else list(spec.sides)
+    solara.HTML(unsafe_innerHTML=f"<h3 style='margin:0'>{escape(spec.name)}</h3><p style='margin:0'>"
+                f"{format_date(spec.start_date)} to {format_date(spec.end_date)}. {escape(headline(game))}</p>")
+    for side in sides:
+        solara.Details(summary=f"Briefing: {spec.sides[side].name} ({spec.sides[side].role.value})",
+                       children=[solara.HTML(unsafe_innerHTML=sections_html(briefing(game, side)))],
+                       expand=game.day == 0 and len(sides) == 1)
+
+
+def fogged(game: Game, state: MapState, fog: bool) -> MapState:
+    """The map state as the player's side knows it: with fog, only enemy formations in contact, at a reported
+    strength (the middle of its band); never any not yet arrived (map_state shows active formations only)."""
+    if not fog or game.side is None:
+        return state
+    m = game.model
+    seen = contact_places(m, game.side)
+    shown = []
+    for f in state.formations:
+        if f.side == game.side:
+            shown.append(f)
+        elif sighted(m, game.side, m.formation(f.fid), seen):
+            low, high = reported_strength(f.personnel)
+            shown.append(dataclasses.replace(f, personnel=(low + high) // 2))
+    return dataclasses.replace(state, formations=shown)
 
 
 @solara.component
 def MapView(model: Classroom) -> None:
+    """The campaign map (the report's), redrawn on every step over a background kept per state of control."""
     update_counter.get()
     game = model.game
-    state = map_state(game.model, model.turn_events)
-    solara.Image(png_bytes(map_figure(game.scenario, state), dpi=90), width="100%")
+    state = fogged(game, map_state(game.model, model.turn_events), model.fog)
+    picture, _ = model.live_map.picture(state)
+    solara.Image(picture, format="jpeg", width="100%")
 
 
 @solara.component
@@ -159,25 +232,38 @@ def Charts(model: Classroom) -> None:
     update_counter.get()
     game = model.game
     days = [r["day"] for r in game.rows]
-    fig = new_figure(9, 6)
-    top, bottom = fig.subplots(2, 1, sharex=True)
-    top.plot(days, [r["supply_flow_share"] for r in game.rows], color="#e84393", lw=3, label="supply flow to the town")
-    top.plot(days, [r["isolation_share"] for r in game.rows], color="#222222", lw=2, ls="--",
-             label="defender's ground cut off")
-    top.set_ylim(-0.05, 1.05)
-    top.set_ylabel("share")
-    top.legend(loc="lower left", fontsize=12)
+    town = game.model.place_name(game.model.objective)
+    supply = line_chart(f"Supply of {town} (100% = the flow on day 0)", days, [
+        Series("supply flow", "#e84393", [r["supply_flow_share"] for r in game.rows]),
+        Series("defender's ground cut off", "#222222", [r["isolation_share"] for r in game.rows], dashed=True)],
+        game.scenario.days)
     colours = side_colours(game.scenario.spec)
-    for side, spec in game.scenario.spec.sides.items():
-        bottom.plot(days, [r[f"held.{side}"] for r in game.rows], color=colours[side], lw=3,
-                    label=f"held by {spec.name}")
-    bottom.set_ylabel("share of places")
-    bottom.set_xlabel("day of the campaign")
-    bottom.set_xlim(0, game.scenario.days)
-    bottom.legend(loc="center left", fontsize=12)
-    top.set_title(headline(game), fontsize=14, loc="left")
-    solara.Image(png_bytes(fig, dpi=80), width="100%")
+    ground = line_chart("Share of the places each side holds", days, [
+        Series(spec.name, colours[side], [r[f"held.{side}"] for r in game.rows])
+        for side, spec in game.scenario.spec.sides.items()], game.scenario.days)
+    with solara.Column(style=SCROLL):
+        solara.HTML(unsafe_innerHTML=supply + ground)
 
+
+@solara.component
+def Debrief(model: Classroom) -> None:
+    with solara.Column(style=SCROLL):
+        _Debrief(model)
+
+
+@solara.component
+def _Debrief(model: Classroom) -> None:
+    """The debrief: shown at the end of the campaign, and on demand before it."""
+    update_counter.get()
+    game = model.game
+    asked = solara.use_reactive(-1.0)  # the day the debrief was asked for
+    if not game.over and asked.value != game.day:
+        solara.HTML(unsafe_innerHTML="<b>Debrief</b>: at the end of the campaign, your cut-off and fall days "
+                    "against 40 runs of doctrine alone and history, your losses against the record, and what came "
+                    "of each of your orders.")
+        solara.Button("Debrief now", on_click=lambda: asked.set(game.day))
+        return
+    solara.HTML(unsafe_innerHTML=f"<b>Debrief</b> - {escape(headline(game))}" + sections_html(debrief(game)))
 
 @solara.component
 def Story(model: Classroom) -> None:
@@ -204,7 +290,7 @@ def _Orders(model: Classroom) -> None:
     """The player's formations and the order form (sim/play.py decides what is legal)."""
     update_counter.get()
     game = model.game
-    formation = solara.use_reactive("")
+    formation = solara.use_reactive("")  # a formation's name
     action = solara.use_reactive("move")
     place = solara.use_reactive("")
     note = solara.use_reactive("")  # what became of the last order
@@ -217,33 +303,78 @@ def _Orders(model: Classroom) -> None:
         return
     m = game.model
     rows = formation_rows(game)
-    chosen = next((r for r in rows if r["id"] == formation.value), None)
+    by_name = {r["name"]: r for r in rows}
+    chosen = by_name.get(formation.value)
     near = m.space.adjacency.get(chosen["at"], ()) if chosen and chosen["at"] else ()
     # the chosen formation's neighbours first (where attacks go), then every place by name
     names = {m.place_name(p): p for p in (*sorted(near, key=m.place_name),
                                                    *sorted(m.places, key=lambda p: m.place_name(p).casefold()))}
-    ids = [r["id"] for r in rows]
+
+    def choose_formation(name: str) -> None:
+        formation.set(name)
+        place.set("")  # a place chosen for another formation would be a surprising target
+        note.set("")
 
     def give() -> None:
-        why = game.give(formation.value, action.value, names.get(place.value, ""))
-        note.set(f"refused: {why}" if why else f"ok: {formation.value} {action.value} {place.value}".strip())
+        fid = chosen["id"] if chosen else formation.value
+        why = game.give(fid, action.value, names.get(place.value, ""))
+        note.set(f"refused: {why}" if why else f"ok: {formation.value}: {game.standing(m.formation(fid))}")
         force_update()
 
     side_name = game.scenario.spec.sides[game.side].name
     turn = "give your orders, then Step" if game.decision_day else "no orders today: Step to the next decision day"
-    solara.HTML(unsafe_innerHTML=f"<b>You command the {escape(side_name)}</b> - {escape(headline(game))} - {turn}")
+    solara.HTML(unsafe_innerHTML=f"<b>You command the {escape(side_name)}</b> - {escape(headline(game))} - {turn}"
+                f"<br>{escape(turn_track(game))}")
     with solara.Row(style={"flex-wrap": "wrap"}):
-        solara.Select("Formation", values=ids, value=formation, style={"min-width": "14em"})
+        solara.Select("Formation", values=list(by_name), value=formation.value, on_value=choose_formation,
+                      style={"min-width": "16em"})
         solara.Select("Order", values=list(ACTIONS), value=action)
         solara.Select("Place", values=["", *names], value=place, style={"min-width": "12em"})
         solara.Button("Give order", color="primary", on_click=give)
     if note.value:
         (solara.Error if note.value.startswith("refused") else solara.Success)(note.value)
-    columns = ("id", "where", "men", "morale", "supply", "posture", "orders")  # roads out: the Place list, first
-    head = "".join(f"<th>{'formation' if c == 'id' else c}</th>" for c in columns)
+    columns = ("name", "where", "men", "morale", "supply", "posture", "orders")  # roads out: the Place list, first
+    solara.HTML(unsafe_innerHTML=table(columns, rows, "formation") + enemy_table(game, model.fog) + TABLE_STYLE)
+
+
+TABLE_STYLE = ("<style>table.orders td,table.orders th{padding:2px 8px;text-align:left;font-size:14px;"
+               "vertical-align:top}</style>")
+
+
+def table(columns: Sequence[str], rows: Sequence[dict], first: str) -> str:
+    head = "".join(f"<th>{first if i == 0 else c}</th>" for i, c in enumerate(columns))
     body = "".join("<tr>" + "".join(f"<td>{escape(str(r[c]))}</td>" for c in columns) + "</tr>" for r in rows)
-    solara.HTML(unsafe_innerHTML=f"<table class=orders><tr>{head}</tr>{body}</table>"
-                "<style>table.orders td,table.orders th{padding:2px 8px;text-align:left;font-size:13px}</style>")
+    return f"<table class=orders><tr>{head}</tr>{body}</table>"
+
+
+def turn_track(game: Game) -> str:
+    """'Turn 3 of 65 (day 2); your next arrivals: day 4 Unit 910 (450 men) ...' for the side played."""
+    spec = game.scenario.spec
+    turns = math.ceil(game.scenario.days / spec.step_days / game.every)
+    now = game.model.steps // game.every + 1
+    coming = [f for f in spec.formations if spec.factions[f.faction].side == game.side and f.arrival_day > game.day]
+    arrivals = "; ".join(f"day {f.arrival_day:g}: {f.name} ({f.personnel:,} men)" for f in coming[:4])
+    return f"Turn {min(now, turns)} of {turns}. Your next arrivals: {arrivals or 'none'}"
+
+
+def enemy_table(game: Game, fog: bool) -> str:
+    """The enemy the player knows of: all of them without fog; with fog, only those in contact, at a reported
+    strength; never those not yet arrived."""
+    m = game.model
+    enemy = m.enemy_of(game.side)
+    seen = contact_places(m, game.side)
+    rows = []
+    for r in formation_rows(game, enemy):
+        f = m.formation(r["id"])
+        if not f.active or (fog and not sighted(m, game.side, f, seen)):
+            continue
+        low, high = reported_strength(f.personnel)
+        rows.append({**r, "men": f"{low:,}-{high:,} (reported)" if fog else f"{f.personnel:,}"})
+    title = "Enemy in contact (reports)" if fog else "Enemy formations in the field"
+    if not rows:
+        return f"<p><b>{title}</b>: none</p>"
+    return f"<p style='margin:6px 0 0'><b>{title}</b></p>" + table(("name", "where", "men", "posture"), rows,
+                                                                    "formation")
 
 
 @solara.component
@@ -351,7 +482,7 @@ def _SaveLoad(model: Classroom) -> None:
 def Page() -> None:
     """One game per browser session."""
     model = solara.use_memo(Classroom, [])
-    SolaraViz(model, components=[(Briefing, 0), (MapView, 0), (Charts, 0), (Story, 0), (Orders, 0),
+    SolaraViz(model, components=[(Briefing, 0), (MapView, 0), (Orders, 0), (Story, 0), (Charts, 0), (Debrief, 0),
                                  (Engagements, 1), (SaveLoad, 1)],
               model_params=model_params(), name="Siege wargame - classroom", play_interval=300)
 
