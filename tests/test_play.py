@@ -317,3 +317,69 @@ def test_terminal_play_driven_by_a_script(tmp_path, historical_path):
     assert again.returncode == 0, again.stderr
     assert "Day 1, 5 April 2013" in again.stdout and "orders: attack Shinshar" in again.stdout  # it still stands
     assert load_game(save).model.control["shinshar"] == "rebels"
+
+
+# ---------------------------------------------------------------- fog of war, order outcomes, the debrief
+
+
+def test_fog_shows_only_the_enemy_in_contact_and_never_future_arrivals(historical_path):
+    game = Game(historical_path, seed=1, side="rebels")
+    m = game.model
+    seen = play.contact_places(m, "rebels")
+    own = {f.place for f in m.formations() if f.side == "rebels" and f.active}
+    assert own <= seen
+    assert seen == own | {n for p in own for n in m.space.adjacency[p]}
+    enemy = [f for f in m.formations() if f.side != "rebels"]
+    shown = [f for f in enemy if play.sighted(m, "rebels", f, seen)]
+    assert 0 < len(shown) < len(enemy)
+    assert all(f.place in seen for f in shown)
+    pending = [f for f in enemy if f.status.value == "pending"]
+    assert pending and not any(play.sighted(m, "rebels", f, frozenset(m.places)) for f in pending)
+
+
+@pytest.mark.parametrize(("men", "band"), [(0, (0, 100)), (99, (0, 100)), (100, (100, 200)), (2345, (2300, 2400))])
+def test_a_sighted_strength_is_reported_as_its_band(men, band):
+    assert play.reported_strength(men) == band
+
+
+def test_each_order_says_what_came_of_it(historical_path):
+    game = Game(historical_path, seed=1, side="rebels")
+    assert game.give("farouq_abil", "attack", "shinshar") is None
+    assert game.give("fsa_jusiyah", "move", "al_qusayr") is None
+    men = [game.model.formation(o.formation).personnel for o in game.orders]
+    for _ in range(3):
+        game.advance()
+    attack, move = game.outcome(0), game.outcome(1)
+    taken = [c["day"] for c in game.model.captures if c["place"] == "shinshar" and c["by"] == "rebels"]
+    assert attack.startswith(f"Shinshar taken on day {taken[0]:g}" if taken else "Shinshar not taken")
+    assert f"{men[0]:,} men then, {game.model.formation('farouq_abil').personnel:,} now" in attack
+    arrived = game.reached.get(1)
+    assert move.startswith(f"reached al-Qusayr on day {arrived:g}" if arrived else "did not reach al-Qusayr")
+
+
+def test_the_debrief_sets_the_game_against_doctrine_and_history(historical_path, historical):
+    game = Game(historical_path, seed=1, side="rebels")
+    game.give("farouq_abil", "hold")
+    while not game.over:
+        game.advance()
+    cuts, falls, killed = play.doctrine_spread(game.source, game.knobs, 3)
+    runs = [simulate(historical, seed).summary for seed in range(3)]
+    assert sorted(cuts.days) == sorted(r["encirclement_day"] for r in runs if r["encirclement_day"] is not None)
+    assert falls.never == sum(r["objective_fall_day"] is None for r in runs)
+    assert killed["rebels"] == pytest.approx(sum(r["casualties_by_side"]["rebels"]["killed"] for r in runs) / 3)
+    sections = play.debrief(game, runs=3)
+    summary = game.record().summary
+    cut = summary["encirclement_day"]
+    cut_text = "never" if cut is None else f"day {cut:g}"
+    assert sections["Against doctrine and history"][0].startswith(f"Cut off: {cut_text};")
+    assert "history: day" in sections["Against doctrine and history"][1]
+    assert any("the record:" in line for line in sections["Losses"])
+    assert sections["Your orders and what came of them"] == [
+        f"Day 0: {game.model.formation('farouq_abil').label} hold - {game.outcome(0)}"]
+
+
+def test_a_spread_ranks_a_day_among_doctrines():
+    spread = play.Spread((30.0, 32.0, 40.0), never=1)
+    assert spread.text() == "day 30 to 40 (median 32) in 3 runs; never in 1"
+    assert spread.rank(35.0) == "2 of 4 doctrine runs earlier"
+    assert spread.rank(None) == "1 of 4 doctrine runs also never"
