@@ -44,6 +44,7 @@ from sim.play import (
     Knobs,
     contact_places,
     debrief,
+    event_known,
     reported_strength,
     sighted,
 )
@@ -73,7 +74,7 @@ FOG = {"off": False, "on": True}
 # story side by side, then the charts and the debrief. Page 1: engagements and saving. SolaraViz lays out a page
 # by its number of components only, so the layouts are chosen by that number (mesa's default for any other).
 PAGE_LAYOUTS = {
-    6: [{"i": 0, "x": 0, "y": 0, "w": 12, "h": 5}, {"i": 1, "x": 0, "y": 5, "w": 12, "h": 27},
+    6: [{"i": 0, "x": 0, "y": 0, "w": 12, "h": 4}, {"i": 1, "x": 0, "y": 4, "w": 12, "h": 28},
         {"i": 2, "x": 0, "y": 32, "w": 7, "h": 16}, {"i": 3, "x": 7, "y": 32, "w": 5, "h": 16},
         {"i": 4, "x": 0, "y": 48, "w": 6, "h": 15}, {"i": 5, "x": 6, "y": 48, "w": 6, "h": 15}],
     2: [{"i": 0, "x": 0, "y": 0, "w": 7, "h": 22}, {"i": 1, "x": 7, "y": 0, "w": 5, "h": 22}],
@@ -213,7 +214,8 @@ def fogged(game: Game, state: MapState, fog: bool) -> MapState:
         elif sighted(m, game.side, m.formation(f.fid), seen):
             low, high = reported_strength(f.personnel)
             shown.append(dataclasses.replace(f, personnel=(low + high) // 2))
-    return dataclasses.replace(state, formations=shown)
+    return dataclasses.replace(state, formations=shown,
+                               events=[e for e in state.events if event_known(e, game.side, seen)])
 
 
 @solara.component
@@ -271,8 +273,10 @@ def Story(model: Classroom) -> None:
     update_counter.get()
     game = model.game
     events = game.model.events
+    seen = contact_places(game.model, game.side) if model.fog and game.side else None
     items = [f"<li{' class=new' if i >= model.turn_events else ''}>{escape(events[i].text)}</li>"
-             for i in range(len(events) - 1, max(-1, len(events) - STORY_EVENTS), -1)]
+             for i in range(len(events) - 1, max(-1, len(events) - STORY_EVENTS), -1)
+             if seen is None or event_known(events[i], game.side, seen)]
     story = f"<ul>{''.join(items)}</ul>" if items else "<p>Nothing has happened yet: press Step.</p>"
     with solara.Column(style=SCROLL):
         solara.HTML(unsafe_innerHTML=f"<p><b>{escape(headline(game))}</b></p>{story}<style>li.new{{font-weight:"

@@ -19,6 +19,7 @@ import functools
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.agents import Formation
 from sim.errors import InputError
+from sim.events import Event
 from sim.loader import check_regular_file
 from sim.model import SiegeModel
 from sim.parameters import apply_overrides
@@ -249,6 +251,12 @@ def sighted(m: SiegeModel, side: str, f: Formation, seen: frozenset[str]) -> boo
     return f.active and any(p in seen for p in where)
 
 
+def event_known(event: Event, side: str, seen: frozenset[str]) -> bool:
+    """Whether ``side`` learns of ``event``: it took part, or it happened where ``side`` can see, or it concerns
+    nobody in particular (the objective cut off, say)."""
+    return side in (event.side, event.other_side) or not event.side or event.place in seen
+
+
 def reported_strength(men: int) -> tuple[int, int]:
     """A sighted enemy's strength as a report gives it: the band of REPORT_BAND men it falls in."""
     low = men // REPORT_BAND * REPORT_BAND
@@ -321,10 +329,19 @@ class Game:
         if not self.decision_day:
             nxt = (self.model.steps // self.every + 1) * self.every * self.model.dt
             return f"orders are given every {self.every} days: the next decision day is day {nxt:g}"
+        return self.command_for(self.side, fid, action, target)
+
+    def check(self, side: str, fid: str, action: str, target: str = "") -> tuple[str | None, str]:
+        """Why ``side`` cannot give this order now (None: it can), and the order's place (a plain withdraw's
+        place is the nearest own supplied ground)."""
         f = self.model.formation(fid)
-        if action == "withdraw" and not target and f is not None and f.side == self.side:
+        if action == "withdraw" and not target and f is not None and f.side == side:
             target = withdraw_target(self.model, f)
-        why = refusal(self.model, self.side, fid, action, target)
+        return refusal(self.model, side, fid, action, target), target
+
+    def command_for(self, side: str, fid: str, action: str, target: str = "") -> str | None:
+        """Give ``side``'s order now, if it is legal; return the reason it is refused, or None."""
+        why, target = self.check(side, fid, action, target)
         if why is None:
             self._command(Order(self.day, fid, action, target))
         return why
@@ -493,13 +510,74 @@ def _replay(saved: SavedGame, game: Game, path: Path) -> None:
     while True:
         while i < len(saved.orders) and saved.orders[i].day <= game.day + 1e-9:
             order = saved.orders[i]
-            why = game.give(order.formation, order.action, order.target)
+            f = game.model.formation(order.formation)
+            side = game.side or (f.side if f is not None else "")
+            why = game.command_for(side, order.formation, order.action, order.target) if side else \
+                f"no formation {order.formation!r}"
             if why is not None:
                 raise InputError(str(path), f"orders[{i}]", f"refused on replay: {why}")
             i += 1
         if game.day >= saved.day - 1e-9 or game.over:
             return
         game.step()
+
+
+# ---------------------------------------------------------------- two players and an umpire at one table
+
+
+class Table:
+    """A game two players share, one side each, with an umpire who sees everything.
+
+    Each side's orders are collected during the turn (checked against the same situation, so neither side's
+    orders depend on the other's); the turn resolves when both sides are ready, or when the umpire advances: the
+    orders take effect together and the game plays ``every`` days. Nobody is the game's ``side``: the saved game
+    holds both sides' orders and replays like any other.
+    """
+
+    def __init__(self, game: Game) -> None:
+        self.game = game
+        self.sides = tuple(game.scenario.spec.sides)
+        self.pending: dict[str, list[tuple[str, str, str]]] = {side: [] for side in self.sides}
+        self.ready: set[str] = set()
+        self.turn = 0  # turns resolved
+        self.lock = threading.Lock()  # two browsers act on one table
+
+    def order(self, side: str, fid: str, action: str, target: str = "") -> str | None:
+        """Add ``side``'s order for this turn; return why it is refused, or None."""
+        with self.lock:
+            if self.game.over:
+                return "the campaign is over"
+            if side in self.ready:
+                return "you have ended your turn: wait for the other side"
+            why, target = self.game.check(side, fid, action, target)
+            if why is None:
+                self.pending[side] = [o for o in self.pending[side] if o[0] != fid] + [(fid, action, target)]
+            return why
+
+    def end_turn(self, side: str) -> bool:
+        """``side`` is ready; resolve the turn when both are. Return whether the turn was resolved."""
+        with self.lock:
+            self.ready.add(side)
+            if self.ready != set(self.sides):
+                return False
+            self._resolve()
+            return True
+
+    def advance(self) -> None:
+        """The umpire resolves the turn with the orders given so far."""
+        with self.lock:
+            self._resolve()
+
+    def _resolve(self) -> None:
+        game = self.game
+        for side in self.sides:
+            for fid, action, target in self.pending[side]:
+                game.command_for(side, fid, action, target)  # still legal: nothing moved since it was checked
+        for _ in range(game.every):
+            game.step()
+        self.pending = {side: [] for side in self.sides}
+        self.ready.clear()
+        self.turn += 1
 
 
 # ---------------------------------------------------------------- the debrief: the game against doctrine and history

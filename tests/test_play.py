@@ -383,3 +383,22 @@ def test_a_spread_ranks_a_day_among_doctrines():
     assert spread.text() == "day 30 to 40 (median 32) in 3 runs; never in 1"
     assert spread.rank(35.0) == "2 of 4 doctrine runs earlier"
     assert spread.rank(None) == "1 of 4 doctrine runs also never"
+
+
+def test_a_table_resolves_a_turn_when_both_sides_are_ready_and_replays(historical_path, tmp_path):
+    table = play.Table(Game(historical_path, seed=1))
+    assert table.order("rebels", "farouq_abil", "attack", "shinshar") is None
+    assert "belongs to the other side" in table.order("rebels", "army_1st_armoured", "hold")
+    assert table.order("government", "ndf_homs", "hold") is None
+    assert not table.end_turn("rebels")
+    assert table.game.day == 0 and table.order("rebels", "farouq_abil", "hold") == \
+        "you have ended your turn: wait for the other side"
+    assert table.end_turn("government")
+    assert table.game.day == 1 and table.turn == 1 and not table.ready
+    assert sorted((o.formation, o.action) for o in table.game.orders) == [("farouq_abil", "attack"),
+                                                                          ("ndf_homs", "hold")]
+    table.advance()  # the umpire: no orders this turn
+    assert table.game.day == 2
+    path = table.game.save(tmp_path / "table.yaml")
+    again = load_game(path)
+    assert again.side is None and again.rows == table.game.rows and again.orders == table.game.orders
