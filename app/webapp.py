@@ -18,6 +18,8 @@ import hashlib
 import math
 import os
 import re
+import threading
+import time
 from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
@@ -38,10 +40,12 @@ from sim.errors import InputError
 from sim.events import format_date
 from sim.play import (
     ACTIONS,
+    GAME_NAME,
     MAX_GAME_BYTES,
     Game,
     GamesFolder,
     Knobs,
+    Table,
     contact_places,
     debrief,
     event_known,
@@ -67,6 +71,10 @@ saved_here = solara.reactive(frozenset[str]())  # names this session saved: it m
 NAMES_SHOWN = 30
 ENGAGEMENTS_SHOWN = 40  # newest first
 STORY_EVENTS = 150  # the newest events the story shows
+UMPIRE = "umpire"
+TABLE_POLL_S = 0.5  # how often a waiting player's page looks whether the turn has resolved
+tables: dict[str, Table] = {}  # the server's two-player tables by name (module state: shared by every session)
+tables_lock = threading.Lock()
 SCROLL = {"height": "100%", "overflow-y": "auto"}  # a component scrolls inside its cell of the grid
 MAP_DPI = 75  # the map picture is about 1,000 px wide: sharp across the page at 1400 x 900
 FOG = {"off": False, "on": True}
@@ -77,7 +85,8 @@ PAGE_LAYOUTS = {
     6: [{"i": 0, "x": 0, "y": 0, "w": 12, "h": 4}, {"i": 1, "x": 0, "y": 4, "w": 12, "h": 28},
         {"i": 2, "x": 0, "y": 32, "w": 7, "h": 16}, {"i": 3, "x": 7, "y": 32, "w": 5, "h": 16},
         {"i": 4, "x": 0, "y": 48, "w": 6, "h": 15}, {"i": 5, "x": 6, "y": 48, "w": 6, "h": 15}],
-    2: [{"i": 0, "x": 0, "y": 0, "w": 7, "h": 22}, {"i": 1, "x": 7, "y": 0, "w": 5, "h": 22}],
+    3: [{"i": 0, "x": 0, "y": 0, "w": 7, "h": 22}, {"i": 1, "x": 7, "y": 0, "w": 5, "h": 13},
+        {"i": 2, "x": 7, "y": 13, "w": 5, "h": 9}],
 }
 mesa_layout = solara_viz.make_initial_grid_layout
 
@@ -130,6 +139,9 @@ class Classroom(mesa.Model):
         super().__init__(rng=seed)
         self.fog = FOG[fog]
         self.live_map: LiveMap | None = None
+        self.table: Table | None = None  # a two-player table this session sits at
+        self.seat = ""  # at a table: a side id, or UMPIRE
+        self.table_name = ""
         knobs = Knobs(attack_ratio=None if attack_ratio == AS_SCENARIO else float(attack_ratio),
                       siege_before_assault=SWITCH[siege_before_assault], breakout_when_cut=SWITCH[breakout_when_cut])
         path = offered()[campaign or default_choice()]
@@ -146,9 +158,32 @@ class Classroom(mesa.Model):
         self.turn_events = len(game.model.events)  # events before this index are older than the last turn
         self.running = not game.over
 
+    @property
+    def side(self) -> str | None:
+        """The side this session commands (None: it watches, or umpires, and sees everything)."""
+        if self.table is not None:
+            return None if self.seat == UMPIRE else self.seat
+        return self.game.side
+
+    @property
+    def fogged(self) -> bool:
+        """Whether the enemy is seen through the fog: when asked for, and always for a player at a table."""
+        return self.side is not None and (self.fog or self.table is not None)
+
+    def sit(self, name: str, table: Table, seat: str) -> None:
+        """Sit at a two-player table, as a side or as the umpire."""
+        self.table, self.seat, self.table_name = table, seat, name
+        self.use(table.game)
+
     def step(self) -> None:
+        """A turn: at a table, Step ends the player's turn (the umpire's resolves it); otherwise it plays one."""
         self.turn_events = len(self.game.model.events)
-        self.game.advance()
+        if self.table is None:
+            self.game.advance()
+        elif self.seat == UMPIRE:
+            self.table.advance()
+        else:
+            self.table.end_turn(self.seat)
         self.running = not self.game.over
 
 
@@ -191,7 +226,7 @@ def _Briefing(model: Classroom) -> None:
     update_counter.get()
     game = model.game
     spec = game.scenario.spec
-    sides = [game.side] if game.side else list(spec.sides)
+    sides = [model.side] if model.side else list(spec.sides)
     solara.HTML(unsafe_innerHTML=f"<h3 style='margin:0'>{escape(spec.name)}</h3><p style='margin:0'>"
                 f"{format_date(spec.start_date)} to {format_date(spec.end_date)}. {escape(headline(game))}</p>")
     for side in sides:
@@ -200,22 +235,23 @@ def _Briefing(model: Classroom) -> None:
                        expand=game.day == 0 and len(sides) == 1)
 
 
-def fogged(game: Game, state: MapState, fog: bool) -> MapState:
+def fogged(model: Classroom, state: MapState) -> MapState:
     """The map state as the player's side knows it: with fog, only enemy formations in contact, at a reported
     strength (the middle of its band); never any not yet arrived (map_state shows active formations only)."""
-    if not fog or game.side is None:
+    side = model.side
+    if not model.fogged:
         return state
-    m = game.model
-    seen = contact_places(m, game.side)
+    m = model.game.model
+    seen = contact_places(m, side)
     shown = []
     for f in state.formations:
-        if f.side == game.side:
+        if f.side == side:
             shown.append(f)
-        elif sighted(m, game.side, m.formation(f.fid), seen):
+        elif sighted(m, side, m.formation(f.fid), seen):
             low, high = reported_strength(f.personnel)
             shown.append(dataclasses.replace(f, personnel=(low + high) // 2))
     return dataclasses.replace(state, formations=shown,
-                               events=[e for e in state.events if event_known(e, game.side, seen)])
+                               events=[e for e in state.events if event_known(e, side, seen)])
 
 
 @solara.component
@@ -223,7 +259,7 @@ def MapView(model: Classroom) -> None:
     """The campaign map (the report's), redrawn on every step over a background kept per state of control."""
     update_counter.get()
     game = model.game
-    state = fogged(game, map_state(game.model, model.turn_events), model.fog)
+    state = fogged(model, map_state(game.model, model.turn_events))
     picture, _ = model.live_map.picture(state)
     solara.Image(picture, format="jpeg", width="100%")
 
@@ -273,10 +309,10 @@ def Story(model: Classroom) -> None:
     update_counter.get()
     game = model.game
     events = game.model.events
-    seen = contact_places(game.model, game.side) if model.fog and game.side else None
+    seen = contact_places(game.model, model.side) if model.fogged else None
     items = [f"<li{' class=new' if i >= model.turn_events else ''}>{escape(events[i].text)}</li>"
              for i in range(len(events) - 1, max(-1, len(events) - STORY_EVENTS), -1)
-             if seen is None or event_known(events[i], game.side, seen)]
+             if seen is None or event_known(events[i], model.side, seen)]
     story = f"<ul>{''.join(items)}</ul>" if items else "<p>Nothing has happened yet: press Step.</p>"
     with solara.Column(style=SCROLL):
         solara.HTML(unsafe_innerHTML=f"<p><b>{escape(headline(game))}</b></p>{story}<style>li.new{{font-weight:"
@@ -298,7 +334,13 @@ def _Orders(model: Classroom) -> None:
     action = solara.use_reactive("move")
     place = solara.use_reactive("")
     note = solara.use_reactive("")  # what became of the last order
-    if game.side is None:
+    seat = model.table.turn if model.table else None
+    solara.use_thread(lambda: wait_for_turn(model.table, seat), dependencies=[model.table, seat])
+    if model.side is None:
+        if model.table is not None:
+            solara.HTML(unsafe_innerHTML=f"<b>Umpire</b> of table {escape(model.table_name)}: you see everything. "
+                        f"{escape(table_status(model.table))} Step resolves the turn with the orders given so far.")
+            return
         other = (f"The side you chose, {escape(model.other_side)}, is not in this scenario. "
                  if model.other_side else "")
         solara.HTML(unsafe_innerHTML=f"<b>Watch mode.</b> {other}To command a side, choose one of this scenario's "
@@ -306,7 +348,8 @@ def _Orders(model: Classroom) -> None:
                     "load a game and branch it with a side).")
         return
     m = game.model
-    rows = formation_rows(game)
+    side = model.side
+    rows = formation_rows(game, side)
     by_name = {r["name"]: r for r in rows}
     chosen = by_name.get(formation.value)
     near = m.space.adjacency.get(chosen["at"], ()) if chosen and chosen["at"] else ()
@@ -321,14 +364,25 @@ def _Orders(model: Classroom) -> None:
 
     def give() -> None:
         fid = chosen["id"] if chosen else formation.value
-        why = game.give(fid, action.value, names.get(place.value, ""))
-        note.set(f"refused: {why}" if why else f"ok: {formation.value}: {game.standing(m.formation(fid))}")
+        target = names.get(place.value, "")
+        if model.table is None:
+            why = game.give(fid, action.value, target)
+            done = "" if why else game.standing(m.formation(fid))
+        else:
+            why = model.table.order(side, fid, action.value, target)
+            done = f"{action.value} {place.value}".strip() + " (when the turn resolves)"
+        note.set(f"refused: {why}" if why else f"ok: {formation.value}: {done}")
         force_update()
 
-    side_name = game.scenario.spec.sides[game.side].name
-    turn = "give your orders, then Step" if game.decision_day else "no orders today: Step to the next decision day"
+    side_name = game.scenario.spec.sides[side].name
+    if model.table is not None:
+        turn = f"give your orders, then Step to end your turn. {table_status(model.table)}"
+    elif game.decision_day:
+        turn = "give your orders, then Step"
+    else:
+        turn = "no orders today: Step to the next decision day"
     solara.HTML(unsafe_innerHTML=f"<b>You command the {escape(side_name)}</b> - {escape(headline(game))} - {turn}"
-                f"<br>{escape(turn_track(game))}")
+                f"<br>{escape(turn_track(game, side))}")
     with solara.Row(style={"flex-wrap": "wrap"}):
         solara.Select("Formation", values=list(by_name), value=formation.value, on_value=choose_formation,
                       style={"min-width": "16em"})
@@ -338,7 +392,8 @@ def _Orders(model: Classroom) -> None:
     if note.value:
         (solara.Error if note.value.startswith("refused") else solara.Success)(note.value)
     columns = ("name", "where", "men", "morale", "supply", "posture", "orders")  # roads out: the Place list, first
-    solara.HTML(unsafe_innerHTML=table(columns, rows, "formation") + enemy_table(game, model.fog) + TABLE_STYLE)
+    solara.HTML(unsafe_innerHTML=table(columns, rows, "formation") + enemy_table(game, side, model.fogged)
+                + TABLE_STYLE)
 
 
 TABLE_STYLE = ("<style>table.orders td,table.orders th{padding:2px 8px;text-align:left;font-size:14px;"
@@ -351,26 +406,26 @@ def table(columns: Sequence[str], rows: Sequence[dict], first: str) -> str:
     return f"<table class=orders><tr>{head}</tr>{body}</table>"
 
 
-def turn_track(game: Game) -> str:
+def turn_track(game: Game, side: str) -> str:
     """'Turn 3 of 65 (day 2); your next arrivals: day 4 Unit 910 (450 men) ...' for the side played."""
     spec = game.scenario.spec
     turns = math.ceil(game.scenario.days / spec.step_days / game.every)
     now = game.model.steps // game.every + 1
-    coming = [f for f in spec.formations if spec.factions[f.faction].side == game.side and f.arrival_day > game.day]
+    coming = [f for f in spec.formations if spec.factions[f.faction].side == side and f.arrival_day > game.day]
     arrivals = "; ".join(f"day {f.arrival_day:g}: {f.name} ({f.personnel:,} men)" for f in coming[:4])
     return f"Turn {min(now, turns)} of {turns}. Your next arrivals: {arrivals or 'none'}"
 
 
-def enemy_table(game: Game, fog: bool) -> str:
+def enemy_table(game: Game, side: str, fog: bool) -> str:
     """The enemy the player knows of: all of them without fog; with fog, only those in contact, at a reported
     strength; never those not yet arrived."""
     m = game.model
-    enemy = m.enemy_of(game.side)
-    seen = contact_places(m, game.side)
+    enemy = m.enemy_of(side)
+    seen = contact_places(m, side)
     rows = []
     for r in formation_rows(game, enemy):
         f = m.formation(r["id"])
-        if not f.active or (fog and not sighted(m, game.side, f, seen)):
+        if not f.active or (fog and not sighted(m, side, f, seen)):
             continue
         low, high = reported_strength(f.personnel)
         rows.append({**r, "men": f"{low:,}-{high:,} (reported)" if fog else f"{f.personnel:,}"})
@@ -398,6 +453,71 @@ def _Engagements(model: Classroom) -> None:
     for adj in found:
         text = "\n".join(explain(adj, game.scenario.params.ratio_exponent))
         solara.Details(summary=engagement_title(adj), children=[solara.Preformatted(text)])
+
+
+def wait_for_turn(table: Table | None, turn: int | None) -> None:
+    """In a player's page: wait until the table's turn ``turn`` has resolved, then redraw the page."""
+    if table is None:
+        return
+    while table.turn == turn:
+        time.sleep(TABLE_POLL_S)
+    force_update()
+
+
+def table_status(table: Table) -> str:
+    """Who the table waits for."""
+    names = table.game.scenario.spec.sides
+    waiting = [names[s].name for s in table.sides if s not in table.ready]
+    given = ", ".join(f"{names[s].name} {len(table.pending[s])}" for s in table.sides)
+    return f"Turn {table.turn + 1}: waiting for {' and '.join(waiting)} (orders given: {given})."
+
+
+@solara.component
+def Tables(model: Classroom) -> None:
+    with solara.Column(style=SCROLL):
+        _Tables(model)
+
+
+@solara.component
+def _Tables(model: Classroom) -> None:
+    """Two players and an umpire: each opens the same table by name, one as each side and one as umpire.
+
+    The first to open a table sets it up with this page's game settings (scenario, seed, knobs, orders every);
+    each side's page then shows only what that side knows (fog of war), and a turn resolves when both sides have
+    pressed Step (or when the umpire does)."""
+    update_counter.get()
+    name = solara.use_reactive("")
+    seat = solara.use_reactive(UMPIRE)
+    note = solara.use_reactive("")
+    game = model.game
+
+    def sit() -> None:
+        if not GAME_NAME.fullmatch(name.value):
+            note.set("refused: a table's name is 1 to 64 letters, digits, - or _")
+            return
+        with tables_lock:
+            table = tables.get(name.value)
+            if table is None:
+                table = tables[name.value] = Table(Game(game.source.path, game.seed, None, game.every, game.knobs))
+        if seat.value != UMPIRE and seat.value not in table.sides:
+            note.set(f"refused: table {name.value} plays {table.game.scenario.spec.name}: sit as one of "
+                     f"{', '.join(table.sides)} or {UMPIRE}")
+            return
+        model.sit(name.value, table, seat.value)
+        note.set(f"at table {name.value} as {seat.value}")
+        force_update()
+
+    solara.HTML(unsafe_innerHTML="<b>Two players</b>: open the same table on two computers, one as each side (and "
+                "a third as umpire, who sees everything). Orders are collected from both sides; the turn resolves "
+                "when both have pressed Step, or when the umpire presses Step.")
+    with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
+        solara.InputText("Table name", value=name)
+        solara.Select("Seat", values=[*game.scenario.spec.sides, UMPIRE], value=seat)
+        solara.Button("Sit at table", color="primary", on_click=sit)
+    if note.value:
+        (solara.Error if note.value.startswith("refused") else solara.Success)(note.value)
+    if model.table is not None:
+        solara.Text(table_status(model.table))
 
 
 @solara.component
@@ -446,6 +566,7 @@ def _SaveLoad(model: Classroom) -> None:
         return f"saved day {game.day:g} as {written.stem}"
 
     def play(loaded: Game, what: str) -> str:
+        model.table = None  # a loaded game is this session's own, not a table's
         model.use(loaded)
         force_update()
         return f"{what} at day {loaded.day:g}"
@@ -487,7 +608,7 @@ def Page() -> None:
     """One game per browser session."""
     model = solara.use_memo(Classroom, [])
     SolaraViz(model, components=[(Briefing, 0), (MapView, 0), (Orders, 0), (Story, 0), (Charts, 0), (Debrief, 0),
-                                 (Engagements, 1), (SaveLoad, 1)],
+                                 (Engagements, 1), (SaveLoad, 1), (Tables, 1)],
               model_params=model_params(), name="Siege wargame - classroom", play_interval=300)
 
 

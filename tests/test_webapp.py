@@ -331,3 +331,50 @@ def test_the_debrief_on_demand(app_url, chromium_page):
     assert "doctrine alone: day" in text and "history: day" in text
     assert "Day 0: Farouq Brigades Abil battalion attack Shinshar - Shinshar" in text
     assert not page.console_errors
+
+
+def sit(page, url: str, table: str, seat: str) -> None:
+    open_app(page, url)
+    page.get_by_role("tab", name="Page 1").click()
+    page.get_by_label("Table name").fill(table)
+    choose(page, "Seat", seat)
+    page.get_by_role("button", name="Sit at table").click()
+    page.get_by_text(f"at table {table} as {seat}").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Page 0").click()
+
+
+@pytest.mark.e2e
+def test_two_players_and_an_umpire_share_a_turn(app_url, chromium_browser):
+    pages = [chromium_browser.new_page() for _ in range(3)]  # three pages: three sessions of the app
+    errors: list[str] = []
+    for page in pages:
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        rebels, government, umpire = pages
+        sit(rebels, app_url, "class-a", "rebels")
+        sit(government, app_url, "class-a", "government")
+        sit(umpire, app_url, "class-a", "umpire")
+        rebels.get_by_text("You command the Opposition").wait_for(timeout=30_000)
+        government.get_by_text("You command the Government coalition").wait_for(timeout=30_000)
+        umpire.get_by_text("Umpire of table class-a").wait_for(timeout=30_000)
+        rebels.get_by_text("Enemy in contact (reports)").wait_for(timeout=30_000)  # players see through the fog
+        choose(rebels, "Formation", "Farouq Brigades Abil battalion")
+        choose(rebels, "Order", "attack")
+        choose(rebels, "Place", "Shinshar")
+        rebels.get_by_role("button", name="Give order").click()
+        rebels.get_by_text("ok: Farouq Brigades Abil battalion: attack Shinshar (when the turn resolves)").wait_for(
+            timeout=30_000)
+        rebels.get_by_role("button", name="Step").click()
+        rebels.get_by_text("waiting for Government coalition").first.wait_for(timeout=30_000)
+        assert "Day 0, 4 April 2013" in government.locator("body").inner_text()
+        government.get_by_role("button", name="Step").click()
+        for page in pages:  # the turn resolved for everyone, the waiting player's page included
+            page.get_by_text("Day 1, 5 April 2013").first.wait_for(timeout=30_000)
+        assert "\tShinshar\t" in rebels.locator("tr", has_text="Abil battalion").inner_text()
+        umpire.get_by_role("button", name="Step").click()  # the umpire advances without waiting
+        for page in pages:
+            page.get_by_text("Day 2, 6 April 2013").first.wait_for(timeout=30_000)
+        assert not errors
+    finally:
+        for page in pages:
+            page.close()
