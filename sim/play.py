@@ -635,10 +635,10 @@ def debrief(game: Game, runs: int = DOCTRINE_RUNS) -> dict[str, list[str]]:
     so_far = "" if game.over else f" (day {game.day:g} of {game.scenario.days:g}: the campaign is not over)"
 
     def day(d: float | None) -> str:
-        return "never" if d is None else f"day {d:g}"
+        return ("never" if game.over else "not yet") if d is None else f"day {d:g}"
 
     def history(d: int | None) -> str:
-        return "" if record is None else f"; history: {day(d)}"
+        return "" if record is None else f"; history: {'never' if d is None else f'day {d:g}'}"
 
     town = game.model.place_name(game.model.objective)
     lines = [f"Cut off: {day(cut)}{so_far}; doctrine alone: {cuts.text()} ({cuts.rank(cut)})"
