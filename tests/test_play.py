@@ -3,6 +3,7 @@ games folder, terminal play."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from app.terminal import Terminal
 from sim import play
 from sim.errors import InputError
 from sim.play import Game, GamesFolder, load_game
@@ -402,3 +404,34 @@ def test_a_table_resolves_a_turn_when_both_sides_are_ready_and_replays(historica
     path = table.game.save(tmp_path / "table.yaml")
     again = load_game(path)
     assert again.side is None and again.rows == table.game.rows and again.orders == table.game.orders
+
+
+def test_terminal_shows_news_names_a_map_the_enemy_in_contact_and_the_debrief(historical_path):
+    out = io.StringIO()
+    game = Game(historical_path, seed=1, side="rebels")
+    term = Terminal(game, out)
+    term.turn_start()
+    first = out.getvalue()
+    assert "Farouq Brigades Abil battalion [farouq_abil]: Abil" in first
+    term.handle('order "Farouq Brigades Abil battalion" attack Shinshar')
+    assert "ok: Farouq Brigades Abil battalion: attack Shinshar" in out.getvalue()
+    out.seek(0)
+    out.truncate()
+    term.handle("next")
+    turn = out.getvalue().split("Day 1, 5 April 2013")[1]
+    shown = [line for line in turn.splitlines() if "[" in line]
+    assert 0 < len(shown) < len(game.formations())  # only the formations whose news changed
+    out.seek(0)
+    out.truncate()
+    term.handle("enemy")
+    enemy = out.getvalue()
+    assert "(reported)" in enemy and "1st Armoured Division" not in enemy  # it arrives on day 9
+    out.seek(0)
+    out.truncate()
+    term.handle("map")
+    assert "@" in out.getvalue() and "al-Qusayr (Opposition)" in out.getvalue()
+    out.seek(0)
+    out.truncate()
+    term.handle("debrief")
+    assert "Cut off: not yet" in out.getvalue()
+    assert "Day 0: Farouq Brigades Abil battalion attack Shinshar - Shinshar taken on day 1" in out.getvalue()
