@@ -82,9 +82,9 @@ FOG = {"off": False, "on": True}
 # story side by side, then the charts and the debrief. Page 1: engagements and saving. SolaraViz lays out a page
 # by its number of components only, so the layouts are chosen by that number (mesa's default for any other).
 PAGE_LAYOUTS = {
-    6: [{"i": 0, "x": 0, "y": 0, "w": 12, "h": 4}, {"i": 1, "x": 0, "y": 4, "w": 12, "h": 28},
-        {"i": 2, "x": 0, "y": 32, "w": 7, "h": 16}, {"i": 3, "x": 7, "y": 32, "w": 5, "h": 16},
-        {"i": 4, "x": 0, "y": 48, "w": 6, "h": 15}, {"i": 5, "x": 6, "y": 48, "w": 6, "h": 15}],
+    6: [{"i": 0, "x": 0, "y": 0, "w": 12, "h": 4}, {"i": 1, "x": 0, "y": 4, "w": 12, "h": 31},
+        {"i": 2, "x": 0, "y": 35, "w": 7, "h": 16}, {"i": 3, "x": 7, "y": 35, "w": 5, "h": 16},
+        {"i": 4, "x": 0, "y": 51, "w": 6, "h": 15}, {"i": 5, "x": 6, "y": 51, "w": 6, "h": 15}],
     3: [{"i": 0, "x": 0, "y": 0, "w": 7, "h": 22}, {"i": 1, "x": 7, "y": 0, "w": 5, "h": 13},
         {"i": 2, "x": 7, "y": 13, "w": 5, "h": 9}],
 }
