@@ -21,7 +21,7 @@ from analysis.theatre_map import MapDrawing, MapOptions, TheatreMap
 from sim.scenario import Scenario
 
 BACKGROUNDS_KEPT = 8  # states of control whose background is kept (a campaign has a few dozen at most)
-JPEG_QUALITY = 88  # the picture is a photograph of a map: sharp text, a tenth of a PNG's bytes
+JPEG_QUALITY = 82  # the picture is a photograph of a map: sharp text at an eighth of a PNG's bytes
 
 
 class LiveMap:
