@@ -449,7 +449,8 @@ def _Engagements(model: Classroom) -> None:
     game = model.game
     found = game.engagements()[::-1][:ENGAGEMENTS_SHOWN]
     solara.HTML(unsafe_innerHTML=f"<b>Engagements</b> ({len(game.engagements())} so far; the newest {len(found)} "
-                "shown: open one to see the numbers that decided it)")
+                "shown: open one to see the numbers that decided it)"
+                "<style>.v-expansion-panel-header{white-space:normal;line-height:1.3}</style>")  # whole titles
     for adj in found:
         text = "\n".join(explain(adj, game.scenario.params.ratio_exponent))
         solara.Details(summary=engagement_title(adj), children=[solara.Preformatted(text)])
@@ -585,7 +586,8 @@ def _SaveLoad(model: Classroom) -> None:
         return play(loaded, f"loaded {sent}") + ": Save to keep it in the games folder"
 
     solara.HTML(unsafe_innerHTML="<b>Save, load, branch</b> (by name, in the games folder of this server; a saved "
-                "game replays the same run and orders to its day)")
+                "game replays the same run and orders to its day). Reset starts a new game from the sidebar's "
+                "settings: save a loaded game first to keep it.")
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
         solara.InputText("Game name", value=name, on_value=game_name.set)
         solara.Checkbox(label="Overwrite", value=overwrite)
