@@ -74,6 +74,7 @@ STORY_EVENTS = 60  # the newest events the story shows (older ones: the report, 
 UMPIRE = "umpire"
 TABLE_POLL_S = 0.5  # how often a waiting player's page looks whether the turn has resolved
 tables: dict[str, Table] = {}  # the server's two-player tables by name (module state: shared by every session)
+MAX_TABLES = 100  # tables a server keeps in memory (each holds a game): a bound on what a classroom can fill
 tables_lock = threading.Lock()
 SCROLL = {"height": "100%", "overflow-y": "auto"}  # a component scrolls inside its cell of the grid
 MAP_DPI = 75  # the map picture is about 1,000 px wide: sharp across the page at 1400 x 900
@@ -498,6 +499,9 @@ def _Tables(model: Classroom) -> None:
             return
         with tables_lock:
             table = tables.get(name.value)
+            if table is None and len(tables) >= MAX_TABLES:
+                note.set(f"refused: this server has {MAX_TABLES} tables already: sit at one of them")
+                return
             if table is None:
                 table = tables[name.value] = Table(Game(game.source.path, game.seed, None, game.every, game.knobs))
         if seat.value != UMPIRE and seat.value not in table.sides:
