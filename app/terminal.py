@@ -9,16 +9,29 @@ from __future__ import annotations
 import shlex
 from typing import TextIO
 
-from app.story import engagement_title, explain, formation_lines, headline
+from app.story import (
+    briefing,
+    engagement_title,
+    explain,
+    formation_line,
+    formation_lines,
+    formation_rows,
+    headline,
+    text_map,
+)
 from sim.errors import InputError
-from sim.play import ACTIONS, Game, find_place
+from sim.play import ACTIONS, Game, contact_places, debrief, find_place, reported_strength, sighted
 from sim.records import summary_lines
 
 HELP = """\
 Commands:
   list                               your formations: where, strength, orders, roads out
-  enemy                              the other side's formations
-  order FORMATION ACTION [PLACE]     ACTION is move, attack, hold, reinforce or withdraw
+  enemy                              the enemy formations in contact, at their reported strength
+  map                                the theatre as text: who holds each place
+  brief                              your briefing again
+  debrief                            how your campaign compares with doctrine and history, and your orders
+  order FORMATION ACTION [PLACE]     ACTION is move, attack, hold, reinforce or withdraw (FORMATION: the
+                                     id in brackets, or the name in quotes)
   move|attack|reinforce FORMATION PLACE   the same, shorter
   hold FORMATION | withdraw FORMATION [PLACE]
   next                               end the turn: play to the next decision day
@@ -36,6 +49,7 @@ class Terminal:
         self.game = game
         self.out = out
         self.seen_events = 0
+        self.last_rows: dict[str, tuple] = {}  # each formation's news as last shown: a turn shows what changed
 
     def say(self, *lines: str) -> None:
         for line in lines:
@@ -46,10 +60,36 @@ class Terminal:
         return f"day {self.game.day:g} {side}> "
 
     def turn_start(self) -> None:
+        """The headline and the formations whose place, strength, posture or orders changed since last shown."""
         self.say("", headline(self.game))
+        rows = formation_rows(self.game)
+        changed = [r for r in rows if self.last_rows.get(r["id"]) != _news(r)]
+        self.last_rows = {r["id"]: _news(r) for r in rows}
         if self.game.decision_day:
-            self.say("Your orders (help lists the commands; next ends the turn):")
-            self.say(*formation_lines(self.game))
+            unchanged = len(rows) - len(changed)
+            self.say(f"Your orders (list shows all your formations{f', {unchanged} unchanged' if unchanged else ''}; "
+                     "next ends the turn):")
+            self.say(*(formation_line(r) for r in changed))
+
+    def briefing(self) -> None:
+        for head, lines in briefing(self.game, self.game.side).items():
+            self.say(f"{head}:", *(f"  {line}" for line in lines))
+
+    def debrief(self) -> None:
+        for head, lines in debrief(self.game).items():
+            self.say(f"{head}:", *(f"  {line}" for line in lines))
+
+    def enemy(self) -> None:
+        """The enemy in contact, at its reported strength; never those not yet arrived."""
+        game = self.game
+        m = game.model
+        seen = contact_places(m, game.side)
+        lines = []
+        for f in game.formations(m.enemy_of(game.side)):
+            if sighted(m, game.side, f, seen):
+                low, high = reported_strength(f.personnel)
+                lines.append(f"  {f.label}: {f.location_text()}, {low:,}-{high:,} men (reported)")
+        self.say(*(lines or ["(no enemy in contact)"]))
 
     def story(self) -> None:
         events = self.game.model.events[self.seen_events:]
@@ -74,7 +114,13 @@ class Terminal:
         elif verb == "list":
             self.say(headline(game), *formation_lines(game))
         elif verb == "enemy":
-            self.say(*formation_lines(game, game.model.enemy_of(game.side) if game.side else game.model.defender))
+            self.enemy()
+        elif verb == "map":
+            self.say(*text_map(game, game.side))
+        elif verb == "brief":
+            self.briefing()
+        elif verb == "debrief":
+            self.debrief()
         elif verb == "order" and len(args) >= 2:
             self.order(args[0], args[1].lower(), args[2:])
         elif verb in ACTIONS and args:
@@ -83,7 +129,8 @@ class Terminal:
             game.advance()
             self.story()
             if game.over:
-                self.say("", *summary_lines(game.record()))
+                self.say("", *summary_lines(game.record()), "")
+                self.debrief()
                 return False
             self.turn_start()
         elif verb == "events":
@@ -108,15 +155,22 @@ class Terminal:
             self.say(f"? {line.strip()!r}: not a command (help lists them)")
         return True
 
-    def order(self, fid: str, action: str, rest: list[str]) -> None:
+    def order(self, who: str, action: str, rest: list[str]) -> None:
         target = " ".join(rest)
         place = find_place(self.game.model, target) or target if target else ""
+        fid = next((f.fid for f in self.game.formations() if who.casefold() in (f.fid, f.label.casefold(),
+                                                                               f.name.casefold())), who)
         why = self.game.give(fid, action, place)
         if why is None:
             f = self.game.model.formation(fid)
             self.say(f"ok: {f.label}: {self.game.standing(f)}")
         else:
             self.say(f"refused: {why}")
+
+
+def _news(row: dict) -> tuple:
+    """What a player needs to hear again when it changes: where a formation is, its men, posture and orders."""
+    return row["where"], row["men"], row["posture"], row["orders"]
 
 
 def _is_number(text: str) -> bool:
@@ -133,7 +187,8 @@ def play(game: Game, stdin: TextIO, out: TextIO) -> int:
         raise InputError("--side", "", "choose the side you command")
     term = Terminal(game, out)
     term.say(f"{game.scenario.spec.name}: you command the {game.scenario.spec.sides[game.side].name} "
-             f"({game.side}); orders every {game.every} day(s). Type help for the commands.")
+             f"({game.side}); orders every {game.every} day(s). Type help for the commands.", "")
+    term.briefing()
     term.seen_events = len(game.model.events)
     term.turn_start()
     while True:

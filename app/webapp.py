@@ -12,10 +12,14 @@ shows a sentence, never a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
+import math
 import os
 import re
+import threading
+import time
 from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
@@ -24,15 +28,30 @@ import mesa
 import solara
 import uvicorn
 import yaml
-from mesa.visualization import SolaraViz
+from mesa.visualization import SolaraViz, solara_viz
 from mesa.visualization.utils import force_update, update_counter
 
-from analysis.palette import new_figure, png_bytes, side_colours
-from analysis.replay import map_state
-from analysis.theatre_map import map_figure
-from app.story import engagement_title, explain, formation_rows, headline
+from analysis.palette import side_colours
+from analysis.replay import MapState, map_state
+from app.charts import Series, line_chart
+from app.live_map import LiveMap
+from app.story import briefing, engagement_title, explain, formation_rows, headline
 from sim.errors import InputError
-from sim.play import ACTIONS, MAX_GAME_BYTES, Game, GamesFolder, Knobs
+from sim.events import format_date
+from sim.play import (
+    ACTIONS,
+    GAME_NAME,
+    MAX_GAME_BYTES,
+    Game,
+    GamesFolder,
+    Knobs,
+    Table,
+    contact_places,
+    debrief,
+    event_known,
+    reported_strength,
+    sighted,
+)
 from sim.records import output_folder
 from sim.scenario import load_scenario
 
@@ -51,8 +70,35 @@ overwrite = solara.reactive(False)
 saved_here = solara.reactive(frozenset[str]())  # names this session saved: it may replace its own games
 NAMES_SHOWN = 30
 ENGAGEMENTS_SHOWN = 40  # newest first
-STORY_EVENTS = 150  # the newest events the story shows
+STORY_EVENTS = 60  # the newest events the story shows (older ones: the report, or the terminal)
+UMPIRE = "umpire"
+TABLE_POLL_S = 0.5  # how often a waiting player's page looks whether the turn has resolved
+tables: dict[str, Table] = {}  # the server's two-player tables by name (module state: shared by every session)
+MAX_TABLES = 100  # tables a server keeps in memory (each holds a game): a bound on what a classroom can fill
+tables_lock = threading.Lock()
 SCROLL = {"height": "100%", "overflow-y": "auto"}  # a component scrolls inside its cell of the grid
+MAP_DPI = 75  # the map picture is about 1,000 px wide: sharp across the page at 1400 x 900
+FOG = {"off": False, "on": True}
+# Page 0's grid (12 columns, rows of 30 px): the briefing, then the map across the page, then the orders and the
+# story side by side, then the charts and the debrief. Page 1: engagements and saving. SolaraViz lays out a page
+# by its number of components only, so the layouts are chosen by that number (mesa's default for any other).
+PAGE_LAYOUTS = {
+    6: [{"i": 0, "x": 0, "y": 0, "w": 12, "h": 4}, {"i": 1, "x": 0, "y": 4, "w": 12, "h": 31},
+        {"i": 2, "x": 0, "y": 35, "w": 7, "h": 16}, {"i": 3, "x": 7, "y": 35, "w": 5, "h": 16},
+        {"i": 4, "x": 0, "y": 51, "w": 6, "h": 15}, {"i": 5, "x": 6, "y": 51, "w": 6, "h": 15}],
+    3: [{"i": 0, "x": 0, "y": 0, "w": 7, "h": 22}, {"i": 1, "x": 7, "y": 0, "w": 5, "h": 13},
+        {"i": 2, "x": 7, "y": 13, "w": 5, "h": 9}],
+}
+mesa_layout = solara_viz.make_initial_grid_layout
+
+
+def classroom_layout(components: int) -> list[dict]:
+    """The grid of a page with ``components`` components (see PAGE_LAYOUTS)."""
+    return [{**cell, "moved": False} for cell in PAGE_LAYOUTS[components]] if components in PAGE_LAYOUTS \
+        else mesa_layout(components)
+
+
+solara_viz.make_initial_grid_layout = classroom_layout  # SolaraViz has no layout argument: this is its one hook
 
 
 def scenario_files(folder: Path) -> list[Path]:
@@ -90,8 +136,13 @@ class Classroom(mesa.Model):
 
     def __init__(self, campaign: str = "", seed: int = 1, side: str = WATCH, every: int = 1,
                  attack_ratio: str = AS_SCENARIO, siege_before_assault: str = AS_SCENARIO,
-                 breakout_when_cut: str = AS_SCENARIO) -> None:
+                 breakout_when_cut: str = AS_SCENARIO, fog: str = "off") -> None:
         super().__init__(rng=seed)
+        self.fog = FOG[fog]
+        self.live_map: LiveMap | None = None
+        self.table: Table | None = None  # a two-player table this session sits at
+        self.seat = ""  # at a table: a side id, or UMPIRE
+        self.table_name = ""
         knobs = Knobs(attack_ratio=None if attack_ratio == AS_SCENARIO else float(attack_ratio),
                       siege_before_assault=SWITCH[siege_before_assault], breakout_when_cut=SWITCH[breakout_when_cut])
         path = offered()[campaign or default_choice()]
@@ -102,13 +153,38 @@ class Classroom(mesa.Model):
 
     def use(self, game: Game) -> None:
         """Play ``game`` from now on (a new, loaded or branched game)."""
+        if self.live_map is None or self.live_map.map.scenario.path != game.scenario.path:
+            self.live_map = LiveMap(game.scenario, MAP_DPI)
         self.game = game
         self.turn_events = len(game.model.events)  # events before this index are older than the last turn
         self.running = not game.over
 
+    @property
+    def side(self) -> str | None:
+        """The side this session commands (None: it watches, or umpires, and sees everything)."""
+        if self.table is not None:
+            return None if self.seat == UMPIRE else self.seat
+        return self.game.side
+
+    @property
+    def fogged(self) -> bool:
+        """Whether the enemy is seen through the fog: when asked for, and always for a player at a table."""
+        return self.side is not None and (self.fog or self.table is not None)
+
+    def sit(self, name: str, table: Table, seat: str) -> None:
+        """Sit at a two-player table, as a side or as the umpire."""
+        self.table, self.seat, self.table_name = table, seat, name
+        self.use(table.game)
+
     def step(self) -> None:
+        """A turn: at a table, Step ends the player's turn (the umpire's resolves it); otherwise it plays one."""
         self.turn_events = len(self.game.model.events)
-        self.game.advance()
+        if self.table is None:
+            self.game.advance()
+        elif self.seat == UMPIRE:
+            self.table.advance()
+        else:
+            self.table.end_turn(self.seat)
         self.running = not self.game.over
 
 
@@ -125,32 +201,68 @@ def model_params() -> dict:
                          "values": [AS_SCENARIO, "1.5", "2.0", "2.5", "3.0", "4.0"]},
         "siege_before_assault": {**switch, "label": "Siege before assault"},
         "breakout_when_cut": {**switch, "label": "Defenders break out when cut"},
+        "fog": {"type": "Select", "value": "off", "values": list(FOG), "label": "Fog of war"},
     }
 
 
 # ---------------------------------------------------------------- components (each redraws on every step)
 
 
+def sections_html(sections: dict[str, list[str]]) -> str:
+    """Headed lists (a briefing, a debrief) as HTML."""
+    return "".join(f"<h4 style='margin:6px 0 2px'>{escape(head)}</h4><ul style='margin:0'>"
+                   + "".join(f"<li>{escape(line)}</li>" for line in lines) + "</ul>"
+                   for head, lines in sections.items())
+
+
 @solara.component
 def Briefing(model: Classroom) -> None:
-    """The scenario's title, dates, objective, sides and description: the briefing, all from the scenario file."""
+    with solara.Column(style=SCROLL):
+        _Briefing(model)
+
+
+@solara.component
+def _Briefing(model: Classroom) -> None:
+    """The briefing of the side played (both sides' when watching), all derived from the scenario file."""
     update_counter.get()
-    spec = model.game.scenario.spec
-    sides = "; ".join(f"{escape(s.name)} ({s.role.value}: "
-                      f"{escape(', '.join(f.name for f in spec.factions.values() if f.side == sid))})"
-                      for sid, s in spec.sides.items())
-    objective = escape(model.game.model.place_name(spec.objective))
-    solara.HTML(unsafe_innerHTML=f"<h3 style='margin:0'>{escape(spec.name)}</h3><p>{spec.start_date:%d %B %Y} to "
-                f"{spec.end_date:%d %B %Y}; objective: <b>{objective}</b>. {sides}.</p>"
-                f"<p>{escape(spec.description)}</p>")
+    game = model.game
+    spec = game.scenario.spec
+    sides = [model.side] if model.side else list(spec.sides)
+    solara.HTML(unsafe_innerHTML=f"<h3 style='margin:0'>{escape(spec.name)}</h3><p style='margin:0'>"
+                f"{format_date(spec.start_date)} to {format_date(spec.end_date)}. {escape(headline(game))}</p>")
+    for side in sides:
+        solara.Details(summary=f"Briefing: {spec.sides[side].name} ({spec.sides[side].role.value})",
+                       children=[solara.HTML(unsafe_innerHTML=sections_html(briefing(game, side)))],
+                       expand=game.day == 0 and len(sides) == 1)
+
+
+def fogged(model: Classroom, state: MapState) -> MapState:
+    """The map state as the player's side knows it: with fog, only enemy formations in contact, at a reported
+    strength (the middle of its band); never any not yet arrived (map_state shows active formations only)."""
+    side = model.side
+    if not model.fogged:
+        return state
+    m = model.game.model
+    seen = contact_places(m, side)
+    shown = []
+    for f in state.formations:
+        if f.side == side:
+            shown.append(f)
+        elif sighted(m, side, m.formation(f.fid), seen):
+            low, high = reported_strength(f.personnel)
+            shown.append(dataclasses.replace(f, personnel=(low + high) // 2))
+    return dataclasses.replace(state, formations=shown,
+                               events=[e for e in state.events if event_known(e, side, seen)])
 
 
 @solara.component
 def MapView(model: Classroom) -> None:
+    """The campaign map (the report's), redrawn on every step over a background kept per state of control."""
     update_counter.get()
     game = model.game
-    state = map_state(game.model, model.turn_events)
-    solara.Image(png_bytes(map_figure(game.scenario, state), dpi=90), width="100%")
+    state = fogged(model, map_state(game.model, model.turn_events))
+    picture, _ = model.live_map.picture(state)
+    solara.Image(picture, format="jpeg", width="100%")
 
 
 @solara.component
@@ -159,25 +271,38 @@ def Charts(model: Classroom) -> None:
     update_counter.get()
     game = model.game
     days = [r["day"] for r in game.rows]
-    fig = new_figure(9, 6)
-    top, bottom = fig.subplots(2, 1, sharex=True)
-    top.plot(days, [r["supply_flow_share"] for r in game.rows], color="#e84393", lw=3, label="supply flow to the town")
-    top.plot(days, [r["isolation_share"] for r in game.rows], color="#222222", lw=2, ls="--",
-             label="defender's ground cut off")
-    top.set_ylim(-0.05, 1.05)
-    top.set_ylabel("share")
-    top.legend(loc="lower left", fontsize=12)
+    town = game.model.place_name(game.model.objective)
+    supply = line_chart(f"Supply of {town} (100% = the flow on day 0)", days, [
+        Series("supply flow", "#e84393", [r["supply_flow_share"] for r in game.rows]),
+        Series("defender's ground cut off", "#222222", [r["isolation_share"] for r in game.rows], dashed=True)],
+        game.scenario.days)
     colours = side_colours(game.scenario.spec)
-    for side, spec in game.scenario.spec.sides.items():
-        bottom.plot(days, [r[f"held.{side}"] for r in game.rows], color=colours[side], lw=3,
-                    label=f"held by {spec.name}")
-    bottom.set_ylabel("share of places")
-    bottom.set_xlabel("day of the campaign")
-    bottom.set_xlim(0, game.scenario.days)
-    bottom.legend(loc="center left", fontsize=12)
-    top.set_title(headline(game), fontsize=14, loc="left")
-    solara.Image(png_bytes(fig, dpi=80), width="100%")
+    ground = line_chart("Share of the places each side holds", days, [
+        Series(spec.name, colours[side], [r[f"held.{side}"] for r in game.rows])
+        for side, spec in game.scenario.spec.sides.items()], game.scenario.days)
+    with solara.Column(style=SCROLL):
+        solara.HTML(unsafe_innerHTML=supply + ground)
 
+
+@solara.component
+def Debrief(model: Classroom) -> None:
+    with solara.Column(style=SCROLL):
+        _Debrief(model)
+
+
+@solara.component
+def _Debrief(model: Classroom) -> None:
+    """The debrief: shown at the end of the campaign, and on demand before it."""
+    update_counter.get()
+    game = model.game
+    asked = solara.use_reactive(-1.0)  # the day the debrief was asked for
+    if not game.over and asked.value != game.day:
+        solara.HTML(unsafe_innerHTML="<b>Debrief</b>: at the end of the campaign, your cut-off and fall days "
+                    "against 40 runs of doctrine alone and history, your losses against the record, and what came "
+                    "of each of your orders.")
+        solara.Button("Debrief now", on_click=lambda: asked.set(game.day))
+        return
+    solara.HTML(unsafe_innerHTML=f"<b>Debrief</b> - {escape(headline(game))}" + sections_html(debrief(game)))
 
 @solara.component
 def Story(model: Classroom) -> None:
@@ -185,8 +310,10 @@ def Story(model: Classroom) -> None:
     update_counter.get()
     game = model.game
     events = game.model.events
+    seen = contact_places(game.model, model.side) if model.fogged else None
     items = [f"<li{' class=new' if i >= model.turn_events else ''}>{escape(events[i].text)}</li>"
-             for i in range(len(events) - 1, max(-1, len(events) - STORY_EVENTS), -1)]
+             for i in range(len(events) - 1, max(-1, len(events) - STORY_EVENTS), -1)
+             if seen is None or event_known(events[i], model.side, seen)]
     story = f"<ul>{''.join(items)}</ul>" if items else "<p>Nothing has happened yet: press Step.</p>"
     with solara.Column(style=SCROLL):
         solara.HTML(unsafe_innerHTML=f"<p><b>{escape(headline(game))}</b></p>{story}<style>li.new{{font-weight:"
@@ -204,11 +331,17 @@ def _Orders(model: Classroom) -> None:
     """The player's formations and the order form (sim/play.py decides what is legal)."""
     update_counter.get()
     game = model.game
-    formation = solara.use_reactive("")
+    formation = solara.use_reactive("")  # a formation's name
     action = solara.use_reactive("move")
     place = solara.use_reactive("")
     note = solara.use_reactive("")  # what became of the last order
-    if game.side is None:
+    seat = model.table.turn if model.table else None
+    solara.use_thread(lambda: wait_for_turn(model.table, seat), dependencies=[model.table, seat])
+    if model.side is None:
+        if model.table is not None:
+            solara.HTML(unsafe_innerHTML=f"<b>Umpire</b> of table {escape(model.table_name)}: you see everything. "
+                        f"{escape(table_status(model.table))} Step resolves the turn with the orders given so far.")
+            return
         other = (f"The side you chose, {escape(model.other_side)}, is not in this scenario. "
                  if model.other_side else "")
         solara.HTML(unsafe_innerHTML=f"<b>Watch mode.</b> {other}To command a side, choose one of this scenario's "
@@ -216,34 +349,92 @@ def _Orders(model: Classroom) -> None:
                     "load a game and branch it with a side).")
         return
     m = game.model
-    rows = formation_rows(game)
-    chosen = next((r for r in rows if r["id"] == formation.value), None)
+    side = model.side
+    rows = formation_rows(game, side)
+    by_name = {r["name"]: r for r in rows}
+    chosen = by_name.get(formation.value)
     near = m.space.adjacency.get(chosen["at"], ()) if chosen and chosen["at"] else ()
     # the chosen formation's neighbours first (where attacks go), then every place by name
     names = {m.place_name(p): p for p in (*sorted(near, key=m.place_name),
                                                    *sorted(m.places, key=lambda p: m.place_name(p).casefold()))}
-    ids = [r["id"] for r in rows]
+
+    def choose_formation(name: str) -> None:
+        formation.set(name)
+        place.set("")  # a place chosen for another formation would be a surprising target
+        note.set("")
 
     def give() -> None:
-        why = game.give(formation.value, action.value, names.get(place.value, ""))
-        note.set(f"refused: {why}" if why else f"ok: {formation.value} {action.value} {place.value}".strip())
+        fid = chosen["id"] if chosen else formation.value
+        target = names.get(place.value, "")
+        if model.table is None:
+            why = game.give(fid, action.value, target)
+            done = "" if why else game.standing(m.formation(fid))
+        else:
+            why = model.table.order(side, fid, action.value, target)
+            done = f"{action.value} {place.value}".strip() + " (when the turn resolves)"
+        note.set(f"refused: {why}" if why else f"ok: {formation.value}: {done}")
         force_update()
 
-    side_name = game.scenario.spec.sides[game.side].name
-    turn = "give your orders, then Step" if game.decision_day else "no orders today: Step to the next decision day"
-    solara.HTML(unsafe_innerHTML=f"<b>You command the {escape(side_name)}</b> - {escape(headline(game))} - {turn}")
+    side_name = game.scenario.spec.sides[side].name
+    if model.table is not None:
+        turn = f"give your orders, then Step to end your turn. {table_status(model.table)}"
+    elif game.decision_day:
+        turn = "give your orders, then Step"
+    else:
+        turn = "no orders today: Step to the next decision day"
+    solara.HTML(unsafe_innerHTML=f"<b>You command the {escape(side_name)}</b> - {escape(headline(game))} - {turn}"
+                f"<br>{escape(turn_track(game, side))}")
     with solara.Row(style={"flex-wrap": "wrap"}):
-        solara.Select("Formation", values=ids, value=formation, style={"min-width": "14em"})
+        solara.Select("Formation", values=list(by_name), value=formation.value, on_value=choose_formation,
+                      style={"min-width": "16em"})
         solara.Select("Order", values=list(ACTIONS), value=action)
         solara.Select("Place", values=["", *names], value=place, style={"min-width": "12em"})
         solara.Button("Give order", color="primary", on_click=give)
     if note.value:
         (solara.Error if note.value.startswith("refused") else solara.Success)(note.value)
-    columns = ("id", "where", "men", "morale", "supply", "posture", "orders")  # roads out: the Place list, first
-    head = "".join(f"<th>{'formation' if c == 'id' else c}</th>" for c in columns)
+    columns = ("name", "where", "men", "morale", "supply", "posture", "orders")  # roads out: the Place list, first
+    solara.HTML(unsafe_innerHTML=table(columns, rows, "formation") + enemy_table(game, side, model.fogged)
+                + TABLE_STYLE)
+
+
+TABLE_STYLE = ("<style>table.orders td,table.orders th{padding:2px 8px;text-align:left;font-size:14px;"
+               "vertical-align:top}</style>")
+
+
+def table(columns: Sequence[str], rows: Sequence[dict], first: str) -> str:
+    head = "".join(f"<th>{first if i == 0 else c}</th>" for i, c in enumerate(columns))
     body = "".join("<tr>" + "".join(f"<td>{escape(str(r[c]))}</td>" for c in columns) + "</tr>" for r in rows)
-    solara.HTML(unsafe_innerHTML=f"<table class=orders><tr>{head}</tr>{body}</table>"
-                "<style>table.orders td,table.orders th{padding:2px 8px;text-align:left;font-size:13px}</style>")
+    return f"<table class=orders><tr>{head}</tr>{body}</table>"
+
+
+def turn_track(game: Game, side: str) -> str:
+    """'Turn 3 of 65 (day 2); your next arrivals: day 4 Unit 910 (450 men) ...' for the side played."""
+    spec = game.scenario.spec
+    turns = math.ceil(game.scenario.days / spec.step_days / game.every)
+    now = game.model.steps // game.every + 1
+    coming = [f for f in spec.formations if spec.factions[f.faction].side == side and f.arrival_day > game.day]
+    arrivals = "; ".join(f"day {f.arrival_day:g}: {f.name} ({f.personnel:,} men)" for f in coming[:4])
+    return f"Turn {min(now, turns)} of {turns}. Your next arrivals: {arrivals or 'none'}"
+
+
+def enemy_table(game: Game, side: str, fog: bool) -> str:
+    """The enemy the player knows of: all of them without fog; with fog, only those in contact, at a reported
+    strength; never those not yet arrived."""
+    m = game.model
+    enemy = m.enemy_of(side)
+    seen = contact_places(m, side)
+    rows = []
+    for r in formation_rows(game, enemy):
+        f = m.formation(r["id"])
+        if not f.active or (fog and not sighted(m, side, f, seen)):
+            continue
+        low, high = reported_strength(f.personnel)
+        rows.append({**r, "men": f"{low:,}-{high:,} (reported)" if fog else f"{f.personnel:,}"})
+    title = "Enemy in contact (reports)" if fog else "Enemy formations in the field"
+    if not rows:
+        return f"<p><b>{title}</b>: none</p>"
+    return f"<p style='margin:6px 0 0'><b>{title}</b></p>" + table(("name", "where", "men", "posture"), rows,
+                                                                    "formation")
 
 
 @solara.component
@@ -259,10 +450,79 @@ def _Engagements(model: Classroom) -> None:
     game = model.game
     found = game.engagements()[::-1][:ENGAGEMENTS_SHOWN]
     solara.HTML(unsafe_innerHTML=f"<b>Engagements</b> ({len(game.engagements())} so far; the newest {len(found)} "
-                "shown: open one to see the numbers that decided it)")
+                "shown: open one to see the numbers that decided it)"
+                "<style>.v-expansion-panel-header{white-space:normal;line-height:1.3}</style>")  # whole titles
     for adj in found:
         text = "\n".join(explain(adj, game.scenario.params.ratio_exponent))
         solara.Details(summary=engagement_title(adj), children=[solara.Preformatted(text)])
+
+
+def wait_for_turn(table: Table | None, turn: int | None) -> None:
+    """In a player's page: wait until the table's turn ``turn`` has resolved, then redraw the page."""
+    if table is None:
+        return
+    while table.turn == turn:
+        time.sleep(TABLE_POLL_S)
+    force_update()
+
+
+def table_status(table: Table) -> str:
+    """Who the table waits for."""
+    names = table.game.scenario.spec.sides
+    waiting = [names[s].name for s in table.sides if s not in table.ready]
+    given = ", ".join(f"{names[s].name} {len(table.pending[s])}" for s in table.sides)
+    return f"Turn {table.turn + 1}: waiting for {' and '.join(waiting)} (orders given: {given})."
+
+
+@solara.component
+def Tables(model: Classroom) -> None:
+    with solara.Column(style=SCROLL):
+        _Tables(model)
+
+
+@solara.component
+def _Tables(model: Classroom) -> None:
+    """Two players and an umpire: each opens the same table by name, one as each side and one as umpire.
+
+    The first to open a table sets it up with this page's game settings (scenario, seed, knobs, orders every);
+    each side's page then shows only what that side knows (fog of war), and a turn resolves when both sides have
+    pressed Step (or when the umpire does)."""
+    update_counter.get()
+    name = solara.use_reactive("")
+    seat = solara.use_reactive(UMPIRE)
+    note = solara.use_reactive("")
+    game = model.game
+
+    def sit() -> None:
+        if not GAME_NAME.fullmatch(name.value):
+            note.set("refused: a table's name is 1 to 64 letters, digits, - or _")
+            return
+        with tables_lock:
+            table = tables.get(name.value)
+            if table is None and len(tables) >= MAX_TABLES:
+                note.set(f"refused: this server has {MAX_TABLES} tables already: sit at one of them")
+                return
+            if table is None:
+                table = tables[name.value] = Table(Game(game.source.path, game.seed, None, game.every, game.knobs))
+        if seat.value != UMPIRE and seat.value not in table.sides:
+            note.set(f"refused: table {name.value} plays {table.game.scenario.spec.name}: sit as one of "
+                     f"{', '.join(table.sides)} or {UMPIRE}")
+            return
+        model.sit(name.value, table, seat.value)
+        note.set(f"at table {name.value} as {seat.value}")
+        force_update()
+
+    solara.HTML(unsafe_innerHTML="<b>Two players</b>: open the same table on two computers, one as each side (and "
+                "a third as umpire, who sees everything). Orders are collected from both sides; the turn resolves "
+                "when both have pressed Step, or when the umpire presses Step.")
+    with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
+        solara.InputText("Table name", value=name)
+        solara.Select("Seat", values=[*game.scenario.spec.sides, UMPIRE], value=seat)
+        solara.Button("Sit at table", color="primary", on_click=sit)
+    if note.value:
+        (solara.Error if note.value.startswith("refused") else solara.Success)(note.value)
+    if model.table is not None:
+        solara.Text(table_status(model.table))
 
 
 @solara.component
@@ -311,6 +571,7 @@ def _SaveLoad(model: Classroom) -> None:
         return f"saved day {game.day:g} as {written.stem}"
 
     def play(loaded: Game, what: str) -> str:
+        model.table = None  # a loaded game is this session's own, not a table's
         model.use(loaded)
         force_update()
         return f"{what} at day {loaded.day:g}"
@@ -329,7 +590,8 @@ def _SaveLoad(model: Classroom) -> None:
         return play(loaded, f"loaded {sent}") + ": Save to keep it in the games folder"
 
     solara.HTML(unsafe_innerHTML="<b>Save, load, branch</b> (by name, in the games folder of this server; a saved "
-                "game replays the same run and orders to its day)")
+                "game replays the same run and orders to its day). Reset starts a new game from the sidebar's "
+                "settings: save a loaded game first to keep it.")
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
         solara.InputText("Game name", value=name, on_value=game_name.set)
         solara.Checkbox(label="Overwrite", value=overwrite)
@@ -351,8 +613,8 @@ def _SaveLoad(model: Classroom) -> None:
 def Page() -> None:
     """One game per browser session."""
     model = solara.use_memo(Classroom, [])
-    SolaraViz(model, components=[(Briefing, 0), (MapView, 0), (Charts, 0), (Story, 0), (Orders, 0),
-                                 (Engagements, 1), (SaveLoad, 1)],
+    SolaraViz(model, components=[(Briefing, 0), (MapView, 0), (Orders, 0), (Story, 0), (Charts, 0), (Debrief, 0),
+                                 (Engagements, 1), (SaveLoad, 1), (Tables, 1)],
               model_params=model_params(), name="Siege wargame - classroom", play_interval=300)
 
 

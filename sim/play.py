@@ -15,9 +15,11 @@ game they did not save unless they ask to, and can only load games of the scenar
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import tempfile
+import threading
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -28,11 +30,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.agents import Formation
 from sim.errors import InputError
+from sim.events import Event
 from sim.loader import check_regular_file
 from sim.model import SiegeModel
 from sim.parameters import apply_overrides
+from sim.record import load_record
 from sim.records import RunRecord, atomic_write_text, day_row, metrics_cache, scenario_digest, summarise
 from sim.scenario import Scenario, field_path, load_scenario, read_mapping
+from sim.simulation import simulate
 from sim.states import Intent, Posture, Status
 
 ACTIONS = ("move", "attack", "hold", "reinforce", "withdraw")
@@ -223,6 +228,41 @@ def withdraw_target(m: SiegeModel, f: Formation) -> str:
     return route[-1] if route else ""
 
 
+# ---------------------------------------------------------------- fog of war: what a side knows of the enemy
+
+REPORT_BAND = 100  # men: a sighted enemy formation's strength is reported to the nearest band, as a range
+
+
+def contact_places(m: SiegeModel, side: str) -> frozenset[str]:
+    """Where ``side`` can see: the places its active formations stand on or march between, and their neighbours."""
+    seen: set[str] = set()
+    for f in m.formations():
+        if f.side == side and f.active:
+            here = (f.place,) if f.place is not None else tuple(f.edge or ())
+            for place in here:
+                seen.add(place)
+                seen.update(m.space.adjacency.get(place, ()))
+    return frozenset(seen)
+
+
+def sighted(m: SiegeModel, side: str, f: Formation, seen: frozenset[str]) -> bool:
+    """Whether ``side`` sees the enemy formation ``f``: it is in the field, where ``side`` can see."""
+    where = (f.place,) if f.place is not None else tuple(f.edge or ())
+    return f.active and any(p in seen for p in where)
+
+
+def event_known(event: Event, side: str, seen: frozenset[str]) -> bool:
+    """Whether ``side`` learns of ``event``: it took part, or it happened where ``side`` can see, or it concerns
+    nobody in particular (the objective cut off, say)."""
+    return side in (event.side, event.other_side) or not event.side or event.place in seen
+
+
+def reported_strength(men: int) -> tuple[int, int]:
+    """A sighted enemy's strength as a report gives it: the band of REPORT_BAND men it falls in."""
+    low = men // REPORT_BAND * REPORT_BAND
+    return low, low + REPORT_BAND
+
+
 # ---------------------------------------------------------------- a game
 
 
@@ -249,6 +289,8 @@ class Game:
         self.cache = metrics_cache(self.scenario)
         self.rows: list[dict[str, Any]] = [day_row(self.model, self.cache)]
         self.orders: list[Order] = []
+        self.order_men: list[int] = []  # the strength of each order's formation when it was given
+        self.reached: dict[int, float] = {}  # order index -> the day its formation reached the order's place
 
     # -------------------------------------------------------------- state
     @property
@@ -287,10 +329,19 @@ class Game:
         if not self.decision_day:
             nxt = (self.model.steps // self.every + 1) * self.every * self.model.dt
             return f"orders are given every {self.every} days: the next decision day is day {nxt:g}"
+        return self.command_for(self.side, fid, action, target)
+
+    def check(self, side: str, fid: str, action: str, target: str = "") -> tuple[str | None, str]:
+        """Why ``side`` cannot give this order now (None: it can), and the order's place (a plain withdraw's
+        place is the nearest own supplied ground)."""
         f = self.model.formation(fid)
-        if action == "withdraw" and not target and f is not None and f.side == self.side:
+        if action == "withdraw" and not target and f is not None and f.side == side:
             target = withdraw_target(self.model, f)
-        why = refusal(self.model, self.side, fid, action, target)
+        return refusal(self.model, side, fid, action, target), target
+
+    def command_for(self, side: str, fid: str, action: str, target: str = "") -> str | None:
+        """Give ``side``'s order now, if it is legal; return the reason it is refused, or None."""
+        why, target = self.check(side, fid, action, target)
         if why is None:
             self._command(Order(self.day, fid, action, target))
         return why
@@ -299,6 +350,7 @@ class Game:
         origin = self.model.formation(order.formation).place or ""
         self.model.human_orders[order.formation] = Command(order.action, order.target, origin)
         self.orders.append(order)
+        self.order_men.append(self.model.formation(order.formation).personnel)
 
     # -------------------------------------------------------------- time
     def step(self) -> None:
@@ -307,6 +359,9 @@ class Game:
             return
         self.model.step()
         self.rows.append(day_row(self.model, self.cache))
+        for i, order in enumerate(self.orders):
+            if order.target and i not in self.reached and self.model.formation(order.formation).place == order.target:
+                self.reached[i] = self.day
 
     def advance(self) -> None:
         """Play to the next decision point (one step when nobody plays), or to the end."""
@@ -317,6 +372,24 @@ class Game:
     def record(self) -> RunRecord:
         """The run so far as a run record (summary, events, daily series), as ``simulate`` makes one."""
         return RunRecord(summarise(self.model, self.seed, self.rows, self.cache), self.model.events, self.rows)
+
+    def outcome(self, i: int) -> str:
+        """What came of order ``i``, in words: whether its place was reached or taken, and the strength lost."""
+        order, m = self.orders[i], self.model
+        f = m.formation(order.formation)
+        place = m.place_name(order.target) if order.target else ""
+        if order.action == "attack":
+            taken = [c["day"] for c in m.captures if c["place"] == order.target and c["by"] == f.side
+                     and c["day"] > order.day]
+            result = f"{place} taken on day {taken[0]:g}" if taken else f"{place} not taken"
+        elif order.target:
+            result = (f"reached {place} on day {self.reached[i]:g}" if i in self.reached
+                      else f"did not reach {place}")
+        else:
+            result = f"held {m.place_name(f.place)}" if f.place else f"{f.status.value}"
+        men = self.order_men[i]
+        return f"{result}; {f.label}: {men:,} men then, {f.personnel:,} now" + (
+            "" if f.active else f" ({f.status.value})")
 
     # -------------------------------------------------------------- adjudication
     def engagements(self, day: float | None = None) -> list[dict[str, Any]]:
@@ -437,13 +510,155 @@ def _replay(saved: SavedGame, game: Game, path: Path) -> None:
     while True:
         while i < len(saved.orders) and saved.orders[i].day <= game.day + 1e-9:
             order = saved.orders[i]
-            why = game.give(order.formation, order.action, order.target)
+            f = game.model.formation(order.formation)
+            side = game.side or (f.side if f is not None else "")
+            why = game.command_for(side, order.formation, order.action, order.target) if side else \
+                f"no formation {order.formation!r}"
             if why is not None:
                 raise InputError(str(path), f"orders[{i}]", f"refused on replay: {why}")
             i += 1
         if game.day >= saved.day - 1e-9 or game.over:
             return
         game.step()
+
+
+# ---------------------------------------------------------------- two players and an umpire at one table
+
+
+class Table:
+    """A game two players share, one side each, with an umpire who sees everything.
+
+    Each side's orders are collected during the turn (checked against the same situation, so neither side's
+    orders depend on the other's); the turn resolves when both sides are ready, or when the umpire advances: the
+    orders take effect together and the game plays ``every`` days. Nobody is the game's ``side``: the saved game
+    holds both sides' orders and replays like any other.
+    """
+
+    def __init__(self, game: Game) -> None:
+        self.game = game
+        self.sides = tuple(game.scenario.spec.sides)
+        self.pending: dict[str, list[tuple[str, str, str]]] = {side: [] for side in self.sides}
+        self.ready: set[str] = set()
+        self.turn = 0  # turns resolved
+        self.lock = threading.Lock()  # two browsers act on one table
+
+    def order(self, side: str, fid: str, action: str, target: str = "") -> str | None:
+        """Add ``side``'s order for this turn; return why it is refused, or None."""
+        with self.lock:
+            if self.game.over:
+                return "the campaign is over"
+            if side in self.ready:
+                return "you have ended your turn: wait for the other side"
+            why, target = self.game.check(side, fid, action, target)
+            if why is None:
+                self.pending[side] = [o for o in self.pending[side] if o[0] != fid] + [(fid, action, target)]
+            return why
+
+    def end_turn(self, side: str) -> bool:
+        """``side`` is ready; resolve the turn when both are. Return whether the turn was resolved."""
+        with self.lock:
+            self.ready.add(side)
+            if self.ready != set(self.sides):
+                return False
+            self._resolve()
+            return True
+
+    def advance(self) -> None:
+        """The umpire resolves the turn with the orders given so far."""
+        with self.lock:
+            self._resolve()
+
+    def _resolve(self) -> None:
+        game = self.game
+        for side in self.sides:
+            for fid, action, target in self.pending[side]:
+                game.command_for(side, fid, action, target)  # still legal: nothing moved since it was checked
+        for _ in range(game.every):
+            game.step()
+        self.pending = {side: [] for side in self.sides}
+        self.ready.clear()
+        self.turn += 1
+
+
+# ---------------------------------------------------------------- the debrief: the game against doctrine and history
+
+DOCTRINE_RUNS = 40  # runs of doctrine alone the player's campaign is set against (seeds 0..39)
+
+
+@dataclass(frozen=True)
+class Spread:
+    """Days of one event (cut-off or fall) over doctrine's runs: the days it happened, and how many runs never."""
+
+    days: tuple[float, ...]
+    never: int
+
+    def text(self) -> str:
+        if not self.days:
+            return f"never, in all {self.never} runs"
+        ordered = sorted(self.days)
+        median = ordered[len(ordered) // 2]
+        never = f"; never in {self.never}" if self.never else ""
+        return f"day {ordered[0]:g} to {ordered[-1]:g} (median {median:g}) in {len(ordered)} runs{never}"
+
+    def rank(self, day: float | None) -> str:
+        """Where a day stands among doctrine's: how many runs were earlier, later, or never."""
+        if day is None:
+            return f"{self.never} of {self.never + len(self.days)} doctrine runs also never"
+        earlier = sum(1 for d in self.days if d < day)
+        return f"{earlier} of {self.never + len(self.days)} doctrine runs earlier"
+
+
+@functools.lru_cache(maxsize=8)
+def doctrine_spread(scenario: Scenario, knobs: Knobs, runs: int = DOCTRINE_RUNS) -> tuple[Spread, Spread, dict]:
+    """Cut-off and fall days of ``runs`` runs of doctrine alone (seeds 0..runs-1), and its mean killed by side."""
+    played = with_knobs(scenario, knobs)
+    cuts, falls, killed = [], [], {}
+    for seed in range(runs):
+        s = simulate(played, seed).summary
+        cuts.append(s["encirclement_day"])
+        falls.append(s["objective_fall_day"])
+        for side, c in s["casualties_by_side"].items():
+            killed[side] = killed.get(side, 0) + c["killed"] / runs
+    return (Spread(tuple(d for d in cuts if d is not None), cuts.count(None)),
+            Spread(tuple(d for d in falls if d is not None), falls.count(None)), killed)
+
+
+def debrief(game: Game, runs: int = DOCTRINE_RUNS) -> dict[str, list[str]]:
+    """The debrief of a game so far: cut-off and fall days against doctrine and history, losses against the
+    record, and each order with what came of it."""
+    summary = game.record().summary
+    cut, fall = summary["encirclement_day"], summary["objective_fall_day"]
+    if not game.over:
+        fall = None if game.model.control.get(game.model.objective) != game.model.attacker else fall
+    cuts, falls, killed = doctrine_spread(game.source, game.knobs, runs)
+    record = load_record(game.scenario)
+    so_far = "" if game.over else f" (day {game.day:g} of {game.scenario.days:g}: the campaign is not over)"
+
+    def day(d: float | None) -> str:
+        return ("never" if game.over else "not yet") if d is None else f"day {d:g}"
+
+    def history(d: int | None) -> str:
+        return "" if record is None else f"; history: {'never' if d is None else f'day {d:g}'}"
+
+    town = game.model.place_name(game.model.objective)
+    lines = [f"Cut off: {day(cut)}{so_far}; doctrine alone: {cuts.text()} ({cuts.rank(cut)})"
+             + history(record.encirclement_day if record else None),
+             f"{town} fell: {day(fall)}; doctrine alone: {falls.text()} ({falls.rank(fall)})"
+             + history(record.fall_day if record else None)]
+    losses = []
+    for side, c in summary["casualties_by_side"].items():
+        name = game.scenario.spec.sides[side].name
+        known = record.losses_by_side.get(side) if record else None
+        low, high = known.killed if known else (0, 0)
+        recorded = "" if known is None else f"; the record: {low:,}{f'-{high:,}' if high != low else ''} killed " \
+            f"({known.period})"
+        losses.append(f"{name}: {c['killed']:,} killed, {c['wounded']:,} wounded; doctrine's mean "
+                      f"{killed.get(side, 0):,.0f} killed{recorded}")
+    orders = [f"Day {o.day:g}: {game.model.formation(o.formation).label} {o.action}"
+              + (f" {game.model.place_name(o.target)}" if o.target else "") + f" - {game.outcome(i)}"
+              for i, o in enumerate(game.orders)]
+    return {"Against doctrine and history": lines, "Losses": losses,
+            "Your orders and what came of them": orders or ["No orders were given: doctrine played every formation."]}
 
 
 # ---------------------------------------------------------------- a server's folder of saved games

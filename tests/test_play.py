@@ -3,6 +3,7 @@ games folder, terminal play."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from app.terminal import Terminal
 from sim import play
 from sim.errors import InputError
 from sim.play import Game, GamesFolder, load_game
@@ -317,3 +319,119 @@ def test_terminal_play_driven_by_a_script(tmp_path, historical_path):
     assert again.returncode == 0, again.stderr
     assert "Day 1, 5 April 2013" in again.stdout and "orders: attack Shinshar" in again.stdout  # it still stands
     assert load_game(save).model.control["shinshar"] == "rebels"
+
+
+# ---------------------------------------------------------------- fog of war, order outcomes, the debrief
+
+
+def test_fog_shows_only_the_enemy_in_contact_and_never_future_arrivals(historical_path):
+    game = Game(historical_path, seed=1, side="rebels")
+    m = game.model
+    seen = play.contact_places(m, "rebels")
+    own = {f.place for f in m.formations() if f.side == "rebels" and f.active}
+    assert own <= seen
+    assert seen == own | {n for p in own for n in m.space.adjacency[p]}
+    enemy = [f for f in m.formations() if f.side != "rebels"]
+    shown = [f for f in enemy if play.sighted(m, "rebels", f, seen)]
+    assert 0 < len(shown) < len(enemy)
+    assert all(f.place in seen for f in shown)
+    pending = [f for f in enemy if f.status.value == "pending"]
+    assert pending and not any(play.sighted(m, "rebels", f, frozenset(m.places)) for f in pending)
+
+
+@pytest.mark.parametrize(("men", "band"), [(0, (0, 100)), (99, (0, 100)), (100, (100, 200)), (2345, (2300, 2400))])
+def test_a_sighted_strength_is_reported_as_its_band(men, band):
+    assert play.reported_strength(men) == band
+
+
+def test_each_order_says_what_came_of_it(historical_path):
+    game = Game(historical_path, seed=1, side="rebels")
+    assert game.give("farouq_abil", "attack", "shinshar") is None
+    assert game.give("fsa_jusiyah", "move", "al_qusayr") is None
+    men = [game.model.formation(o.formation).personnel for o in game.orders]
+    for _ in range(3):
+        game.advance()
+    attack, move = game.outcome(0), game.outcome(1)
+    taken = [c["day"] for c in game.model.captures if c["place"] == "shinshar" and c["by"] == "rebels"]
+    assert attack.startswith(f"Shinshar taken on day {taken[0]:g}" if taken else "Shinshar not taken")
+    assert f"{men[0]:,} men then, {game.model.formation('farouq_abil').personnel:,} now" in attack
+    arrived = game.reached.get(1)
+    assert move.startswith(f"reached al-Qusayr on day {arrived:g}" if arrived else "did not reach al-Qusayr")
+
+
+def test_the_debrief_sets_the_game_against_doctrine_and_history(historical_path, historical):
+    game = Game(historical_path, seed=1, side="rebels")
+    game.give("farouq_abil", "hold")
+    while not game.over:
+        game.advance()
+    cuts, falls, killed = play.doctrine_spread(game.source, game.knobs, 3)
+    runs = [simulate(historical, seed).summary for seed in range(3)]
+    assert sorted(cuts.days) == sorted(r["encirclement_day"] for r in runs if r["encirclement_day"] is not None)
+    assert falls.never == sum(r["objective_fall_day"] is None for r in runs)
+    assert killed["rebels"] == pytest.approx(sum(r["casualties_by_side"]["rebels"]["killed"] for r in runs) / 3)
+    sections = play.debrief(game, runs=3)
+    summary = game.record().summary
+    cut = summary["encirclement_day"]
+    cut_text = "never" if cut is None else f"day {cut:g}"
+    assert sections["Against doctrine and history"][0].startswith(f"Cut off: {cut_text};")
+    assert "history: day" in sections["Against doctrine and history"][1]
+    assert any("the record:" in line for line in sections["Losses"])
+    assert sections["Your orders and what came of them"] == [
+        f"Day 0: {game.model.formation('farouq_abil').label} hold - {game.outcome(0)}"]
+
+
+def test_a_spread_ranks_a_day_among_doctrines():
+    spread = play.Spread((30.0, 32.0, 40.0), never=1)
+    assert spread.text() == "day 30 to 40 (median 32) in 3 runs; never in 1"
+    assert spread.rank(35.0) == "2 of 4 doctrine runs earlier"
+    assert spread.rank(None) == "1 of 4 doctrine runs also never"
+
+
+def test_a_table_resolves_a_turn_when_both_sides_are_ready_and_replays(historical_path, tmp_path):
+    table = play.Table(Game(historical_path, seed=1))
+    assert table.order("rebels", "farouq_abil", "attack", "shinshar") is None
+    assert "belongs to the other side" in table.order("rebels", "army_1st_armoured", "hold")
+    assert table.order("government", "ndf_homs", "hold") is None
+    assert not table.end_turn("rebels")
+    assert table.game.day == 0 and table.order("rebels", "farouq_abil", "hold") == \
+        "you have ended your turn: wait for the other side"
+    assert table.end_turn("government")
+    assert table.game.day == 1 and table.turn == 1 and not table.ready
+    assert sorted((o.formation, o.action) for o in table.game.orders) == [("farouq_abil", "attack"),
+                                                                          ("ndf_homs", "hold")]
+    table.advance()  # the umpire: no orders this turn
+    assert table.game.day == 2
+    path = table.game.save(tmp_path / "table.yaml")
+    again = load_game(path)
+    assert again.side is None and again.rows == table.game.rows and again.orders == table.game.orders
+
+
+def test_terminal_shows_news_names_a_map_the_enemy_in_contact_and_the_debrief(historical_path):
+    out = io.StringIO()
+    game = Game(historical_path, seed=1, side="rebels")
+    term = Terminal(game, out)
+    term.turn_start()
+    first = out.getvalue()
+    assert "Farouq Brigades Abil battalion [farouq_abil]: Abil" in first
+    term.handle('order "Farouq Brigades Abil battalion" attack Shinshar')
+    assert "ok: Farouq Brigades Abil battalion: attack Shinshar" in out.getvalue()
+    out.seek(0)
+    out.truncate()
+    term.handle("next")
+    turn = out.getvalue().split("Day 1, 5 April 2013")[1]
+    shown = [line for line in turn.splitlines() if "[" in line]
+    assert 0 < len(shown) < len(game.formations())  # only the formations whose news changed
+    out.seek(0)
+    out.truncate()
+    term.handle("enemy")
+    enemy = out.getvalue()
+    assert "(reported)" in enemy and "1st Armoured Division" not in enemy  # it arrives on day 9
+    out.seek(0)
+    out.truncate()
+    term.handle("map")
+    assert "@" in out.getvalue() and "al-Qusayr (Opposition)" in out.getvalue()
+    out.seek(0)
+    out.truncate()
+    term.handle("debrief")
+    assert "Cut off: not yet" in out.getvalue()
+    assert "Day 0: Farouq Brigades Abil battalion attack Shinshar - Shinshar taken on day 1" in out.getvalue()

@@ -20,6 +20,8 @@ from pathlib import Path
 import pytest
 
 import run
+from app.story import briefing
+from sim.play import Game, contact_places, sighted
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_S = 90
@@ -89,6 +91,11 @@ def image(page, n: int) -> str:
     return page.locator("img").nth(n).get_attribute("src")
 
 
+def charts(page) -> list[str]:
+    """The points of every line of the charts (inline SVG)."""
+    return [line.get_attribute("points") for line in page.locator("svg polyline").all()]
+
+
 def open_app(page, url: str) -> None:
     page.goto(url)
     page.get_by_role("button", name="Step").wait_for(timeout=60_000)
@@ -108,11 +115,11 @@ def test_choose_a_scenario_and_step(app_url, chromium_page):
     choose(page, "Scenario", "direct_assault")
     page.get_by_role("button", name="Reset").click()
     page.wait_for_timeout(2000)
-    map0, chart0 = image(page, 0), image(page, 1)
+    map0, chart0 = image(page, 0), charts(page)
     page.get_by_role("button", name="Step").click()
     page.get_by_text("Day 1, 5 April 2013").first.wait_for(timeout=30_000)
     page.wait_for_timeout(1000)
-    assert image(page, 0) != map0 and image(page, 1) != chart0
+    assert image(page, 0) != map0 and charts(page) != chart0
     for _ in range(5):
         page.get_by_role("button", name="Step").click()
         page.wait_for_timeout(700)
@@ -130,7 +137,7 @@ def test_play_an_order_save_and_reload(app_url, chromium_page, games_dir):
     choose(page, "You command", "rebels")
     page.get_by_role("button", name="Reset").click()
     page.get_by_text("You command the Opposition").wait_for(timeout=30_000)
-    choose(page, "Formation", "farouq_abil")
+    choose(page, "Formation", "Farouq Brigades Abil battalion")
     choose(page, "Order", "move")
     choose(page, "Place", "Homs")
     page.get_by_role("button", name="Give order").click()
@@ -138,8 +145,8 @@ def test_play_an_order_save_and_reload(app_url, chromium_page, games_dir):
     choose(page, "Order", "attack")
     choose(page, "Place", "Shinshar")
     page.get_by_role("button", name="Give order").click()
-    page.get_by_text("ok: farouq_abil attack Shinshar").wait_for(timeout=30_000)
-    row = page.locator("tr", has_text="farouq_abil")
+    page.get_by_text("ok: Farouq Brigades Abil battalion: attack Shinshar").wait_for(timeout=30_000)
+    row = page.locator("tr", has_text="Abil battalion")
     assert "\tAbil\t" in row.inner_text()
     page.get_by_role("button", name="Step").click()
     page.get_by_text("Day 1, 5 April 2013").first.wait_for(timeout=30_000)
@@ -161,7 +168,7 @@ def test_play_an_order_save_and_reload(app_url, chromium_page, games_dir):
     page.get_by_role("tab", name="Page 0").click()
     page.get_by_text("Day 1, 5 April 2013").first.wait_for(timeout=30_000)
     page.wait_for_timeout(1000)
-    assert page.locator("tr", has_text="farouq_abil").inner_text() == day1
+    assert page.locator("tr", has_text="Abil battalion").inner_text() == day1
     assert not page.console_errors
 
 
@@ -259,3 +266,115 @@ def test_a_downloaded_game_uploads_to_the_same_game(app_url, chromium_page, game
         timeout=60_000)
     assert "Traceback" not in page.locator("body").inner_text()
     assert not list(games_dir.glob(".upload-*"))
+
+
+def play_side(page, url: str, side: str, fog: str = "off") -> None:
+    open_app(page, url)
+    choose(page, "You command", side)
+    choose(page, "Fog of war", fog)
+    page.get_by_role("button", name="Reset").click()
+    page.get_by_text("You command the").wait_for(timeout=30_000)
+
+
+def enemy_rows(page) -> list[str]:
+    """The formation names of the enemy table (the second table of the orders)."""
+    return [row.locator("td").first.inner_text() for row in page.locator("table.orders").nth(1).locator("tr").all()
+            if row.locator("td").count()]
+
+
+@pytest.mark.e2e
+def test_a_side_is_briefed_and_knows_only_its_own_reinforcements(app_url, chromium_page, historical_path):
+    page = chromium_page
+    play_side(page, app_url, "rebels")
+    game = Game(historical_path, 1, "rebels")
+    brief = briefing(game, "rebels")
+    for head, lines in brief.items():
+        page.get_by_text(head, exact=True).first.wait_for(timeout=30_000)
+        for line in lines:
+            page.get_by_text(line, exact=True).first.wait_for(timeout=30_000)
+    assert "Aleppo convoy" in page.locator("body").inner_text()  # the rebels' own reinforcement
+    assert "1st Armoured Division" not in page.locator("body").inner_text()  # the enemy's, arriving on day 9
+    assert not page.console_errors
+
+
+@pytest.mark.e2e
+def test_fog_of_war_shows_the_enemy_in_contact_as_reports(app_url, chromium_page, historical_path):
+    page = chromium_page
+    play_side(page, app_url, "rebels", fog="on")
+    page.get_by_text("Enemy in contact (reports)").wait_for(timeout=30_000)
+    game = Game(historical_path, 1, "rebels")
+    m = game.model
+    seen = contact_places(m, "rebels")
+    expected = [f.label for f in game.formations("government") if f.active and sighted(m, "rebels", f, seen)]
+    assert enemy_rows(page) == expected
+    assert "(reported)" in page.locator("table.orders").nth(1).inner_text()
+    choose(page, "Fog of war", "off")
+    page.get_by_role("button", name="Reset").click()
+    page.get_by_text("Enemy formations in the field").wait_for(timeout=30_000)
+    assert len(enemy_rows(page)) > len(expected)
+
+
+@pytest.mark.e2e
+def test_the_debrief_on_demand(app_url, chromium_page):
+    page = chromium_page
+    play_side(page, app_url, "rebels")
+    choose(page, "Formation", "Farouq Brigades Abil battalion")
+    choose(page, "Order", "attack")
+    choose(page, "Place", "Shinshar")
+    page.get_by_role("button", name="Give order").click()
+    page.get_by_text("ok: Farouq Brigades Abil battalion: attack Shinshar").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Step").click()
+    page.get_by_text("Day 1, 5 April 2013").first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="Debrief now").click()
+    page.get_by_text("Against doctrine and history").wait_for(timeout=120_000)
+    text = page.locator("body").inner_text()
+    assert "doctrine alone: day" in text and "history: day" in text
+    assert "Day 0: Farouq Brigades Abil battalion attack Shinshar - Shinshar" in text
+    assert not page.console_errors
+
+
+def sit(page, url: str, table: str, seat: str) -> None:
+    open_app(page, url)
+    page.get_by_role("tab", name="Page 1").click()
+    page.get_by_label("Table name").fill(table)
+    choose(page, "Seat", seat)
+    page.get_by_role("button", name="Sit at table").click()
+    page.get_by_text(f"at table {table} as {seat}").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Page 0").click()
+
+
+@pytest.mark.e2e
+def test_two_players_and_an_umpire_share_a_turn(app_url, chromium_browser):
+    pages = [chromium_browser.new_page() for _ in range(3)]  # three pages: three sessions of the app
+    errors: list[str] = []
+    for page in pages:
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        rebels, government, umpire = pages
+        sit(rebels, app_url, "class-a", "rebels")
+        sit(government, app_url, "class-a", "government")
+        sit(umpire, app_url, "class-a", "umpire")
+        rebels.get_by_text("You command the Opposition").wait_for(timeout=30_000)
+        government.get_by_text("You command the Government coalition").wait_for(timeout=30_000)
+        umpire.get_by_text("Umpire of table class-a").wait_for(timeout=30_000)
+        rebels.get_by_text("Enemy in contact (reports)").wait_for(timeout=30_000)  # players see through the fog
+        choose(rebels, "Formation", "Farouq Brigades Abil battalion")
+        choose(rebels, "Order", "attack")
+        choose(rebels, "Place", "Shinshar")
+        rebels.get_by_role("button", name="Give order").click()
+        rebels.get_by_text("ok: Farouq Brigades Abil battalion: attack Shinshar (when the turn resolves)").wait_for(
+            timeout=30_000)
+        rebels.get_by_role("button", name="Step").click()
+        rebels.get_by_text("waiting for Government coalition").first.wait_for(timeout=30_000)
+        assert "Day 0, 4 April 2013" in government.locator("body").inner_text()
+        government.get_by_role("button", name="Step").click()
+        for page in pages:  # the turn resolved for everyone, the waiting player's page included
+            page.get_by_text("Day 1, 5 April 2013").first.wait_for(timeout=30_000)
+        assert "\tShinshar\t" in rebels.locator("tr", has_text="Abil battalion").inner_text()
+        umpire.get_by_role("button", name="Step").click()  # the umpire advances without waiting
+        for page in pages:
+            page.get_by_text("Day 2, 6 April 2013").first.wait_for(timeout=30_000)
+        assert not errors
+    finally:
+        for page in pages:
+            page.close()

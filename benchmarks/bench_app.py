@@ -1,0 +1,105 @@
+"""How fast the classroom app answers, in a real browser: page load and Step with the map visible.
+
+Starts ``run.py serve`` on a free local port, opens it in Debian's headless Chromium (Playwright) at 1400 x 900,
+and times (1) the page load, from navigation until the map of day 0 is shown, and (2) each of ``--steps`` Steps,
+from the click until the page shows the next day's date. Prints the figures (median and range); a screenshot of
+the last state goes to ``--screenshot`` when given. Not a test: the numbers depend on the machine.
+
+    .venv/bin/python benchmarks/bench_app.py --steps 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+START = dt.date(2013, 4, 4)  # the historical scenario's first day
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port: int, server: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            sys.exit(f"the server stopped: {server.stdout.read()}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.3)
+    sys.exit("the server did not start")
+
+
+def day_text(day: int) -> str:
+    date = START + dt.timedelta(days=day)
+    return f"Day {day}, {date.day} {date:%B %Y}"
+
+
+def figures(label: str, seconds: list[float]) -> str:
+    ms = [s * 1000 for s in seconds]
+    return (f"{label}: median {statistics.median(ms):.0f} ms, min {min(ms):.0f}, max {max(ms):.0f} "
+            f"({len(ms)} samples)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--loads", type=int, default=3)
+    parser.add_argument("--screenshot", type=Path)
+    args = parser.parse_args()
+    port = free_port()
+    with tempfile.TemporaryDirectory() as games:
+        server = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "serve", "--port", str(port), "--games",
+                                   games], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            wait_listening(port, server)
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                page = browser.new_page(viewport={"width": 1400, "height": 900})
+                page.goto(f"http://127.0.0.1:{port}/")  # the first load warms the server (imports, fonts)
+                page.locator("img").first.wait_for(timeout=120_000)
+                loads = []
+                for _ in range(args.loads):
+                    t0 = time.perf_counter()
+                    page.goto(f"http://127.0.0.1:{port}/")
+                    page.locator("img").first.wait_for(timeout=60_000)
+                    page.get_by_text(day_text(0)).first.wait_for(timeout=60_000)
+                    loads.append(time.perf_counter() - t0)
+                steps = []
+                for day in range(1, args.steps + 1):
+                    t0 = time.perf_counter()
+                    page.get_by_role("button", name="Step").click()
+                    page.get_by_text(day_text(day)).first.wait_for(timeout=60_000)
+                    page.wait_for_function("() => [...document.images].every(i => i.complete)")
+                    steps.append(time.perf_counter() - t0)
+                width = page.locator("img").first.bounding_box()["width"]
+                if args.screenshot:
+                    page.screenshot(path=str(args.screenshot), full_page=True)
+                browser.close()
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    print(figures("page load (to the map of day 0)", loads))
+    print(figures("Step (click to the next day's page)", steps))
+    print(f"map width at 1400 x 900: {width:.0f} px")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,144 @@
+"""Every number in docs/teaching.md, computed from the shipped model, so the lesson plans cannot drift.
+
+The document marks each number as ``<!--n:NAME-->value<!--/n-->`` (Markdown shows only the value). This script
+computes every NAME from the shipped scenarios (doctrine's spread over DOCTRINE_RUNS seeds, a run's interdiction
+scores, an engagement's numbers, the historical records) and rewrites the values in place; ``--check`` only
+reports whether the document is up to date (exit 1 when not: tests/test_teaching.py runs it). After a change of
+the engine, one command brings the lessons up to date:
+
+    .venv/bin/python scripts/teaching_numbers.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as a script from any folder: the project must be importable
+    sys.path.insert(0, str(ROOT))
+
+from sim.events import format_date  # noqa: E402
+from sim.play import DOCTRINE_RUNS, Game, Knobs, Spread, doctrine_spread  # noqa: E402
+from sim.record import load_record  # noqa: E402
+from sim.scenario import Scenario, load_scenario  # noqa: E402
+from sim.simulation import simulate  # noqa: E402
+
+DOC = ROOT / "docs" / "teaching.md"
+HISTORICAL = ROOT / "scenarios" / "historical.yaml"
+KOBANI = ROOT / "scenarios" / "kobani" / "kobani.yaml"
+KOBANI_NO_AIR = ROOT / "scenarios" / "kobani" / "counterfactuals" / "kobani_no_air_support.yaml"
+MARK = re.compile(r"<!--n:([a-z0-9_]+)-->(.*?)<!--/n-->")
+LESSON_SEED = 1  # the seed the lessons' single runs use
+
+
+def day_date(scenario: Scenario, day: float | None) -> str:
+    """'day 31 (5 May 2013)', or 'never'."""
+    if day is None:
+        return "never"
+    return f"day {day:g} ({format_date(scenario.spec.start_date + dt.timedelta(days=day))})"
+
+
+def spread_numbers(prefix: str, spread: Spread) -> dict[str, str]:
+    """How many runs an event happened in and never did, and its earliest, median and latest day."""
+    days = sorted(spread.days)
+    out = {f"{prefix}_runs": str(len(days)), f"{prefix}_never": str(spread.never)}
+    if days:
+        out |= {f"{prefix}_min": f"{days[0]:g}", f"{prefix}_median": f"{statistics.median(days):g}",
+                f"{prefix}_max": f"{days[-1]:g}"}
+    return out
+
+
+def campaign_numbers(prefix: str, scenario: Scenario) -> dict[str, str]:
+    """Doctrine's spread of cut-off and fall days and mean killed, and the record's days and losses."""
+    cuts, falls, killed = doctrine_spread(scenario, Knobs(), DOCTRINE_RUNS)
+    out = spread_numbers(f"{prefix}_cut", cuts) | spread_numbers(f"{prefix}_fall", falls)
+    for side, men in killed.items():
+        out[f"{prefix}_killed_{side}"] = f"{men:,.0f}"
+    record = load_record(scenario)
+    if record is not None:
+        out[f"{prefix}_history_fall"] = day_date(scenario, record.fall_day)
+        out[f"{prefix}_history_cut"] = day_date(scenario, record.encirclement_day)
+        for side, loss in record.losses_by_side.items():
+            low, high = loss.killed
+            out[f"{prefix}_history_killed_{side}"] = f"{low:,}" if low == high else f"{low:,}-{high:,}"
+    return out
+
+
+def engagement_numbers(scenario_path: Path) -> dict[str, str]:
+    """The first engagement of the lesson seed's run: where, the ratio and the daily loss rates."""
+    game = Game(scenario_path, LESSON_SEED)
+    while not game.engagements() and not game.over:
+        game.step()
+    adj = game.engagements()[0]
+    return {"fight_where": adj["where"], "fight_date": adj["date"], "fight_ratio": f"{adj['ratio']:.2f}",
+            "fight_attacker_rate": f"{adj['attacker_rate']:.2%}", "fight_defender_rate": f"{adj['defender_rate']:.2%}",
+            "ratio_exponent": f"{game.scenario.params.ratio_exponent:g}",
+            "attack_ratio": f"{game.scenario.params.attack_ratio:g}"}
+
+
+def interdiction_numbers(scenario: Scenario) -> dict[str, str]:
+    """The lesson seed's interdiction: villages taken when the town was cut off, and the best that many."""
+    summary = simulate(scenario, LESSON_SEED).summary
+    names = scenario.graph.nodes
+    best = summary["interdiction"]
+    return {"best_k": str(best["k"]), "best_places": " and ".join(names[p]["name"] for p in best["best_places"]),
+            "taken_places": ", ".join(names[p]["name"] for p in best["captured"]),
+            "interdiction_efficiency": f"{best['efficiency']:.2f}"}
+
+
+def ground_numbers(prefix: str, scenario: Scenario) -> dict[str, str]:
+    """The attacker's ground at the end over doctrine's runs: mean and range of the places it holds."""
+    attacker = next(s for s, spec in scenario.spec.sides.items() if spec.role.value == "attacker")
+    held = [simulate(scenario, seed).summary["final_control"][attacker] for seed in range(DOCTRINE_RUNS)]
+    return {f"{prefix}_held_mean": f"{statistics.mean(held):.1f}", f"{prefix}_held_min": str(min(held)),
+            f"{prefix}_held_max": str(max(held)), f"{prefix}_places": str(scenario.graph.number_of_nodes())}
+
+
+def numbers() -> dict[str, str]:
+    """Every number the lesson plans quote, by name."""
+    historical, kobani = load_scenario(HISTORICAL), load_scenario(KOBANI)
+    no_air = load_scenario(KOBANI_NO_AIR)
+    _, no_air_falls, _ = doctrine_spread(no_air, Knobs(), DOCTRINE_RUNS)
+    return {"runs": str(DOCTRINE_RUNS), "seed": str(LESSON_SEED),
+            **campaign_numbers("q", historical), **campaign_numbers("k", kobani),
+            **spread_numbers("k_no_air_fall", no_air_falls),
+            **ground_numbers("k", kobani), **ground_numbers("k_no_air", no_air),
+            **interdiction_numbers(historical), **engagement_numbers(HISTORICAL)}
+
+
+def fill(text: str, values: dict[str, str]) -> str:
+    """The document with every marked number replaced by its value; an unknown name is an error."""
+    unknown = sorted({m.group(1) for m in MARK.finditer(text)} - set(values))
+    if unknown:
+        raise KeyError(f"{DOC.name} marks numbers this script does not compute: {', '.join(unknown)}")
+    return MARK.sub(lambda m: f"<!--n:{m.group(1)}-->{values[m.group(1)]}<!--/n-->", text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only say whether docs/teaching.md is up to date")
+    args = parser.parse_args(argv)
+    text = DOC.read_text(encoding="utf-8")
+    try:
+        new = fill(text, numbers())
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=sys.stderr)
+        return 2
+    if args.check:
+        if new != text:
+            print(f"{DOC} is out of date: run python scripts/teaching_numbers.py", file=sys.stderr)
+            return 1
+        print(f"{DOC}: every number is up to date")
+        return 0
+    DOC.write_text(new, encoding="utf-8")
+    print(f"{DOC}: {len(MARK.findall(new))} numbers written")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
