@@ -6,7 +6,8 @@
 #                                   collects no tests (first installs Debian chromium for the page tests if it
 #                                   is missing); PYTEST_ARGS='-m "not e2e"' runs the in-process suite only
 #   make lint                       set up, then ruff check .
-#   make bench                      set up, then run benchmarks/bench_run.py and bench_batch.py (a few minutes)
+#   make bench                      set up, then run benchmarks/bench_run.py, bench_scale.py and bench_batch.py
+#                                   (docs/benchmarks.md; the 10,000-run batch makes it 10-15 minutes)
 #   make fuzz  [FUZZ_EXAMPLES=N]    set up, then fuzz the scenario, map, sweep and saved-game loaders with N mutated
 #                                   files each (default 2000, about 20 minutes); prints accepted/refused counts
 #   make clean                      remove caches and build artefacts (keeps .venv and out/)
@@ -45,6 +46,7 @@ lint: setup
 
 bench: setup
 	$(VENV_PY) benchmarks/bench_run.py
+	$(VENV_PY) benchmarks/bench_scale.py
 	$(VENV_PY) benchmarks/bench_batch.py
 
 fuzz: setup
