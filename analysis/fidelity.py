@@ -265,8 +265,8 @@ def _outcome_line(report: Mapping[str, Any]) -> str:
 def _battle_line(held: Mapping[str, Any]) -> str:
     battle = held["objective"]
     unopposed = battle["captures_unopposed_share"]
-    return (f"Objective changed hands a median {battle['changes_of_hands']['median']:.0f} times; encircled "
-            f"(sustained cut) in {battle['encircled_share']:.0%} of runs; "
+    return (f"Objective changed hands a median {battle['changes_of_hands']['median']:.0f} times; cut off "
+            f"(a sustained cut) in {battle['encircled_share']:.0%} of runs; "
             + ("no captures" if unopposed is None else f"{unopposed:.0%} of captures unopposed") + "; captured: "
             + ", ".join(f"{side} {q['median']:.0f}" for side, q in battle["captured_by_side"].items()))
 

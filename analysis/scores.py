@@ -117,7 +117,7 @@ def _interval(row: Mapping[str, Any], name: str, digits: int = 0) -> str:
 def scores_markdown(rows: list[Mapping[str, Any]], reference: str = "historical") -> str:
     """The comparison as a Markdown table (medians with 90% intervals); the reference scenario is marked."""
     sides = sorted({k.removesuffix("_killed_median") for r in rows for k in r if k.endswith("_killed_median")})
-    head = ["rank", "scenario", "runs", "encircled (day)", "supply AUC", "fell (day, runs that fell)", "fell in",
+    head = ["rank", "scenario", "runs", "cut off (day)", "supply AUC", "fell (day, runs that fell)", "fell in",
             "fell (day, censored)", "battle (days)", "changes of hands", "unopposed captures"]
     head += [f"{side} {what}" for side in sides for what in ("killed", "captured")]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
@@ -133,8 +133,8 @@ def scores_markdown(rows: list[Mapping[str, Any]], reference: str = "historical"
         lines.append("| " + " | ".join(cells) + " |")
     lines.append("")
     lines.append("Medians over the replicates with 90% intervals (5th–95th percentile) in brackets. Days count "
-                 "from the start date. Encircled: the first day of a cut of the defender-held objective that lasted "
-                 "at least `encirclement_min_days`, over the runs encircled. Fell: the day from which the attacker "
+                 "from the start date. Cut off: the first day of a cut of the defender-held objective that lasted "
+                 "at least `encirclement_min_days`, over the runs cut off. Fell: the day from which the attacker "
                  "held the objective to the end, over the runs in which it fell; censored: over all runs, a run in "
                  "which it held counted one day past the end. Battle: from the first fight in the objective to its "
                  "fall. Unopposed captures: share of all captures taken without a fight. Supply AUC is the "
@@ -145,7 +145,7 @@ def scores_markdown(rows: list[Mapping[str, Any]], reference: str = "historical"
 
 def scores_text(rows: list[Mapping[str, Any]], reference: str = "historical") -> str:
     """The comparison as a fixed-width table for the terminal."""
-    head = (f"{'#':>2}  {'scenario':<26} {'runs':>4}  {'encircled':>17}  {'supply AUC':>17}  {'fell (if fell)':>17} "
+    head = (f"{'#':>2}  {'scenario':<26} {'runs':>4}  {'cut off':>17}  {'supply AUC':>17}  {'fell (if fell)':>17} "
             f"{'share':>6}  {'fell (censored)':>17}  {'battle days':>15}")
     out = [head, "-" * len(head)]
     for r in rows:
