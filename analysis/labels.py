@@ -35,19 +35,17 @@ def _candidate(point: tuple[float, float], size: tuple[float, float], radius: fl
     """The box of a label of ``size`` set in ``direction`` from a marker of ``radius`` at ``point``."""
     (x, y), (w, h), (dx, dy) = point, size, direction
     reach = radius + gap
-    if dx > 0:
-        x0 = x + reach
-    elif dx < 0:
-        x0 = x - reach - w
-    else:
-        x0 = x - w / 2
-    if dy > 0:
-        y0 = y + reach
-    elif dy < 0:
-        y0 = y - reach - h
-    else:
-        y0 = y - h / 2
+    x0, y0 = _near_end(x, w, reach, dx), _near_end(y, h, reach, dy)
     return (x0, y0, x0 + w, y0 + h)
+
+
+def _near_end(centre: float, length: float, reach: float, sign: int) -> float:
+    """Where a label of ``length`` starts along one axis: past the marker on the ``sign`` side, centred at 0."""
+    if sign > 0:
+        return centre + reach
+    if sign < 0:
+        return centre - reach - length
+    return centre - length / 2
 
 
 def overlap_area(box: Box, others: np.ndarray) -> np.ndarray:

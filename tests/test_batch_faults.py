@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from conftest import dump_yaml, write_tiny
+from test_batch import assert_same_store, quiet, store
 
 import run
 from sim import batch
@@ -31,19 +32,6 @@ from sim.store import LOCK_FILE, SET_ASIDE, Store, writer_lock
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 6
-
-
-def quiet(_line: str) -> None:
-    """Batches in tests print nothing."""
-
-
-def tables(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    return pd.read_parquet(out / "runs.parquet"), pd.read_parquet(out / "timeseries.parquet")
-
-
-def assert_same_store(a: Path, b: Path) -> None:
-    for left, right in zip(tables(a), tables(b), strict=True):
-        pd.testing.assert_frame_equal(left, right)
 
 
 @pytest.fixture(scope="module")
@@ -63,13 +51,13 @@ def parts_by_hand(tiny: Path, out: Path, per_part: int) -> Store:
     """A store whose runs were run in this process and written ``per_part`` runs to a part, left unconsolidated
     (as a killed batch leaves it)."""
     plan = make_plan([str(tiny)], RUNS, 5)
-    store = open_store(plan, out, False, [])
+    partial = open_store(plan, out, False, [])
     for task in plan.tasks():
-        store.add(task.index, *run_task(task))
+        partial.add(task.index, *run_task(task))
         if (task.index + 1) % per_part == 0:
-            store.flush()
-    store.flush()
-    return store
+            partial.flush()
+    partial.flush()
+    return partial
 
 
 def one_line_error(capsys: pytest.CaptureFixture, argv: list[str]) -> str:
@@ -156,7 +144,7 @@ def test_two_batches_on_one_store_lose_no_run(tiny: Path, tmp_path: Path) -> Non
             in second.stderr
     else:
         assert second.returncode == 0 and "(400 were already stored)" in second.stdout
-    runs, series = tables(out)
+    runs, series = store(out)
     assert len(runs) == 400 and runs["replicate"].tolist() == list(range(400)) and runs["status"].eq("ok").all()
     assert (series.groupby("replicate").size() == 31).all() and series["replicate"].nunique() == 400
     assert json.loads((out / "manifest.json").read_text())["complete"]
@@ -289,7 +277,7 @@ def test_a_run_over_the_time_limit_is_stored_as_failed_and_resume_runs_it_again(
     out = tmp_path / "slow"
     _, outcome = execute([str(tiny)], RUNS, 5, out, workers=1, run_timeout=1e-9, echo=quiet)
     assert outcome.failed == RUNS
-    runs, _ = tables(out)
+    runs, _ = store(out)
     assert runs["error"].str.contains("RunTimeout: stopped after 1e-09 s on day 0 of 30").all()
     assert json.loads((out / "manifest.json").read_text())["run_timeout"] == 1e-9
     _, again = execute([str(tiny)], RUNS, 5, out, resume=True, workers=1, echo=quiet)
