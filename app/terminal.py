@@ -106,54 +106,62 @@ class Terminal:
         if not words:
             return True
         verb, args = words[0].lower(), words[1:]
-        game = self.game
         if verb in ("quit", "exit"):
             return False
-        if verb == "help":
-            self.say(HELP)
-        elif verb == "list":
-            self.say(headline(game), *formation_lines(game))
-        elif verb == "enemy":
-            self.enemy()
-        elif verb == "map":
-            self.say(*text_map(game, game.side))
-        elif verb == "brief":
-            self.briefing()
-        elif verb == "debrief":
-            self.debrief()
+        if verb == "next":
+            return self.next_turn()
+        plain = {"help": lambda: self.say(HELP), "list": self.list_formations, "enemy": self.enemy,
+                 "map": lambda: self.say(*text_map(self.game, self.game.side)), "brief": self.briefing,
+                 "debrief": self.debrief, "events": self.events, "fights": lambda: self.fights(args)}
+        if verb in plain:
+            plain[verb]()
         elif verb == "order" and len(args) >= 2:
             self.order(args[0], args[1].lower(), args[2:])
         elif verb in ACTIONS and args:
             self.order(args[0], verb, args[1:])
-        elif verb == "next":
-            game.advance()
-            self.story()
-            if game.over:
-                self.say("", *summary_lines(game.record()), "")
-                self.debrief()
-                return False
-            self.turn_start()
-        elif verb == "events":
-            day = game.day
-            self.say(*([e.text for e in game.model.events if e.day == day] or ["(nothing happened that day)"]))
-        elif verb == "fights":
-            day = float(args[0]) if args and _is_number(args[0]) else None
-            self.say(*([engagement_title(a) for a in game.engagements(day)] or ["(no engagements)"]))
         elif verb == "why" and args and args[0].lstrip("#").isdigit():
-            n = int(args[0].lstrip("#"))
-            found = game.engagements()
-            self.say(*explain(found[n], game.scenario.params.ratio_exponent) if n < len(found)
-                     else [f"refused: no engagement #{n} (fights lists them)"])
+            self.why(int(args[0].lstrip("#")))
         elif verb == "save" and args:
-            try:
-                path = game.save(args[0])
-            except OSError as exc:
-                self.say(f"refused: cannot write {args[0]}: {exc.strerror}")
-            else:
-                self.say(f"saved day {game.day:g} to {path}")
+            self.save(args[0])
         else:
             self.say(f"? {line.strip()!r}: not a command (help lists them)")
         return True
+
+    def list_formations(self) -> None:
+        self.say(headline(self.game), *formation_lines(self.game))
+
+    def next_turn(self) -> bool:
+        """Play to the next decision day; at the end of the campaign, the summary and the debrief (and stop)."""
+        game = self.game
+        game.advance()
+        self.story()
+        if game.over:
+            self.say("", *summary_lines(game.record()), "")
+            self.debrief()
+            return False
+        self.turn_start()
+        return True
+
+    def events(self) -> None:
+        day = self.game.day
+        self.say(*([e.text for e in self.game.model.events if e.day == day] or ["(nothing happened that day)"]))
+
+    def fights(self, args: list[str]) -> None:
+        day = float(args[0]) if args and _is_number(args[0]) else None
+        self.say(*([engagement_title(a) for a in self.game.engagements(day)] or ["(no engagements)"]))
+
+    def why(self, n: int) -> None:
+        found = self.game.engagements()
+        self.say(*explain(found[n], self.game.scenario.params.ratio_exponent) if n < len(found)
+                 else [f"refused: no engagement #{n} (fights lists them)"])
+
+    def save(self, name: str) -> None:
+        try:
+            path = self.game.save(name)
+        except OSError as exc:
+            self.say(f"refused: cannot write {name}: {exc.strerror}")
+        else:
+            self.say(f"saved day {self.game.day:g} to {path}")
 
     def order(self, who: str, action: str, rest: list[str]) -> None:
         target = " ".join(rest)
