@@ -22,18 +22,13 @@ from typing import Any
 import numpy as np
 from scipy.stats import spearmanr
 
-from analysis.scores import censored_fall_day
+from analysis.scores import censor_day, censored_fall_day
 from sim.record import DatedCapture, Loss, Record, date_text
 
 WINDOW_DAYS = 7  # a capture "fell within 7 days" when its simulated median is this close to the record
 LOW, HIGH = 10.0, 90.0  # an 80% interval
 TARGETS = {"fall_day_days": 5, "captures_within_7_days_share": 0.7, "capture_order_spearman": 0.8,
            "killed_relative_error": 0.25, "held_share": 0.5}
-
-
-def censor_day(summary: Mapping[str, Any]) -> float:
-    """The day a capture that never happened is put at: one day past the end of the run."""
-    return float(summary["days"]) + 1.0
 
 
 def objective_battle(summaries: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -63,8 +58,7 @@ def simulated_day(summary: Mapping[str, Any], capture: DatedCapture, attacker: s
     """The day a run reproduced ``capture``, or the censor day if it did not (``attacker``: the scenario's
     attacking side, whose capture of the objective is the run's fall)."""
     if capture.kind == "capture" and capture.place == summary["objective"] and capture.side == attacker:
-        fall = summary["objective_fall_day"]
-        return censor_day(summary) if fall is None else float(fall)
+        return censored_fall_day(summary)
     days = [c["day"] for c in summary["captures"] if c["place"] == capture.place and c["by"] == capture.side]
     return float(days[capture.occurrence - 1]) if len(days) >= capture.occurrence else censor_day(summary)
 

@@ -38,11 +38,21 @@ def _put(row: dict[str, Any], name: str, values: list[float]) -> None:
     row[f"{name}_median"], row[f"{name}_p05"], row[f"{name}_p95"] = _quantiles(values)
 
 
+def censor_day(summary: Mapping[str, Any]) -> float:
+    """The day a capture, cut or fall that never happened is put at: one day past the end of the run."""
+    return float(summary["days"]) + 1.0
+
+
+def censored_day(summary: Mapping[str, Any], key: str) -> float:
+    """A day measure of a run (``objective_fall_day``, ``encirclement_day``...), at the censor day where it never
+    happened: the value a median over all runs takes, not only over those in which it happened."""
+    day = summary[key]
+    return censor_day(summary) if day is None else float(day)
+
+
 def censored_fall_day(summary: Mapping[str, Any]) -> float:
-    """The fall day of a run, with a run in which the objective did not fall put at one day past its end (the
-    censored value: a median over all runs, not only those that fell)."""
-    fall = summary["objective_fall_day"]
-    return float(summary["days"]) + 1.0 if fall is None else float(fall)
+    """The fall day of a run, censored (see ``censored_day``)."""
+    return censored_day(summary, "objective_fall_day")
 
 
 def _happened(summaries: list[Mapping[str, Any]], key: str) -> list[float]:

@@ -24,7 +24,7 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from analysis.calibrate import SEARCH_SPACE, Dimension, run_points
-from analysis.fidelity import censor_day
+from analysis.scores import censored_day
 from sim.batch import replicate_seeds
 from sim.errors import InputError
 from sim.parameters import SPECS
@@ -84,11 +84,8 @@ def sobol(evaluate: Evaluate, space: Sequence[Dimension], base_samples: int, see
 
 def outcome_means(summaries: Sequence[Mapping[str, Any]]) -> dict[str, float]:
     """Mean fall day, encirclement day (censored one day past the end) and killed per side of a point's runs."""
-    def day(s: Mapping[str, Any], key: str) -> float:
-        return censor_day(s) if s[key] is None else float(s[key])
-
-    out = {"fall_day": float(np.mean([day(s, "objective_fall_day") for s in summaries])),
-           "encirclement_day": float(np.mean([day(s, "encirclement_day") for s in summaries]))}
+    out = {"fall_day": float(np.mean([censored_day(s, "objective_fall_day") for s in summaries])),
+           "encirclement_day": float(np.mean([censored_day(s, "encirclement_day") for s in summaries]))}
     for side in summaries[0]["casualties_by_side"]:
         out[f"killed_{side}"] = float(np.mean([s["casualties_by_side"][side]["killed"] for s in summaries]))
     return out
