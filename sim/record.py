@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from collections import Counter
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim.errors import InputError
+from sim.loader import read_text
 from sim.scenario import read_mapping
 
 if TYPE_CHECKING:
@@ -265,14 +267,12 @@ def _check_names(spec: RecordSpec, path: Path, scenario: Scenario) -> None:
 def read_events(path: Path, scenario: Scenario, default_source: str) -> tuple[Event, ...]:
     """The dated events of a CSV file, each checked against the scenario's map and sides; ``default_source``
     is the source of rows that name none."""
+    text = read_text(path)  # the loader's limits (a regular UTF-8 file of bounded size) hold for the CSV too
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            reader = csv.DictReader(handle)
-            columns = list(reader.fieldnames or [])
-            _check_columns(path, columns)
-            rows = list(reader)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(str(path), "", f"cannot be read: {exc}") from None
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        columns = list(reader.fieldnames or [])
+        _check_columns(path, columns)
+        rows = list(reader)
     except csv.Error as exc:
         raise InputError(str(path), "", f"not valid CSV: {exc}") from None
     return tuple(_event(path, line, row, scenario, default_source) for line, row in enumerate(rows, start=2))

@@ -13,6 +13,7 @@ import yaml
 
 from analysis.fidelity import fidelity_lines, fidelity_report
 from sim.errors import InputError
+from sim.loader import MAX_FILE_BYTES
 from sim.record import Record, load_record
 from sim.scenario import load_scenario
 
@@ -89,6 +90,13 @@ def test_a_bad_events_file_names_the_line_and_column(tmp_path: Path, events: str
         loaded(path)
     assert err.value.file == str(tmp_path / "events.csv")
     assert err.value.field == field and problem in err.value.problem
+
+
+def test_the_events_file_is_read_within_the_limits_of_every_input_file(tmp_path: Path) -> None:
+    path = write(tmp_path, events=HEADER + "2013-04-11,capture,abil,government,\n" * (MAX_FILE_BYTES // 30))
+    with pytest.raises(InputError) as err:
+        loaded(path)
+    assert err.value.file == str(tmp_path / "events.csv") and "larger than" in err.value.problem
 
 
 @pytest.mark.parametrize(("change", "field", "problem"), [
