@@ -11,7 +11,6 @@ in summary.json, ``scenarios[].sha256`` in manifest.json) a file whose contents 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import InputError
+from sim.records import scenario_digest
 from sim.scenario import Scenario, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -152,14 +152,6 @@ def stored_path(text: str) -> Path:
     """A scenario path kept in a store: as written if it exists, else relative to the project."""
     path = Path(text)
     return path if path.is_absolute() or path.exists() else ROOT / path
-
-
-def scenario_digest(scenario: Scenario) -> str:
-    """SHA-256 of the scenario file, every file it extends and its map, read together (as the store records it)."""
-    digest = hashlib.sha256()
-    for path in (*scenario.files, scenario.spec.map):
-        digest.update(Path(path).read_bytes())
-    return digest.hexdigest()
 
 
 def checked_scenario(path: Path, recorded_sha256: str | None, record: Path, warn: Any) -> Scenario:

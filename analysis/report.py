@@ -45,7 +45,6 @@ from analysis.folders import (
     checked_scenario,
     load_folder,
     recorded_hash,
-    scenario_digest,
     scenario_file,
     stored_path,
 )
@@ -58,7 +57,7 @@ from analysis.theatre_map import MapOptions, capture_dates, draw_map, event_plac
 from sim.batch import scenario_variant  # a scenario with a design point's parameters
 from sim.events import format_date
 from sim.parameters import Parameters, parameter_table
-from sim.records import atomic_write_bytes, atomic_write_text
+from sim.records import atomic_write_bytes, atomic_write_text, file_digests, scenario_digest
 from sim.scenario import Scenario
 from sim.simulation import simulate
 
@@ -407,9 +406,8 @@ def provenance_html(scenarios: Sequence[Scenario], source: RunFolder | StoreFold
              ["report written", _esc(dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))]]
     files = []
     for s in scenarios:
-        for path in (*s.files, s.spec.map):
-            files.append([_esc(s.name), f"<code>{_esc(path)}</code>",
-                          f"<code>{_esc(_sha256(Path(path)))}</code>"])
+        files += [[_esc(s.name), f"<code>{_esc(f['path'])}</code>", f"<code>{f['sha256']}</code>"]
+                  for f in file_digests(s)]
         files.append([_esc(s.name), "all of the above together", f"<code>{scenario_digest(s)}</code>"])
         if s.spec.record:
             record = Path(s.spec.record)
