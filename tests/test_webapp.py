@@ -20,7 +20,10 @@ from pathlib import Path
 import pytest
 
 import run
+from analysis.replay import map_state
+from app.live_map import LiveMap, Spot, spot_at
 from app.story import briefing
+from app.webapp import MAP_DPI
 from sim.play import Game, contact_places, sighted
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +41,17 @@ def test_a_games_folder_that_cannot_be_one_is_one_line(tmp_path, capsys):
     blocker.write_text("")
     assert run.main(["serve", "--games", str(blocker)]) == 2
     assert capsys.readouterr().err == f"error: {blocker}: is a file, not a folder: choose another --games\n"
+
+
+def test_a_click_chooses_the_formation_under_it_else_the_nearest_place_within_reach():
+    spots = [Spot("place", "a", 0.5, 0.5), Spot("place", "b", 0.6, 0.5),
+             Spot("formation", "f", 0.52, 0.5, 0.01, 0.02), Spot("formation", "g", 0.53, 0.5, 0.01, 0.02)]
+    assert spot_at(spots, 0.52, 0.51, 1.0).key == "f"  # on both markers: the nearer
+    assert spot_at(spots, 0.535, 0.49, 1.0).key == "g"
+    assert spot_at(spots, 0.50, 0.53, 1.0).key == "a"  # off the markers: the nearest place
+    assert spot_at(spots, 0.58, 0.5, 1.0).key == "b"
+    assert spot_at(spots, 0.5, 0.545, 1.0) is None  # 0.045 from a: beyond reach (0.04 of the width)
+    assert spot_at(spots, 0.5, 0.545, 0.5).key == "a"  # a flat picture: 0.045 of its height is 0.0225 of its width
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -378,3 +392,83 @@ def test_two_players_and_an_umpire_share_a_turn(app_url, chromium_browser):
     finally:
         for page in pages:
             page.close()
+
+
+def select_text(page, label: str) -> str:
+    """What the select labelled ``label`` shows."""
+    return page.locator(".v-select", has=page.locator(f"label:text-is('{label}')")).first.inner_text()
+
+
+def click_spot(page, spot: Spot) -> None:
+    box = page.locator("img").first.bounding_box()
+    page.locator("img").first.click(position={"x": spot.x * box["width"], "y": spot.y * box["height"]})
+
+
+@pytest.mark.e2e
+def test_click_the_map_to_choose_a_formation_and_its_target(app_url, chromium_page, historical_path):
+    page = chromium_page
+    play_side(page, app_url, "rebels")
+    game = Game(historical_path, 1, "rebels")
+    live = LiveMap(game.scenario, MAP_DPI)
+    state = map_state(game.model, len(game.model.events))
+    spots = {s.key: s for s in live.spots(state, live.picture(state)[1])}
+    click_spot(page, spots["farouq_abil"])
+    page.wait_for_function("() => document.body.innerText.includes('Abil battalion')")
+    page.locator(".v-select", has_text="Farouq Brigades Abil battalion").first.wait_for(timeout=30_000)
+    assert "Farouq Brigades Abil battalion" in select_text(page, "Formation")
+    click_spot(page, spots["shinshar"])
+    page.locator(".v-select", has_text="Shinshar").first.wait_for(timeout=30_000)
+    assert "Shinshar" in select_text(page, "Place")
+    click_spot(page, spots["ndf_homs"])  # an enemy formation is not the player's to choose
+    page.wait_for_timeout(1000)
+    assert "Farouq Brigades Abil battalion" in select_text(page, "Formation")
+    choose(page, "Order", "attack")
+    page.get_by_role("button", name="Give order").click()
+    page.get_by_text("ok: Farouq Brigades Abil battalion: attack Shinshar").wait_for(timeout=30_000)
+    click_spot(page, spots["fsa_shamsin"])  # another formation: its target starts empty
+    page.locator(".v-select", has_text="Free Syrian Army Shamsin battalion").first.wait_for(timeout=30_000)
+    assert select_text(page, "Place").strip() in ("", "Place")
+    page.screenshot(path="/tmp/classroom2-click.png")
+    assert not page.console_errors
+
+
+def sidebar(page) -> str:
+    return page.locator(".v-navigation-drawer").first.inner_text()
+
+
+@pytest.mark.e2e
+def test_the_sidebar_shows_a_loaded_or_branched_game_and_its_date(app_url, chromium_page):
+    page = chromium_page
+    open_app(page, app_url)
+    page.locator(".v-navigation-drawer", has_text="4 April 2013, day 0 of 65").wait_for(timeout=30_000)
+    choose(page, "Scenario", "direct_assault")
+    page.get_by_role("button", name="Reset").click()
+    page.wait_for_timeout(2000)
+    for day in (1, 2):
+        page.get_by_role("button", name="Step").click()
+        page.get_by_text(f"Day {day}, {4 + day} April 2013").first.wait_for(timeout=30_000)
+    page.locator(".v-navigation-drawer", has_text="6 April 2013, day 2 of").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Page 1").click()
+    page.get_by_label("Game name").fill("sidebar-test")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_text("saved day 2 as sidebar-test").wait_for(timeout=30_000)
+    choose(page, "Scenario", "historical")  # the sidebar changed, the game not yet
+    page.get_by_role("button", name="Load", exact=True).click()
+    page.get_by_text("loaded sidebar-test at day 2").wait_for(timeout=30_000)
+    assert "direct_assault" in select_text(page, "Scenario")
+    choose(page, "Branch as", "rebels")
+    page.get_by_role("button", name="Branch", exact=True).click()
+    page.get_by_text("branched sidebar-test at day 2").wait_for(timeout=30_000)
+    assert "rebels" in select_text(page, "You command") and "direct_assault" in select_text(page, "Scenario")
+    assert "6 April 2013, day 2 of" in sidebar(page)
+    page.get_by_role("tab", name="Page 0").click()
+    page.get_by_text("You command the Opposition").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Reset").click()  # Reset plays the sidebar's settings: the branched game's
+    page.get_by_text("Day 0, 4 April 2013").first.wait_for(timeout=30_000)
+    page.get_by_text("You command the Opposition").wait_for(timeout=30_000)
+    page.locator(".v-navigation-drawer", has_text="4 April 2013, day 0 of").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Step").click()
+    page.locator(".v-navigation-drawer", has_text="5 April 2013, day 1 of").wait_for(timeout=30_000)
+    assert "A direct assault on the town" in page.locator("h3").first.inner_text()
+    page.screenshot(path="/tmp/classroom2-sidebar.png")
+    assert not page.console_errors
