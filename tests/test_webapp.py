@@ -9,6 +9,7 @@ conftest.py).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import subprocess
@@ -71,13 +72,15 @@ def games_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("classroom") / "games"
 
 
-@pytest.fixture(scope="module")
-def app_url(games_dir: Path) -> Iterator[str]:
-    """``run.py serve`` with its default host on a free port and a games folder of its own; stopped at the end."""
+@contextlib.contextmanager
+def serving(games_dir: Path, host: str | None = None) -> Iterator[str]:
+    """``run.py serve`` on a free port (on ``host``, else its default) with a games folder of its own; its address
+    by the local interface; stopped at the end."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "serve", "--port", str(port), "--games",
-                               str(games_dir)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL, text=True)
+    where = ["--host", host] if host else []
+    server = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "serve", "--port", str(port), *where,
+                               "--games", str(games_dir)], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
     try:
         deadline = time.monotonic() + STARTUP_S
         while not listening_addresses(port):
@@ -92,6 +95,20 @@ def app_url(games_dir: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture(scope="module")
+def app_url(games_dir: Path) -> Iterator[str]:
+    """The app with its default host."""
+    with serving(games_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def classroom_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app as a classroom serves it, on every interface (``--host 0.0.0.0``), reached at 127.0.0.1."""
+    with serving(tmp_path_factory.mktemp("classroom-any") / "games", "0.0.0.0") as url:
+        yield url
 
 
 def choose(page, label: str, option: str) -> None:
@@ -358,40 +375,40 @@ def sit(page, url: str, table: str, seat: str) -> None:
 
 
 @pytest.mark.e2e
-def test_two_players_and_an_umpire_share_a_turn(app_url, chromium_browser):
-    pages = [chromium_browser.new_page() for _ in range(3)]  # three pages: three sessions of the app
+@pytest.mark.parametrize("server", ["app_url", "classroom_url"])
+def test_two_players_and_an_umpire_share_a_turn(server, request, chromium_people):
+    url = request.getfixturevalue(server)
+    if server == "classroom_url":
+        assert listening_addresses(int(url.rsplit(":", 1)[1].strip("/"))) == {"0.0.0.0"}
+    pages = [chromium_people().new_page() for _ in range(3)]  # three people, each with a browser of their own
     errors: list[str] = []
     for page in pages:
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        rebels, government, umpire = pages
-        sit(rebels, app_url, "class-a", "rebels")
-        sit(government, app_url, "class-a", "government")
-        sit(umpire, app_url, "class-a", "umpire")
-        rebels.get_by_text("You command the Opposition").wait_for(timeout=30_000)
-        government.get_by_text("You command the Government coalition").wait_for(timeout=30_000)
-        umpire.get_by_text("Umpire of table class-a").wait_for(timeout=30_000)
-        rebels.get_by_text("Enemy in contact (reports)").wait_for(timeout=30_000)  # players see through the fog
-        choose(rebels, "Formation", "Farouq Brigades Abil battalion")
-        choose(rebels, "Order", "attack")
-        choose(rebels, "Place", "Shinshar")
-        rebels.get_by_role("button", name="Give order").click()
-        rebels.get_by_text("ok: Farouq Brigades Abil battalion: attack Shinshar (when the turn resolves)").wait_for(
-            timeout=30_000)
-        rebels.get_by_role("button", name="Step").click()
-        rebels.get_by_text("waiting for Government coalition").first.wait_for(timeout=30_000)
-        assert "Day 0, 4 April 2013" in government.locator("body").inner_text()
-        government.get_by_role("button", name="Step").click()
-        for page in pages:  # the turn resolved for everyone, the waiting player's page included
-            page.get_by_text("Day 1, 5 April 2013").first.wait_for(timeout=30_000)
-        assert "\tShinshar\t" in rebels.locator("tr", has_text="Abil battalion").inner_text()
-        umpire.get_by_role("button", name="Step").click()  # the umpire advances without waiting
-        for page in pages:
-            page.get_by_text("Day 2, 6 April 2013").first.wait_for(timeout=30_000)
-        assert not errors
-    finally:
-        for page in pages:
-            page.close()
+    rebels, government, umpire = pages
+    sit(rebels, url, "class-a", "rebels")
+    sit(government, url, "class-a", "government")
+    sit(umpire, url, "class-a", "umpire")
+    rebels.get_by_text("You command the Opposition").wait_for(timeout=30_000)
+    government.get_by_text("You command the Government coalition").wait_for(timeout=30_000)
+    umpire.get_by_text("Umpire of table class-a").wait_for(timeout=30_000)
+    rebels.get_by_text("Enemy in contact (reports)").wait_for(timeout=30_000)  # players see through the fog
+    choose(rebels, "Formation", "Farouq Brigades Abil battalion")
+    choose(rebels, "Order", "attack")
+    choose(rebels, "Place", "Shinshar")
+    rebels.get_by_role("button", name="Give order").click()
+    rebels.get_by_text("ok: Farouq Brigades Abil battalion: attack Shinshar (when the turn resolves)").wait_for(
+        timeout=30_000)
+    rebels.get_by_role("button", name="Step").click()
+    rebels.get_by_text("waiting for Government coalition").first.wait_for(timeout=30_000)
+    assert "Day 0, 4 April 2013" in government.locator("body").inner_text()
+    government.get_by_role("button", name="Step").click()
+    for page in pages:  # the turn resolved for everyone, the waiting player's page included
+        page.get_by_text("Day 1, 5 April 2013").first.wait_for(timeout=30_000)
+    assert "\tShinshar\t" in rebels.locator("tr", has_text="Abil battalion").inner_text()
+    umpire.get_by_role("button", name="Step").click()  # the umpire advances without waiting
+    for page in pages:
+        page.get_by_text("Day 2, 6 April 2013").first.wait_for(timeout=30_000)
+    assert not errors
 
 
 def select_text(page, label: str) -> str:
