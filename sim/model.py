@@ -18,7 +18,7 @@ import numpy as np
 from sim import combat, doctrine, engagements
 from sim.agents import Formation
 from sim.combat import Outcome
-from sim.events import Event, EventKind, casualty_text, format_date
+from sim.events import Event, EventKind, format_date
 from sim.scenario import Doctrine, FactionSpec, FormationSpec, Orders, Scenario
 from sim.space import Space
 from sim.states import Fate, Intent, Losses, Posture, Status
@@ -256,11 +256,12 @@ class SiegeModel(mesa.Model):
         lead = max(captors, key=lambda f: (f.personnel, f.fid))
         verb = "retook" if side in self.ever_held.get(place, ()) else "took"
         tally = self.fight_losses.pop(place, None)
-        self.assault_start.pop(place, None)
-        cost = (f" (defenders lost {casualty_text(tally[2], tally[3])}; attackers {casualty_text(tally[0], tally[1])})"
-                if tally else " unopposed")
+        began = self.assault_start.pop(place, None)
+        # what happened at the capture (each day's losses are in that day's engagement line, not repeated here)
+        how = (" unopposed" if tally is None else " once its defenders had gone" if began is None
+               else " after a day of fighting" if began == self.day else f" after fighting there since day {began:g}")
         source = f" from {self.holder_name.get(place, 'nobody')}" if previous is not None else ""
-        self.log(EventKind.CAPTURE, f"{lead.label} {verb} {self.place_name(place)}{source}{cost}",
+        self.log(EventKind.CAPTURE, f"{lead.label} {verb} {self.place_name(place)}{source}{how}",
                  place=place, formation=lead, other_side=previous or "",
                  losses=Losses(tally[0], tally[1]) if tally else None,
                  enemy_losses=Losses(tally[2], tally[3]) if tally else None)
