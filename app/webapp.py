@@ -1,9 +1,10 @@
 """The classroom web app (``python run.py serve``): Mesa's SolaraViz over a game of sim/play.py.
 
 SolaraViz gives the controls (step, play, pause, reset) and the settings (scenario, seed, knobs, side played);
-the components show the theatre map (analysis/theatre_map.py), live charts of the encirclement, the event log
-as a story, the player's orders (the same orders and refusals as ``run.py play``), the numbers behind every
-engagement, and saving, loading and branching of games. Each browser session has its own game.
+the components show the theatre map (analysis/theatre_map.py; a click on it chooses an order's formation or
+place), live charts of the encirclement, the event log as a story, the player's orders (the same orders and
+refusals as ``run.py play``), the numbers behind every engagement, and saving, loading and branching of games (the
+sidebar then shows the loaded game's settings). Each browser session has its own game.
 
 Games are saved in the server's games folder (``run.py serve --games DIR``), by name only (sim/play.py's
 GamesFolder); a player downloads the current game and uploads a downloaded one. Whatever a player sends, the page
@@ -336,11 +337,15 @@ def choose_on_map(model: Classroom, spot: Spot | None) -> None:
     if spot is None or model.side is None:
         return
     m = model.game.model
-    if spot.kind == "formation" and m.formation(spot.key).side == model.side:
+    formation = m.formation(spot.key) if spot.kind == "formation" else None
+    if formation is not None and formation.side == model.side:
         if chosen_formation.value != spot.key:
             chosen_place.set("")  # a place chosen for another formation would be a surprising target
         chosen_formation.set(spot.key)
-    elif spot.kind == "place":
+    elif formation is not None:
+        if formation.place is not None:  # an enemy on the road is at no place to attack
+            chosen_place.set(formation.place)
+    else:
         chosen_place.set(spot.key)
 
 
