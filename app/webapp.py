@@ -355,16 +355,21 @@ def MapView(model: Classroom) -> None:
     click on it chooses an order's formation or target."""
     update_counter.get()
     game = model.game
-    state = fogged(model, map_state(game.model, model.turn_events))
-    picture, drawing = model.live_map.picture(state)
-    spots = model.live_map.spots(state, drawing)
-    aspect = drawing.figure.bbox.height / drawing.figure.bbox.width
+
+    def draw() -> tuple[str, list[Spot], float]:
+        state = fogged(model, map_state(game.model, model.turn_events))
+        picture, drawing = model.live_map.picture(state)
+        return ("data:image/jpeg;base64," + base64.b64encode(picture).decode("ascii"),
+                model.live_map.spots(state, drawing), drawing.figure.bbox.height / drawing.figure.bbox.width)
+
+    # drawn again only when the day or the viewer changes: an order given or a turn ended redraws the page, not this
+    source, spots, aspect = solara.use_memo(draw, [game, game.model.steps, model.turn_events, model.side,
+                                                   model.fogged])
 
     def clicked(where: dict) -> None:
         choose_on_map(model, spot_at(spots, float(where["x"]), float(where["y"]), aspect))
 
-    ClickableMap.element(src="data:image/jpeg;base64," + base64.b64encode(picture).decode("ascii"),
-                         on_clicked=clicked)
+    ClickableMap.element(src=source, on_clicked=clicked)
 
 
 @solara.component
