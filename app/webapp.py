@@ -1,9 +1,10 @@
 """The classroom web app (``python run.py serve``): Mesa's SolaraViz over a game of sim/play.py.
 
 SolaraViz gives the controls (step, play, pause, reset) and the settings (scenario, seed, knobs, side played);
-the components show the theatre map (analysis/theatre_map.py), live charts of the encirclement, the event log
-as a story, the player's orders (the same orders and refusals as ``run.py play``), the numbers behind every
-engagement, and saving, loading and branching of games. Each browser session has its own game.
+the components show the theatre map (analysis/theatre_map.py; a click on it chooses an order's formation or
+place), live charts of the encirclement, the event log as a story, the player's orders (the same orders and
+refusals as ``run.py play``), the numbers behind every engagement, and saving, loading and branching of games (the
+sidebar then shows the loaded game's settings). Each browser session has its own game.
 
 Games are saved in the server's games folder (``run.py serve --games DIR``), by name only (sim/play.py's
 GamesFolder); a player downloads the current game and uploads a downloaded one. Whatever a player sends, the page
@@ -12,6 +13,7 @@ shows a sentence, never a traceback.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import functools
 import hashlib
@@ -24,8 +26,10 @@ from collections.abc import Callable, Sequence
 from html import escape
 from pathlib import Path
 
+import ipyvuetify
 import mesa
 import solara
+import traitlets
 import uvicorn
 import yaml
 from mesa.visualization import SolaraViz, solara_viz
@@ -34,7 +38,7 @@ from mesa.visualization.utils import force_update, update_counter
 from analysis.palette import side_colours
 from analysis.replay import MapState, map_state
 from app.charts import Series, line_chart
-from app.live_map import LiveMap
+from app.live_map import LiveMap, Spot, spot_at
 from app.story import briefing, engagement_title, explain, formation_rows, headline
 from sim.errors import InputError
 from sim.events import format_date
@@ -68,6 +72,11 @@ DEFAULT_GAMES = ROOT / "out" / "games"
 game_name = solara.reactive("")  # per browser session ('': the session's own default); kept when the tab changes
 overwrite = solara.reactive(False)
 saved_here = solara.reactive(frozenset[str]())  # names this session saved: it may replace its own games
+chosen_formation = solara.reactive("")  # the order's formation (an id), chosen in the form or on the map
+chosen_place = solara.reactive("")  # the order's target (a place id), chosen in the form or on the map
+save_note = solara.reactive("")  # what came of the last save, load or branch
+loaded_settings = solara.reactive((0, dict[str, object]()))  # (loads so far, the sidebar settings of the last game
+# loaded or branched): the sidebar shows them, and Reset starts from them
 NAMES_SHOWN = 30
 ENGAGEMENTS_SHOWN = 40  # newest first
 STORY_EVENTS = 60  # the newest events the story shows (older ones: the report, or the terminal)
@@ -198,11 +207,65 @@ def model_params() -> dict:
         "side": {"type": "Select", "value": WATCH, "values": [WATCH, *sides], "label": "You command"},
         "every": {"type": "SliderInt", "value": 1, "min": 1, "max": 7, "step": 1, "label": "Orders every (days)"},
         "attack_ratio": {"type": "Select", "value": AS_SCENARIO, "label": "Attack ratio doctrine waits for",
-                         "values": [AS_SCENARIO, "1.5", "2.0", "2.5", "3.0", "4.0"]},
+                         "values": [AS_SCENARIO, *ATTACK_RATIOS]},
         "siege_before_assault": {**switch, "label": "Siege before assault"},
         "breakout_when_cut": {**switch, "label": "Defenders break out when cut"},
         "fog": {"type": "Select", "value": "off", "values": list(FOG), "label": "Fog of war"},
     }
+
+
+ATTACK_RATIOS = ("1.5", "2.0", "2.5", "3.0", "4.0")
+
+
+def settings_of(model: Classroom) -> dict[str, object]:
+    """The sidebar settings that start ``model``'s game again (after Load or Branch the sidebar shows these)."""
+    game = model.game
+    names = {path.resolve(): name for name, path in offered().items()}
+    switch = {value: name for name, value in SWITCH.items()}
+    ratio = game.knobs.attack_ratio
+    return {"campaign": names[Path(game.source.path).resolve()], "seed": game.seed, "side": game.side or WATCH,
+            "every": game.every, "attack_ratio": AS_SCENARIO if ratio is None else str(float(ratio)),
+            "siege_before_assault": switch[game.knobs.siege_before_assault],
+            "breakout_when_cut": switch[game.knobs.breakout_when_cut],
+            "fog": next(name for name, on in FOG.items() if on == model.fog)}
+
+
+def with_values(params: dict, values: dict[str, object]) -> dict:
+    """``params`` (model_params()) showing ``values``; a value not among a select's choices is added to them."""
+    shown = {}
+    for name, spec in params.items():
+        if name not in values:
+            shown[name] = spec
+            continue
+        choices = spec.get("values")
+        extra = [values[name]] if choices is not None and values[name] not in choices else []
+        shown[name] = {**spec, "value": values[name], **({"values": [*choices, *extra]} if extra else {})}
+    return shown
+
+
+mesa_creator = solara_viz.ModelCreator
+
+
+@solara.component
+def SettingsInSync(model: solara.Reactive[mesa.Model], user_params: dict, *,
+                   model_parameters: solara.Reactive[dict]) -> None:
+    """Mesa's settings card, started again whenever a game is loaded or branched: its controls then show that
+    game's settings, and mesa's own start-up sets them as what Reset plays."""
+    count, values = loaded_settings.value
+    mesa_creator(model, with_values(user_params, values), model_parameters=model_parameters).key(f"loaded-{count}")
+
+
+@solara.component
+def GameDay(model: Classroom) -> None:
+    """The sidebar's clock: the game's date and turn, where mesa shows its count of steps (not the game's day: a
+    loaded game starts at its own day, and a step may be several days)."""
+    update_counter.get()
+    game = model.game
+    solara.Text(f"{format_date(game.model.date)}, day {game.day:g} of {game.scenario.days:g}")
+
+
+solara_viz.ModelCreator = SettingsInSync  # SolaraViz names its settings card and its clock, and takes no others
+solara_viz.ShowSteps = GameDay
 
 
 # ---------------------------------------------------------------- components (each redraws on every step)
@@ -255,14 +318,58 @@ def fogged(model: Classroom, state: MapState) -> MapState:
                                events=[e for e in state.events if event_known(e, side, seen)])
 
 
+class ClickableMap(ipyvuetify.VuetifyTemplate):
+    """A picture that tells the server where it was clicked, as fractions of its width and height (it is shown at
+    whatever size the page gives it). ``clicked`` changes on every click, so that a second click on the same spot
+    is seen too."""
+
+    template = traitlets.Unicode("""<template><img :src="src" alt="the campaign map: click a formation of yours,
+        then a place" style="width: 100%; display: block; cursor: crosshair" @click="clicked = {
+        x: $event.offsetX / $event.target.clientWidth, y: $event.offsetY / $event.target.clientHeight,
+        at: Date.now()}"/></template>""").tag(sync=True)
+    src = traitlets.Unicode("").tag(sync=True)
+    clicked = traitlets.Dict().tag(sync=True)
+
+
+def choose_on_map(model: Classroom, spot: Spot | None) -> None:
+    """A click on the map: one of the player's formations becomes the order's formation; a place (or an enemy
+    formation's place) its target."""
+    if spot is None or model.side is None:
+        return
+    m = model.game.model
+    formation = m.formation(spot.key) if spot.kind == "formation" else None
+    if formation is not None and formation.side == model.side:
+        if chosen_formation.value != spot.key:
+            chosen_place.set("")  # a place chosen for another formation would be a surprising target
+        chosen_formation.set(spot.key)
+    elif formation is not None:
+        if formation.place is not None:  # an enemy on the road is at no place to attack
+            chosen_place.set(formation.place)
+    else:
+        chosen_place.set(spot.key)
+
+
 @solara.component
 def MapView(model: Classroom) -> None:
-    """The campaign map (the report's), redrawn on every step over a background kept per state of control."""
+    """The campaign map (the report's), redrawn on every step over a background kept per state of control; a
+    click on it chooses an order's formation or target."""
     update_counter.get()
     game = model.game
-    state = fogged(model, map_state(game.model, model.turn_events))
-    picture, _ = model.live_map.picture(state)
-    solara.Image(picture, format="jpeg", width="100%")
+
+    def draw() -> tuple[str, list[Spot], float]:
+        state = fogged(model, map_state(game.model, model.turn_events))
+        picture, drawing = model.live_map.picture(state)
+        return ("data:image/jpeg;base64," + base64.b64encode(picture).decode("ascii"),
+                model.live_map.spots(state, drawing), drawing.figure.bbox.height / drawing.figure.bbox.width)
+
+    # drawn again only when the day or the viewer changes: an order given or a turn ended redraws the page, not this
+    source, spots, aspect = solara.use_memo(draw, [game, game.model.steps, model.turn_events, model.side,
+                                                   model.fogged])
+
+    def clicked(where: dict) -> None:
+        choose_on_map(model, spot_at(spots, float(where["x"]), float(where["y"]), aspect))
+
+    ClickableMap.element(src=source, on_clicked=clicked)
 
 
 @solara.component
@@ -331,9 +438,7 @@ def _Orders(model: Classroom) -> None:
     """The player's formations and the order form (sim/play.py decides what is legal)."""
     update_counter.get()
     game = model.game
-    formation = solara.use_reactive("")  # a formation's name
     action = solara.use_reactive("move")
-    place = solara.use_reactive("")
     note = solara.use_reactive("")  # what became of the last order
     seat = model.table.turn if model.table else None
     solara.use_thread(lambda: wait_for_turn(model.table, seat), dependencies=[model.table, seat])
@@ -352,27 +457,27 @@ def _Orders(model: Classroom) -> None:
     side = model.side
     rows = formation_rows(game, side)
     by_name = {r["name"]: r for r in rows}
-    chosen = by_name.get(formation.value)
+    chosen = next((r for r in rows if r["id"] == chosen_formation.value), None)
     near = m.space.adjacency.get(chosen["at"], ()) if chosen and chosen["at"] else ()
     # the chosen formation's neighbours first (where attacks go), then every place by name
     names = {m.place_name(p): p for p in (*sorted(near, key=m.place_name),
                                                    *sorted(m.places, key=lambda p: m.place_name(p).casefold()))}
+    place_name = m.place_name(chosen_place.value) if chosen_place.value in m.places else ""
 
     def choose_formation(name: str) -> None:
-        formation.set(name)
-        place.set("")  # a place chosen for another formation would be a surprising target
+        chosen_formation.set(by_name[name]["id"] if name in by_name else "")
+        chosen_place.set("")  # a place chosen for another formation would be a surprising target
         note.set("")
 
     def give() -> None:
-        fid = chosen["id"] if chosen else formation.value
-        target = names.get(place.value, "")
+        fid = chosen["id"] if chosen else ""
         if model.table is None:
-            why = game.give(fid, action.value, target)
+            why = game.give(fid, action.value, chosen_place.value)
             done = "" if why else game.standing(m.formation(fid))
         else:
-            why = model.table.order(side, fid, action.value, target)
-            done = f"{action.value} {place.value}".strip() + " (when the turn resolves)"
-        note.set(f"refused: {why}" if why else f"ok: {formation.value}: {done}")
+            why = model.table.order(side, fid, action.value, chosen_place.value)
+            done = f"{action.value} {place_name}".strip() + " (when the turn resolves)"
+        note.set(f"refused: {why}" if why else f"ok: {chosen['name']}: {done}")
         force_update()
 
     side_name = game.scenario.spec.sides[side].name
@@ -385,10 +490,11 @@ def _Orders(model: Classroom) -> None:
     solara.HTML(unsafe_innerHTML=f"<b>You command the {escape(side_name)}</b> - {escape(headline(game))} - {turn}"
                 f"<br>{escape(turn_track(game, side))}")
     with solara.Row(style={"flex-wrap": "wrap"}):
-        solara.Select("Formation", values=list(by_name), value=formation.value, on_value=choose_formation,
-                      style={"min-width": "16em"})
+        solara.Select("Formation", values=list(by_name), value=chosen["name"] if chosen else "",
+                      on_value=choose_formation, style={"min-width": "16em"})
         solara.Select("Order", values=list(ACTIONS), value=action)
-        solara.Select("Place", values=["", *names], value=place, style={"min-width": "12em"})
+        solara.Select("Place", values=["", *names], value=place_name,
+                      on_value=lambda name: chosen_place.set(names.get(name, "")), style={"min-width": "12em"})
         solara.Button("Give order", color="primary", on_click=give)
     if note.value:
         (solara.Error if note.value.startswith("refused") else solara.Success)(note.value)
@@ -561,7 +667,7 @@ def _SaveLoad(model: Classroom) -> None:
     folder = games()
     name = game_name.value or default_name()  # as shown; actions read it again when they run
     branch_side = solara.use_reactive(WATCH)
-    note = solara.use_reactive("")
+    note = save_note
     game = model.game
 
     def save() -> str:
@@ -573,6 +679,7 @@ def _SaveLoad(model: Classroom) -> None:
     def play(loaded: Game, what: str) -> str:
         model.table = None  # a loaded game is this session's own, not a table's
         model.use(loaded)
+        loaded_settings.set((loaded_settings.value[0] + 1, settings_of(model)))
         force_update()
         return f"{what} at day {loaded.day:g}"
 

@@ -2,8 +2,10 @@
 
 Starts ``run.py serve`` on a free local port, opens it in Debian's headless Chromium (Playwright) at 1400 x 900,
 and times (1) the page load, from navigation until the map of day 0 is shown, and (2) each of ``--steps`` Steps,
-from the click until the page shows the next day's date. Prints the figures (median and range); a screenshot of
-the last state goes to ``--screenshot`` when given. Not a test: the numbers depend on the machine.
+from the click until the page shows the next day's date. Prints the figures (median and range), the machine's
+load average (the 2-core machine is often shared: a busy machine slows every figure) and the server's CPU time per
+Step (what the app itself costs, which the load hardly changes); a screenshot of the last state goes to
+``--screenshot`` when given. Not a test: the numbers depend on the machine.
 
     .venv/bin/python benchmarks/bench_app.py --steps 20
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import socket
 import statistics
 import subprocess
@@ -51,6 +54,12 @@ def day_text(day: int) -> str:
     return f"Day {day}, {date.day} {date:%B %Y}"
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user + system) process ``pid`` has used so far (Linux: /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def figures(label: str, seconds: list[float]) -> str:
     ms = [s * 1000 for s in seconds]
     return (f"{label}: median {statistics.median(ms):.0f} ms, min {min(ms):.0f}, max {max(ms):.0f} "
@@ -82,12 +91,15 @@ def main() -> int:
                     page.get_by_text(day_text(0)).first.wait_for(timeout=60_000)
                     loads.append(time.perf_counter() - t0)
                 steps = []
+                load_before, cpu_before = os.getloadavg()[0], cpu_seconds(server.pid)
                 for day in range(1, args.steps + 1):
                     t0 = time.perf_counter()
                     page.get_by_role("button", name="Step").click()
                     page.get_by_text(day_text(day)).first.wait_for(timeout=60_000)
                     page.wait_for_function("() => [...document.images].every(i => i.complete)")
                     steps.append(time.perf_counter() - t0)
+                server_cpu = (cpu_seconds(server.pid) - cpu_before) / args.steps
+                load = (load_before + os.getloadavg()[0]) / 2
                 width = page.locator("img").first.bounding_box()["width"]
                 if args.screenshot:
                     page.screenshot(path=str(args.screenshot), full_page=True)
@@ -97,6 +109,8 @@ def main() -> int:
             server.wait(timeout=20)
     print(figures("page load (to the map of day 0)", loads))
     print(figures("Step (click to the next day's page)", steps))
+    print(f"server CPU per Step: {server_cpu * 1000:.0f} ms; load average during the Steps: {load:.1f} "
+          f"({os.cpu_count()} cores)")
     print(f"map width at 1400 x 900: {width:.0f} px")
     return 0
 

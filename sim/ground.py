@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from sim import doctrine
 from sim.agents import Formation
-from sim.events import EventKind, casualty_text
+from sim.events import EventKind
 from sim.states import Losses, Posture
 from sim.supply import next_supply_level
 
@@ -71,11 +71,12 @@ def capture(m: SiegeModel, place: str, side: str, captors: list[Formation]) -> N
     lead = max(captors, key=lambda f: (f.personnel, f.fid))
     verb = "retook" if side in m.ever_held.get(place, ()) else "took"
     tally = m.fight_losses.pop(place, None)
-    m.assault_start.pop(place, None)
-    cost = (f" (defenders lost {casualty_text(tally[2], tally[3])}; attackers {casualty_text(tally[0], tally[1])})"
-            if tally else " unopposed")
+    began = m.assault_start.pop(place, None)
+    # what happened at the capture (each day's losses are in that day's engagement line, not repeated here)
+    how = (" unopposed" if tally is None else " once its defenders had gone" if began is None
+           else " after a day of fighting" if began == m.day else f" after fighting there since day {began:g}")
     source = f" from {m.holder_name.get(place, 'nobody')}" if previous is not None else ""
-    m.log(EventKind.CAPTURE, f"{lead.label} {verb} {m.place_name(place)}{source}{cost}",
+    m.log(EventKind.CAPTURE, f"{lead.label} {verb} {m.place_name(place)}{source}{how}",
           place=place, formation=lead, other_side=previous or "",
           losses=Losses(tally[0], tally[1]) if tally else None,
           enemy_losses=Losses(tally[2], tally[3]) if tally else None)

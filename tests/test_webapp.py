@@ -1,7 +1,9 @@
 """The classroom web app end to end: ``run.py serve`` on a free local port, driven in headless Chromium.
 
 The app loads, a scenario is chosen, steps advance the date and change the map and the charts, an order given in
-play mode is refused or takes effect, and a saved game reloads identically. Games are saved by name in the
+play mode (from the form or by clicking the map) is refused or takes effect, a saved game reloads identically and
+the sidebar then shows its settings and date; two players and an umpire, each in a browser of their own, share a
+turn (with the server on its default host and on 0.0.0.0). Games are saved by name in the
 server's games folder only: a name that is a path is refused, each session has its own default name, and a
 downloaded game uploads to the same game. The browser is tests/browser.py's ``chromium_page`` (registered in
 conftest.py).
@@ -9,6 +11,7 @@ conftest.py).
 
 from __future__ import annotations
 
+import contextlib
 import re
 import socket
 import subprocess
@@ -20,7 +23,10 @@ from pathlib import Path
 import pytest
 
 import run
+from analysis.replay import map_state
+from app.live_map import LiveMap, Spot, spot_at
 from app.story import briefing
+from app.webapp import MAP_DPI
 from sim.play import Game, contact_places, sighted
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,6 +46,17 @@ def test_a_games_folder_that_cannot_be_one_is_one_line(tmp_path, capsys):
     assert capsys.readouterr().err == f"error: {blocker}: is a file, not a folder: choose another --games\n"
 
 
+def test_a_click_chooses_the_formation_under_it_else_the_nearest_place_within_reach():
+    spots = [Spot("place", "a", 0.5, 0.5), Spot("place", "b", 0.6, 0.5),
+             Spot("formation", "f", 0.52, 0.5, 0.01, 0.02), Spot("formation", "g", 0.53, 0.5, 0.01, 0.02)]
+    assert spot_at(spots, 0.52, 0.51, 1.0).key == "f"  # on both markers: the nearer
+    assert spot_at(spots, 0.535, 0.49, 1.0).key == "g"
+    assert spot_at(spots, 0.50, 0.53, 1.0).key == "a"  # off the markers: the nearest place
+    assert spot_at(spots, 0.58, 0.5, 1.0).key == "b"
+    assert spot_at(spots, 0.5, 0.545, 1.0) is None  # 0.045 from a: beyond reach (0.04 of the width)
+    assert spot_at(spots, 0.5, 0.545, 0.5).key == "a"  # a flat picture: 0.045 of its height is 0.0225 of its width
+
+
 def listening_addresses(port: int) -> set[str]:
     """The IPv4 addresses a socket listens on at ``port`` (from /proc/net/tcp)."""
     out = set()
@@ -57,13 +74,15 @@ def games_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("classroom") / "games"
 
 
-@pytest.fixture(scope="module")
-def app_url(games_dir: Path) -> Iterator[str]:
-    """``run.py serve`` with its default host on a free port and a games folder of its own; stopped at the end."""
+@contextlib.contextmanager
+def serving(games_dir: Path, host: str | None = None) -> Iterator[str]:
+    """``run.py serve`` on a free port (on ``host``, else its default) with a games folder of its own; its address
+    by the local interface; stopped at the end."""
     port = free_port()
-    server = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "serve", "--port", str(port), "--games",
-                               str(games_dir)], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL, text=True)
+    where = ["--host", host] if host else []
+    server = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "serve", "--port", str(port), *where,
+                               "--games", str(games_dir)], cwd=ROOT, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True)
     try:
         deadline = time.monotonic() + STARTUP_S
         while not listening_addresses(port):
@@ -78,6 +97,20 @@ def app_url(games_dir: Path) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture(scope="module")
+def app_url(games_dir: Path) -> Iterator[str]:
+    """The app with its default host."""
+    with serving(games_dir) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def classroom_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app as a classroom serves it, on every interface (``--host 0.0.0.0``), reached at 127.0.0.1."""
+    with serving(tmp_path_factory.mktemp("classroom-any") / "games", "0.0.0.0") as url:
+        yield url
 
 
 def choose(page, label: str, option: str) -> None:
@@ -344,37 +377,117 @@ def sit(page, url: str, table: str, seat: str) -> None:
 
 
 @pytest.mark.e2e
-def test_two_players_and_an_umpire_share_a_turn(app_url, chromium_browser):
-    pages = [chromium_browser.new_page() for _ in range(3)]  # three pages: three sessions of the app
+@pytest.mark.parametrize("server", ["app_url", "classroom_url"])
+def test_two_players_and_an_umpire_share_a_turn(server, request, chromium_people):
+    url = request.getfixturevalue(server)
+    if server == "classroom_url":
+        assert listening_addresses(int(url.rsplit(":", 1)[1].strip("/"))) == {"0.0.0.0"}
+    pages = [chromium_people().new_page() for _ in range(3)]  # three people, each with a browser of their own
     errors: list[str] = []
     for page in pages:
         page.on("pageerror", lambda exc: errors.append(str(exc)))
-    try:
-        rebels, government, umpire = pages
-        sit(rebels, app_url, "class-a", "rebels")
-        sit(government, app_url, "class-a", "government")
-        sit(umpire, app_url, "class-a", "umpire")
-        rebels.get_by_text("You command the Opposition").wait_for(timeout=30_000)
-        government.get_by_text("You command the Government coalition").wait_for(timeout=30_000)
-        umpire.get_by_text("Umpire of table class-a").wait_for(timeout=30_000)
-        rebels.get_by_text("Enemy in contact (reports)").wait_for(timeout=30_000)  # players see through the fog
-        choose(rebels, "Formation", "Farouq Brigades Abil battalion")
-        choose(rebels, "Order", "attack")
-        choose(rebels, "Place", "Shinshar")
-        rebels.get_by_role("button", name="Give order").click()
-        rebels.get_by_text("ok: Farouq Brigades Abil battalion: attack Shinshar (when the turn resolves)").wait_for(
-            timeout=30_000)
-        rebels.get_by_role("button", name="Step").click()
-        rebels.get_by_text("waiting for Government coalition").first.wait_for(timeout=30_000)
-        assert "Day 0, 4 April 2013" in government.locator("body").inner_text()
-        government.get_by_role("button", name="Step").click()
-        for page in pages:  # the turn resolved for everyone, the waiting player's page included
-            page.get_by_text("Day 1, 5 April 2013").first.wait_for(timeout=30_000)
-        assert "\tShinshar\t" in rebels.locator("tr", has_text="Abil battalion").inner_text()
-        umpire.get_by_role("button", name="Step").click()  # the umpire advances without waiting
-        for page in pages:
-            page.get_by_text("Day 2, 6 April 2013").first.wait_for(timeout=30_000)
-        assert not errors
-    finally:
-        for page in pages:
-            page.close()
+    rebels, government, umpire = pages
+    sit(rebels, url, "class-a", "rebels")
+    sit(government, url, "class-a", "government")
+    sit(umpire, url, "class-a", "umpire")
+    rebels.get_by_text("You command the Opposition").wait_for(timeout=30_000)
+    government.get_by_text("You command the Government coalition").wait_for(timeout=30_000)
+    umpire.get_by_text("Umpire of table class-a").wait_for(timeout=30_000)
+    rebels.get_by_text("Enemy in contact (reports)").wait_for(timeout=30_000)  # players see through the fog
+    choose(rebels, "Formation", "Farouq Brigades Abil battalion")
+    choose(rebels, "Order", "attack")
+    choose(rebels, "Place", "Shinshar")
+    rebels.get_by_role("button", name="Give order").click()
+    rebels.get_by_text("ok: Farouq Brigades Abil battalion: attack Shinshar (when the turn resolves)").wait_for(
+        timeout=30_000)
+    rebels.get_by_role("button", name="Step").click()
+    rebels.get_by_text("waiting for Government coalition").first.wait_for(timeout=30_000)
+    assert "Day 0, 4 April 2013" in government.locator("body").inner_text()
+    government.get_by_role("button", name="Step").click()
+    for page in pages:  # the turn resolved for everyone, the waiting player's page included
+        page.get_by_text("Day 1, 5 April 2013").first.wait_for(timeout=30_000)
+    assert "\tShinshar\t" in rebels.locator("tr", has_text="Abil battalion").inner_text()
+    umpire.get_by_role("button", name="Step").click()  # the umpire advances without waiting
+    for page in pages:
+        page.get_by_text("Day 2, 6 April 2013").first.wait_for(timeout=30_000)
+    assert not errors
+
+
+def select_text(page, label: str) -> str:
+    """What the select labelled ``label`` shows."""
+    return page.locator(".v-select", has=page.locator(f"label:text-is('{label}')")).first.inner_text()
+
+
+def click_spot(page, spot: Spot) -> None:
+    box = page.locator("img").first.bounding_box()
+    page.locator("img").first.click(position={"x": spot.x * box["width"], "y": spot.y * box["height"]})
+
+
+@pytest.mark.e2e
+def test_click_the_map_to_choose_a_formation_and_its_target(app_url, chromium_page, historical_path):
+    page = chromium_page
+    play_side(page, app_url, "rebels")
+    game = Game(historical_path, 1, "rebels")
+    live = LiveMap(game.scenario, MAP_DPI)
+    state = map_state(game.model, len(game.model.events))
+    spots = {s.key: s for s in live.spots(state, live.picture(state)[1])}
+    click_spot(page, spots["farouq_abil"])
+    page.locator(".v-select", has_text="Farouq Brigades Abil battalion").first.wait_for(timeout=30_000)
+    assert "Farouq Brigades Abil battalion" in select_text(page, "Formation")
+    click_spot(page, spots["shinshar"])
+    page.locator(".v-select", has_text="Shinshar").first.wait_for(timeout=30_000)
+    assert "Shinshar" in select_text(page, "Place")
+    click_spot(page, spots["ndf_homs"])  # an enemy formation: its place is the target
+    page.locator(".v-select", has_text="Homs").first.wait_for(timeout=30_000)
+    assert "Farouq Brigades Abil battalion" in select_text(page, "Formation")
+    assert "Homs" in select_text(page, "Place")
+    click_spot(page, spots["shinshar"])
+    page.locator(".v-select", has_text="Shinshar").first.wait_for(timeout=30_000)
+    choose(page, "Order", "attack")
+    page.get_by_role("button", name="Give order").click()
+    page.get_by_text("ok: Farouq Brigades Abil battalion: attack Shinshar").wait_for(timeout=30_000)
+    click_spot(page, spots["fsa_shamsin"])  # another formation: its target starts empty
+    page.locator(".v-select", has_text="Free Syrian Army Shamsin battalion").first.wait_for(timeout=30_000)
+    assert select_text(page, "Place").strip() in ("", "Place")
+    assert not page.console_errors
+
+
+def sidebar(page) -> str:
+    return page.locator(".v-navigation-drawer").first.inner_text()
+
+
+@pytest.mark.e2e
+def test_the_sidebar_shows_a_loaded_or_branched_game_and_its_date(app_url, chromium_page):
+    page = chromium_page
+    open_app(page, app_url)
+    page.locator(".v-navigation-drawer", has_text="4 April 2013, day 0 of 65").wait_for(timeout=30_000)
+    choose(page, "Scenario", "direct_assault")
+    page.get_by_role("button", name="Reset").click()
+    page.wait_for_timeout(2000)
+    for day in (1, 2):
+        page.get_by_role("button", name="Step").click()
+        page.get_by_text(f"Day {day}, {4 + day} April 2013").first.wait_for(timeout=30_000)
+    page.locator(".v-navigation-drawer", has_text="6 April 2013, day 2 of").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Page 1").click()
+    page.get_by_label("Game name").fill("sidebar-test")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_text("saved day 2 as sidebar-test").wait_for(timeout=30_000)
+    choose(page, "Scenario", "historical")  # the sidebar changed, the game not yet
+    page.get_by_role("button", name="Load", exact=True).click()
+    page.get_by_text("loaded sidebar-test at day 2").wait_for(timeout=30_000)
+    assert "direct_assault" in select_text(page, "Scenario")
+    choose(page, "Branch as", "rebels")
+    page.get_by_role("button", name="Branch", exact=True).click()
+    page.get_by_text("branched sidebar-test at day 2").wait_for(timeout=30_000)
+    assert "rebels" in select_text(page, "You command") and "direct_assault" in select_text(page, "Scenario")
+    assert "6 April 2013, day 2 of" in sidebar(page)
+    page.get_by_role("tab", name="Page 0").click()
+    page.get_by_text("You command the Opposition").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Reset").click()  # Reset plays the sidebar's settings: the branched game's
+    page.get_by_text("Day 0, 4 April 2013").first.wait_for(timeout=30_000)
+    page.get_by_text("You command the Opposition").wait_for(timeout=30_000)
+    page.locator(".v-navigation-drawer", has_text="4 April 2013, day 0 of").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Step").click()
+    page.locator(".v-navigation-drawer", has_text="5 April 2013, day 1 of").wait_for(timeout=30_000)
+    assert "A direct assault on the town" in page.locator("h3").first.inner_text()
+    assert not page.console_errors
