@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -94,6 +95,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 2 if failed else 0
 
 
+def _start_workers_early(args: argparse.Namespace) -> None:
+    """On local processes, start the batch's worker server before this process imports the engine: the server
+    imports it at the same time, on the other core (about 1.3 s less start-up on two cores)."""
+    from sim.workers import start_server
+
+    if args.scheduler is None and args.dask_local is None:
+        start_server()
+
+
 def _run_batch(args: argparse.Namespace, design: Design | None = None) -> tuple[Plan, Outcome]:
     """Run the batch the arguments describe (shared by batch and compare).
 
@@ -104,10 +114,12 @@ def _run_batch(args: argparse.Namespace, design: Design | None = None) -> tuple[
 
     sets = load_parameter_sets(args.parameter_sets) if args.parameter_sets else NO_PARAMETER_SETS
     try:
-        return execute(args.scenarios, args.runs, args.seed, args.out, design=design or NO_SWEEP,
+        done = execute(args.scenarios, args.runs, args.seed, args.out, design=design or NO_SWEEP,
                        resume=args.resume, workers=args.workers, scheduler=args.scheduler,
                        dask_local=args.dask_local, command=["run.py", *sys.argv[1:]],
                        run_timeout=args.run_timeout, parameter_sets=sets, echo=lambda line: print(line, flush=True))
+        gc.freeze()  # what is left lives until the exit, whose walk of the engine's objects would take 0.3 s
+        return done
     except (KeyboardInterrupt, BatchAborted) as exc:
         why = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"stopped: {exc}"
         print(f"{why}; {args.out} keeps every finished run: run the same command with --resume to complete it",
@@ -116,6 +128,7 @@ def _run_batch(args: argparse.Namespace, design: Design | None = None) -> tuple[
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
+    _start_workers_early(args)
     from sim.batch import final_line
     from sim.sweep import load_design
 
@@ -136,6 +149,7 @@ def uncertainty_note(plan: Plan) -> str:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """A batch of the scenarios, then the ranked scores table of their successful runs."""
+    _start_workers_early(args)
     from analysis.scores import rank_scenarios, score_columns, scores_markdown, scores_text
     from sim.batch import final_line, write_errors
     from sim.records import atomic_write_text, to_csv

@@ -21,10 +21,8 @@ import dataclasses
 import importlib.metadata
 import json
 import logging
-import multiprocessing
 import os
 import platform
-import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, Future, ProcessPoolExecutor, wait
@@ -58,6 +56,7 @@ from sim.store import (
     writer_lock,
 )
 from sim.sweep import NO_SWEEP, Design, nested, point_json
+from sim.workers import ignore_interrupts, interrupts_ignored, process_context
 
 IN_FLIGHT_PER_WORKER = 2  # runs queued per worker: enough to keep it busy, few enough to bound memory
 RUN_TIMEOUT = 300.0  # seconds a run may take in a batch (a shipped scenario takes about 0.1 s): then it fails
@@ -353,29 +352,6 @@ def open_store(plan: Plan, out: str | Path, resume: bool, command: Sequence[str]
 # ---------------------------------------------------------------- executors
 
 
-def _process_context() -> multiprocessing.context.BaseContext:
-    """Workers fork from a server process that has imported the engine: quick to start, and never forked from
-    this process, whose threads (numpy's, Arrow's, a Dask client's) could deadlock a forked child."""
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["sim.batch"])
-    return context
-
-
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the batch's process (which stops them and says what is kept): no tracebacks."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-@contextmanager
-def _interrupts_ignored() -> Iterator[None]:
-    """Ignore Ctrl-C while worker processes start: they inherit it (an ignored signal stays ignored in a child)."""
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 @contextmanager
 def open_executor(workers: int | None = None, scheduler: str | None = None,
                   dask_local: int | None = None) -> Iterator[tuple[Executor, int, str]]:
@@ -385,8 +361,8 @@ def open_executor(workers: int | None = None, scheduler: str | None = None,
         workers = os.cpu_count() or 1 if workers is None else workers
         if workers < 1:
             raise InputError("--workers", "", "must be at least 1")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=_process_context(),
-                                 initializer=_ignore_interrupts) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context(),
+                                 initializer=ignore_interrupts) as pool:
             yield pool, workers, f"{workers} local process{'es' if workers > 1 else ''}"
         return
     if dask_local is not None:
@@ -394,7 +370,7 @@ def open_executor(workers: int | None = None, scheduler: str | None = None,
             raise InputError("--dask-local", "", "must be at least 1")
         # ":0": any free port for the cluster's web endpoints (None would still try 8787, warning when it is taken);
         # its worker processes start ignoring Ctrl-C, and its logs are silenced (a lost worker is a failed run)
-        with _interrupts_ignored():
+        with interrupts_ignored():
             cluster = LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True, dashboard_address=":0",
                                    silence_logs=logging.CRITICAL)
         with cluster, Client(cluster) as client:

@@ -40,6 +40,7 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse.linalg import spsolve
 
 from sim.parameters import Parameters
 
@@ -467,19 +468,25 @@ def _effective_resistance(n: int, edges: list[tuple[int, int, float, float, floa
 
     Equals ``nx.resistance_distance(G, s, t, weight="capacity", invert_weight=False)``: networkx reads
     ``weight`` as a resistance and inverts it unless told not to. Here ``t`` is grounded and one
-    positive-definite system is solved instead of a pseudo-inverse, which is several times faster.
+    positive-definite system is solved instead of a pseudo-inverse. The system is sparse (a road network has
+    a few roads per place), so a sparse LU factorisation solves it: its cost grows about linearly with the
+    theatre, where a dense solve's grows as the cube of the number of places (half the time of a run on a
+    theatre ten times the historical one).
     """
     i, j, g = (np.array(col) for col in zip(*((e[0], e[1], e[2]) for e in edges), strict=True))
-    lap = np.zeros((n, n))
-    lap[i, j] = -g  # pairs are unique: parallel roads were summed into one conductance
-    lap[j, i] = -g
-    lap[np.arange(n), np.arange(n)] = np.bincount(i, g, n) + np.bincount(j, g, n)
-    keep = np.arange(n) != t
+    places = np.arange(n)
+    # Off-diagonal -g both ways (pairs are unique: parallel roads were summed into one conductance), then the
+    # diagonal; row and column t are dropped (grounded) and the indices above t shift down by one.
+    rows = np.concatenate((i, j, places))
+    cols = np.concatenate((j, i, places))
+    values = np.concatenate((-g, -g, np.bincount(i, g, n) + np.bincount(j, g, n)))
+    kept = (rows != t) & (cols != t)
+    rows, cols = rows[kept], cols[kept]
+    lap = sparse.csc_array((values[kept], (rows - (rows > t), cols - (cols > t))), shape=(n - 1, n - 1))
     pos = s - (s > t)
     rhs = np.zeros(n - 1)
     rhs[pos] = 1.0
-    potential = np.linalg.solve(lap[keep][:, keep], rhs)
-    return float(potential[pos])
+    return float(spsolve(lap, rhs)[pos])
 
 
 def supply_baseline(

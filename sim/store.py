@@ -354,18 +354,21 @@ class Store:
         _remove_empty(self.out / "parts")
 
     def _range(self, kind: str, parts: list[Part], latest: np.ndarray, start: int, stop: int) -> pa.Table:
-        """The rows of tasks start..stop-1 from their latest parts, in task order."""
+        """The rows of tasks start..stop-1 from their latest parts, in task order.
+
+        Each part that may hold some is read whole (it holds at most MAX_BUFFER runs, or RANGE) and filtered here:
+        about three times quicker than Parquet's own row filters, which build a dataset for every read."""
         pieces = []
         for part in parts:
             if not part.holds_any(start, stop):
                 continue
             path = self.parts[kind] / part.name
             try:
-                table = pq.read_table(path, filters=[(TASK, ">=", start), (TASK, "<", stop)])
+                table = pq.read_table(path)
             except (OSError, pa.ArrowException) as exc:
                 raise _damaged_part(path, exc) from None
             tasks = table.column(TASK).to_numpy()
-            pieces.append(table.filter(pa.array(latest[tasks] == part.order)))
+            pieces.append(table.filter(pa.array((tasks >= start) & (tasks < stop) & (latest[tasks] == part.order))))
         table = pa.concat_tables(pieces) if pieces else self._part_schema(kind).empty_table()
         order = np.argsort(table.column(TASK).to_numpy(), kind="stable")
         return table.take(pa.array(order)).drop_columns([TASK]).cast(self.schemas[kind])

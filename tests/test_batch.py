@@ -237,3 +237,27 @@ def test_bad_batch_input_exits_2_with_one_line(theatre: Path, tmp_path: Path,
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and says in err, (args, err)
     assert not (tmp_path / "x").exists()
+
+
+WORKER_SERVER_PROBE = """
+import signal, sys, time
+import psutil
+import sim.workers
+sim.workers.start_server()
+heavy = sorted(m for m in ("numpy", "mesa", "pyarrow", "sim.batch") if m in sys.modules)
+(server,) = [p for p in psutil.Process().children() if "forkserver" in " ".join(p.cmdline())]
+server.send_signal(signal.SIGINT)  # a Ctrl-C while the server imports the engine
+time.sleep(1.0)
+print(heavy, server.status() != psutil.STATUS_ZOMBIE)
+"""
+
+
+@pytest.mark.e2e
+def test_the_worker_server_starts_early_without_the_engine_here_and_survives_ctrl_c() -> None:
+    """run.py starts the batch's worker server before it imports the engine, so the two imports overlap: starting
+    it must import nothing heavy in the calling process, and a Ctrl-C must not kill it while it imports."""
+    done = subprocess.run([sys.executable, "-c", WORKER_SERVER_PROBE], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[]", "True"]
+    assert "Traceback" not in done.stderr, done.stderr
