@@ -336,7 +336,7 @@ def cmd_validation(args: argparse.Namespace) -> int:
     import platform
     import subprocess
 
-    from analysis.validation import QUICK, Budgets, Theatres, copy_pictures, measured, run_validation
+    from analysis.validation import QUICK, Budgets, Theatres, copy_pictures, measured, run_validation, stage_runs
     from analysis.validation_doc import update_document
     from sim.records import atomic_write_text, to_json
 
@@ -360,7 +360,8 @@ def cmd_validation(args: argparse.Namespace) -> int:
     provenance = {"date": f"{started:%Y-%m-%d %H:%M} UTC", "commit": commit, "quick": args.quick,
                   "command": "run.py " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["validation"] else
                   "run.py validation", "budgets": dataclasses.asdict(budgets),
-                  "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"}
+                  "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+                  "runs": stage_runs(budgets, len(theatres.counterfactuals) + 1)}
     facts = {"objective": record.objective, "fall_day": record.fall_day, "first_assault_day": record.first_assault_day}
     document = measured(out, stages, facts, provenance)
     measured_path = doc.parent / "validation-measured.json"

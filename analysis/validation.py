@@ -22,6 +22,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from analysis.calibrate import SEARCH_SPACE
 from sim.errors import InputError
 from sim.records import atomic_write_text, to_json
 
@@ -269,6 +270,18 @@ def _fit(folder: Path) -> dict[str, Any]:
             "default_report", "chosen_report")
     return {k: result[k] for k in keep} | {"trials": len(result["trials"]),
                                            "parameter_sets": len(result["parameter_sets"])}
+
+
+def stage_runs(budgets: Budgets, variants: int) -> dict[str, int]:
+    """How many simulation runs each stage makes (the unit of its cost): trials x runs plus two checked sets,
+    Morris trajectories x (parameters + 1) and Sobol' base samples x (top + 2) points, discovery's points x variants,
+    each point x its replicates."""
+    calibration = budgets.trials * budgets.runs + 2 * budgets.check_runs
+    morris = budgets.morris * (len(SEARCH_SPACE) + 1)
+    sobol = budgets.sobol_samples * (budgets.top + 2)
+    return {"calibrate": calibration, "kobani_transfer": budgets.check_runs, "calibrate_kobani": calibration,
+            "sensitivity": (morris + sobol) * budgets.sensitivity_runs,
+            "discovery": budgets.samples * variants * budgets.discover_runs}
 
 
 def measured(out: Path, stages: Mapping[str, Mapping[str, Any]], record_facts: Mapping[str, Any],

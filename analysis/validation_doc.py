@@ -190,12 +190,13 @@ def discovery_section(m: Mapping[str, Any]) -> str:
 
 def provenance_section(m: Mapping[str, Any]) -> str:
     p = m["provenance"]
-    rows = [(name, f"`run.py {' '.join(s['argv'][:1])}`", f"{s['wall_seconds']:,.0f}", _num(s["cpu_seconds"]))
-            for name, s in p["stages"].items()]
+    rows = [(name, f"`run.py {' '.join(s['argv'][:1])}`", f"{p['runs'][name]:,}", f"{s['wall_seconds']:,.0f}",
+             _num(s["cpu_seconds"])) for name, s in p["stages"].items()]
     return (f"Measured {p['date']} on commit `{p['commit']}` with `{p['command']}`"
             f"{' (QUICK MODE: tiny budgets, not a result)' if p['quick'] else ''}; {p['machine']}. Stage times "
-            f"(a stage skipped as done earlier shows its first run):\n\n"
-            + _table(["stage", "command", "wall s", "CPU s"], rows))
+            f"(a stage skipped as done earlier shows its first run; CPU: the stage's process tree, sampled each "
+            f"second):\n\n"
+            + _table(["stage", "command", "runs", "wall s", "CPU s"], rows))
 
 
 SECTIONS: dict[str, Callable[[Mapping[str, Any]], str]] = {
