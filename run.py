@@ -350,6 +350,7 @@ def cmd_validation(args: argparse.Namespace) -> int:
         doc.write_text((ROOT / "docs" / "validation.md").read_text(encoding="utf-8"), encoding="utf-8")
     _scenario, record = scenario_and_record(str(HISTORICAL))
     theatres = Theatres(HISTORICAL, ROOT / "scenarios" / "kobani" / "kobani.yaml",
+                        tuple(Path(f) for f in args.counterfactuals) if args.counterfactuals is not None else
                         tuple(sorted((ROOT / "scenarios" / "counterfactuals").glob("*.yaml"))))
     extra = [*(["--workers", str(args.workers)] if args.workers else []), *(f"--search={s}" for s in args.search)]
     started = dt.datetime.now(dt.UTC)
@@ -568,6 +569,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    ("discover-runs", "discover_runs", "discovery: replicates per point")):
         valid.add_argument(f"--{name}", dest=field, type=int, default=None,
                            help=f"{meaning} (default: issue 13's budget, analysis.validation.Budgets)")
+    valid.add_argument("--counterfactuals", nargs="*", metavar="FILE", help="discovery's scenario variants beside "
+                       "al-Qusayr's historical scenario (default: every file in scenarios/counterfactuals/; discovery "
+                       "is most of the command's cost, in proportion to the variants)")
     valid.add_argument("--seed", type=int, default=1, help="seed of every stage (default 1)")
     valid.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
     _search_argument(valid)
