@@ -336,22 +336,28 @@ def cmd_validation(args: argparse.Namespace) -> int:
     import platform
     import subprocess
 
+    from analysis.calibrate import parse_search
     from analysis.validation import QUICK, Budgets, Theatres, copy_pictures, measured, run_validation, stage_runs
     from analysis.validation_doc import update_document
     from sim.records import atomic_write_text, to_json
+    from sim.scenario import load_scenario
 
     base = QUICK if args.quick else Budgets()
     budgets = dataclasses.replace(base, **{k: v for k, v in vars(args).items()
                                            if k in Budgets.__dataclass_fields__ and v is not None})
+    budgets.check()
     out = Path(args.out)
     doc = Path(args.doc) if args.doc else (out / "validation.md" if args.quick else ROOT / "docs" / "validation.md")
-    if not doc.is_file():  # quick mode writes a copy of the page into the output folder
-        doc.parent.mkdir(parents=True, exist_ok=True)
-        doc.write_text((ROOT / "docs" / "validation.md").read_text(encoding="utf-8"), encoding="utf-8")
     _scenario, record = scenario_and_record(str(HISTORICAL))
+    parse_search(args.search)  # bad input fails here, not in a stage minutes later
     theatres = Theatres(HISTORICAL, ROOT / "scenarios" / "kobani" / "kobani.yaml",
                         tuple(Path(f) for f in args.counterfactuals) if args.counterfactuals is not None else
                         tuple(sorted((ROOT / "scenarios" / "counterfactuals").glob("*.yaml"))))
+    for path in (theatres.kobani, *theatres.counterfactuals):
+        load_scenario(str(path))
+    if args.quick and not args.doc:  # quick mode writes a fresh copy of the page into the output folder
+        doc.parent.mkdir(parents=True, exist_ok=True)
+        doc.write_text((ROOT / "docs" / "validation.md").read_text(encoding="utf-8"), encoding="utf-8")
     extra = [*(["--workers", str(args.workers)] if args.workers else []), *(f"--search={s}" for s in args.search)]
     started = dt.datetime.now(dt.UTC)
     stages = run_validation(out, theatres, budgets, [sys.executable, str(ROOT / "run.py")], extra,

@@ -12,6 +12,7 @@ import pytest
 from analysis.calibrate import SEARCH_SPACE, dimension, parse_search, search_space
 from analysis.validation import _at_least, _band, _killed_target, _window, kobani_target, run_stage
 from analysis.validation_doc import SECTIONS, update_document
+from run import main
 from sim.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,6 +89,13 @@ def test_a_finished_stage_is_skipped_and_a_failed_one_stops_with_a_line(tmp_path
     with pytest.raises(InputError, match="stage failed"):
         run_stage("two", tmp_path, ["raise SystemExit(3)"], python, progress=lambda _: None)
     assert not (tmp_path / "two" / "stage.json").exists()
+
+
+@pytest.mark.parametrize("option", [["--search", "bogus"], ["--counterfactuals", "nothere.yaml"], ["--runs", "0"]])
+def test_bad_input_stops_the_command_before_any_stage(tmp_path: Path, option: list[str],
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validation", "--quick", "--out", str(tmp_path / "v"), *option]) == 2
+    assert capsys.readouterr().err.count("\n") == 1 and not (tmp_path / "v").exists()
 
 
 @pytest.mark.e2e
