@@ -211,11 +211,12 @@ def cmd_fidelity(args: argparse.Namespace) -> int:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """Fit the scenario on its record to the split day (optuna, resumable in --out), then check the held-back part."""
     from analysis.calibrate import (
-        SEARCH_SPACE,
         Budget,
         calibrate,
         parameter_sets_document,
         parameters_block,
+        parse_search,
+        search_space,
         write_trials,
     )
     from analysis.fidelity import fidelity_lines, split_text
@@ -227,20 +228,21 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     budget = Budget(trials=args.budget, runs=args.runs, batch=args.batch, tolerance=args.tolerance,
                     check_runs=args.check_runs)
     budget.check()
+    space = search_space(parse_search(args.search))
     _scenario, record = scenario_and_record(args.scenario)  # fail on a bad scenario or record before searching
     out = Path(args.out)
     with open_executor(args.workers, args.scheduler, args.dask_local) as (executor, _slots, what):
         print(f"Calibrating on {what}", flush=True)
-        result = calibrate(executor, Path(args.scenario), record, out, budget, args.seed,
+        result = calibrate(executor, Path(args.scenario), record, out, budget, args.seed, space,
                            progress=lambda line: print(line, flush=True))
     chosen = result["chosen"]
     split = split_text(result["chosen_report"])
     atomic_write_text(out / "calibration.json", to_json(result))
     write_trials(result, out / "trials.parquet")
-    atomic_write_text(out / "parameters.yaml", parameters_block(chosen["params"], record))
+    atomic_write_text(out / "parameters.yaml", parameters_block(chosen["params"], record, space))
     atomic_write_text(out / "parameter_sets.json", to_json(parameter_sets_document(result, record)))
     pictures = {
-        "calibration.png": calibration_figure(result["trials"], [d.name for d in SEARCH_SPACE], chosen,
+        "calibration.png": calibration_figure(result["trials"], [d.name for d in space], chosen,
                                               result["parameter_sets"], split),
         "fidelity_defaults.png": fidelity_figure(result["default_report"], "Engine defaults"),
         "fidelity_calibrated.png": fidelity_figure(result["chosen_report"], f"Calibrated on the record to {split}"),
@@ -249,7 +251,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         atomic_write_bytes(out / name, png_bytes(figure))
     print(f"Fitted-period loss on fresh runs: engine defaults {result['default_loss']['loss']:.2f}, "
           f"calibrated {result['chosen_loss']['loss']:.2f}; {len(result['parameter_sets'])} plausible sets")
-    print(parameters_block(chosen["params"], record), end="")
+    print(parameters_block(chosen["params"], record, space), end="")
     for bound in result["on_bounds"]:
         print(f"warning: {bound['parameter']} = {bound['value']:.4g} is on the {bound['bound']} bound of its range "
               f"{bound['range'][0]:g}-{bound['range'][1]:g}: the range, not the record, may have decided it")
@@ -263,6 +265,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """Morris screening of every searched parameter, then Sobol' on the most influential (SALib)."""
+    from analysis.calibrate import parse_search, search_space
     from analysis.palette import png_bytes
     from analysis.sensitivity import sensitivity
     from analysis.validation_plots import morris_figure, sobol_figure
@@ -271,11 +274,12 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     from sim.scenario import load_scenario
 
     load_scenario(args.scenario)  # a bad scenario fails before any run
+    space = search_space(parse_search(args.search))
     out = Path(args.out)
     with open_executor(args.workers, args.scheduler, args.dask_local) as (executor, _slots, what):
         print(f"Sensitivity on {what}", flush=True)
         result = sensitivity(executor, Path(args.scenario), args.budget, args.sobol_samples, args.top, args.runs,
-                             args.seed, progress=lambda line: print(line, flush=True))
+                             args.seed, space, progress=lambda line: print(line, flush=True))
     atomic_write_text(out / "sensitivity.json", to_json(result))
     atomic_write_text(out / "morris.csv", to_csv(result["morris"], list(result["morris"][0])))
     atomic_write_bytes(out / "morris.png", png_bytes(morris_figure(result["morris"])))
@@ -292,7 +296,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
 
 def cmd_discover(args: argparse.Namespace) -> int:
     """Scenario discovery: PRIM boxes of parameters and variants where the objective holds past the end."""
-    from analysis.calibrate import SEARCH_SPACE
+    from analysis.calibrate import parse_search, search_space
     from analysis.discovery import (
         OUTCOME,
         boxes_document,
@@ -312,6 +316,7 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
     check_budget(args.samples, args.runs)
     check_prim_settings(args.alpha, args.min_mass, args.threshold, args.max_boxes)
+    space = search_space(parse_search(args.search))
     paths = [Path(p) for p in [args.scenario, *args.counterfactuals]]
     for path in paths:
         load_scenario(str(path))  # a bad scenario fails before any run
@@ -319,13 +324,13 @@ def cmd_discover(args: argparse.Namespace) -> int:
     out = Path(args.out)
     with open_executor(args.workers, args.scheduler, args.dask_local) as (executor, _slots, what):
         print(f"Discovery on {what}", flush=True)
-        sample = discovery_sample(executor, paths, args.samples, args.runs, args.seed,
+        sample = discovery_sample(executor, paths, args.samples, args.runs, args.seed, space,
                                   progress=lambda line: print(line, flush=True))
     found = prim(inputs(sample), sample[OUTCOME].to_numpy(), alpha=args.alpha, min_mass=args.min_mass,
                  threshold=args.threshold, max_boxes=args.max_boxes)
     settings = {"scenario": paths[0].stem, "variants": variant_names(paths), "samples": args.samples,
                 "runs": args.runs, "seed": args.seed, "alpha": args.alpha, "min_mass": args.min_mass,
-                "threshold": args.threshold, "space": [[d.name, d.low, d.high] for d in SEARCH_SPACE]}
+                "threshold": args.threshold, "space": [[d.name, d.low, d.high] for d in space]}
     document = boxes_document(sample, found, settings)
     out.mkdir(parents=True, exist_ok=True)
     atomic_write_text(out / "discovery.csv", sample.to_csv(index=False, float_format="%.6g"))
@@ -334,6 +339,59 @@ def cmd_discover(args: argparse.Namespace) -> int:
     atomic_write_bytes(out / "discovery.png", png_bytes(discovery_figure(document)))
     print(boxes_markdown(document), end="")
     print(f"Wrote {out}/discovery.csv, boxes.json, boxes.md and discovery.png")
+    return 0
+
+
+def cmd_validation(args: argparse.Namespace) -> int:
+    """The whole validation in one resumable command (analysis/validation.py), then docs/validation.md's
+    generated sections, its measured document and its pictures written from the outputs."""
+    import datetime as dt
+    import os
+    import platform
+    import subprocess
+
+    from analysis.calibrate import parse_search
+    from analysis.validation import QUICK, Budgets, Theatres, copy_pictures, measured, run_validation, stage_runs
+    from analysis.validation_doc import update_document
+    from sim.records import atomic_write_text, to_json
+    from sim.scenario import load_scenario
+
+    base = QUICK if args.quick else Budgets()
+    budgets = dataclasses.replace(base, **{k: v for k, v in vars(args).items()
+                                           if k in Budgets.__dataclass_fields__ and v is not None})
+    budgets.check()
+    out = Path(args.out)
+    doc = Path(args.doc) if args.doc else (out / "validation.md" if args.quick else ROOT / "docs" / "validation.md")
+    _scenario, record = scenario_and_record(str(HISTORICAL))
+    parse_search(args.search)  # bad input fails here, not in a stage minutes later
+    theatres = Theatres(HISTORICAL, ROOT / "scenarios" / "kobani" / "kobani.yaml",
+                        tuple(Path(f) for f in args.counterfactuals) if args.counterfactuals is not None else
+                        tuple(sorted((ROOT / "scenarios" / "counterfactuals").glob("*.yaml"))))
+    for path in (theatres.kobani, *theatres.counterfactuals):
+        load_scenario(str(path))
+    if args.quick and not args.doc:  # quick mode writes a fresh copy of the page into the output folder
+        doc.parent.mkdir(parents=True, exist_ok=True)
+        doc.write_text((ROOT / "docs" / "validation.md").read_text(encoding="utf-8"), encoding="utf-8")
+    extra = [*(["--workers", str(args.workers)] if args.workers else []), *(f"--search={s}" for s in args.search)]
+    started = dt.datetime.now(dt.UTC)
+    stages = run_validation(out, theatres, budgets, [sys.executable, str(ROOT / "run.py")], extra,
+                            progress=lambda line: print(line, flush=True))
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, check=False).stdout.strip() or "unknown"
+    provenance = {"date": f"{started:%Y-%m-%d %H:%M} UTC", "commit": commit, "quick": args.quick,
+                  "command": "run.py " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["validation"] else
+                  "run.py validation", "budgets": dataclasses.asdict(budgets),
+                  "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+                  "runs": stage_runs(budgets, len(theatres.counterfactuals) + 1)}
+    facts = {"objective": record.objective, "fall_day": record.fall_day, "first_assault_day": record.first_assault_day}
+    document = measured(out, stages, facts, provenance)
+    measured_path = doc.parent / "validation-measured.json"
+    atomic_write_text(measured_path, to_json(document))
+    copy_pictures(out, doc.parent / "img")
+    atomic_write_text(doc, update_document(doc.read_text(encoding="utf-8"), document, str(doc)))
+    met = sum(t["met"] for t in [*document["targets"], *document["kobani_targets"]])
+    print(f"Targets met: {met} of {len(document['targets']) + len(document['kobani_targets'])}")
+    print(f"Wrote {doc}, {measured_path} and its pictures in {doc.parent / 'img'}")
     return 0
 
 
@@ -419,6 +477,13 @@ def _executor_arguments(parser: argparse.ArgumentParser) -> None:
                        "started for the command")
 
 
+def _search_argument(parser: argparse.ArgumentParser) -> None:
+    """--search: a further parameter to search, by its name in sim/parameters.py."""
+    parser.add_argument("--search", action="append", default=[], metavar="NAME[=LOW:HIGH]",
+                        help="also search this parameter of sim/parameters.py (repeatable): over LOW:HIGH, or over "
+                        "its allowed range (docs/validation.md, 'Adding a parameter to the search')")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="run.py", description="Agent-based wargame of sieges (shipped theatres: al-Qusayr 2013, "
@@ -468,6 +533,7 @@ def build_parser() -> argparse.ArgumentParser:
     calib.add_argument("--seed", type=int, default=1, help="seed of the search and the replicates")
     calib.add_argument("--out", default=str(ROOT / "out" / "calibration"),
                        help="output folder (default out/calibration); its trials.jsonl is resumed")
+    _search_argument(calib)
     _executor_arguments(calib)
     calib.set_defaults(func=cmd_calibrate)
 
@@ -480,6 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
     sens.add_argument("--runs", type=int, default=4, help="replicates per point, averaged (default 4)")
     sens.add_argument("--seed", type=int, default=1, help="seed of the samples and the replicates")
     sens.add_argument("--out", default=str(ROOT / "out" / "sensitivity"), help="output folder")
+    _search_argument(sens)
     _executor_arguments(sens)
     sens.set_defaults(func=cmd_sensitivity)
 
@@ -498,8 +565,37 @@ def build_parser() -> argparse.ArgumentParser:
                       "widest step of the trajectory that does (default 0.8)")
     disc.add_argument("--max-boxes", type=int, default=3, help="boxes found one after another (default 3)")
     disc.add_argument("--out", default=str(ROOT / "out" / "discovery"), help="output folder (default out/discovery)")
+    _search_argument(disc)
     _executor_arguments(disc)
     disc.set_defaults(func=cmd_discover)
+
+    valid = verbs.add_parser("validation", help="the whole validation, resumable: calibrate al-Qusayr (and its "
+                             "held-back check), Kobani with al-Qusayr's fit and with its own, sensitivity, "
+                             "discovery; then docs/validation.md's generated sections from the outputs")
+    valid.add_argument("--out", default=str(ROOT / "out" / "validation"), help="output folder, one subfolder per "
+                       "stage; a finished stage is skipped on a rerun (default out/validation)")
+    valid.add_argument("--doc", help="the page to regenerate (default docs/validation.md; with --quick, a copy in "
+                       "--out)")
+    valid.add_argument("--quick", action="store_true", help="tiny budgets, every stage end to end in about a "
+                       "minute (for tests; not a result)")
+    for name, field, meaning in (("budget", "trials", "calibration trials, each theatre"),
+                                   ("runs", "runs", "replicates per calibration trial"),
+                                   ("check-runs", "check_runs", "fresh replicates per checked parameter set"),
+                                   ("morris", "morris", "Morris trajectories"),
+                                   ("sobol-samples", "sobol_samples", "Sobol' base samples (a power of 2)"),
+                                   ("top", "top", "parameters Sobol' looks at"),
+                                   ("sensitivity-runs", "sensitivity_runs", "replicates per sensitivity point"),
+                                   ("samples", "samples", "discovery: Latin hypercube points per variant"),
+                                   ("discover-runs", "discover_runs", "discovery: replicates per point")):
+        valid.add_argument(f"--{name}", dest=field, type=int, default=None,
+                           help=f"{meaning} (default: issue 13's budget, analysis.validation.Budgets)")
+    valid.add_argument("--counterfactuals", nargs="*", metavar="FILE", help="discovery's scenario variants beside "
+                       "al-Qusayr's historical scenario (default: every file in scenarios/counterfactuals/; discovery "
+                       "is most of the command's cost, in proportion to the variants)")
+    valid.add_argument("--seed", type=int, default=1, help="seed of every stage (default 1)")
+    valid.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")
+    _search_argument(valid)
+    valid.set_defaults(func=cmd_validation)
 
     play = verbs.add_parser("play", help="command one side from the terminal (orders read from standard input)")
     play.add_argument("scenario", nargs="?", help="scenario file (YAML); or --load a saved game")

@@ -60,6 +60,46 @@ class Dimension:
     source: str
 
 
+def dimension(name: str, low: float | None = None, high: float | None = None, source: str | None = None
+              ) -> Dimension:
+    """A searched parameter from its field in ``sim.parameters.Parameters``: the range and source default to the
+    field's metadata (its allowed ``low``/``high`` and ``source``), so a parameter added there can be searched by
+    name (``--search NAME`` or ``--search NAME=LOW:HIGH``, the range narrowed to what a source supports)."""
+    spec = SPECS.get(name)
+    if spec is None or isinstance(spec.default, dict) or not isinstance(spec.default, (int, float)):
+        raise InputError("--search", name, "is not a numeric parameter of sim/parameters.py "
+                         "(docs/parameters.md lists them)")
+    meta = spec.metadata
+    low = meta["low"] if low is None else low
+    high = meta["high"] if high is None else high
+    if not meta["low"] <= low < high <= meta["high"]:
+        raise InputError("--search", name, f"range {low:g}:{high:g} must be increasing and inside the allowed "
+                         f"{meta['low']:g}..{meta['high']:g}")
+    return Dimension(name, float(low), float(high), source or f"{meta['source']} (searched over {low:g}-{high:g})")
+
+
+def parse_search(texts: Sequence[str]) -> list[Dimension]:
+    """``--search`` options: ``NAME`` (the range of its metadata) or ``NAME=LOW:HIGH``."""
+    out = []
+    for text in texts:
+        name, _, bounds = text.partition("=")
+        if not bounds:
+            out.append(dimension(name))
+            continue
+        low, _, high = bounds.partition(":")
+        try:
+            out.append(dimension(name, float(low), float(high)))
+        except ValueError:
+            raise InputError("--search", text, "must be NAME or NAME=LOW:HIGH with two numbers") from None
+    return out
+
+
+def search_space(extra: Sequence[Dimension] = ()) -> tuple[Dimension, ...]:
+    """SEARCH_SPACE with ``extra`` dimensions (an extra one replaces a listed one of the same name)."""
+    names = {d.name for d in extra}
+    return tuple(d for d in SEARCH_SPACE if d.name not in names) + tuple(extra)
+
+
 SEARCH_SPACE: tuple[Dimension, ...] = (
     Dimension("attack_loss", 0.02, 0.05, f"{FM101}: attacker 2-5%/day after the first day (published)"),
     Dimension("defence_loss", 0.01, 0.03, f"{FM101}: defender 1-3%/day after the first day (published)"),

@@ -4,7 +4,8 @@ every parameter, then Sobol' indices on the few that matter.
 One-at-a-time sweeps miss interactions (morale with ratio with doctrine); here every parameter varies at once.
 Morris (elementary effects along random trajectories) is cheap and ranks the parameters by mu* (mean absolute
 effect) and sigma (interaction or non-linearity); Sobol' then splits each output's variance among the top few
-(first order S1: alone; total ST: with every interaction), the rest held at their defaults. Each point is the
+(first order S1: alone; total ST: with every interaction), the rest held at the scenario's own values (its
+``parameters:`` block, else the engine defaults). Each point is the
 mean of a few replicate runs with the same seeds at every point (common random numbers), so the indices measure
 the parameters, not the dice. Outputs: the objective's fall day and the encirclement day (an event that never
 happened counts as one day past the end) and the killed of each side.
@@ -27,7 +28,7 @@ from analysis.calibrate import SEARCH_SPACE, Dimension, run_points
 from analysis.scores import censored_day
 from sim.batch import replicate_seeds
 from sim.errors import InputError
-from sim.parameters import SPECS
+from sim.scenario import load_scenario
 
 Evaluate = Callable[[np.ndarray], dict[str, np.ndarray]]  # rows of parameter values -> one array per output
 LEVELS = 4  # Morris grid levels
@@ -110,15 +111,16 @@ def sensitivity(executor: Executor, base: Path, trajectories: int, sobol_samples
     """Morris over ``space``, then Sobol' over its ``top`` most influential parameters (0: no Sobol')."""
     if trajectories < 2 or runs < 1 or top < 0 or sobol_samples < 1:
         raise InputError("sensitivity", "--budget", "needs at least 2 trajectories, 1 run, 1 Sobol' sample")
-    defaults = {d.name: float(SPECS[d.name].default) for d in space}
+    params = load_scenario(str(base)).params
+    fixed = {d.name: float(getattr(params, d.name)) for d in space}
     progress(f"Morris: {trajectories} trajectories x {len(space) + 1} points x {runs} runs...")
-    screening = morris(scenario_evaluator(executor, base, space, runs, seed, defaults), space, trajectories, seed)
+    screening = morris(scenario_evaluator(executor, base, space, runs, seed, fixed), space, trajectories, seed)
     chosen = most_influential(screening, top)
     indices: list[dict[str, Any]] = []
     if len(chosen) >= 2:
         subset = [d for d in space if d.name in chosen]
         progress(f"Sobol': {sobol_samples} x {len(subset) + 2} points x {runs} runs over {', '.join(chosen)}...")
-        indices = sobol(scenario_evaluator(executor, base, subset, runs, seed, defaults), subset, sobol_samples,
+        indices = sobol(scenario_evaluator(executor, base, subset, runs, seed, fixed), subset, sobol_samples,
                         seed)
     return {"base": str(base), "seed": seed, "trajectories": trajectories, "sobol_samples": sobol_samples,
             "runs": runs, "space": [[d.name, d.low, d.high] for d in space], "morris": screening,

@@ -1,0 +1,327 @@
+"""The whole validation of the shipped theatres as one resumable command (``run.py validation``).
+
+Stages, in order, each in a folder of its own under the output folder and each the project's own command:
+calibrate al-Qusayr on its fitted period (its check on fresh runs gives the held-back, out-of-sample measures),
+Kobani with al-Qusayr's fitted parameters (the transfer test), Kobani calibrated on its own record, global
+sensitivity (Morris, then Sobol') around al-Qusayr's fit, and scenario discovery over al-Qusayr's counterfactual
+library. A stage that finished (its ``stage.json`` names the same command) is skipped on a rerun; an interrupted
+calibration resumes from its journal. ``measured()`` then gathers every number docs/validation.md quotes, with
+every target of issue 13 checked (``issue_targets``), into one small document (``validation-measured.json``)
+from which analysis/validation_doc.py writes the page's generated sections.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from analysis.calibrate import SEARCH_SPACE
+from sim.errors import InputError
+from sim.records import atomic_write_text, to_json
+
+Command = Sequence[str]  # how to start run.py: [python, path of run.py]; a stage appends its arguments
+
+
+@dataclass(frozen=True)
+class Budgets:
+    """How much each stage runs; the defaults are issue 13's budgets."""
+
+    trials: int = 60  # calibration trials, each theatre
+    runs: int = 8  # replicates per calibration trial
+    check_runs: int = 40  # fresh replicates of each checked parameter set (the out-of-sample measures)
+    morris: int = 20  # Morris trajectories
+    sobol_samples: int = 256  # Sobol' base samples
+    top: int = 4  # parameters Sobol' looks at
+    sensitivity_runs: int = 4  # replicates averaged per sensitivity point
+    samples: int = 200  # discovery: Latin hypercube points per variant
+    discover_runs: int = 8  # discovery: replicates per point
+    seed: int = 1
+
+    def check(self) -> None:
+        for name, value in asdict(self).items():
+            if value < (0 if name == "seed" else 1):
+                raise InputError("validation", f"--{name.replace('_', '-')}", f"must be at least 1, got {value}")
+
+
+QUICK = Budgets(trials=4, runs=2, check_runs=4, morris=2, sobol_samples=4, top=2, sensitivity_runs=1, samples=4,
+                discover_runs=1)  # every stage end to end in about a minute: for tests, not a result
+
+
+@dataclass(frozen=True)
+class Theatres:
+    """The scenario files the stages run."""
+
+    qusayr: Path
+    kobani: Path
+    counterfactuals: tuple[Path, ...]
+
+
+STAGES = ("calibrate", "kobani_transfer", "calibrate_kobani", "sensitivity", "discovery")
+
+
+def _int_args(**values: int) -> list[str]:
+    return [a for name, v in values.items() for a in (f"--{name.replace('_', '-')}", str(v))]
+
+
+def derived_scenario(path: Path, parent: Path, parameters: Mapping[str, float], why: str) -> Path:
+    """A scenario file that extends ``parent`` with ``parameters`` (written atomically; JSON is YAML)."""
+    body = {"extends": str(parent.resolve()), "name": f"{parent.stem} ({why})",
+            "parameters": {k: float(v) for k, v in parameters.items()}}
+    atomic_write_text(path, f"# {why}: written by run.py validation\n{json.dumps(body, indent=2)}\n")
+    return path
+
+
+def chosen_parameters(folder: Path) -> dict[str, float]:
+    """The chosen values of a finished calibration folder."""
+    return read_json(folder / "calibration.json")["chosen"]["params"]
+
+
+def read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputError(str(path), "", f"cannot be read: {exc}") from None
+
+
+def stage_argv(stage: str, out: Path, theatres: Theatres, budgets: Budgets, extra: Sequence[str]) -> list[str]:
+    """The command of one stage (a later stage may write the scenario file it runs from an earlier one's result)."""
+    folder = str(out / stage)
+    calibration = _int_args(budget=budgets.trials, runs=budgets.runs, check_runs=budgets.check_runs,
+                            seed=budgets.seed)
+    if stage == "calibrate":
+        return ["calibrate", "--scenario", str(theatres.qusayr), *calibration, "--out", folder, *extra]
+    if stage == "calibrate_kobani":
+        return ["calibrate", "--scenario", str(theatres.kobani), *calibration, "--out", folder, *extra]
+    fitted = chosen_parameters(out / "calibrate")
+    if stage == "kobani_transfer":  # the same fresh seeds as the calibrations' checks (calibrate: seed + 2)
+        path = derived_scenario(out / "scenarios" / "kobani_qusayr_fit.yaml", theatres.kobani, fitted,
+                                "parameters fitted on al-Qusayr")
+        return ["fidelity", "--scenario", str(path), *_int_args(runs=budgets.check_runs, seed=budgets.seed + 2),
+                "--out", folder, *[a for a in extra if not a.startswith("--search")]]
+    if stage == "sensitivity":
+        path = derived_scenario(out / "scenarios" / "qusayr_fit.yaml", theatres.qusayr, fitted,
+                                "parameters fitted on al-Qusayr")
+        return ["sensitivity", "--scenario", str(path), *_int_args(budget=budgets.morris,
+                sobol_samples=budgets.sobol_samples, top=budgets.top, runs=budgets.sensitivity_runs,
+                seed=budgets.seed), "--out", folder, *extra]
+    return ["discover", "--scenario", str(theatres.qusayr), "--counterfactuals",
+            *[str(p) for p in theatres.counterfactuals],
+            *_int_args(samples=budgets.samples, runs=budgets.discover_runs, seed=budgets.seed), "--out", folder,
+            *extra]
+
+
+def _tree_ticks(root: int) -> dict[int, int]:
+    """CPU clock ticks (user + system) of ``root`` and every process descending from it, from /proc (Linux);
+    empty elsewhere. Workers fork from a forkserver, so a stage's CPU time is not in any rusage it returns."""
+    stats: dict[int, tuple[int, int]] = {}
+    for entry in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = entry.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry.parent.name)] = (int(fields[1]), int(fields[11]) + int(fields[12]))  # ppid, utime + stime
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, (ppid, _) in stats.items() if ppid in tree} - tree
+        grew, tree = bool(more), tree | more
+    return {pid: stats[pid][1] for pid in tree if pid in stats}
+
+
+def run_command(argv: Sequence[str], every: float = 1.0) -> tuple[int, float | None]:
+    """Run a stage's command; return its exit status and CPU seconds of its process tree (sampled every
+    ``every`` seconds, so a process living less than that may be missed; None where /proc is absent)."""
+    ticks: dict[int, int] = {}
+    with subprocess.Popen(list(argv)) as process:
+        while process.poll() is None:
+            ticks |= _tree_ticks(process.pid)
+            time.sleep(every)
+    if not Path("/proc").is_dir():
+        return process.returncode, None
+    return process.returncode, sum(ticks.values()) / os.sysconf("SC_CLK_TCK")
+
+
+def run_stage(stage: str, out: Path, argv: list[str], command: Command, progress: Callable[[str], None]
+              ) -> dict[str, Any]:
+    """Run one stage unless its folder holds a finished run of the same command; return its stage.json."""
+    marker = out / stage / "stage.json"
+    if marker.is_file():
+        done = read_json(marker)
+        if done.get("argv") == argv:
+            progress(f"== {stage}: done earlier ({done['wall_seconds']:.0f} s), skipped")
+            return done
+    progress(f"== {stage}: run.py {' '.join(argv)}")
+    wall = time.perf_counter()
+    status, cpu = run_command([*command, *argv])
+    if status != 0:
+        raise InputError(str(out / stage), stage, f"stage failed (exit {status}); rerun the same command to resume")
+    done = {"stage": stage, "argv": argv, "wall_seconds": round(time.perf_counter() - wall, 1),
+            "cpu_seconds": None if cpu is None else round(cpu, 1)}
+    atomic_write_text(marker, to_json(done))
+    progress(f"== {stage}: {done['wall_seconds']:.0f} s wall, {_num_text(cpu)} s CPU")
+    return done
+
+
+def _num_text(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}"
+
+
+def run_validation(out: Path, theatres: Theatres, budgets: Budgets, command: Command, extra: Sequence[str] = (),
+                   progress: Callable[[str], None] = print) -> dict[str, dict[str, Any]]:
+    """Every stage in order (resumable); return each stage's stage.json."""
+    budgets.check()
+    return {stage: run_stage(stage, out, stage_argv(stage, out, theatres, budgets, extra), command, progress)
+            for stage in STAGES}
+
+
+# ---------------------------------------------------------------- the measures and issue 13's targets
+
+DOZENS = (24, 143)  # "in the dozens": at least two dozen, fewer than twelve dozen
+
+
+def _target(measure: str, value: float | None, target: str, met: bool, by: str, note: str = "") -> dict[str, Any]:
+    return {"measure": measure, "value": value, "target": target, "met": met, "by": by, "note": note}
+
+
+def _window(measure: str, value: float | None, centre: float, width: float, unit: str = "days") -> dict[str, Any]:
+    if value is None:
+        return _target(measure, None, f"{centre:g} ± {width:g}", False, "never happened")
+    miss = abs(value - centre) - width
+    return _target(measure, value, f"{centre:g} ± {width:g}", miss <= 0,
+                   "within" if miss <= 0 else f"{miss:.1f} {unit} outside")
+
+
+def _band(measure: str, value: float | None, low: float, high: float, unit: str = "") -> dict[str, Any]:
+    target = f"{low:g}-{high:g}"
+    if value is None:
+        return _target(measure, None, target, False, "never happened")
+    miss = max(low - value, value - high, 0.0)
+    return _target(measure, value, target, miss == 0, "within" if miss == 0 else f"{miss:.2f}{unit} outside")
+
+
+def _at_least(measure: str, value: float | None, floor: float) -> dict[str, Any]:
+    if value is None:
+        return _target(measure, None, f">= {floor:g}", False, "undefined")
+    return _target(measure, value, f">= {floor:g}", value >= floor,
+                   "met" if value >= floor else f"{floor - value:.2f} short")
+
+
+def _killed_target(name: str, value: float, recorded: Sequence[float], error: float) -> dict[str, Any]:
+    low, high = min(recorded), max(recorded)
+    text = f"{low:g}" if low == high else f"{low:g}-{high:g}"
+    miss = abs(error) - 0.2
+    return _target(f"killed, {name}", value, f"within 20% of {text}", miss <= 0,
+                   "within" if miss <= 0 else f"{error:+.0%} ({miss:.0%} beyond the 20%)")
+
+
+def _first_assault(report: Mapping[str, Any], objective: str) -> float | None:
+    rows = [r for r in report["assault_table"] if r["place"] == objective and r["taken_share"] > 0.5]
+    return rows[0]["sim_median"] if rows else None
+
+
+def issue_targets(report: Mapping[str, Any], objective: str, fall_day: int, first_assault_day: int
+                  ) -> list[dict[str, Any]]:
+    """Issue 13's targets for al-Qusayr on one fidelity report (the held-back record of the chosen values)."""
+    held = report["held_back"]
+    battle = held["objective"]
+    defender = report["defender"]
+    days = battle["battle_days"]
+    rows = [
+        _window("fall day, median (censored: a town that held counts one day past the end)",
+                held["fall_day_median"], fall_day, 3),
+        _window("first assault on the town, median", _first_assault(report, objective), first_assault_day, 3),
+        _band("town battle, days (first capture to fall, runs that fell)", days["median"] if days else None, 14, 21,
+              " days"),
+        _at_least("held-back captures within 7 days (share)", held["captures_within_7_days_share"], 0.8),
+        _at_least("capture-order Spearman, whole record", report["capture_order_spearman"], 0.9),
+    ]
+    for name, value in (held["killed_by_side"] | held["killed_by_faction"]).items():
+        rows.append(_killed_target(name, value["median"], held["killed_recorded"][name],
+                                   held["killed_relative_error"][name]))
+    rows.append(_band(f"exchange ratio ({defender} killed per {report['attacker']} killed)",
+                      held["exchange_ratio"]["median"], 2.0, 2.7))
+    captured = battle["captured_by_side"].get(defender, {}).get("median")
+    rows.append(_band(f"{defender} captured, median (in the dozens)", captured, *DOZENS))
+    return rows
+
+
+def kobani_target(report: Mapping[str, Any], label: str) -> dict[str, Any]:
+    """The second theatre's fate: its fall day within 7 days of its record. Kobani held (no fall day), so the
+    target is met when the censored median fall day is past the end, i.e. the town held in at least half the
+    runs; otherwise it is missed by the distance of the median from the end."""
+    held = report["held_back"]
+    end = held["fall_day_median"] if held["fall_share"] < 0.5 else None
+    if report["fall_day_recorded"] is not None:
+        return _window(f"fall day, {label}", held["fall_day_median"], report["fall_day_recorded"], 7)
+    return _target(f"town held ({label}): share of runs", 1.0 - held["fall_share"], "held (in at least half the "
+                   "runs)", end is not None, "met" if end is not None else
+                   f"fell in {held['fall_share']:.0%} of runs, median day {held['fall_day_median']:.0f}")
+
+
+def _fit(folder: Path) -> dict[str, Any]:
+    result = read_json(folder / "calibration.json")
+    keep = ("base", "seed", "budget", "space", "chosen", "on_bounds", "default_loss", "chosen_loss",
+            "default_report", "chosen_report")
+    return {k: result[k] for k in keep} | {"trials": len(result["trials"]),
+                                           "parameter_sets": len(result["parameter_sets"])}
+
+
+def stage_runs(budgets: Budgets, variants: int) -> dict[str, int]:
+    """How many simulation runs each stage makes (the unit of its cost): trials x runs plus two checked sets,
+    Morris trajectories x (parameters + 1) and Sobol' base samples x (top + 2) points, discovery's points x variants,
+    each point x its replicates."""
+    calibration = budgets.trials * budgets.runs + 2 * budgets.check_runs
+    morris = budgets.morris * (len(SEARCH_SPACE) + 1)
+    sobol = budgets.sobol_samples * (budgets.top + 2)
+    return {"calibrate": calibration, "kobani_transfer": budgets.check_runs, "calibrate_kobani": calibration,
+            "sensitivity": (morris + sobol) * budgets.sensitivity_runs,
+            "discovery": budgets.samples * variants * budgets.discover_runs}
+
+
+def measured(out: Path, stages: Mapping[str, Mapping[str, Any]], record_facts: Mapping[str, Any],
+             provenance: Mapping[str, Any]) -> dict[str, Any]:
+    """Everything docs/validation.md quotes, from the stages' outputs in ``out``."""
+    qusayr, kobani = _fit(out / "calibrate"), _fit(out / "calibrate_kobani")
+    transfer = read_json(out / "kobani_transfer" / "fidelity.json")
+    sens = read_json(out / "sensitivity" / "sensitivity.json")
+    boxes = read_json(out / "discovery" / "boxes.json")
+    report = qusayr["chosen_report"]
+    return {
+        "provenance": {**provenance, "stages": {name: {k: s[k] for k in ("argv", "wall_seconds", "cpu_seconds")}
+                                                for name, s in stages.items()}},
+        "qusayr": qusayr, "kobani": kobani, "kobani_transfer": transfer,
+        "targets": issue_targets(report, record_facts["objective"], record_facts["fall_day"],
+                                 record_facts["first_assault_day"]),
+        "kobani_targets": [kobani_target(transfer, "al-Qusayr's parameters"),
+                           kobani_target(kobani["chosen_report"], "its own fit")],
+        "sensitivity": {k: sens[k] for k in ("trajectories", "sobol_samples", "runs", "morris", "sobol_parameters",
+                                             "sobol")},
+        "discovery": boxes,
+    }
+
+
+PICTURES = {("calibrate", "calibration.png"): "validation-calibration.png",
+            ("calibrate", "fidelity_defaults.png"): "validation-defaults.png",
+            ("calibrate", "fidelity_calibrated.png"): "validation-calibrated.png",
+            ("calibrate_kobani", "calibration.png"): "validation-kobani-calibration.png",
+            ("sensitivity", "morris.png"): "validation-morris.png",
+            ("sensitivity", "sobol.png"): "validation-sobol.png",
+            ("discovery", "discovery.png"): "validation-discovery.png"}
+
+
+def copy_pictures(out: Path, img: Path) -> list[Path]:
+    """The stages' pictures, copied beside the page under the names it links."""
+    img.mkdir(parents=True, exist_ok=True)
+    copied = []
+    for (stage, name), target in PICTURES.items():
+        source = out / stage / name
+        if source.is_file():
+            shutil.copyfile(source, img / target)
+            copied.append(img / target)
+    return copied
