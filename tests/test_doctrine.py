@@ -41,12 +41,15 @@ def unit(fid: str, faction: str, at: str, orders: dict[str, Any], personnel: int
 def world(tmp_path: Path, formations: list[dict[str, Any]], blue_holds: tuple[str, ...] = ("base", "mid"),
           red_holds: tuple[str, ...] = ("town", "depot"), blue_fires: dict[str, float] | None = None,
           red_fires: dict[str, float] | None = None,
-          sources: tuple[str, str] = ("base", "depot"), **spec: Any) -> SiegeModel:
-    """A model of the four-place world with these formations and holdings (seed 0)."""
-    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": list(POS[p])},
-                 "properties": {"id": p, "kind": KINDS[p]}} for p in POS]
-    features += [{"type": "Feature", "geometry": {"type": "LineString", "coordinates": [list(POS[a]), list(POS[b])]},
-                  "properties": {"from": a, "to": b, "road_class": cls, "km": km}} for a, b, cls, km in ROADS]
+          sources: tuple[str, str] = ("base", "depot"), places: dict[str, tuple[float, float]] = POS,
+          roads: list[tuple[str, str, str, float]] = ROADS, **spec: Any) -> SiegeModel:
+    """A model of the four-place world (or of ``places`` joined by ``roads``) with these formations and holdings
+    (seed 0)."""
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": list(places[p])},
+                 "properties": {"id": p, "kind": KINDS.get(p, "village")}} for p in places]
+    features += [{"type": "Feature", "geometry": {"type": "LineString",
+                                                  "coordinates": [list(places[a]), list(places[b])]},
+                  "properties": {"from": a, "to": b, "road_class": cls, "km": km}} for a, b, cls, km in roads]
     (tmp_path / "four.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     data = {
         "name": "Four places", "map": "four.geojson", "start_date": "2020-01-01", "end_date": "2020-01-10",
@@ -834,3 +837,57 @@ def test_an_empty_place_is_not_walked_into_while_a_picket_is_next_door(tmp_path:
         assert m.formation(picket).place == "mid"  # it moved in: tomorrow the place is fought for
         assert m.events[-1].kind == "picket" and "moved into" in m.events[-1].text
         assert walk_in(tmp_path, red, pickets=False).control["mid"] == "blue"  # the doctrine's switch
+
+
+# ---------------------------------------------------------------- a fifth place: a short cut through a farm
+# The four-place world cannot tell "the shortest way" from "the way round enemy ground" or "the objective" from
+# "the nearest enemy place": a farm between the depot and mid makes them differ. The depot-mid track becomes a
+# 4.4 km road (5.5 march-km); through the farm it is 2 + 2 km of road (2.5 + 2.5 = 5.0 march-km)::
+#
+#     base --5-- mid --5-- town --5-- depot
+#                 \\ \\_____4.4________/ /
+#                  \\--2-- farm --2---/
+
+FIVE_POS = {**POS, "farm": (0.07, 0.04)}
+FIVE_ROADS = [*ROADS[:3], ("mid", "depot", "road", 4.4), ("mid", "farm", "road", 2.0), ("farm", "depot", "road", 2.0)]
+
+
+def five_places(tmp_path: Path, formations: list[dict[str, Any]], farm_holder: str, **spec: Any) -> SiegeModel:
+    """The five-place world, the farm held by ``farm_holder`` (blue also holds base and mid, red town and depot)."""
+    return world(tmp_path, formations, places=FIVE_POS, roads=FIVE_ROADS,
+                 blue_holds=("base", "mid", "farm") if farm_holder == "blue" else ("base", "mid"),
+                 red_holds=("town", "depot", "farm") if farm_holder == "red" else ("town", "depot"), **spec)
+
+
+def test_a_raider_takes_the_short_cut_through_enemy_ground_to_the_road(tmp_path: Path) -> None:
+    # through blue's farm 5.0 march-km, round it by the direct road 5.5: entering enemy ground costs a raider
+    # nothing, so it goes by the farm (at any cost of entry of 0.5 march-km or more it would go round)
+    m = five_places(tmp_path, [unit("red_x", "red_army", "depot", {"raid": {"road": ["mid", "base"], "from_day": 2,
+                                                                             "until_day": 5, "base": "depot"}}, 50)],
+                    farm_holder="blue")
+    m.day = 2.0
+    assert doctrine.decide(m.formation("red_x"), m) == Intent(Posture.RAID, ("farm", "mid"))
+
+
+def test_a_raider_goes_home_by_the_short_cut_through_enemy_ground(tmp_path: Path) -> None:
+    m = five_places(tmp_path, [unit("red_x", "red_army", "mid", {"raid": {"road": ["mid", "base"], "from_day": 2,
+                                                                           "until_day": 5, "base": "depot"}}, 50)],
+                    farm_holder="blue")
+    m.day = 6.0  # the raid is over
+    assert doctrine.decide(m.formation("red_x"), m) == Intent(Posture.RAID, ("farm", "depot"))
+
+
+def test_other_formations_go_round_enemy_ground(tmp_path: Path) -> None:
+    # the same way for a formation under move orders skirts blue's farm: the raiders' short cut is their rule only
+    m = five_places(tmp_path, [unit("red_m", "red_army", "mid", {"move": "depot"}, 50)], farm_holder="blue")
+    assert doctrine.decide(m.formation("red_m"), m) == Intent(Posture.ADVANCE, ("depot",))
+
+
+def test_with_its_axis_done_the_attacker_goes_for_the_objective_before_mopping_up(tmp_path: Path) -> None:
+    # red's farm is 2.5 march-km from mid, red's town 6.25: the nearer enemy place waits until the town is taken
+    m = five_places(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["mid"]}, 1000)], farm_holder="red")
+    blue = m.formation("blue_a")
+    assert doctrine.mop_up_target(blue, m) == "farm"
+    assert doctrine.decide(blue, m) == Intent(Posture.ATTACK, ("town",), group=("blue_a",))
+    m.space.take("town", "blue")  # the objective taken: now the farm is mopped up
+    assert doctrine.decide(blue, m) == Intent(Posture.ATTACK, ("farm",), group=("blue_a",))
