@@ -638,6 +638,15 @@ def test_a_defender_falls_back_towards_the_objective(tmp_path: Path) -> None:
     assert doctrine.retreat_destination(m.formation("red_x"), m) == "town"  # not the depot, one road further
 
 
+def test_a_defender_does_not_fall_back_into_ground_supplied_only_through_the_place_it_leaves(tmp_path: Path) -> None:
+    # the town-depot road is closed: red's town is supplied from the depot only through mid. A defender
+    # falling back from mid (which it may lose) goes to the depot, in supply on its own, not into the town
+    m = world(tmp_path, [unit("red_x", "red_army", "mid", {"hold": "mid"}, 300)], blocked_roads=[["town", "depot"]],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"))
+    assert "town" in m.supplied["red"]
+    assert doctrine.retreat_destination(m.formation("red_x"), m) == "depot"
+
+
 def test_retreat_never_takes_a_blocked_road(tmp_path: Path) -> None:
     m = retreat_world(tmp_path, blocked_roads=[["town", "depot"]], blue_holds=("base",))
     assert doctrine.retreat_destination(m.formation("red_t"), m) == "mid"
