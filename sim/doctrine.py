@@ -250,11 +250,12 @@ def go_or_attack(f: Formation, s: Situation, goal: str) -> Intent:
 
 
 def assault_ratio_needed(target: str, side: str, s: Situation) -> float:
-    """Rule: the power ratio wanted before attacking: ``attack_ratio``; for the objective
+    """Rule: the power ratio wanted before attacking: ``attack_ratio``; for the attacker storming the objective
     ``assault_ratio_objective``, but while it is still supplied and doctrine says siege before assault,
-    ``direct_assault_ratio`` (until the doctrine's ``storm_from_day``, if it names one)."""
+    ``direct_assault_ratio`` (until the doctrine's ``storm_from_day``, if it names one). The defender retaking
+    its own objective counterattacks at the ordinary ``attack_ratio``: the siege rules are the attacker's."""
     p, space, rules = s.params, s.space, s.doctrine
-    if target != space.objective:
+    if target != space.objective or side != s.attacker:
         return p.attack_ratio
     storm_day = rules.storm_from_day is not None and s.day >= rules.storm_from_day
     if rules.siege_before_assault and not storm_day and target in space.supplied[space.enemy_of(side)]:

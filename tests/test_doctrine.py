@@ -127,6 +127,19 @@ def test_places_other_than_the_objective_need_the_hasty_attack_ratio(tmp_path: P
     assert doctrine.assault_ratio_needed("town", "blue", m) == m.params.assault_ratio_objective == 3.0
 
 
+@pytest.mark.parametrize(("red", "attacks"), [(2000, True), (1400, False)])
+def test_the_defender_retakes_its_objective_at_the_ordinary_ratio(tmp_path: Path, red: int, attacks: bool) -> None:
+    # blue took the town and holds it in supply with 300 men (540); red's 2000 (1800: 3.3) counterattack at the
+    # hasty 2.5, not held back by the attacker's siege ratio (6); 1400 (1260: 2.3) are too few even so
+    m = world(tmp_path, [unit("red_a", "red_army", "depot", {"axis": ["town"]}, red),
+                         unit("blue_t", "blue_army", "town", {"hold": "town"}, 300)],
+              blue_holds=("base", "mid", "town"), red_holds=("depot",))
+    assert "town" in m.supplied["blue"]
+    assert doctrine.assault_ratio_needed("town", "red", m) == m.params.attack_ratio == 2.5
+    intent = doctrine.decide(m.formation("red_a"), m)
+    assert intent == (Intent(Posture.ATTACK, ("town",), group=("red_a",)) if attacks else doctrine.HOLD)
+
+
 def test_the_whole_ready_group_attacks_together(tmp_path: Path) -> None:
     # two 1000-strong columns: neither is enough alone (900:540), together 1800:540 = 3.3 against a cut-off town
     m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["town"]}, 1000),
