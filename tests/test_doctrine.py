@@ -24,6 +24,7 @@ import yaml
 
 from sim import combat, doctrine, engagements, ground
 from sim.model import SiegeModel
+from sim.parameters import Parameters
 from sim.scenario import _Checker, load_scenario
 from sim.states import Intent, Posture, Status
 
@@ -913,3 +914,13 @@ def test_with_its_axis_done_the_attacker_goes_for_the_objective_before_mopping_u
     assert doctrine.decide(blue, m) == Intent(Posture.ATTACK, ("town",), group=("blue_a",))
     m.space.take("town", "blue")  # the objective taken: now the farm is mopped up
     assert doctrine.decide(blue, m) == Intent(Posture.ATTACK, ("farm",), group=("blue_a",))
+
+
+@pytest.mark.parametrize(("town_defence", "power"), [(2.0, 540.0), (3.0, 810.0)])
+def test_a_place_the_map_gives_no_defence_takes_its_kinds_from_the_parameters(tmp_path: Path, town_defence: float,
+                                                                              power: float) -> None:
+    # the hand-built map writes no defence: the town's 300 holders (270) are worth kind_defence["town"] times that
+    kinds = {**Parameters().kind_defence, "town": town_defence}
+    m = siege_world(tmp_path, 1000, parameters={"kind_defence": kinds})
+    assert "town" in m.graph.graph["defence_from_kind"]
+    assert m.side_power_at("town", "red") == pytest.approx(power)
