@@ -661,6 +661,17 @@ def test_a_defender_does_not_fall_back_into_ground_supplied_only_through_the_pla
     assert doctrine.retreat_destination(m.formation("red_x"), m) == "depot"
 
 
+def test_own_ground_cut_off_still_beats_no_mans_land(tmp_path: Path) -> None:
+    # blue falls back from mid, where it came from the empty base; its town is supplied only through mid, so
+    # cut off once mid is left: still its own ground, it beats going back the way it came into no-man's land
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["town"]}, 300)],
+              blue_holds=("mid", "town"), red_holds=("depot",))
+    blue = m.formation("blue_a")
+    blue.came_from = "base"
+    assert m.control["base"] is None
+    assert doctrine.retreat_destination(blue, m) == "town"
+
+
 def test_retreat_never_takes_a_blocked_road(tmp_path: Path) -> None:
     m = retreat_world(tmp_path, blocked_roads=[["town", "depot"]], blue_holds=("base",))
     assert doctrine.retreat_destination(m.formation("red_t"), m) == "mid"
