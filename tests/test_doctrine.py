@@ -672,6 +672,15 @@ def test_own_ground_cut_off_still_beats_no_mans_land(tmp_path: Path) -> None:
     assert doctrine.retreat_destination(blue, m) == "town"
 
 
+def test_a_formation_that_fell_back_onto_its_own_ground_follows_its_orders_again(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["depot"]}, 1000)], red_holds=("town",))
+    blue = m.formation("blue_a")
+    blue.posture = Posture.RETREAT
+    assert doctrine.decide(blue, m) == Intent(Posture.ADVANCE, ("depot",))  # not a hold where it stands
+    m.space.take("mid", "red")  # ... but on enemy ground it goes on falling back to its own
+    assert doctrine.decide(blue, m) == Intent(Posture.RETREAT, ("base",))
+
+
 def test_retreat_never_takes_a_blocked_road(tmp_path: Path) -> None:
     m = retreat_world(tmp_path, blocked_roads=[["town", "depot"]], blue_holds=("base",))
     assert doctrine.retreat_destination(m.formation("red_t"), m) == "mid"
