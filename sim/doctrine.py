@@ -29,6 +29,7 @@ from sim import combat
 from sim.parameters import Parameters
 from sim.scenario import Doctrine, UnitType
 from sim.states import Intent, Posture
+from sim.supply import supplied_places
 
 if TYPE_CHECKING:
     from sim.agents import Formation
@@ -52,6 +53,10 @@ class Ground(Protocol):
     def hops_to_objective(self) -> Mapping[str, int]: ...
     @property
     def costs(self) -> Mapping[UnitType, Mapping[frozenset, float]]: ...
+    @property
+    def open_adjacency(self) -> Mapping[str, tuple[str, ...]]: ...
+    @property
+    def open_sets(self) -> Mapping[str, frozenset[str]]: ...
     def enemy_of(self, side: str) -> str: ...
     def active_at(self, place: str, side: str | None = None) -> list[Formation]: ...
     def enemy_present(self, place: str, side: str) -> bool: ...
@@ -82,6 +87,8 @@ class Situation(Protocol):
     def space(self) -> Ground: ...
     @property
     def initially_held(self) -> Mapping[str, frozenset[str]]: ...
+    @property
+    def supply_sources(self) -> Mapping[str, tuple[str, ...]]: ...
     def formation_power(self, f: Formation, attacking: bool) -> float: ...
     def side_power_at(self, place: str, side: str) -> float: ...
     def threat_to(self, place: str, side: str) -> float: ...
@@ -243,11 +250,12 @@ def go_or_attack(f: Formation, s: Situation, goal: str) -> Intent:
 
 
 def assault_ratio_needed(target: str, side: str, s: Situation) -> float:
-    """Rule: the power ratio wanted before attacking: ``attack_ratio``; for the objective
+    """Rule: the power ratio wanted before attacking: ``attack_ratio``; for the attacker storming the objective
     ``assault_ratio_objective``, but while it is still supplied and doctrine says siege before assault,
-    ``direct_assault_ratio`` (until the doctrine's ``storm_from_day``, if it names one)."""
+    ``direct_assault_ratio`` (until the doctrine's ``storm_from_day``, if it names one). The defender retaking
+    its own objective counterattacks at the ordinary ``attack_ratio``: the siege rules are the attacker's."""
     p, space, rules = s.params, s.space, s.doctrine
-    if target != space.objective:
+    if target != space.objective or side != s.attacker:
         return p.attack_ratio
     storm_day = rules.storm_from_day is not None and s.day >= rules.storm_from_day
     if rules.siege_before_assault and not storm_day and target in space.supplied[space.enemy_of(side)]:
@@ -335,17 +343,19 @@ def withdraw_to_supply(f: Formation, s: Situation, through_enemy: bool = False) 
 
 def retreat_destination(f: Formation, s: Situation) -> str | None:
     """Rule: a formation that falls back goes to the best neighbouring place free of the enemy, by open road:
-    own supplied ground beats own ground beats no-man's land beats an empty enemy-held place (which it passes
-    through, taking nothing: see ``sim.ground.update_control``); ties go towards the objective for the
-    defending side, and back the way it came for the attacking side."""
+    own ground in supply without the place it leaves beats other own ground beats no-man's land beats an empty
+    enemy-held place (which it passes through, taking nothing: see ``sim.ground.update_control``); ties go
+    towards the objective for the defending side, and back the way it came for the attacking side."""
     space = s.space
     here = f.place if f.place is not None else f.edge[0]
+    # the place it leaves may be lost: supply that reaches a neighbour only through it does not count
+    supplied = supplied_places(space.open_adjacency, space.open_sets[f.side] - {here}, s.supply_sources[f.side])
     options = []
     for place in space.adjacency[here]:
         if space.enemy_present(place, f.side) or space.road_blocked(here, place):
             continue
         holder = space.control.get(place)
-        rank = (0 if place in space.supplied[f.side] else 1) if holder == f.side else (2 if holder is None else 3)
+        rank = (0 if place in supplied else 1) if holder == f.side else (2 if holder is None else 3)
         toward = space.hops_to_objective.get(place, 99) if f.side == s.defender else int(place != f.came_from)
         options.append((rank, toward, place))
     return min(options)[2] if options else None

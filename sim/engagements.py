@@ -67,11 +67,12 @@ def _engage_road(m: SiegeModel, fighters: list[Formation]) -> None:
     lead_side = ambushers[0].side if ambushers else m.attacker
     attackers = [f for f in fighters if f.side == lead_side]
     defenders = [f for f in fighters if f.side != lead_side]
+    road = attackers[0].location_text()  # before the fight, which may destroy the formation and take it off the road
     hits = _resolve(m, kind, attackers, defenders, first_day=True)
     a_loss, d_loss = hits.attacker_losses, hits.defender_losses
     verb = "ambushed" if ambushers else "met"
     m.log(EventKind.AMBUSH if ambushers else EventKind.ENGAGEMENT,
-             f"{_names(attackers)} {verb} {_names(defenders)} on {attackers[0].location_text()}: "
+             f"{_names(attackers)} {verb} {_names(defenders)} on {road}: "
              f"{_names(defenders)} lost {d_loss.describe()}; {_names(attackers)} lost {a_loss.describe()}",
              formation=attackers[0], other=defenders[0], losses=a_loss, enemy_losses=d_loss)
     for f in ambushers:
@@ -79,7 +80,7 @@ def _engage_road(m: SiegeModel, fighters: list[Formation]) -> None:
     falls_back = {f for f, hit in zip(attackers + defenders, hits.attackers + hits.defenders, strict=True)
                   if hit.falls_back}
     for f in fighters:
-        if f in falls_back:
+        if f in falls_back and f.active:  # the destroyed are off the map: nobody is left to fall back
             m.fall_back(f, "broke on")
 
 def _engage_place(m: SiegeModel, place: str, fighters: list[Formation]) -> None:
@@ -105,10 +106,10 @@ def _engage_place(m: SiegeModel, place: str, fighters: list[Formation]) -> None:
              f"{a_loss.describe()}; defenders lost {d_loss.describe()}",
              place=place, formation=attackers[0], other=defenders[0], losses=a_loss, enemy_losses=d_loss)
     for f, hit in zip(defenders, hits.defenders, strict=True):
-        if hit.falls_back:
+        if hit.falls_back and f.active:
             m.fall_back(f, "broke and fell back from")
     for f, hit in zip(attackers, hits.attackers, strict=True):
-        if hit.falls_back:
+        if hit.falls_back and f.active:
             m.fall_back(f, "called off its assault on")
 
 def _resolve(m: SiegeModel, kind: EngagementKind, attackers: list[Formation], defenders: list[Formation],

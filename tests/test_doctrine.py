@@ -24,6 +24,7 @@ import yaml
 
 from sim import combat, doctrine, engagements, ground
 from sim.model import SiegeModel
+from sim.parameters import Parameters
 from sim.scenario import _Checker, load_scenario
 from sim.states import Intent, Posture, Status
 
@@ -41,12 +42,15 @@ def unit(fid: str, faction: str, at: str, orders: dict[str, Any], personnel: int
 def world(tmp_path: Path, formations: list[dict[str, Any]], blue_holds: tuple[str, ...] = ("base", "mid"),
           red_holds: tuple[str, ...] = ("town", "depot"), blue_fires: dict[str, float] | None = None,
           red_fires: dict[str, float] | None = None,
-          sources: tuple[str, str] = ("base", "depot"), **spec: Any) -> SiegeModel:
-    """A model of the four-place world with these formations and holdings (seed 0)."""
-    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": list(POS[p])},
-                 "properties": {"id": p, "kind": KINDS[p]}} for p in POS]
-    features += [{"type": "Feature", "geometry": {"type": "LineString", "coordinates": [list(POS[a]), list(POS[b])]},
-                  "properties": {"from": a, "to": b, "road_class": cls, "km": km}} for a, b, cls, km in ROADS]
+          sources: tuple[str, str] = ("base", "depot"), places: dict[str, tuple[float, float]] = POS,
+          roads: list[tuple[str, str, str, float]] = ROADS, **spec: Any) -> SiegeModel:
+    """A model of the four-place world (or of ``places`` joined by ``roads``) with these formations and holdings
+    (seed 0)."""
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": list(places[p])},
+                 "properties": {"id": p, "kind": KINDS.get(p, "village")}} for p in places]
+    features += [{"type": "Feature", "geometry": {"type": "LineString",
+                                                  "coordinates": [list(places[a]), list(places[b])]},
+                  "properties": {"from": a, "to": b, "road_class": cls, "km": km}} for a, b, cls, km in roads]
     (tmp_path / "four.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": features}))
     data = {
         "name": "Four places", "map": "four.geojson", "start_date": "2020-01-01", "end_date": "2020-01-10",
@@ -122,6 +126,19 @@ def test_places_other_than_the_objective_need_the_hasty_attack_ratio(tmp_path: P
     assert doctrine.assault_ratio_needed("town", "blue", m) == m.params.direct_assault_ratio == 6.0
     cut_town_off(m)
     assert doctrine.assault_ratio_needed("town", "blue", m) == m.params.assault_ratio_objective == 3.0
+
+
+@pytest.mark.parametrize(("red", "attacks"), [(2000, True), (1400, False)])
+def test_the_defender_retakes_its_objective_at_the_ordinary_ratio(tmp_path: Path, red: int, attacks: bool) -> None:
+    # blue took the town and holds it in supply with 300 men (540); red's 2000 (1800: 3.3) counterattack at the
+    # hasty 2.5, not held back by the attacker's siege ratio (6); 1400 (1260: 2.3) are too few even so
+    m = world(tmp_path, [unit("red_a", "red_army", "depot", {"axis": ["town"]}, red),
+                         unit("blue_t", "blue_army", "town", {"hold": "town"}, 300)],
+              blue_holds=("base", "mid", "town"), red_holds=("depot",))
+    assert "town" in m.supplied["blue"]
+    assert doctrine.assault_ratio_needed("town", "red", m) == m.params.attack_ratio == 2.5
+    intent = doctrine.decide(m.formation("red_a"), m)
+    assert intent == (Intent(Posture.ATTACK, ("town",), group=("red_a",)) if attacks else doctrine.HOLD)
 
 
 def test_the_whole_ready_group_attacks_together(tmp_path: Path) -> None:
@@ -635,6 +652,35 @@ def test_a_defender_falls_back_towards_the_objective(tmp_path: Path) -> None:
     assert doctrine.retreat_destination(m.formation("red_x"), m) == "town"  # not the depot, one road further
 
 
+def test_a_defender_does_not_fall_back_into_ground_supplied_only_through_the_place_it_leaves(tmp_path: Path) -> None:
+    # the town-depot road is closed: red's town is supplied from the depot only through mid. A defender
+    # falling back from mid (which it may lose) goes to the depot, in supply on its own, not into the town
+    m = world(tmp_path, [unit("red_x", "red_army", "mid", {"hold": "mid"}, 300)], blocked_roads=[["town", "depot"]],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"))
+    assert "town" in m.supplied["red"]
+    assert doctrine.retreat_destination(m.formation("red_x"), m) == "depot"
+
+
+def test_own_ground_cut_off_still_beats_no_mans_land(tmp_path: Path) -> None:
+    # blue falls back from mid, where it came from the empty base; its town is supplied only through mid, so
+    # cut off once mid is left: still its own ground, it beats going back the way it came into no-man's land
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["town"]}, 300)],
+              blue_holds=("mid", "town"), red_holds=("depot",))
+    blue = m.formation("blue_a")
+    blue.came_from = "base"
+    assert m.control["base"] is None
+    assert doctrine.retreat_destination(blue, m) == "town"
+
+
+def test_a_formation_that_fell_back_onto_its_own_ground_follows_its_orders_again(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["depot"]}, 1000)], red_holds=("town",))
+    blue = m.formation("blue_a")
+    blue.posture = Posture.RETREAT
+    assert doctrine.decide(blue, m) == Intent(Posture.ADVANCE, ("depot",))  # not a hold where it stands
+    m.space.take("mid", "red")  # ... but on enemy ground it goes on falling back to its own
+    assert doctrine.decide(blue, m) == Intent(Posture.RETREAT, ("base",))
+
+
 def test_retreat_never_takes_a_blocked_road(tmp_path: Path) -> None:
     m = retreat_world(tmp_path, blocked_roads=[["town", "depot"]], blue_holds=("base",))
     assert doctrine.retreat_destination(m.formation("red_t"), m) == "mid"
@@ -834,3 +880,67 @@ def test_an_empty_place_is_not_walked_into_while_a_picket_is_next_door(tmp_path:
         assert m.formation(picket).place == "mid"  # it moved in: tomorrow the place is fought for
         assert m.events[-1].kind == "picket" and "moved into" in m.events[-1].text
         assert walk_in(tmp_path, red, pickets=False).control["mid"] == "blue"  # the doctrine's switch
+
+
+# ---------------------------------------------------------------- a fifth place: a short cut through a farm
+# The four-place world cannot tell "the shortest way" from "the way round enemy ground" or "the objective" from
+# "the nearest enemy place": a farm between the depot and mid makes them differ. The depot-mid track becomes a
+# 4.4 km road (5.5 march-km); through the farm it is 2 + 2 km of road (2.5 + 2.5 = 5.0 march-km)::
+#
+#     base --5-- mid --5-- town --5-- depot
+#                 \\ \\_____4.4________/ /
+#                  \\--2-- farm --2---/
+
+FIVE_POS = {**POS, "farm": (0.07, 0.04)}
+FIVE_ROADS = [*ROADS[:3], ("mid", "depot", "road", 4.4), ("mid", "farm", "road", 2.0), ("farm", "depot", "road", 2.0)]
+
+
+def five_places(tmp_path: Path, formations: list[dict[str, Any]], farm_holder: str, **spec: Any) -> SiegeModel:
+    """The five-place world, the farm held by ``farm_holder`` (blue also holds base and mid, red town and depot)."""
+    return world(tmp_path, formations, places=FIVE_POS, roads=FIVE_ROADS,
+                 blue_holds=("base", "mid", "farm") if farm_holder == "blue" else ("base", "mid"),
+                 red_holds=("town", "depot", "farm") if farm_holder == "red" else ("town", "depot"), **spec)
+
+
+def test_a_raider_takes_the_short_cut_through_enemy_ground_to_the_road(tmp_path: Path) -> None:
+    # through blue's farm 5.0 march-km, round it by the direct road 5.5: entering enemy ground costs a raider
+    # nothing, so it goes by the farm (at any cost of entry of 0.5 march-km or more it would go round)
+    m = five_places(tmp_path, [unit("red_x", "red_army", "depot", {"raid": {"road": ["mid", "base"], "from_day": 2,
+                                                                             "until_day": 5, "base": "depot"}}, 50)],
+                    farm_holder="blue")
+    m.day = 2.0
+    assert doctrine.decide(m.formation("red_x"), m) == Intent(Posture.RAID, ("farm", "mid"))
+
+
+def test_a_raider_goes_home_by_the_short_cut_through_enemy_ground(tmp_path: Path) -> None:
+    m = five_places(tmp_path, [unit("red_x", "red_army", "mid", {"raid": {"road": ["mid", "base"], "from_day": 2,
+                                                                           "until_day": 5, "base": "depot"}}, 50)],
+                    farm_holder="blue")
+    m.day = 6.0  # the raid is over
+    assert doctrine.decide(m.formation("red_x"), m) == Intent(Posture.RAID, ("farm", "depot"))
+
+
+def test_other_formations_go_round_enemy_ground(tmp_path: Path) -> None:
+    # the same way for a formation under move orders skirts blue's farm: the raiders' short cut is their rule only
+    m = five_places(tmp_path, [unit("red_m", "red_army", "mid", {"move": "depot"}, 50)], farm_holder="blue")
+    assert doctrine.decide(m.formation("red_m"), m) == Intent(Posture.ADVANCE, ("depot",))
+
+
+def test_with_its_axis_done_the_attacker_goes_for_the_objective_before_mopping_up(tmp_path: Path) -> None:
+    # red's farm is 2.5 march-km from mid, red's town 6.25: the nearer enemy place waits until the town is taken
+    m = five_places(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["mid"]}, 1000)], farm_holder="red")
+    blue = m.formation("blue_a")
+    assert doctrine.mop_up_target(blue, m) == "farm"
+    assert doctrine.decide(blue, m) == Intent(Posture.ATTACK, ("town",), group=("blue_a",))
+    m.space.take("town", "blue")  # the objective taken: now the farm is mopped up
+    assert doctrine.decide(blue, m) == Intent(Posture.ATTACK, ("farm",), group=("blue_a",))
+
+
+@pytest.mark.parametrize(("town_defence", "power"), [(2.0, 540.0), (3.0, 810.0)])
+def test_a_place_the_map_gives_no_defence_takes_its_kinds_from_the_parameters(tmp_path: Path, town_defence: float,
+                                                                              power: float) -> None:
+    # the hand-built map writes no defence: the town's 300 holders (270) are worth kind_defence["town"] times that
+    kinds = {**Parameters().kind_defence, "town": town_defence}
+    m = siege_world(tmp_path, 1000, parameters={"kind_defence": kinds})
+    assert "town" in m.graph.graph["defence_from_kind"]
+    assert m.side_power_at("town", "red") == pytest.approx(power)

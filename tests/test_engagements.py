@@ -1,0 +1,39 @@
+"""Engagements on the hand-built four-place world of tests/test_doctrine.py: who fights whom, and the log of it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from unittest.mock import patch
+
+from sim import combat, engagements
+from sim.combat import Hit, Outcome
+from sim.events import EventKind
+from sim.states import Losses, Posture, Status
+from tests.test_doctrine import unit, world
+
+
+def test_an_ambush_whose_ambushers_are_wiped_out_is_logged_on_its_road(tmp_path: Path) -> None:
+    # red's 10 men lie in wait on the mid-base road; blue's 1000 walk into them and the fight kills all ten
+    m = world(tmp_path, [unit("red_x", "red_army", "mid", {"hold": "mid"}, 10),
+                         unit("blue_a", "blue_army", "base", {"axis": ["town"]}, 1000)])
+    red, blue = m.formation("red_x"), m.formation("blue_a")
+    m.space.set_out(red, "mid", "base", 2.0)
+    red.posture = Posture.AMBUSH
+    m.space.set_out(blue, "base", "mid", 5.0)
+    wiped_out = Outcome(900.0, 9.0, 0.5, 0.01, (Hit(Losses(3, 7), 0.0, True),), (Hit(Losses(0, 1), 0.8, False),))
+    with patch.object(combat, "resolve", return_value=wiped_out):
+        engagements.fight(m)
+    assert red.status is Status.DESTROYED
+    ambush = next(e for e in m.events if e.kind is EventKind.AMBUSH)
+    assert "on the road mid-base:" in ambush.text
+    assert (ambush.formation, ambush.killed, ambush.enemy_wounded) == ("red_x", 3, 1)
+
+
+def test_a_garrison_wiped_out_in_its_place_is_not_asked_to_fall_back(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 10),
+                         unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 1000)])
+    wiped_out = Outcome(900.0, 18.0, 0.01, 0.5, (Hit(Losses(0, 1), 0.8, False),), (Hit(Losses(4, 6), 0.0, True),))
+    with patch.object(combat, "resolve", return_value=wiped_out):
+        engagements.fight(m)
+    assert m.formation("red_t").status is Status.DESTROYED
+    assert [e.kind for e in m.events] == [EventKind.DESTROYED, EventKind.ENGAGEMENT]
