@@ -51,6 +51,11 @@ class SiegeModel(mesa.Model):
             for place in side.holds:
                 self.control[place] = side_id
                 self.holder_name[place] = side.name
+        self.space.hold_towns_whole()
+        for town, sectors in self.graph.graph.get("towns", {}).items():
+            for sector in sectors:
+                if town in self.holder_name and self.control[sector] == self.control[town]:
+                    self.holder_name.setdefault(sector, self.holder_name[town])
         self.ever_held = {p: {c} for p, c in self.control.items() if c is not None}
         self.assault_start: dict[str, float] = {}
         self.first_assault: dict[str, float] = {}  # place -> day of the first fight in it (the metrics read it)
@@ -60,6 +65,7 @@ class SiegeModel(mesa.Model):
         self.adjudications: list[dict] | None = None  # set to [] to record every engagement's numbers
         self.captures: list[dict] = []
         self.objective_supplied = True
+        self.town_pressure_days = 0.0  # days in a row the objective town's defenders stood outnumbered, supplied
         self.initial_personnel = dict.fromkeys(spec.factions, 0)
         self.arrived_personnel = dict.fromkeys(spec.factions, 0)
         self._by_fid: dict[str, Formation] = {}
@@ -131,6 +137,7 @@ class SiegeModel(mesa.Model):
         self.day = self.time * self.dt
         self._date_text = (self.date.isoformat(), format_date(self.date))
         self._trace_supply(log=True)
+        self._measure_town_pressure()
         active = self.agents_by_type[Formation].select(lambda f: f.active)
         for f in active:
             f.engaged = False
@@ -155,6 +162,10 @@ class SiegeModel(mesa.Model):
         if intent.call_off:
             self.fall_back(f, "called off its assault on")
             return
+        if intent.withdraw:
+            self.log(EventKind.WITHDRAWAL, f"{f.label} withdrew from {self.place_name(self.objective)} towards "
+                     f"{self.place_name(intent.path[-1])} ({self.space.town_share(f.side):.0%} of the town held, "
+                     f"supply {f.supply:.0%})", place=f.place, formation=f)
         if intent.hold is not None:
             f.orders = Orders(hold=intent.hold)
         if intent.enter_road is not None:
@@ -173,7 +184,7 @@ class SiegeModel(mesa.Model):
     # ------------------------------------------------------------------ supply
     def _trace_supply(self, log: bool) -> None:
         self.space.trace_supply(self._sources)
-        cut = self.objective not in self.supplied[self.defender]
+        cut = not any(p in self.supplied[self.defender] for p in self.space.objective_sectors)
         if log and cut == self.objective_supplied:
             kind = EventKind.OBJECTIVE_CUT if cut else EventKind.OBJECTIVE_RECONNECTED
             what = "is cut off: no supply path reaches it" if cut else "is reconnected to supply"
@@ -193,6 +204,18 @@ class SiegeModel(mesa.Model):
                 f.in_supply = in_supply
             f.supply = next_supply_level(f.supply, f.in_supply, self.dt, self.params.supply_recovery,
                                          self.params.supply_depletion)
+
+    def _measure_town_pressure(self) -> None:
+        """Rule: count the days in a row that the enemy's attacking power in and next to the objective town has
+        been at least ``pullout_ratio`` times its supplied defenders' power in it (doctrine's
+        ``abandons_town`` reads the count)."""
+        sectors = self.space.objective_sectors
+        own = sum(self.side_power_at(p, self.defender) for p in sectors)
+        near = {q for p in sectors for q in (p, *self.space.adjacency[p])}
+        enemy = sum(self.formation_power(f, attacking=True) for q in near
+                    for f in self.space.active_at(q, self.attacker))
+        pressed = self.objective_supplied and own > 0 and enemy >= self.params.pullout_ratio * own
+        self.town_pressure_days = self.town_pressure_days + self.dt if pressed else 0.0
 
     # ------------------------------------------------------------------ combat
     def apply_outcome(self, attackers: list[Formation], defenders: list[Formation], outcome: Outcome,
@@ -265,6 +288,10 @@ class SiegeModel(mesa.Model):
                  losses=Losses(tally[0], tally[1]) if tally else None,
                  enemy_losses=Losses(tally[2], tally[3]) if tally else None)
         self.space.take(place, side)
+        if place in self.space.objective_sectors and len(self.space.objective_sectors) > 1:
+            self.log(EventKind.TOWN_SHARE, f"{self.spec.sides[self.attacker].name} now hold "
+                     f"{self.space.town_share(self.attacker):.0%} of {self.place_name(self.objective)}",
+                     place=self.objective, side=self.attacker)
         self.ever_held.setdefault(place, set()).add(side)
         self.holder_name[place] = lead.label
         self.captures.append({"place": place, "day": self.day, "date": self.date.isoformat(), "by": side,
