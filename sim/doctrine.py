@@ -288,13 +288,25 @@ def assault_ratio_needed(target: str, side: str, s: Situation) -> float:
 
 def ready_to_attack(group: list[Formation], target: str, s: Situation) -> bool:
     """Rule: go when the group's attacking power reaches the wanted ratio to the target's defence (an empty
-    place is always a go)."""
+    place is always a go); the defence of a sector of the objective town counts the enemy in the town's sectors
+    next to it too (``town_defence``)."""
     enemy = s.space.enemy_of(group[0].side)
-    defence = s.side_power_at(target, enemy)
-    if defence <= 0:
+    if s.side_power_at(target, enemy) <= 0:
         return True
+    defence = town_defence(target, enemy, s)
     power = sum(s.formation_power(g, attacking=True) for g in group)
     return power >= assault_ratio_needed(target, group[0].side, s) * defence
+
+
+def town_defence(target: str, side: str, s: Situation) -> float:
+    """Rule: the defence an attacker reckons with at ``target``: ``side``'s power in it and, for a sector of the
+    objective town, in the town's sectors next to it that ``side`` holds, whose defenders reach it within hours."""
+    space = s.space
+    near = (target,)
+    if target in space.objective_sectors:
+        near += tuple(p for p in space.adjacency[target] if p in space.objective_sectors
+                      and space.control.get(p) == side)
+    return sum(s.side_power_at(p, side) for p in near)
 
 
 def most_threatened(f: Formation, s: Situation) -> str | None:
