@@ -274,7 +274,8 @@ def sector_features(town: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def split_town(roads: list[dict[str, Any]], where: dict[str, list[float]]) -> list[dict[str, Any]]:
-    """The roads with every road out of the town moved to the quarter it leaves from, plus the town's streets."""
+    """The roads with every road out of the town moved to the quarter it leaves from (its km scaled by the
+    straight-line distance from the quarter over that from the centre), plus the town's streets."""
     out = []
     for road in roads:
         props = road["properties"]
@@ -285,8 +286,12 @@ def split_town(roads: list[dict[str, Any]], where: dict[str, list[float]]) -> li
         sector, why = SECTOR_EXITS.get(other, (min(SECTORS, key=lambda s: haversine_km(tuple(where[s]),
                                                                                          tuple(where[other]))),
                                                "the quarter nearest the road's other end"))
-        source = f"{props['source']}; leaves the town from {SECTORS[sector]['name']} (build_map.py, sectors: {why})"
-        out.append(road_feature(sector, other, props["km"], props["road_class"], source, where))
+        scale = haversine_km(tuple(where[sector]), tuple(where[other])) / haversine_km(tuple(where[TOWN]),
+                                                                                      tuple(where[other]))
+        km = round(props["km"] * scale, 1)
+        source = (f"{props['source']}; leaves the town from {SECTORS[sector]['name']} (build_map.py, sectors: "
+                  f"{why}; km {props['km']} from the centre x {scale:.2f}, the quarter's share of the straight line)")
+        out.append(road_feature(sector, other, km, props["road_class"], source, where))
     for a, b in SECTOR_STREETS:
         great_circle = haversine_km(tuple(where[a]), tuple(where[b]))
         factor = CLASS_FACTOR[SECTOR_STREET_CLASS]
