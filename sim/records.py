@@ -28,7 +28,7 @@ import networkx as nx
 from sim.agents import Formation
 from sim.errors import InputError
 from sim.events import EVENT_COLUMNS, Event, format_date
-from sim.metrics import MetricsCache, interdiction_efficiency
+from sim.metrics import MetricsCache, SupplyMetrics, interdiction_efficiency
 from sim.model import SiegeModel
 from sim.scenario import Scenario
 from sim.theatre import town_sectors
@@ -111,6 +111,12 @@ def add_town_sink(graph: nx.Graph, objective: str) -> str:
     for sector in sectors:
         graph.add_edge(sector, sink, road_class=TOWN_SINK_CLASS, km=TOWN_SINK_KM)
     return sink
+
+
+def defender_supply(model: SiegeModel, cache: MetricsCache) -> SupplyMetrics:
+    """Today's supply metrics of the defending side to the objective (the town as a whole: ``add_town_sink``)."""
+    held = frozenset(p for p, c in model.control.items() if c == model.defender)
+    return cache.metrics(model.open_sets[model.defender] | {cache.objective}, held)
 
 
 def supply_row(model: SiegeModel, cache: MetricsCache) -> dict[str, float]:
