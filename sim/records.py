@@ -116,14 +116,20 @@ def add_town_sink(graph: nx.Graph, objective: str) -> str:
 def defender_supply(model: SiegeModel, cache: MetricsCache) -> SupplyMetrics:
     """Today's supply metrics of the defending side to the objective (the town as a whole: ``add_town_sink``)."""
     held = frozenset(p for p, c in model.control.items() if c == model.defender)
-    return cache.metrics(model.open_sets[model.defender] | {cache.objective}, held)
+    return cache.metrics(defender_open(model, cache), held)
+
+
+def defender_open(model: SiegeModel, cache: MetricsCache) -> frozenset[str]:
+    """The places open to the defender's supply today, and the town's node when the cache measures to one."""
+    open_places = model.open_sets[model.defender]
+    return open_places if cache.objective in model.graph else open_places | {cache.objective}
 
 
 def supply_row(model: SiegeModel, cache: MetricsCache) -> dict[str, float]:
     """Today's supply-line metrics of the defending side (computed once per distinct control state)."""
     defender = model.defender
     held = frozenset(p for p, c in model.control.items() if c == defender)
-    today = cache.day(model.open_sets[defender] | {cache.objective}, held)
+    today = cache.day(defender_open(model, cache), held)
     return {k: round(v, 6) if isinstance(v, float) else v for k, v in today.items()}
 
 

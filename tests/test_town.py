@@ -230,6 +230,11 @@ def test_the_days_under_pressure_count_while_outnumbered_and_supplied_and_start_
     m.formation("blue_a").personnel = 1100  # 990 < 1080: not outnumbered six to one any more
     m._measure_town_pressure()
     assert m.town_pressure_days == 0.0
+    m.formation("blue_a").personnel = 1200
+    take(m, "blue", "refuge")  # outnumbered again, but cut off: pulling out "while still supplied" is not this
+    m._trace_supply(log=False)
+    m._measure_town_pressure()
+    assert m.town_pressure_days == 0.0
 
 
 def test_the_objectives_hold_garrison_never_counterattacks_from_any_quarter(tmp_path: Path) -> None:
