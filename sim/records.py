@@ -482,6 +482,10 @@ def summary_lines(record: RunRecord) -> list[str]:
         battle = s["objective_battle_days"]
         lines.append(f"First taken on day {first:g}; changed hands {s['objective_changes_of_hands']} times"
                      + ("" if battle is None else f"; the battle for it lasted {battle:g} days") + ".")
+    path = s["objective_share_path"]
+    if len(path) > 1 and any(0.0 < share < 1.0 for _, share in path):
+        lines.append("Share of it the attacker held: " + ", ".join(f"{share:.0%} on day {day:g}" for day, share
+                                                                  in path[1:]) + ".")
     cut = s["encirclement_day"]
     lines.append("Supply: " + ("never cut off for long" if cut is None else f"encircled from day {cut:g}")
                  + f" ({s['cut_episodes']} cut episodes, {s['cut_reconnections']} reconnected)"
