@@ -161,12 +161,16 @@ class Space:
         self.control[place] = side
         self._enemy_ground.clear()
 
-    def hold_towns_whole(self) -> None:
-        """Rule: a sector of a town that no side was given starts held by whoever holds its town."""
+    def hold_towns_whole(self) -> list[tuple[str, str]]:
+        """Rule: a sector of a town that no side was given starts held by whoever holds its town. Returns the
+        (sector, town) pairs it gave a holder."""
+        given = []
         for town, sectors in self.graph.graph.get("towns", {}).items():
             for sector in sectors:
-                if self.control[sector] is None:
+                if self.control[sector] is None and self.control[town] is not None:
                     self.control[sector] = self.control[town]
+                    given.append((sector, town))
+        return given
 
     # ------------------------------------------------------------------ the town
     def town_share(self, side: str, town: str | None = None) -> float:

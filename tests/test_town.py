@@ -23,7 +23,7 @@ from unittest.mock import patch
 import pytest
 import yaml
 
-from sim import doctrine
+from sim import doctrine, ground
 from sim.errors import InputError
 from sim.events import EventKind
 from sim.model import SiegeModel
@@ -223,7 +223,7 @@ def test_the_days_under_pressure_count_while_outnumbered_and_supplied_and_start_
     m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 1200),
                          unit("red_n", "red_army", "north", {"hold": "north"}, 100)])
     take(m, "blue", "town", "south")
-    m._trace_supply(log=False)
+    ground.trace_supply(m, log=False)
     for day in (1.0, 2.0):
         m._measure_town_pressure()
         assert m.town_pressure_days == day
@@ -232,7 +232,7 @@ def test_the_days_under_pressure_count_while_outnumbered_and_supplied_and_start_
     assert m.town_pressure_days == 0.0
     m.formation("blue_a").personnel = 1200
     take(m, "blue", "refuge")  # outnumbered again, but cut off: pulling out "while still supplied" is not this
-    m._trace_supply(log=False)
+    ground.trace_supply(m, log=False)
     m._measure_town_pressure()
     assert m.town_pressure_days == 0.0
 
@@ -249,7 +249,7 @@ def test_the_objectives_hold_garrison_never_counterattacks_from_any_quarter(tmp_
 
 def test_the_share_held_is_recorded_daily_and_supply_reaches_the_part_the_defender_holds(tmp_path: Path) -> None:
     m = last_act_world(tmp_path)
-    m._trace_supply(log=False)
+    ground.trace_supply(m, log=False)
     row = day_row(m, metrics_cache(m.campaign))
     assert row[objective_share_column("red")] == pytest.approx(1 / 3, abs=1e-6)
     assert row[objective_share_column("blue")] == pytest.approx(2 / 3, abs=1e-6)
@@ -260,10 +260,10 @@ def test_the_share_held_is_recorded_daily_and_supply_reaches_the_part_the_defend
 
 def test_a_capture_of_a_quarter_logs_the_share_and_the_town_falls_only_when_all_of_it_is_held(tmp_path: Path) -> None:
     m = world(tmp_path, [unit("blue_a", "blue_army", "south", {"axis": ["town"]}, 2000)])
-    m._capture("south", "blue", [m.formation("blue_a")])
+    ground.capture(m, "south", "blue", [m.formation("blue_a")])
     assert m.events[-1].kind is EventKind.TOWN_SHARE and "Blue now hold 33% of town" in m.events[-1].text
-    m._capture("town", "blue", [m.formation("blue_a")])
+    ground.capture(m, "town", "blue", [m.formation("blue_a")])
     assert objective_fall_day(m) is None
     m.day = 4.0
-    m._capture("north", "blue", [m.formation("blue_a")])
+    ground.capture(m, "north", "blue", [m.formation("blue_a")])
     assert objective_fall_day(m) == 4.0
