@@ -170,12 +170,12 @@ class Parameters:
     # --- the town battle (sectors, urban, last act) ---
     town_withdraw_share: float = _p(0.2, 0.0, 1.0, "share of the town",
                                     "urban-combat notes 7 P7 (the last ~20% of a town takes as long as the rest) "
-                                    "and 6 (a bypassed urban garrison traditionally withdrew); the article, 5 June "
-                                    "2013: the rebels pulled out north to Dabaa from the last northern quarter",
+                                    "and 6 (a bypassed urban garrison traditionally withdrew); " + ARTICLE + ": the "
+                                    "defenders pulled out of the last (northern) quarter of the town",
                                     "the defenders of the objective town withdraw once the share of it they hold "
                                     "is at or below this")
     town_withdraw_supply: float = _p(0.0, 0.0, 1.0, "supply level",
-                                     "urban-combat notes 6: at al-Qusayr on 3 June 14 of 17 commanders voted to "
+                                     "urban-combat notes 6: in the 2013 town battle 14 of 17 commanders voted to "
                                      "leave, citing ammunition, food and water (CTC); but the ring leaked and they "
                                      "fought on for weeks after the cut (4d: reinforcements got in in the last "
                                      "week), so 0 (off) by default: a model town's stocks run out in 17 days",
