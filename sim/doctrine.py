@@ -160,11 +160,11 @@ def sector_to_take(f: Formation, s: Situation, goal: str) -> str:
 
 def garrisons_objective(f: Formation, s: Situation) -> bool:
     """Rule: the garrison of the objective its side holds (the whole of it, when the town has sectors: while the
-    town is fought over, every formation fights) is the side's strongest formation in the objective's own place
-    (most personnel, then id): one formation, the same whichever decides first, so two in a town never both
-    leave it, and no group attack takes it along."""
+    town is fought over, every formation fights) is the side's strongest formation in each of its sectors (most
+    personnel, then id): one formation, the same whichever decides first, so two in a town never both leave it,
+    no quarter is left empty to walk back into, and no group attack takes it along."""
     space = s.space
-    if f.place != space.objective or not space.holds_whole(f.place, f.side):
+    if f.place not in space.objective_sectors or not space.holds_whole(space.objective, f.side):
         return False
     return max(space.active_at(f.place, f.side), key=lambda g: (g.personnel, g.fid)) is f
 

@@ -128,12 +128,15 @@ def test_going_for_the_town_means_its_nearest_quarter_not_yet_held(tmp_path: Pat
     assert doctrine.decide(m.formation("blue_a"), m) == doctrine.HOLD  # all of it held: its garrison stays
 
 
-def test_while_the_town_is_fought_over_its_centre_keeps_no_garrison(tmp_path: Path) -> None:
-    m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 2000)])
+def test_while_the_town_is_fought_over_no_quarter_keeps_a_garrison_once_taken_each_does(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 2000),
+                         unit("blue_b", "blue_army", "south", {"axis": ["town"]}, 1000),
+                         unit("blue_c", "blue_army", "south", {"axis": ["town"]}, 500)])
     take(m, "blue", "town", "south")
-    assert not doctrine.garrisons_objective(m.formation("blue_a"), m)
-    take(m, "blue", "north")
-    assert doctrine.garrisons_objective(m.formation("blue_a"), m)
+    assert not any(doctrine.garrisons_objective(m.formation(f), m) for f in ("blue_a", "blue_b", "blue_c"))
+    take(m, "blue", "north")  # all of it held: the strongest in each quarter stays, so none is left empty
+    assert [doctrine.garrisons_objective(m.formation(f), m) for f in ("blue_a", "blue_b", "blue_c")] == [
+        True, True, False]
 
 
 @pytest.mark.parametrize(("neighbour_at", "attacks"), [("town", True), ("base", False)])
