@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -42,6 +42,7 @@ from sim.record import Record, date_text
 from sim.records import atomic_path, atomic_write_text
 from sim.simulation import simulate
 from sim.sweep import point_json
+from sim.theatre import town_sectors
 
 FM101 = "FM 101-10-1/2 Table 4-18"
 ATP = "ATP 5-0.2-1 Table 2-12"
@@ -127,9 +128,9 @@ class FitTask:
     split_day: int | None
 
 
-def fitted_period(events: Sequence[Any], objective: str, attacker: str, split_day: int) -> dict[str, Any]:
+def fitted_period(events: Sequence[Any], objective: Collection[str], attacker: str, split_day: int) -> dict[str, Any]:
     """What a run did up to ``split_day`` and nothing after: killed per (day, place, side), and the attacker's
-    first assault on the objective (None if none by then)."""
+    first assault on the objective (any of its sectors; None if none by then)."""
     killed: dict[tuple[int, str, str], int] = defaultdict(int)
     first_assault = None
     for e in events:
@@ -140,7 +141,7 @@ def fitted_period(events: Sequence[Any], objective: str, attacker: str, split_da
         killed[(int(e.day), e.place, e.side)] += e.killed
         if e.other_side:
             killed[(int(e.day), e.place, e.other_side)] += e.enemy_killed
-        if first_assault is None and e.place == objective and e.side == attacker and e.kind is EventKind.ENGAGEMENT:
+        if first_assault is None and e.place in objective and e.side == attacker and e.kind is EventKind.ENGAGEMENT:
             first_assault = float(e.day)
     return {"split_day": split_day, "first_assault_day": first_assault,
             "killed": [[day, place, side, n] for (day, place, side), n in sorted(killed.items()) if n]}
@@ -153,7 +154,8 @@ def fit_run(job: FitTask) -> dict[str, Any]:
     record = simulate(scenario, task.seed, task.time_limit)
     summary = dict(record.summary)
     if job.split_day is not None:
-        summary["fitted_period"] = fitted_period(record.events, scenario.spec.objective, scenario.attacker,
+        summary["fitted_period"] = fitted_period(record.events, town_sectors(scenario.graph, scenario.spec.objective),
+                                                 scenario.attacker,
                                                  job.split_day)
     return summary
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import spearmanr
 
-from analysis.scores import censor_day, censored_fall_day
+from analysis.scores import censor_day, censored_day, censored_fall_day
 from sim.record import DatedCapture, Loss, Record, date_text
 
 WINDOW_DAYS = 7  # a capture "fell within 7 days" when its simulated median is this close to the record
@@ -59,6 +59,8 @@ def simulated_day(summary: Mapping[str, Any], capture: DatedCapture, attacker: s
     attacking side, whose capture of the objective is the run's fall)."""
     if capture.kind == "capture" and capture.place == summary["objective"] and capture.side == attacker:
         return censored_fall_day(summary)
+    if capture.kind == "assault" and capture.place == summary["objective"] and capture.side == attacker:
+        return censored_day(summary, "objective_first_sector_day")  # the first break-in: a quarter of the town
     days = [c["day"] for c in summary["captures"] if c["place"] == capture.place and c["by"] == capture.side]
     return float(days[capture.occurrence - 1]) if len(days) >= capture.occurrence else censor_day(summary)
 

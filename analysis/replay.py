@@ -17,7 +17,7 @@ import networkx as nx
 from sim.agents import Formation
 from sim.events import Event
 from sim.model import SiegeModel
-from sim.records import metrics_cache
+from sim.records import defender_supply, metrics_cache
 from sim.scenario import Scenario
 
 
@@ -58,29 +58,31 @@ def _formation(f: Formation, graph: nx.Graph) -> FormationState:
     return FormationState(f.fid, f.label, f.faction, f.side, f.personnel, f.place, f.edge, along)
 
 
-def supply_roads(graph: nx.Graph, supplied: frozenset[str], objective: str,
+def supply_roads(graph: nx.Graph, supplied: frozenset[str], objective: tuple[str, ...],
                  blocked: set[frozenset]) -> list[tuple[str, str]]:
-    """Roads between supplied places in the part of the supplied network that reaches the objective."""
-    if objective not in supplied:
+    """Roads between supplied places in the part of the supplied network that reaches the objective (any of
+    its sectors)."""
+    ends = [p for p in objective if p in supplied]
+    if not ends:
         return []
     sub = nx.Graph((a, b) for a, b in graph.subgraph(supplied).edges if frozenset((a, b)) not in blocked)
-    sub.add_node(objective)
-    reach = nx.node_connected_component(sub, objective)
+    sub.add_nodes_from(ends)
+    reach = set().union(*(nx.node_connected_component(sub, p) for p in ends))
     return sorted(tuple(sorted(e)) for e in sub.subgraph(reach).edges)
 
 
 def map_state(model: SiegeModel, events_from: int) -> MapState:
     """What the theatre map draws for the model's current day (the web app draws live games with it too)."""
-    defender = model.defender
-    held = frozenset(p for p, c in model.control.items() if c == defender)
-    metrics = metrics_cache(model.campaign).metrics(model.open_sets[defender], held)
-    supplied = model.supplied[defender]
+    cache = metrics_cache(model.campaign)
+    metrics = defender_supply(model, cache)
+    supplied = model.supplied[model.defender]
     return MapState(
         day=model.day, date=model.date, control=dict(model.control),
         formations=[_formation(f, model.graph) for f in model.formations() if f.active],
         supplied=supplied,
-        supply_roads=supply_roads(model.graph, supplied, model.objective, model.blocked),
-        min_cut=[tuple(e) for e in metrics.min_cut], connected=metrics.connected,
+        supply_roads=supply_roads(model.graph, supplied, model.space.objective_sectors, model.blocked),
+        min_cut=[tuple(e) for e in metrics.min_cut if cache.objective not in e or cache.objective in model.graph],
+        connected=metrics.connected,
         events=model.events[events_from:])
 
 

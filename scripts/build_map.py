@@ -17,6 +17,8 @@ Inputs (see NOTES.md in that folder): ``places.csv`` (49 places), ``roads.csv`` 
 * Positions for the two places the reference could not place, Tal Hanash and al-Sloumiya, read
   from the article (:data:`INFERRED_PLACES`), each joined to the road graph by inferred roads
   (:data:`INFERRED_ROADS`) whose ``km`` follows the NOTES method (great circle x class factor).
+* The town's sectors (:data:`SECTORS`, :data:`SECTOR_STREETS`, :data:`SECTOR_EXITS`): al-Qusayr split into the
+  quarters the article names, so the battle for it can be fought and reported quarter by quarter.
 * Background layers for drawing: the Orontes, a rough Lebanon-Syria border and a rough Lake Homs
   outline.  The border and lake are sketches, checked here against the places' countries.
 
@@ -198,6 +200,107 @@ LAKE: list[tuple[float, float]] = [
 ]
 
 
+# ------------------------------------------------------------------ the town's sectors (the battle for the town)
+# The article fights the battle of al-Qusayr (19 May - 5 June 2013) quarter by quarter: on 19 May troops
+# "entered the center of the city ... seizing the town's main square and its municipality building"; on day 2
+# state media claimed "stability in the town's east" while hunting "remnants ... in some northern and eastern
+# areas", and the army gathered "near the western neighborhood"; the town was stormed "from several directions"
+# (Hezbollah up from the south, from al-Qasr via Rablah, and the Jusiyah road; the army from the east); the
+# rebels were "entrenched" in "the northern part" and the last mop-up was "in the northern quarter", from which
+# they withdrew north to Dabaa. So: the town's own place is its centre (square, municipality), and four
+# quarters around it. Haret al-Turkumen stays a place of its own north of the town: the article calls it "the
+# village" whose capture would put al-Qusayr "under complete siege" (27 May), i.e. outside the town.
+# No source gives the quarters' extent: each is placed about 0.9 km from the centre in its direction (a town of
+# 30,000 spans about 2 km), so every position is estimated; each quarter counts an equal share of the town.
+TOWN = "al_qusayr"
+SECTORS: dict[str, dict[str, Any]] = {
+    "qusayr_north": {
+        "name": "al-Qusayr, northern quarter", "lat": 34.5195, "lon": 36.5770,
+        "source": "the article: rebels 'entrenched' in 'the northern part' (23 May), mop-up 'in the northern "
+                  "quarter' (5 June), the way out north to Dabaa",
+    },
+    "qusayr_east": {
+        "name": "al-Qusayr, east", "lat": 34.5115, "lon": 36.5860,
+        "source": "the article: state media claimed 'stability' in 'the town's east' on the second day (20 May)",
+    },
+    "qusayr_south": {
+        "name": "al-Qusayr, south", "lat": 34.5040, "lon": 36.5770,
+        "source": "the article: the town stormed 'from several directions' (19 May); Hezbollah came up from "
+                  "the south (al-Qasr, Rablah) and the Jusiyah road; al-Sloumiya on the edge of the town",
+    },
+    "qusayr_west": {
+        "name": "al-Qusayr, western neighbourhood", "lat": 34.5120, "lon": 36.5665,
+        "source": "the article: troops 'gathering near the western neighborhood of al-Qusayr' (20 May)",
+    },
+}
+# Streets: the centre to each quarter, and round the ring of quarters (north-east-south-west).
+SECTOR_STREETS: list[tuple[str, str]] = [
+    (TOWN, "qusayr_north"), (TOWN, "qusayr_east"), (TOWN, "qusayr_south"), (TOWN, "qusayr_west"),
+    ("qusayr_north", "qusayr_east"), ("qusayr_east", "qusayr_south"), ("qusayr_south", "qusayr_west"),
+    ("qusayr_west", "qusayr_north"),
+]
+# Which quarter each road out of the town leaves from: the quarter facing the place it leads to. Roads not listed
+# (added elsewhere in this script) leave from the quarter nearest their other end.
+SECTOR_EXITS: dict[str, tuple[str, str]] = {
+    "hamidiyeh": ("qusayr_north", "north exit towards the air base"),
+    "haret_al_turkumen": ("qusayr_north", "street to the northern outskirts"),
+    "dabaa_village": ("qusayr_north", "the rebels' way out north to Dabaa (5 June)"),
+    "jawadiyeh": ("qusayr_west", "north-west exit towards Arjoun, from the western neighbourhood"),
+    "ayn_al_tannur": ("qusayr_west", "west exit towards the Orontes"),
+    "shamsin": ("qusayr_east", "eastern road towards Shamsin and the M5"),
+    "tal_hanash": ("qusayr_east", "eastern road towards Shamsin and the M5"),
+    "rablah": ("qusayr_south", "road south to Rablah and al-Qasr"),
+    "jusiyah": ("qusayr_south", "the Qaa road south to Jusiyah"),
+    "al_sloumiya": ("qusayr_south", "street to the southern outskirts"),
+}
+SECTOR_STREET_CLASS = "road"
+
+
+def sector_features(town: dict[str, Any]) -> list[dict[str, Any]]:
+    """The town's quarters as places of the town's kind, estimated, each naming the town in ``sector_of``."""
+    props = town["properties"]
+    out = []
+    for sid, sector in SECTORS.items():
+        out.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [sector["lon"], sector["lat"]]},
+                    "properties": {
+                        "id": sid, "name": sector["name"], "kind": props["kind"], "country": props["country"],
+                        "defence": props["defence"], "population": 0, "estimated": True, "confidence": "estimated",
+                        "orontes_side": props["orontes_side"], "alt_names": [], "sector_of": TOWN,
+                        "description": f"a sector of {props['name']}",
+                        "source": f"ESTIMATED (build_map.py, sectors): {sector['source']}; position about 0.9 km "
+                                  "from the centre in that direction (no source gives the quarters' extent)",
+                    }})
+    return out
+
+
+def split_town(roads: list[dict[str, Any]], where: dict[str, list[float]]) -> list[dict[str, Any]]:
+    """The roads with every road out of the town moved to the quarter it leaves from (its km scaled by the
+    straight-line distance from the quarter over that from the centre), plus the town's streets."""
+    out = []
+    for road in roads:
+        props = road["properties"]
+        if TOWN not in (props["from"], props["to"]):
+            out.append(road)
+            continue
+        other = props["to"] if props["from"] == TOWN else props["from"]
+        sector, why = SECTOR_EXITS.get(other, (min(SECTORS, key=lambda s: haversine_km(tuple(where[s]),
+                                                                                         tuple(where[other]))),
+                                               "the quarter nearest the road's other end"))
+        scale = haversine_km(tuple(where[sector]), tuple(where[other])) / haversine_km(tuple(where[TOWN]),
+                                                                                      tuple(where[other]))
+        km = round(props["km"] * scale, 1)
+        source = (f"{props['source']}; leaves the town from {SECTORS[sector]['name']} (build_map.py, sectors: "
+                  f"{why}; km {props['km']} from the centre x {scale:.2f}, the quarter's share of the straight line)")
+        out.append(road_feature(sector, other, km, props["road_class"], source, where))
+    for a, b in SECTOR_STREETS:
+        great_circle = haversine_km(tuple(where[a]), tuple(where[b]))
+        factor = CLASS_FACTOR[SECTOR_STREET_CLASS]
+        out.append(road_feature(a, b, round(great_circle * factor, 1), SECTOR_STREET_CLASS,
+                                f"INFERRED (build_map.py, sectors): a street of the town [km = great-circle "
+                                f"{great_circle:.1f} x {factor}]", where))
+    return out
+
+
 def read_csv(path: Path) -> list[dict[str, str]]:
     """All rows of one reference CSV, as dicts."""
     with path.open(encoding="utf-8", newline="") as handle:
@@ -260,6 +363,7 @@ def layer_feature(layer: str, name: str, gtype: str, coordinates: Any, source: s
 def build(geo: Path) -> dict[str, Any]:
     """The whole map as a GeoJSON dict (not yet validated)."""
     places = [place_feature(row) for row in read_csv(geo / "places.csv")]
+    places += sector_features(next(f for f in places if f["properties"]["id"] == TOWN))
     where = {f["properties"]["id"]: f["geometry"]["coordinates"] for f in places}
 
     roads = []
@@ -273,6 +377,7 @@ def build(geo: Path) -> dict[str, Any]:
         km = round(great_circle * CLASS_FACTOR[road_class], 1)
         source = f"{reason} [km = great-circle {great_circle:.1f} x {CLASS_FACTOR[road_class]}]"
         roads.append(road_feature(a, b, km, road_class, source, where))
+    roads = split_town(roads, where)
 
     river_rows = read_csv(geo / "orontes_polyline.csv")
     river = [[float(r["lon"]), float(r["lat"])] for r in river_rows]

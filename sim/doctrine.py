@@ -66,6 +66,10 @@ class Ground(Protocol):
     def route_to_any(self, f: Formation, goals: frozenset[str],
                      enemy_ground_cost: float | None = None) -> list[str] | None: ...
     def places_near(self, start: str, unit_type: UnitType, km: float) -> list[str]: ...
+    @property
+    def objective_sectors(self) -> tuple[str, ...]: ...
+    def town_share(self, side: str, town: str | None = None) -> float: ...
+    def holds_whole(self, place: str, side: str) -> bool: ...
 
 
 class Situation(Protocol):
@@ -92,6 +96,8 @@ class Situation(Protocol):
     def formation_power(self, f: Formation, attacking: bool) -> float: ...
     def side_power_at(self, place: str, side: str) -> float: ...
     def threat_to(self, place: str, side: str) -> float: ...
+    @property
+    def town_pressure_days(self) -> float: ...
 
 
 def decide(f: Formation, s: Situation) -> Intent | None:
@@ -111,6 +117,8 @@ def decide(f: Formation, s: Situation) -> Intent | None:
         return withdraw_to_supply(f, s)
     if f.side == s.defender and s.doctrine.breakout_when_cut and not f.in_supply:
         return withdraw_to_supply(f, s, through_enemy=True)  # break out of the pocket
+    if f.side == s.defender and here in s.space.objective_sectors and abandons_town(f, s):
+        return withdraw_from_town(f, s)
     return _follow_orders(f, s)
 
 
@@ -138,20 +146,32 @@ def _axis(f: Formation, s: Situation) -> Intent:
         return HOLD
     if garrisons_objective(f, s):
         return HOLD  # never leave the taken objective empty
-    goal = next((p for p in f.orders.axis if space.control.get(p) != f.side), None)
+    goal = next((p for p in f.orders.axis if not space.holds_whole(p, f.side)), None)
     if goal is None and f.side == s.attacker:
-        goal = space.objective if space.control.get(space.objective) != f.side else mop_up_target(f, s)
+        goal = space.objective if not space.holds_whole(space.objective, f.side) else mop_up_target(f, s)
     if goal is None:
         return HOLD
-    return go_or_attack(f, s, goal)
+    return go_or_attack(f, s, sector_to_take(f, s, goal))
+
+
+def sector_to_take(f: Formation, s: Situation, goal: str) -> str:
+    """Rule: going for the objective town, a formation goes for its nearest sector its side does not hold (by
+    route, skirting enemy ground); any other goal stays as it is."""
+    space = s.space
+    if goal != space.objective or len(space.objective_sectors) == 1:
+        return goal
+    left = frozenset(p for p in space.objective_sectors if space.control.get(p) != f.side)
+    route = space.route_to_any(f, left) if f.place not in left else None
+    return route[-1] if route else goal if goal in left else min(left)
 
 
 def garrisons_objective(f: Formation, s: Situation) -> bool:
-    """Rule: the garrison of the objective its side holds is the side's strongest formation there (most
+    """Rule: the garrison of the objective its side holds (the whole of it, when the town has sectors: while the
+    town is fought over, every formation fights) is the side's strongest formation in each of its sectors (most
     personnel, then id): one formation, the same whichever decides first, so two in a town never both leave it,
-    and no group attack takes it along."""
+    no quarter is left empty to walk back into, and no group attack takes it along."""
     space = s.space
-    if f.place != space.objective or space.control.get(f.place) != f.side:
+    if f.place not in space.objective_sectors or not space.holds_whole(space.objective, f.side):
         return False
     return max(space.active_at(f.place, f.side), key=lambda g: (g.personnel, g.fid)) is f
 
@@ -239,14 +259,25 @@ def go_or_attack(f: Formation, s: Situation, goal: str) -> Intent:
     if hostile_at > 0:
         return Intent(Posture.ADVANCE, tuple(route[:hostile_at]))
     target = route[0]
-    group = [g for g in space.active_at(f.place) if g.side == f.side and g.active
-             and g.order_kind in ("axis", "move") and not combat.calls_off(g.morale, s.params)
-             and s.day >= g.rest_until and not g.path and not garrisons_objective(g, s)]
+    group = [g for place in staging_places(f, target, s) for g in space.active_at(place)
+             if g.side == f.side and g.active and g.order_kind in ("axis", "move")
+             and not combat.calls_off(g.morale, s.params) and s.day >= g.rest_until and not g.path
+             and not garrisons_objective(g, s)]
     if f not in group:
         group.append(f)
     if ready_to_attack(group, target, s):
         return Intent(Posture.ATTACK, (target,), group=tuple(g.fid for g in group))
     return HOLD
+
+
+def staging_places(f: Formation, target: str, s: Situation) -> tuple[str, ...]:
+    """Rule: a group attack gathers at ``f``'s place; on a sector of the objective town it also takes in the
+    side's formations in the town's other sectors next to the target (a converging assault, street by street)."""
+    space = s.space
+    if target not in space.objective_sectors:
+        return (f.place,)
+    return (f.place, *(p for p in space.adjacency[target] if p != f.place and p in space.objective_sectors
+                       and space.control.get(p) == f.side and not space.road_blocked(p, target)))
 
 
 def assault_ratio_needed(target: str, side: str, s: Situation) -> float:
@@ -255,7 +286,7 @@ def assault_ratio_needed(target: str, side: str, s: Situation) -> float:
     ``direct_assault_ratio`` (until the doctrine's ``storm_from_day``, if it names one). The defender retaking
     its own objective counterattacks at the ordinary ``attack_ratio``: the siege rules are the attacker's."""
     p, space, rules = s.params, s.space, s.doctrine
-    if target != space.objective or side != s.attacker:
+    if target not in space.objective_sectors or side != s.attacker:
         return p.attack_ratio
     storm_day = rules.storm_from_day is not None and s.day >= rules.storm_from_day
     if rules.siege_before_assault and not storm_day and target in space.supplied[space.enemy_of(side)]:
@@ -265,13 +296,25 @@ def assault_ratio_needed(target: str, side: str, s: Situation) -> float:
 
 def ready_to_attack(group: list[Formation], target: str, s: Situation) -> bool:
     """Rule: go when the group's attacking power reaches the wanted ratio to the target's defence (an empty
-    place is always a go)."""
+    place is always a go); the defence of a sector of the objective town counts the enemy in the town's sectors
+    next to it too (``town_defence``)."""
     enemy = s.space.enemy_of(group[0].side)
-    defence = s.side_power_at(target, enemy)
-    if defence <= 0:
+    if s.side_power_at(target, enemy) <= 0:
         return True
+    defence = town_defence(target, enemy, s)
     power = sum(s.formation_power(g, attacking=True) for g in group)
     return power >= assault_ratio_needed(target, group[0].side, s) * defence
+
+
+def town_defence(target: str, side: str, s: Situation) -> float:
+    """Rule: the defence an attacker reckons with at ``target``: ``side``'s power in it and, for a sector of the
+    objective town, in the town's sectors next to it that ``side`` holds, whose defenders reach it within hours."""
+    space = s.space
+    near = (target,)
+    if target in space.objective_sectors:
+        near += tuple(p for p in space.adjacency[target] if p in space.objective_sectors
+                      and space.control.get(p) == side)
+    return sum(s.side_power_at(p, side) for p in near)
 
 
 def most_threatened(f: Formation, s: Situation) -> str | None:
@@ -286,7 +329,7 @@ def most_threatened(f: Formation, s: Situation) -> str | None:
         if threat <= 0:
             continue
         own = s.side_power_at(place, f.side) + 1.0
-        score = threat / own * (s.params.objective_threat_weight if place == space.objective else 1.0)
+        score = threat / own * (s.params.objective_threat_weight if place in space.objective_sectors else 1.0)
         if score > best_score:
             best, best_score = place, score
     return best
@@ -304,7 +347,7 @@ def counterattack_chance(f: Formation, s: Situation) -> float | None:
     ``counterattack_chance``; None when it is not eligible (the model then does not roll). A formation ordered
     to hold the objective never counterattacks: it holds the objective."""
     p = s.params
-    if (f.order_kind == "hold" and f.orders.hold == s.space.objective) or f.morale < p.counterattack_morale \
+    if (f.order_kind == "hold" and f.orders.hold in s.space.objective_sectors) or f.morale < p.counterattack_morale \
             or f.supply < p.counterattack_supply:
         return None
     return p.counterattack_chance * s.dt
@@ -329,6 +372,29 @@ def counterattack_target(f: Formation, s: Situation) -> str | None:
         if defence == 0 or own >= s.params.counterattack_ratio * defence:
             return place
     return None
+
+
+def abandons_town(f: Formation, s: Situation) -> bool:
+    """Rule (the defenders' last act): the defenders of the objective town give it up when the share of it they
+    hold is at most ``town_withdraw_share``, when their supply falls below ``town_withdraw_supply``, or, while
+    still supplied, when they have stood outnumbered ``pullout_ratio`` to one in and around the town for
+    ``pullout_days`` days (``town_pressure_days``, kept by the model)."""
+    p = s.params
+    return (s.space.town_share(f.side) <= p.town_withdraw_share or f.supply < p.town_withdraw_supply
+            or (f.in_supply and s.town_pressure_days >= p.pullout_days))
+
+
+def withdraw_from_town(f: Formation, s: Situation) -> Intent:
+    """Rule: the organised withdrawal from the objective town goes along the last open route (no enemy-held
+    place on it, no enemy standing in it) to the nearest place outside the town its side holds, supplied
+    ones first, and holds there; with no such route the defenders fight on where they stand."""
+    space = s.space
+    outside = frozenset(p for p, c in space.control.items() if c == f.side and p not in space.objective_sectors)
+    for goals in (outside & space.supplied[f.side], outside):
+        route = space.route_to_any(f, goals, enemy_ground_cost=math.inf) if goals else None
+        if route and not any(space.enemy_present(p, f.side) for p in route):
+            return Intent(Posture.RETREAT, tuple(route), hold=route[-1], withdraw=True)
+    return _follow_orders(f, s)
 
 
 def withdraw_to_supply(f: Formation, s: Situation, through_enemy: bool = False) -> Intent:
@@ -381,7 +447,7 @@ def picket_for(place: str, side: str, s: Situation) -> Formation | None:
     morale and supply of a counterattack (``counterattack_morale``, ``counterattack_supply``). None when no one
     is: then the place is taken unopposed."""
     space, p = s.space, s.params
-    free = [g for q in space.adjacency[place] if q != space.objective and not space.road_blocked(place, q)
+    free = [g for q in space.adjacency[place] if q not in space.objective_sectors and not space.road_blocked(place, q)
             and not space.enemy_present(q, side) for g in space.active_at(q, side)
             if not g.engaged and g.posture not in (Posture.RETREAT, Posture.RAID)
             and g.morale >= p.counterattack_morale and g.supply >= p.counterattack_supply]

@@ -23,6 +23,8 @@ class EventKind(enum.StrEnum):
     SUPPLY_RESTORED = "supply_restored"
     OBJECTIVE_CUT = "objective_cut"
     OBJECTIVE_RECONNECTED = "objective_reconnected"
+    TOWN_SHARE = "town_share"  # the share of the objective town each side holds, after a sector changed hands
+    WITHDRAWAL = "withdrawal"  # an organised withdrawal from the objective town (the defenders' last act)
 
 
 @dataclass(frozen=True)

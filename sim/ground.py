@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 def trace_supply(m: SiegeModel, log: bool) -> None:
     """Trace each side's supply; with ``log``, log what changed and move each formation's supply level a step."""
     m.space.trace_supply(m.supply_sources)
-    cut = m.objective not in m.supplied[m.defender]
+    cut = not any(p in m.supplied[m.defender] for p in m.space.objective_sectors)  # any quarter of the town
     if log and cut == m.objective_supplied:
         kind = EventKind.OBJECTIVE_CUT if cut else EventKind.OBJECTIVE_RECONNECTED
         what = "is cut off: no supply path reaches it" if cut else "is reconnected to supply"
@@ -81,6 +81,10 @@ def capture(m: SiegeModel, place: str, side: str, captors: list[Formation]) -> N
           losses=Losses(tally[0], tally[1]) if tally else None,
           enemy_losses=Losses(tally[2], tally[3]) if tally else None)
     m.space.take(place, side)
+    if place in m.space.objective_sectors and len(m.space.objective_sectors) > 1:
+        m.log(EventKind.TOWN_SHARE, f"{m.spec.sides[m.attacker].name} now hold "
+              f"{m.space.town_share(m.attacker):.0%} of {m.place_name(m.objective)}", place=m.objective,
+              side=m.attacker)
     m.ever_held.setdefault(place, set()).add(side)
     m.holder_name[place] = lead.label
     m.captures.append({"place": place, "day": m.day, "date": m.date.isoformat(), "by": side,

@@ -54,6 +54,8 @@ class SiegeModel(mesa.Model):
             for place in side.holds:
                 self.control[place] = side_id
                 self.holder_name[place] = side.name
+        for sector, town in self.space.hold_towns_whole():
+            self.holder_name[sector] = self.holder_name[town]
         self.ever_held = {p: {c} for p, c in self.control.items() if c is not None}
         self.assault_start: dict[str, float] = {}
         self.first_assault: dict[str, float] = {}  # place -> day of the first fight in it (the metrics read it)
@@ -63,6 +65,7 @@ class SiegeModel(mesa.Model):
         self.adjudications: list[dict] | None = None  # set to [] to record every engagement's numbers
         self.captures: list[dict] = []
         self.objective_supplied = True
+        self.town_pressure_days = 0.0  # days in a row the objective town's defenders stood outnumbered, supplied
         self.initial_personnel = dict.fromkeys(spec.factions, 0)
         self.arrived_personnel = dict.fromkeys(spec.factions, 0)
         self._by_fid: dict[str, Formation] = {}
@@ -113,6 +116,7 @@ class SiegeModel(mesa.Model):
         self.day = self.time * self.dt
         self._date_text = (self.date.isoformat(), format_date(self.date))
         ground.trace_supply(self, log=True)
+        self._measure_town_pressure()
         active = self.agents_by_type[Formation].select(lambda f: f.active)
         for f in active:
             f.engaged = False
@@ -137,6 +141,10 @@ class SiegeModel(mesa.Model):
         if intent.call_off:
             self.fall_back(f, "called off its assault on")
             return
+        if intent.withdraw:
+            self.log(EventKind.WITHDRAWAL, f"{f.label} withdrew from {self.place_name(self.objective)} towards "
+                     f"{self.place_name(intent.path[-1])} ({self.space.town_share(f.side):.0%} of the town held, "
+                     f"supply {f.supply:.0%})", place=f.place, formation=f)
         if intent.hold is not None:
             f.orders = Orders(hold=intent.hold)
         if intent.enter_road is not None:
@@ -151,6 +159,18 @@ class SiegeModel(mesa.Model):
             target = doctrine.counterattack_target(f, self)
             if target is not None:
                 f.path, f.posture = [target], Posture.ATTACK
+
+    def _measure_town_pressure(self) -> None:
+        """Rule: count the days in a row that the enemy's attacking power in and next to the objective town has
+        been at least ``pullout_ratio`` times its supplied defenders' power in it (doctrine's
+        ``abandons_town`` reads the count)."""
+        sectors = self.space.objective_sectors
+        own = sum(self.side_power_at(p, self.defender) for p in sectors)
+        near = {q for p in sectors for q in (p, *self.space.adjacency[p])}
+        enemy = sum(self.formation_power(f, attacking=True) for q in near
+                    for f in self.space.active_at(q, self.attacker))
+        pressed = self.objective_supplied and own > 0 and enemy >= self.params.pullout_ratio * own
+        self.town_pressure_days = self.town_pressure_days + self.dt if pressed else 0.0
 
     # ------------------------------------------------------------------ combat
     def apply_outcome(self, attackers: list[Formation], defenders: list[Formation], outcome: Outcome,

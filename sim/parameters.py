@@ -167,6 +167,28 @@ class Parameters:
                             "how far from the taken objective (in roads) the attacker mops up the pocket")
     withdraw_supply: float = _p(0.3, 0.0, 1.0, "supply", "assumption",
                                 "an attacking formation below this supply level withdraws to supplied ground")
+    # --- the town battle (sectors, urban, last act) ---
+    town_withdraw_share: float = _p(0.2, 0.0, 1.0, "share of the town",
+                                    "urban-combat notes 7 P7 (the last ~20% of a town takes as long as the rest) "
+                                    "and 6 (a bypassed urban garrison traditionally withdrew); " + ARTICLE + ": the "
+                                    "defenders pulled out of the last (northern) quarter of the town",
+                                    "the defenders of the objective town withdraw once the share of it they hold "
+                                    "is at or below this")
+    town_withdraw_supply: float = _p(0.0, 0.0, 1.0, "supply level",
+                                     "urban-combat notes 6: in the 2013 town battle 14 of 17 commanders voted to "
+                                     "leave, citing ammunition, food and water (CTC); but the ring leaked and they "
+                                     "fought on for weeks after the cut (4d: reinforcements got in in the last "
+                                     "week), so 0 (off) by default: a model town's stocks run out in 17 days",
+                                     "the defenders of the objective town withdraw once the supply level of the "
+                                     "garrison falls below this")
+    pullout_ratio: float = _p(6.0, 1.0, 100.0, "attacker:defender", ATP + ": delay 1:6 (a defence outnumbered "
+                              "beyond this cannot even delay)",
+                              "the defenders of the objective town pull out, while still supplied, once the enemy's "
+                              "attacking power in and next to the town has been this many times theirs for "
+                              "pullout_days days")
+    pullout_days: float = _p(7.0, 1.0, 60.0, "days", "assumption: a week under pressure",
+                             "how long the defenders of the objective town stand outnumbered by pullout_ratio "
+                             "before pulling out while still supplied")
 
 
 SPECS = {f.name: f for f in fields(Parameters)}

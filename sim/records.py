@@ -23,14 +23,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import networkx as nx
+
 from sim.agents import Formation
 from sim.errors import InputError
 from sim.events import EVENT_COLUMNS, Event, format_date
-from sim.metrics import MetricsCache, interdiction_efficiency
+from sim.metrics import MetricsCache, SupplyMetrics, interdiction_efficiency
 from sim.model import SiegeModel
 from sim.scenario import Scenario
+from sim.theatre import town_sectors
 
 _CACHES: weakref.WeakKeyDictionary[Scenario, MetricsCache] = weakref.WeakKeyDictionary()
+TOWN_SINK_SUFFIX = "#town"  # the node the supply metrics measure to, for an objective town with sectors
+TOWN_SINK_CLASS, TOWN_SINK_KM = "highway", 0.001  # its links to the sectors: never the bottleneck
 
 
 @dataclass
@@ -84,19 +89,47 @@ def metrics_cache(scenario: Scenario) -> MetricsCache:
         graph.remove_edges_from(scenario.spec.blocked_roads)
         for place in graph:  # places count alike in the isolation share: most villages' populations are unknown
             graph.nodes[place]["population"] = 0
+        target = add_town_sink(graph, scenario.spec.objective)
         start = SiegeModel(scenario, rng=0)
         side = scenario.spec.sides[scenario.defender]
-        cache = _CACHES[scenario] = MetricsCache(graph, side.supply_sources, scenario.spec.objective,
-                                                 start.open_sets[scenario.defender],
+        cache = _CACHES[scenario] = MetricsCache(graph, side.supply_sources, target,
+                                                 start.open_sets[scenario.defender] | {target},
                                                  scenario.params.road_capacity, scenario.params.supply_speed_kmh)
     return cache
+
+
+def add_town_sink(graph: nx.Graph, objective: str) -> str:
+    """Rule: supply is measured to the objective town as a whole: when it has sectors, a node standing for the
+    town joins each of them by a road of the highest capacity and next to no length, so the supply metrics
+    measure what reaches any part of the town the defender can use. Returns the node to measure to (the
+    objective itself when the town has no sectors)."""
+    sectors = town_sectors(graph, objective)
+    if len(sectors) == 1:
+        return objective
+    sink = f"{objective}{TOWN_SINK_SUFFIX}"
+    graph.add_node(sink, name=graph.nodes[objective]["name"], population=0)
+    for sector in sectors:
+        graph.add_edge(sector, sink, road_class=TOWN_SINK_CLASS, km=TOWN_SINK_KM)
+    return sink
+
+
+def defender_supply(model: SiegeModel, cache: MetricsCache) -> SupplyMetrics:
+    """Today's supply metrics of the defending side to the objective (the town as a whole: ``add_town_sink``)."""
+    held = frozenset(p for p, c in model.control.items() if c == model.defender)
+    return cache.metrics(defender_open(model, cache), held)
+
+
+def defender_open(model: SiegeModel, cache: MetricsCache) -> frozenset[str]:
+    """The places open to the defender's supply today, and the town's node when the cache measures to one."""
+    open_places = model.open_sets[model.defender]
+    return open_places if cache.objective in model.graph else open_places | {cache.objective}
 
 
 def supply_row(model: SiegeModel, cache: MetricsCache) -> dict[str, float]:
     """Today's supply-line metrics of the defending side (computed once per distinct control state)."""
     defender = model.defender
     held = frozenset(p for p, c in model.control.items() if c == defender)
-    today = cache.day(model.open_sets[defender], held)
+    today = cache.day(defender_open(model, cache), held)
     return {k: round(v, 6) if isinstance(v, float) else v for k, v in today.items()}
 
 
@@ -106,6 +139,7 @@ def day_row(model: SiegeModel, cache: MetricsCache) -> dict[str, Any]:
     row.update(supply_row(model, cache))
     for side, share in held_shares(model).items():
         row[held_column(side)] = round(share, 6)
+        row[objective_share_column(side)] = round(model.space.town_share(side), 6)
     for faction, men in faction_strength(model).items():
         row[strength_column(faction)] = men
     for place in model.places:
@@ -134,39 +168,74 @@ def by_side(per_faction: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]
     return out
 
 
+def objective_share_column(side: str) -> str:
+    """The daily series' column of the share of the objective town ``side`` holds."""
+    return f"objective_held.{side}"
+
+
+def objective_share_path(model: SiegeModel) -> list[tuple[float, float]]:
+    """Rule: the share of the objective town the attacker holds, (day, share) at the start and after each capture
+    of one of its sectors (``Space.town_share``: sectors count alike). Replayed from the captures, so it is the
+    same whenever it is asked."""
+    sectors = model.space.objective_sectors
+    holder = {p: (model.attacker if p in model.initially_held[model.attacker] else model.defender) for p in sectors}
+    path = [(0.0, sum(h == model.attacker for h in holder.values()) / len(sectors))]
+    for c in model.captures:
+        if c["place"] in holder:
+            holder[c["place"]] = c["by"]
+            path.append((c["day"], sum(h == model.attacker for h in holder.values()) / len(sectors)))
+    return path
+
+
 def objective_fall_day(model: SiegeModel) -> float | None:
-    """The day from which the attacker holds the objective to the end (its last capture of it), or None when the
-    attacker does not hold it at the end. The one definition of "fall day" every table uses."""
-    if model.control[model.objective] != model.attacker:
+    """The day from which the attacker holds the whole objective (every sector of the town) to the end, or None
+    when it does not hold all of it at the end. The one definition of "fall day" every table uses."""
+    path = objective_share_path(model)
+    if path[-1][1] < 1.0:
         return None
-    days = [c["day"] for c in model.captures if c["place"] == model.objective and c["by"] == model.attacker]
-    return days[-1] if days else 0.0
+    last_partial = max((i for i, (_, share) in enumerate(path) if share < 1.0), default=None)
+    return 0.0 if last_partial is None else path[last_partial + 1][0]
 
 
 def objective_metrics(model: SiegeModel, fall: float | None) -> dict[str, Any]:
-    """What happened to the objective: first capture, changes of hands, and the length of the battle for it
-    (from the first fight in it, or its first capture if that came sooner, to its fall)."""
-    taken = [c for c in model.captures if c["place"] == model.objective]
-    first = next((c["day"] for c in taken if c["by"] == model.attacker), None)
-    starts = [d for d in (model.first_assault.get(model.objective), first) if d is not None]
+    """What happened to the objective: the first day the attacker held all of it, how often it passed wholly to the
+    other side, its sectors' changes of hands, the first sector the attacker took, the length of the battle for
+    it (from the first fight in any of its sectors, or the first capture of one if that came sooner, to its fall)
+    and the path of the share of it the attacker held."""
+    path = objective_share_path(model)
+    first = next((day for day, share in path if share == 1.0 and day > 0), None)
+    whole_changes, whole = 0, ("defender" if path[0][1] == 0.0 else "attacker" if path[0][1] == 1.0 else None)
+    for _, share in path[1:]:
+        side = "attacker" if share == 1.0 else "defender" if share == 0.0 else None
+        if side is not None and side != whole:
+            whole_changes += 1
+            whole = side
+    sectors = model.space.objective_sectors
+    taken = [c for c in model.captures if c["place"] in sectors]
+    foothold = next((c["day"] for c in taken if c["by"] == model.attacker), None)
+    starts = [d for d in (*(model.first_assault.get(p) for p in sectors), foothold) if d is not None]
     return {"objective_first_capture_day": first,
-            "objective_changes_of_hands": len(taken),
-            "objective_battle_days": None if fall is None or not starts else fall - min(starts)}
+            "objective_changes_of_hands": whole_changes,
+            "objective_sector_changes": len(taken),
+            "objective_first_sector_day": foothold,
+            "objective_battle_days": None if fall is None or not starts else fall - min(starts),
+            "objective_share_path": [[day, round(share, 6)] for day, share in path]}
 
 
-def cut_spells(rows: list[dict[str, Any]], objective: str, defender: str) -> list[tuple[float, float, bool]]:
-    """The spells in which the defender held the objective and no supply path reached it: (first day, day it
-    ended, whether it ended by reconnection). A spell ends when the objective is reconnected, leaves the
-    defender's hands, or the run ends (then it lasts to one step past the last row)."""
-    column = control_column(objective)
+def cut_spells(rows: list[dict[str, Any]], defender: str) -> list[tuple[float, float, bool]]:
+    """The spells in which the defender held some of the objective (a sector of the town) and no supply path
+    reached the part it held: (first day, day it ended, whether it ended by reconnection). A spell ends when
+    the objective is reconnected, leaves the defender's hands, or the run ends (then it lasts to one step past
+    the last row)."""
+    column = objective_share_column(defender)
     spells: list[tuple[float, float, bool]] = []
     start: float | None = None
     for row in rows:
-        cut = row[column] == defender and not row["supply_connected"]
+        cut = row[column] > 0 and not row["supply_connected"]
         if cut and start is None:
             start = row["day"]
         elif not cut and start is not None:
-            spells.append((start, row["day"], row[column] == defender))
+            spells.append((start, row["day"], row[column] > 0))
             start = None
     if start is not None:
         step = rows[1]["day"] - rows[0]["day"] if len(rows) > 1 else 1.0
@@ -184,7 +253,7 @@ def encirclement_day(spells: list[tuple[float, float, bool]], min_days: float) -
 def encirclement_metrics(model: SiegeModel, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Encirclement day, and the cut episodes: every spell the defender-held objective was cut off, and how many
     of them ended in reconnection."""
-    spells = cut_spells(rows, model.objective, model.defender)
+    spells = cut_spells(rows, model.defender)
     return {"encirclement_day": encirclement_day(spells, model.params.encirclement_min_days),
             "cut_episodes": len(spells),
             "cut_reconnections": sum(reconnected for _, _, reconnected in spells)}
@@ -212,7 +281,8 @@ def interdiction_score(model: SiegeModel, cache: MetricsCache, until_day: float)
     baseline = cache.baseline_open
     # candidates: the defender's places the attacker could take, i.e. in the objective's country (not Arsal)
     country = model.graph.nodes[model.objective].get("country")
-    candidates = frozenset(p for p in baseline - {model.objective} if model.graph.nodes[p].get("country") == country)
+    candidates = frozenset(p for p in baseline - {cache.objective, *model.space.objective_sectors}
+                           if model.graph.nodes[p].get("country") == country)
     taken: list[str] = []
     for c in model.captures:
         if c["by"] == model.attacker and c["day"] <= until_day and c["place"] in candidates and c["place"] not in taken:
@@ -412,6 +482,10 @@ def summary_lines(record: RunRecord) -> list[str]:
         battle = s["objective_battle_days"]
         lines.append(f"First taken on day {first:g}; changed hands {s['objective_changes_of_hands']} times"
                      + ("" if battle is None else f"; the battle for it lasted {battle:g} days") + ".")
+    path = s["objective_share_path"]
+    if len(path) > 1 and any(0.0 < share < 1.0 for _, share in path):
+        lines.append("Share of it the attacker held: " + ", ".join(f"{share:.0%} on day {day:g}" for day, share
+                                                                  in path[1:]) + ".")
     cut = s["encirclement_day"]
     lines.append("Supply: " + ("never cut off for long" if cut is None else f"encircled from day {cut:g}")
                  + f" ({s['cut_episodes']} cut episodes, {s['cut_reconnections']} reconnected)"

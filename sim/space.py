@@ -23,6 +23,7 @@ from sim.movement import Costs, road_costs, road_neighbours, shortest_route
 from sim.scenario import Scenario, UnitType
 from sim.states import Posture
 from sim.supply import open_places, supplied_places
+from sim.theatre import town_sectors
 
 if TYPE_CHECKING:
     from sim.agents import Formation
@@ -71,7 +72,7 @@ class RoadTables:
             open_adjacency={a: tuple(b for b in nbrs if frozenset((a, b)) not in blocked)
                             for a, nbrs in adjacency.items()},
             defence={p: combat.defence_multiplier(terrain_defence(graph, p, params.kind_defence),
-                                                  spec.fortifications.get(p, 0.0), params)
+                                                  fortification(spec.fortifications, graph, p), params)
                      for p in graph},
             hops_to_objective=hops_from(adjacency, spec.objective))
 
@@ -83,6 +84,12 @@ def terrain_defence(graph: nx.Graph, place: str, kind_defence: Mapping[str, floa
     """A place's terrain defence: the map's own figure, else the scenario's ``kind_defence`` for its kind."""
     node = graph.nodes[place]
     return kind_defence[node["kind"]] if place in graph.graph.get("defence_from_kind", ()) else node["defence"]
+
+
+def fortification(fortifications: Mapping[str, float], graph: nx.Graph, place: str) -> float:
+    """A place's fortification level: its own in the scenario, else (for a sector of a town) its town's."""
+    town = graph.nodes[place].get("sector_of", place)
+    return fortifications.get(place, fortifications.get(town, 0.0))
 
 
 def hops_from(adjacency: Mapping[str, tuple[str, ...]], source: str) -> dict[str, int]:
@@ -117,6 +124,7 @@ class Space:
         self.defence = tables.defence
         self.built_up = frozenset(p for p in self.places if self.graph.nodes[p].get("kind") in BUILT_UP)
         self.hops_to_objective = tables.hops_to_objective
+        self.objective_sectors = town_sectors(self.graph, self.objective)
         self._near = tables.near
         self._routes = tables.routes
         self._enemy_ground: dict[str, frozenset[str]] = {}
@@ -152,6 +160,28 @@ class Space:
         """``side`` now holds ``place``."""
         self.control[place] = side
         self._enemy_ground.clear()
+
+    def hold_towns_whole(self) -> list[tuple[str, str]]:
+        """Rule: a sector of a town that no side was given starts held by whoever holds its town. Returns the
+        (sector, town) pairs it gave a holder."""
+        given = []
+        for town, sectors in self.graph.graph.get("towns", {}).items():
+            for sector in sectors:
+                if self.control[sector] is None and self.control[town] is not None:
+                    self.control[sector] = self.control[town]
+                    given.append((sector, town))
+        return given
+
+    # ------------------------------------------------------------------ the town
+    def town_share(self, side: str, town: str | None = None) -> float:
+        """Rule: the share of a town (default the objective) that ``side`` holds: its sectors count alike (no
+        source gives the quarters' sizes); a town without sectors is held whole or not at all."""
+        sectors = self.objective_sectors if town is None else town_sectors(self.graph, town)
+        return sum(self.control[p] == side for p in sectors) / len(sectors)
+
+    def holds_whole(self, place: str, side: str) -> bool:
+        """Whether ``side`` holds every sector of the town ``place`` names (the place itself if it has none)."""
+        return all(self.control.get(p) == side for p in town_sectors(self.graph, place))
 
     # ------------------------------------------------------------------ queries
     def place_name(self, place: str) -> str:

@@ -65,7 +65,8 @@ class Intent(NamedTuple):
     ``enter_road`` = (from, to, march-km done) puts it on a road (a raider taking its ambush position);
     ``call_off`` breaks off the assault here and falls back; ``group`` names every formation (ids) that attacks
     along ``path`` together; ``counterattack_roll`` is the chance today of a local counterattack, which the model
-    rolls for (None: not eligible, no roll) and, on success, asks doctrine for the target.
+    rolls for (None: not eligible, no roll) and, on success, asks doctrine for the target; ``withdraw`` marks an
+    organised withdrawal from the objective town (the model logs it).
 
     A named tuple, so immutable, and cheap to make: every formation makes one every day.
     """
@@ -77,3 +78,4 @@ class Intent(NamedTuple):
     call_off: bool = False
     group: tuple[str, ...] = ()
     counterattack_roll: float | None = None
+    withdraw: bool = False

@@ -36,6 +36,8 @@ members are ignored.  Each feature is exactly one of three things, told apart by
   ``defence``     optional  terrain defence multiplier, 1.0..10.0; default :data:`KIND_DEFENCE`
   ``population``  optional  whole number >= 0 (0 = unknown); default 0
   ``estimated``   optional  bool, true if the position is a guess; default false
+  ``sector_of``   optional  id of the town or city this place is a sector (quarter) of; the
+                            town's own place is its first sector (see :func:`town_sectors`)
   ==============  ========  ===============================================================
 
   Places whose kind is in :data:`TERRAIN_KINDS` (lakes) are terrain: they are kept in
@@ -59,7 +61,8 @@ An undirected :class:`networkx.Graph`:
   ``layer, name, type, coordinates, approximate`` plus its other properties), ``terrain`` (id ->
   attributes, as for nodes) and ``warnings`` (list of str; e.g. a road graph in several pieces, or
   a road drawn more than :data:`ENDPOINT_TOLERANCE_KM` from its places), ``defence_from_kind`` (ids of
-  the places whose ``defence`` is the default for their kind).
+  the places whose ``defence`` is the default for their kind), ``towns`` (town id -> its sectors: the town's
+  own place, then the places whose ``sector_of`` names it, in file order; only towns that have sectors).
 
 See ``docs/map-format.md`` for the same convention with an example map.
 
@@ -129,6 +132,7 @@ PLACE_PROPERTIES: frozenset[str] = FREE_TEXT_PROPERTIES | {
     "defence",
     "population",
     "estimated",
+    "sector_of",
 }
 ROAD_PROPERTIES: frozenset[str] = FREE_TEXT_PROPERTIES | {"from", "to", "road_class", "km"}
 LAYER_PROPERTIES: frozenset[str] = frozenset(
@@ -162,6 +166,11 @@ def line_length_km(points: Iterable[tuple[float, float]]) -> float:
     """Length in km of a polyline of ``(lon, lat)`` points: the default ``km`` of a road."""
     pts = list(points)
     return sum(haversine_km(p, q) for p, q in zip(pts, pts[1:], strict=False))
+
+
+def town_sectors(graph: nx.Graph, place: str) -> tuple[str, ...]:
+    """The sectors of the town ``place`` names (its own place first), or just ``place`` when it has none."""
+    return graph.graph.get("towns", {}).get(place, (place,))
 
 
 def load_theatre(path: str | Path) -> nx.Graph:
@@ -289,6 +298,7 @@ class _Builder:
             raise self.fail(
                 "features", "the map has no places (Point features with an id and a non-terrain kind)"
             )
+        self.add_sectors(graph, id_where)
         self.add_roads(graph, roads)
         warning = _connectivity_warning(graph)
         if warning:
@@ -343,6 +353,25 @@ class _Builder:
         graph.add_node(pid, **attrs)
         if "defence" not in props:
             graph.graph["defence_from_kind"].append(pid)
+
+    def add_sectors(self, graph: nx.Graph, id_where: Mapping[str, str]) -> None:
+        """Group the places whose ``sector_of`` names a town into ``graph.graph["towns"]``: a sector names a
+        place of the road graph other than itself, and that place is not a sector of another town."""
+        towns: dict[str, list[str]] = {}
+        for pid, attrs in graph.nodes(data=True):
+            town = attrs.get("sector_of")
+            if town is None:
+                continue
+            field = f"{id_where[pid]}.properties.sector_of"
+            if not isinstance(town, str) or town not in graph or town == pid:
+                hint = _did_you_mean(town, graph.nodes) if isinstance(town, str) else ""
+                raise self.fail(field, f"must name another place of the map (the town this is a sector of), "
+                                f"got {town!r}{hint}")
+            if "sector_of" in graph.nodes[town]:
+                raise self.fail(field, f"{town!r} is itself a sector of {graph.nodes[town]['sector_of']!r}: "
+                                "name the town")
+            towns.setdefault(town, [town]).append(pid)
+        graph.graph["towns"] = {town: tuple(sectors) for town, sectors in towns.items()}
 
     def add_roads(self, graph: nx.Graph, roads: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> None:
         """Add the roads between the places, refusing a second road between the same two."""

@@ -65,6 +65,8 @@ def summary(captures: list[tuple[str, float, str]], fall: float | None = 62.0, k
     return {
         "days": 65.0, "objective": "al_qusayr", "objective_fall_day": fall,
         "objective_first_capture_day": fall, "objective_changes_of_hands": int(fall is not None),
+        "objective_first_sector_day": next((d for p, d, by in captures if p == "al_qusayr" and by == "government"),
+                                           None),
         "objective_battle_days": None if fall is None else 17.0, "encirclement_day": 31.0, "cut_episodes": 1,
         "captures_unopposed": 0,
         "captures": [{"place": p, "day": d, "by": by} for p, d, by in captures],
@@ -249,10 +251,10 @@ def test_a_run_reports_nothing_after_the_split_day() -> None:
               Event(day=5, date="", kind=EventKind.RETREAT, place="hill", side="blue", killed=1),
               Event(day=6, date="", kind=EventKind.ENGAGEMENT, place="town", side="red", other_side="blue",
                     killed=7, enemy_killed=7)]
-    assert fitted_period(events, "town", "red", 5) == {
+    assert fitted_period(events, ("town",), "red", 5) == {
         "split_day": 5, "first_assault_day": 3.0,
         "killed": [[3, "town", "blue", 2], [3, "town", "red", 4], [5, "hill", "blue", 1]]}
-    assert fitted_period(events, "hill", "red", 5)["first_assault_day"] is None
+    assert fitted_period(events, ("hill",), "red", 5)["first_assault_day"] is None
 
 
 def test_moving_a_held_back_event_does_not_change_the_loss(record: Record) -> None:

@@ -1,0 +1,272 @@
+"""The battle for a town of sectors, one rule at a time, on a hand-built six-place world (sim/theatre.py's
+``sector_of``, sim/space.py's town share, sim/doctrine.py's town rules and the defenders' last act, sim/records.py's
+metrics of the town as a whole).
+
+The world: blue attacks from ``base`` into the town, whose centre ``town`` has two quarters, ``south`` and
+``north`` (streets of 1 km, all three next to each other); red holds the town and ``refuge`` north of it,
+supplied from ``depot``::
+
+    base --5 km-- south --1-- town --1-- north --3 km-- refuge --5 km-- depot
+                      \\________1 km________/
+
+Powers are worked by hand from the defaults: an infantry person at morale 0.8 and full supply is worth
+1.0 * (0.5 + 0.5 * 0.8) = 0.9; a held village multiplies its holders' power by 1.5, a held town (every sector) by 2.0.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from unittest.mock import patch
+
+import pytest
+import yaml
+
+from sim import doctrine, ground
+from sim.errors import InputError
+from sim.events import EventKind
+from sim.model import SiegeModel
+from sim.records import day_row, metrics_cache, objective_fall_day, objective_share_column
+from sim.scenario import _Checker, load_scenario
+from sim.states import Intent, Posture
+from sim.theatre import theatre_from_geojson, town_sectors
+
+POS = {"base": (0.0, 0.0), "south": (0.05, 0.0), "town": (0.06, 0.0), "north": (0.07, 0.0),
+       "refuge": (0.10, 0.0), "depot": (0.15, 0.0)}
+KINDS = {"base": "village", "south": "town", "town": "town", "north": "town", "refuge": "village",
+         "depot": "village"}
+ROADS = [("base", "south", 5.0), ("south", "town", 1.0), ("town", "north", 1.0), ("south", "north", 1.0),
+         ("north", "refuge", 3.0), ("refuge", "depot", 5.0)]
+SECTORS = ("town", "north", "south")
+
+
+def features() -> list[dict[str, Any]]:
+    places = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": list(POS[p])},
+               "properties": {"id": p, "kind": KINDS[p], **({"sector_of": "town"} if p in ("north", "south")
+                                                             else {})}} for p in POS]
+    roads = [{"type": "Feature", "geometry": {"type": "LineString", "coordinates": [list(POS[a]), list(POS[b])]},
+              "properties": {"from": a, "to": b, "road_class": "road", "km": km}} for a, b, km in ROADS]
+    return places + roads
+
+
+def unit(fid: str, faction: str, at: str, orders: dict[str, Any], personnel: int) -> dict[str, Any]:
+    return {"id": fid, "name": fid, "faction": faction, "type": "infantry", "personnel": personnel, "at": at,
+            "orders": orders}
+
+
+def world(tmp_path: Path, formations: list[dict[str, Any]], blue_holds: tuple[str, ...] = ("base",),
+          red_holds: tuple[str, ...] = ("town", "refuge", "depot"), **spec: Any) -> SiegeModel:
+    """A model of the six-place world with these formations and holdings (seed 0)."""
+    (tmp_path / "six.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": features()}))
+    data = {
+        "name": "A town of quarters", "map": "six.geojson", "start_date": "2020-01-01", "end_date": "2020-01-10",
+        "objective": "town",
+        "sides": {"blue": {"name": "Blue", "role": "attacker", "supply_sources": ["base"], "holds": list(blue_holds)},
+                  "red": {"name": "Red", "role": "defender", "supply_sources": ["depot"], "holds": list(red_holds)}},
+        "factions": {"blue_army": {"name": "Blue Army", "side": "blue"},
+                     "red_army": {"name": "Red Army", "side": "red"}},
+        "formations": formations, **spec}
+    path = tmp_path / "six.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    with patch.object(_Checker, "start"):  # mid-campaign situations that `validate` rightly refuses as a start
+        return SiegeModel(load_scenario(path), rng=0)
+
+
+def take(m: SiegeModel, side: str, *places: str) -> None:
+    """``side`` now holds ``places``; supply traced again."""
+    for place in places:
+        m.space.take(place, side)
+    m.space.trace_supply({side: s.supply_sources for side, s in m.spec.sides.items()})
+
+
+# ---------------------------------------------------------------- the map
+
+
+def test_a_town_is_its_own_place_and_the_places_naming_it_in_sector_of() -> None:
+    graph = theatre_from_geojson({"type": "FeatureCollection", "features": features()}, "six.geojson")
+    assert graph.graph["towns"] == {"town": ("town", "south", "north")}  # the town first, then in file order
+    assert town_sectors(graph, "town") == ("town", "south", "north")
+    assert town_sectors(graph, "refuge") == ("refuge",)  # a place without sectors is a town of one
+
+
+@pytest.mark.parametrize(("sector_of", "problem"), [("nowhere", "must name another place"),
+                                                    ("south", "is itself a sector of 'town'"),
+                                                    ("north", "must name another place")])
+def test_a_sector_names_a_town_of_the_map_that_is_not_itself_a_sector(sector_of: str, problem: str) -> None:
+    data = {"type": "FeatureCollection", "features": features()}
+    north = next(f for f in data["features"] if f["properties"].get("id") == "north")
+    north["properties"]["sector_of"] = sector_of
+    with pytest.raises(InputError, match=problem) as err:
+        theatre_from_geojson(data, "six.geojson")
+    assert "properties.sector_of" in str(err.value)
+
+
+# ---------------------------------------------------------------- the space
+
+
+def test_the_quarters_start_with_the_town_and_share_its_fortification(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_r", "red_army", "refuge", {"hold": "refuge"}, 100)], fortifications={"town": 1.0})
+    assert [m.control[p] for p in SECTORS] == ["red"] * 3  # only the town is in red's holds
+    assert m.space.defence["north"] == m.space.defence["town"] > m.space.defence["refuge"]
+    assert m.space.town_share("red") == 1.0 and m.space.holds_whole("town", "red")
+    take(m, "blue", "south")
+    assert m.space.town_share("blue") == pytest.approx(1 / 3) and not m.space.holds_whole("town", "blue")
+
+
+# ---------------------------------------------------------------- the attack
+
+
+def test_going_for_the_town_means_its_nearest_quarter_not_yet_held(tmp_path: Path) -> None:
+    # blue holds the centre and the south: the old rule saw the objective held and, with no pocket to mop up in
+    # reach (mop_up_hops 0), stood still; the town is not taken while red holds the north
+    m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 2000)],
+              parameters={"mop_up_hops": 0})
+    take(m, "blue", "town", "south")
+    assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.ATTACK, ("north",), group=("blue_a",))
+    take(m, "blue", "north")
+    assert doctrine.decide(m.formation("blue_a"), m) == doctrine.HOLD  # all of it held: its garrison stays
+
+
+def test_while_the_town_is_fought_over_no_quarter_keeps_a_garrison_once_taken_each_does(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 2000),
+                         unit("blue_b", "blue_army", "south", {"axis": ["town"]}, 1000),
+                         unit("blue_c", "blue_army", "south", {"axis": ["town"]}, 500)])
+    take(m, "blue", "town", "south")
+    assert not any(doctrine.garrisons_objective(m.formation(f), m) for f in ("blue_a", "blue_b", "blue_c"))
+    take(m, "blue", "north")  # all of it held: the strongest in each quarter stays, so none is left empty
+    assert [doctrine.garrisons_objective(m.formation(f), m) for f in ("blue_a", "blue_b", "blue_c")] == [
+        True, True, False]
+
+
+@pytest.mark.parametrize(("neighbour_at", "attacks"), [("town", True), ("base", False)])
+def test_an_assault_on_a_quarter_gathers_the_side_in_the_quarters_next_to_it(tmp_path: Path, neighbour_at: str,
+                                                                              attacks: bool) -> None:
+    # 300 red in the cut-off north: 300 * 0.9 * 2 = 540; blue needs 3 x 540 = 1620: 900 from the south alone is
+    # not enough, 1800 with the 1000 in the centre (also next to the north) is
+    m = world(tmp_path, [unit("blue_a", "blue_army", "south", {"axis": ["town"]}, 1000),
+                         unit("blue_b", "blue_army", neighbour_at, {"axis": ["town"]}, 1000),
+                         unit("red_n", "red_army", "north", {"hold": "north"}, 300)])
+    take(m, "blue", "town", "south", "refuge")  # red is cut off from the depot
+    intent = doctrine.decide(m.formation("blue_a"), m)
+    assert intent == (Intent(Posture.ATTACK, ("north",), group=("blue_a", "blue_b")) if attacks else doctrine.HOLD)
+
+
+@pytest.mark.parametrize(("red_in_north", "attacks"), [(300, False), (0, True)])
+def test_a_quarter_is_defended_by_the_enemy_in_the_quarters_next_to_it_too(tmp_path: Path, red_in_north: int,
+                                                                            attacks: bool) -> None:
+    # blue 2000 (1800) in the south against 300 red in the centre (540): 1800 >= 3 x 540; with 300 more red in
+    # the north, next to the centre, 1800 < 3 x 1080
+    red = [unit("red_t", "red_army", "town", {"hold": "town"}, 300)]
+    if red_in_north:
+        red.append(unit("red_n", "red_army", "north", {"hold": "north"}, red_in_north))
+    m = world(tmp_path, [unit("blue_a", "blue_army", "south", {"axis": ["town"]}, 2000), *red])
+    take(m, "blue", "south", "refuge")
+    assert doctrine.town_defence("town", "red", m) == pytest.approx(540 + red_in_north * 0.9 * 2)
+    assert doctrine.decide(m.formation("blue_a"), m).posture is (Posture.ATTACK if attacks else Posture.HOLD)
+
+
+# ---------------------------------------------------------------- the defenders' last act
+
+
+def last_act_world(tmp_path: Path, **parameters: float) -> SiegeModel:
+    """Blue holds the centre and the south; 300 red hold the north, with the refuge (supplied) behind them."""
+    m = world(tmp_path, [unit("red_n", "red_army", "north", {"hold": "north"}, 300)], parameters=parameters)
+    take(m, "blue", "town", "south")
+    return m
+
+
+@pytest.mark.parametrize(("threshold", "withdraws"), [(0.4, True), (0.3, False)])
+def test_the_defenders_withdraw_when_they_hold_too_little_of_the_town(tmp_path: Path, threshold: float,
+                                                                      withdraws: bool) -> None:
+    m = last_act_world(tmp_path, town_withdraw_share=threshold)  # red holds a third
+    intent = doctrine.decide(m.formation("red_n"), m)
+    if withdraws:  # along the last open route to the nearest place it holds outside the town, supplied first
+        assert intent == Intent(Posture.RETREAT, ("refuge",), hold="refuge", withdraw=True)
+    else:
+        assert intent.posture is Posture.HOLD and not intent.withdraw
+
+
+@pytest.mark.parametrize(("supply", "withdraws"), [(0.05, True), (0.2, False)])
+def test_the_defenders_withdraw_when_their_supply_runs_out(tmp_path: Path, supply: float, withdraws: bool) -> None:
+    m = last_act_world(tmp_path, town_withdraw_share=0.0, town_withdraw_supply=0.1)
+    m.formation("red_n").supply = supply
+    assert doctrine.decide(m.formation("red_n"), m).withdraw is withdraws
+
+
+@pytest.mark.parametrize(("days", "in_supply", "withdraws"), [(7.0, True, True), (6.0, True, False),
+                                                              (7.0, False, False)])
+def test_the_defenders_pull_out_still_supplied_after_days_outnumbered(tmp_path: Path, days: float, in_supply: bool,
+                                                                      withdraws: bool) -> None:
+    m = last_act_world(tmp_path, town_withdraw_share=0.0)
+    m.town_pressure_days = days
+    m.formation("red_n").in_supply = in_supply
+    assert doctrine.decide(m.formation("red_n"), m).withdraw is withdraws
+
+
+def test_the_withdrawal_never_crosses_enemy_ground_and_with_no_way_out_they_fight_on(tmp_path: Path) -> None:
+    m = last_act_world(tmp_path, town_withdraw_share=0.5)
+    take(m, "blue", "refuge")  # the one way out is the enemy's
+    intent = doctrine.decide(m.formation("red_n"), m)
+    assert not intent.withdraw and intent.posture is Posture.HOLD
+
+
+def test_the_withdrawal_is_logged_and_the_unit_holds_where_it_went(tmp_path: Path) -> None:
+    m = last_act_world(tmp_path, town_withdraw_share=0.5)
+    red = m.formation("red_n")
+    m.carry_out(red, doctrine.decide(red, m))
+    assert red.orders.hold == "refuge" and red.path == ["refuge"]
+    assert [e.kind for e in m.events][-1] is EventKind.WITHDRAWAL
+    assert "withdrew from town towards refuge (33% of the town held" in m.events[-1].text
+
+
+def test_the_days_under_pressure_count_while_outnumbered_and_supplied_and_start_again_otherwise(
+        tmp_path: Path) -> None:
+    # 100 red in the north (100 * 0.9 * 2 = 180) against 1200 blue next door in the centre (1080 = 6 x 180)
+    m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 1200),
+                         unit("red_n", "red_army", "north", {"hold": "north"}, 100)])
+    take(m, "blue", "town", "south")
+    ground.trace_supply(m, log=False)
+    for day in (1.0, 2.0):
+        m._measure_town_pressure()
+        assert m.town_pressure_days == day
+    m.formation("blue_a").personnel = 1100  # 990 < 1080: not outnumbered six to one any more
+    m._measure_town_pressure()
+    assert m.town_pressure_days == 0.0
+    m.formation("blue_a").personnel = 1200
+    take(m, "blue", "refuge")  # outnumbered again, but cut off: pulling out "while still supplied" is not this
+    ground.trace_supply(m, log=False)
+    m._measure_town_pressure()
+    assert m.town_pressure_days == 0.0
+
+
+def test_the_objectives_hold_garrison_never_counterattacks_from_any_quarter(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_n", "red_army", "north", {"hold": "north"}, 300),
+                         unit("red_r", "red_army", "refuge", {"hold": "refuge"}, 300)])
+    assert doctrine.counterattack_chance(m.formation("red_n"), m) is None
+    assert doctrine.counterattack_chance(m.formation("red_r"), m) == m.params.counterattack_chance
+
+
+# ---------------------------------------------------------------- the records
+
+
+def test_the_share_held_is_recorded_daily_and_supply_reaches_the_part_the_defender_holds(tmp_path: Path) -> None:
+    m = last_act_world(tmp_path)
+    ground.trace_supply(m, log=False)
+    row = day_row(m, metrics_cache(m.campaign))
+    assert row[objective_share_column("red")] == pytest.approx(1 / 3, abs=1e-6)
+    assert row[objective_share_column("blue")] == pytest.approx(2 / 3, abs=1e-6)
+    assert row["supply_connected"] == 1  # the centre is lost, but the north is still supplied through the refuge
+    take(m, "blue", "refuge")
+    assert day_row(m, metrics_cache(m.campaign))["supply_connected"] == 0
+
+
+def test_a_capture_of_a_quarter_logs_the_share_and_the_town_falls_only_when_all_of_it_is_held(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "south", {"axis": ["town"]}, 2000)])
+    ground.capture(m, "south", "blue", [m.formation("blue_a")])
+    assert m.events[-1].kind is EventKind.TOWN_SHARE and "Blue now hold 33% of town" in m.events[-1].text
+    ground.capture(m, "town", "blue", [m.formation("blue_a")])
+    assert objective_fall_day(m) is None
+    m.day = 4.0
+    ground.capture(m, "north", "blue", [m.formation("blue_a")])
+    assert objective_fall_day(m) == 4.0
