@@ -17,6 +17,9 @@ Inputs (see NOTES.md in that folder): ``places.csv`` (49 places), ``roads.csv`` 
 * Positions for the two places the reference could not place, Tal Hanash and al-Sloumiya, read
   from the article (:data:`INFERRED_PLACES`), each joined to the road graph by inferred roads
   (:data:`INFERRED_ROADS`) whose ``km`` follows the NOTES method (great circle x class factor).
+* Two hinterland nodes for the rebels' supply net the article describes but the reference has no row
+  for (:data:`NEW_PLACES`: the rebel-held Homs countryside to the north, the country east of the M5),
+  joined by inferred tracks, each with its reasoning.
 * Background layers for drawing: the Orontes, a rough Lebanon-Syria border and a rough Lake Homs
   outline.  The border and lake are sketches, checked here against the places' countries.
 
@@ -132,6 +135,51 @@ INFERRED_PLACES: dict[str, dict[str, Any]] = {
     },
 }
 
+# --- the rebels' supply net (issue 11): places the reference has no row for, each with its reasoning ---
+# The article names two outside worlds the district's rebels drew on besides Lebanon (Arsal, already in
+# places.csv): the rebels "fighting in Homs" to the north (the district is "an important supply route" for
+# them; Abil's capture "will hamper rebel movements between al-Qusayr and Homs"; the 13 May captures north of
+# the town "block supplies") and the country east of the M5, from which "300 rebels ... broke through Army
+# lines at the village of Shamsinn" on 30 May. Each is one node standing for a hinterland, placed where its
+# tracks meet the theatre; neither is a settlement that was fought over.
+NEW_PLACES: dict[str, dict[str, Any]] = {
+    "northern_countryside": {
+        "name": "rebel-held Homs countryside (north)",
+        "alt_names": "al-Houla;al-Rastan;Talbiseh",
+        "country": "Syria",
+        "lat": 34.70,
+        "lon": 36.60,
+        "orontes_side": "east",
+        "kind": "farm",
+        "role": "not a village: the rebel hinterland north of the lake and west of Homs, toward the rebel-held "
+        "northern Homs countryside (al-Houla, al-Rastan); the far end of the rebels' northern supply line",
+        "source": (
+            "INFERRED (build_map.py): the article calls the district 'an important supply route for rebels "
+            "fighting Syrian government forces in Homs'; the 13 May captures of Damina al-Gharbiyah, "
+            "Haidariyeh and Ish al-Warwar 'block supplies to the rebels in the city', so a line ran north "
+            "through them. The node stands at the orchards between the Qattinah dam and Homs' western "
+            "edge, where that line leaves the theatre; position a guess to a few km"
+        ),
+    },
+    "eastern_hinterland": {
+        "name": "eastern hinterland (east of the M5)",
+        "alt_names": "Qalamoun;eastern Homs desert",
+        "country": "Syria",
+        "lat": 34.54,
+        "lon": 36.84,
+        "orontes_side": "east",
+        "kind": "farm",
+        "role": "not a village: the rebel-held country east of the Damascus-Homs highway toward the Qalamoun; "
+        "the relief column of 30 May came from this side and broke in at Shamsin",
+        "source": (
+            "INFERRED (build_map.py): the article, 30 May: '300 rebels managed to reinforce al-Qusayr, "
+            "breaking through Army lines at the village of Shamsinn' (on the M5, east of the town); NOTES.md: "
+            "rebels escaping Qusayr went 'towards Josiah and the Qalamoun'. Placed about 9 km E of Shamsin "
+            "across the M5; position a guess"
+        ),
+    },
+}
+
 # (a, b, road_class, reasoning) for roads that join the inferred places to the graph.
 INFERRED_ROADS: list[tuple[str, str, str, str]] = [
     (
@@ -157,6 +205,36 @@ INFERRED_ROADS: list[tuple[str, str, str, str]] = [
         "rablah",
         "track",
         "INFERRED (build_map.py): orchard track south towards Rablah (al-Sloumiya estimated)",
+    ),
+    # --- the rebels' supply net (issue 11) ---
+    (
+        "ish_al_warwar",
+        "northern_countryside",
+        "track",
+        "INFERRED (build_map.py): orchard track north from the Homs-Qusayr road past the Qattinah dam "
+        "toward the rebel-held Homs countryside; the northern supply line the 13 May captures blocked",
+    ),
+    (
+        "shumariyeh",
+        "northern_countryside",
+        "track",
+        "INFERRED (build_map.py): lake-shore orchard track north from Shumariyeh toward the same "
+        "hinterland (the army took Shumariyeh 9 May on its way to the northern villages)",
+    ),
+    (
+        "shamsin",
+        "eastern_hinterland",
+        "track",
+        "INFERRED (build_map.py): track across the M5 east of Shamsin; the 30 May relief column came in "
+        "this way ('breaking through Army lines at the village of Shamsinn')",
+    ),
+    (
+        "buwaydah_sharqiyah",
+        "eastern_hinterland",
+        "track",
+        "INFERRED (build_map.py): farm tracks east from al-Buwaydah across the M5 between Shinshar and "
+        "Shamsin: the northern pocket's outlet (the rebels held Buwaydah to the end, 8 June, and 'most "
+        "rebels from al-Qusayr' retreated there)",
     ),
 ]
 
@@ -238,6 +316,26 @@ def place_feature(row: dict[str, str]) -> dict[str, Any]:
     return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props}
 
 
+def new_place_feature(pid: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """A place the reference has no row for (:data:`NEW_PLACES`), estimated, with its reasoning as source."""
+    props: dict[str, Any] = {
+        "id": pid,
+        "name": spec["name"],
+        "kind": spec["kind"],
+        "country": spec["country"],
+        "defence": KIND_DEFENCE[spec["kind"]],
+        "population": 0,
+        "estimated": True,
+        "confidence": "estimated",
+        "orontes_side": spec["orontes_side"],
+        "alt_names": spec["alt_names"].split(";"),
+        "description": spec["role"],
+        "source": spec["source"],
+    }
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [spec["lon"], spec["lat"]]},
+            "properties": props}
+
+
 def road_feature(
     a: str, b: str, km: float, road_class: str, source: str, where: dict[str, list[float]]
 ) -> dict:
@@ -260,6 +358,7 @@ def layer_feature(layer: str, name: str, gtype: str, coordinates: Any, source: s
 def build(geo: Path) -> dict[str, Any]:
     """The whole map as a GeoJSON dict (not yet validated)."""
     places = [place_feature(row) for row in read_csv(geo / "places.csv")]
+    places += [new_place_feature(pid, spec) for pid, spec in NEW_PLACES.items()]
     where = {f["properties"]["id"]: f["geometry"]["coordinates"] for f in places}
 
     roads = []
