@@ -155,6 +155,9 @@ class SiegeModel(mesa.Model):
         if intent.call_off:
             self.fall_back(f, "called off its assault on")
             return
+        men = doctrine.detachment_for(f, intent, self)
+        if men:
+            self.leave_detachment(f, men)
         if intent.hold is not None:
             f.orders = Orders(hold=intent.hold)
         if intent.enter_road is not None:
@@ -169,6 +172,20 @@ class SiegeModel(mesa.Model):
             target = doctrine.counterattack_target(f, self)
             if target is not None:
                 f.path, f.posture = [target], Posture.ATTACK
+
+    def leave_detachment(self, f: Formation, men: int) -> None:
+        """Split ``men`` off ``f`` as a new formation that holds ``f``'s place (``doctrine.detachment_for``)."""
+        place = f.place
+        fid = f"{f.fid}@{place}:{self.day:g}"
+        spec = FormationSpec(id=fid, name=f"{f.name} detachment", faction=f.faction, type=f.unit_type,
+                             personnel=men, quality=f.quality, morale=f.morale, supply=f.supply, at=place,
+                             orders=Orders(hold=place))
+        detachment = self._by_fid[fid] = Formation(self, spec, f.side, f.faction_name)
+        detachment.status, detachment.in_supply = Status.ACTIVE, f.in_supply
+        self.space.put(detachment, place)
+        f.personnel -= men
+        self.log(EventKind.DETACHMENT, f"{f.label} left {men:,} men to hold {self.place_name(place)}",
+                 place=place, formation=f)
 
     # ------------------------------------------------------------------ supply
     def _trace_supply(self, log: bool) -> None:
@@ -210,7 +227,7 @@ class SiegeModel(mesa.Model):
         here = f.place if f.place is not None else f.edge[0]
         where = self.place_name(here) if f.place is not None else f.location_text()
         dest = doctrine.retreat_destination(f, self)
-        fate = combat.fate_of_broken(dest is not None, f.morale, self.params)
+        fate = combat.fate_of_broken(dest is not None, f.morale, self.params, cut_off=not f.in_supply)
         if fate is Fate.SURRENDER:
             men = f.personnel
             f.surrender()

@@ -93,10 +93,12 @@ def metrics_cache(scenario: Scenario) -> MetricsCache:
 
 
 def supply_row(model: SiegeModel, cache: MetricsCache) -> dict[str, float]:
-    """Today's supply-line metrics of the defending side (computed once per distinct control state)."""
+    """Today's supply-line metrics of the defending side (computed once per distinct control state); whether
+    supply reaches the objective is the engine's own trace, which also counts roads shut by fires."""
     defender = model.defender
     held = frozenset(p for p, c in model.control.items() if c == defender)
     today = cache.day(model.open_sets[defender], held)
+    today["supply_connected"] = int(model.objective in model.supplied[defender])
     return {k: round(v, 6) if isinstance(v, float) else v for k, v in today.items()}
 
 

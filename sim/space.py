@@ -22,7 +22,7 @@ from sim import combat
 from sim.movement import Costs, road_costs, road_neighbours, shortest_route
 from sim.scenario import Scenario, UnitType
 from sim.states import Posture
-from sim.supply import open_places, supplied_places
+from sim.supply import open_places, roads_carrying, supplied_places, under_fire
 
 if TYPE_CHECKING:
     from sim.agents import Formation
@@ -47,6 +47,7 @@ class RoadTables:
     open_adjacency: dict[str, tuple[str, ...]]
     defence: dict[str, float]
     hops_to_objective: dict[str, int]
+    capacity: dict[frozenset, float]
     routes: dict[tuple, tuple[str, ...] | None] = field(default_factory=dict)
     near: dict[tuple, list[str]] = field(default_factory=dict)
 
@@ -73,7 +74,9 @@ class RoadTables:
             defence={p: combat.defence_multiplier(terrain_defence(graph, p, params.kind_defence),
                                                   spec.fortifications.get(p, 0.0), params)
                      for p in graph},
-            hops_to_objective=hops_from(adjacency, spec.objective))
+            hops_to_objective=hops_from(adjacency, spec.objective),
+            capacity={frozenset((a, b)): params.road_capacity[data["road_class"]]
+                      for a, b, data in graph.edges(data=True)})
 
 
 _TABLES: weakref.WeakKeyDictionary[Scenario, RoadTables] = weakref.WeakKeyDictionary()
@@ -117,6 +120,11 @@ class Space:
         self.defence = tables.defence
         self.built_up = frozenset(p for p in self.places if self.graph.nodes[p].get("kind") in BUILT_UP)
         self.hops_to_objective = tables.hops_to_objective
+        self.capacity = tables.capacity
+        params = scenario.params
+        self.fire_level = {name: side.fires.artillery + side.fires.air for name, side in spec.sides.items()}
+        self.sources = {name: frozenset(side.supply_sources) for name, side in spec.sides.items()}
+        self.fire_interdiction, self.supply_min_flow = params.fire_interdiction, params.supply_min_flow
         self._near = tables.near
         self._routes = tables.routes
         self._enemy_ground: dict[str, frozenset[str]] = {}
@@ -237,12 +245,21 @@ class Space:
 
     # ------------------------------------------------------------------ supply
     def trace_supply(self, sources: Mapping[str, tuple[str, ...]]) -> None:
-        """Trace each side's supply from its ``sources`` through the places open to it (sim/supply.py)."""
+        """Trace each side's supply from its ``sources`` through the places open to it, along the roads that still
+        carry supply under the enemy's fires (sim/supply.py). The fires go with the enemy's manoeuvre formations
+        (axis or move orders), not with its posts and detachments."""
         present: dict[str, set[str]] = {}
+        guns: dict[str, set[str]] = {}  # side -> places its manoeuvre formations (axis or move orders) stand in
         for place, fs in self.at_place.items():
             for f in fs:
                 if f.posture is not Posture.RAID:
                     present.setdefault(place, set()).add(f.side)
+                    if f.order_kind in ("axis", "move"):
+                        guns.setdefault(f.side, set()).add(place)
         for side, side_sources in sources.items():
             self.open_sets[side] = open_places(self.places, self.control, side, present)
-            self.supplied[side] = supplied_places(self.open_adjacency, self.open_sets[side], side_sources)
+            enemy = self.enemy_of(side)
+            reach = under_fire(self.adjacency, guns.get(enemy, ()))
+            roads = roads_carrying(self.open_adjacency, self.capacity, reach, self.fire_level.get(enemy, 0.0),
+                                   self.fire_interdiction, self.supply_min_flow)
+            self.supplied[side] = supplied_places(roads, self.open_sets[side], side_sources)

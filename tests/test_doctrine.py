@@ -341,11 +341,16 @@ def trapped(tmp_path: Path, morale: float) -> SiegeModel:
                             unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 100)])
 
 
-@pytest.mark.parametrize(("morale", "status"), [(0.14, Status.SURRENDERED), (0.15, Status.ACTIVE)])
-def test_a_broken_formation_with_no_way_out_surrenders_or_stands(tmp_path: Path, morale: float,
+@pytest.mark.parametrize(("morale", "in_supply", "status"), [
+    (0.14, False, Status.SURRENDERED),  # no way out, cut off, morale gone: truly trapped
+    (0.15, False, Status.ACTIVE),  # not beaten: fights on
+    (0.14, True, Status.ACTIVE),  # still in supply: not truly trapped, fights on
+])
+def test_a_broken_formation_with_no_way_out_surrenders_or_stands(tmp_path: Path, morale: float, in_supply: bool,
                                                                  status: Status) -> None:
     m = trapped(tmp_path, morale)
     red = m.formation("red_t")
+    red.in_supply = in_supply
     m.fall_back(red, "broke and fell back from")
     assert red.status is status
     if status is Status.SURRENDERED:
