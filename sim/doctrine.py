@@ -338,7 +338,7 @@ def withdraw_to_supply(f: Formation, s: Situation, through_enemy: bool = False) 
 def retreat_destination(f: Formation, s: Situation) -> str | None:
     """Rule: a formation that falls back goes to the best neighbouring place free of the enemy, by open road:
     own supplied ground beats own ground beats no-man's land beats an empty enemy-held place (which it passes
-    through, taking nothing: see ``SiegeModel._update_control``); ties go towards the objective for the
+    through, taking nothing: see ``sim.ground.update_control``); ties go towards the objective for the
     defending side, and back the way it came for the attacking side."""
     space = s.space
     here = f.place if f.place is not None else f.edge[0]

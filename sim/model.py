@@ -5,7 +5,9 @@ and its intent is carried out, then every formation marches; engagements are fou
 places held without opposition change hands; formations out of combat recover; the day is recorded. Arrivals
 are dated events (``schedule_event``): a formation arrives at the end of its arrival day and acts from the next
 step. The rules live elsewhere, one function each: doctrine (sim/doctrine.py), combat (sim/combat.py),
-movement (sim/movement.py), supply (sim/supply.py); the ground is the model's space (sim/space.py).
+movement (sim/movement.py), supply (sim/supply.py); the ground is the model's space (sim/space.py), the power
+doctrine weighs its strength (sim/strength.py); supply tracing and changes of hands are carried out by
+sim/ground.py, the fights by sim/engagements.py.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ import datetime as dt
 import mesa
 import numpy as np
 
-from sim import combat, doctrine, engagements
+from sim import combat, doctrine, engagements, ground
 from sim.agents import Formation
 from sim.combat import Outcome
-from sim.events import Event, EventKind, casualty_text, format_date
+from sim.events import Event, EventKind, format_date
 from sim.scenario import Doctrine, FactionSpec, FormationSpec, Orders, Scenario
 from sim.space import Space
 from sim.states import Fate, Intent, Losses, Posture, Status
-from sim.supply import next_supply_level
+from sim.strength import Strength
 
 
 class SiegeModel(mesa.Model):
@@ -40,11 +42,12 @@ class SiegeModel(mesa.Model):
         # read-only views of the space for the reporters (sim/records.py) and the front ends
         self.places, self.control, self.blocked = self.space.places, self.space.control, self.space.blocked
         self.supplied, self.open_sets = self.space.supplied, self.space.open_sets
-        self.support = {name: combat.support_multiplier(s.fires.artillery, s.fires.air, self.params)
-                        for name, s in spec.sides.items()}
-        self.bombardment = {name: combat.bombardment_rate(s.fires.artillery, s.fires.air, self.params)
-                            for name, s in spec.sides.items()}
-        self._sources = {name: s.supply_sources for name, s in spec.sides.items()}
+        self.strength = Strength(scenario, self.space)
+        self.support, self.bombardment = self.strength.support, self.strength.bombardment
+        # the power queries of doctrine's Situation (sim/strength.py)
+        self.formation_power = self.strength.formation_power
+        self.side_power_at, self.threat_to = self.strength.side_power_at, self.strength.threat_to
+        self.supply_sources = {name: s.supply_sources for name, s in spec.sides.items()}
         self._date_text = (self.start_date.isoformat(), format_date(self.start_date))
         self.holder_name: dict[str, str] = {}
         for side_id, side in spec.sides.items():
@@ -67,7 +70,7 @@ class SiegeModel(mesa.Model):
             self._enter(fs, spec.factions[fs.faction])
         self.initially_held = {side: frozenset(p for p, c in self.control.items() if c == side)
                                for side in spec.sides}
-        self._trace_supply(log=False)
+        ground.trace_supply(self, log=False)
 
     def _enter(self, fs: FormationSpec, faction: FactionSpec) -> None:
         """Create a formation: on the map now, or scheduled to arrive on its day."""
@@ -105,39 +108,18 @@ class SiegeModel(mesa.Model):
         """The formation with this id (arrived or not), or None."""
         return self._by_fid.get(fid)
 
-    def formation_power(self, f: Formation, attacking: bool) -> float:
-        """Rule: a formation's power, times its side's fire support when it attacks, or times the place's
-        defence when it defends a place its side holds."""
-        power = combat.combat_power(f.personnel, f.tanks, self.params.type_value[f.unit_type], f.quality,
-                                    f.morale, f.supply, self.params, f.place in self.space.built_up)
-        if attacking:
-            return power * self.support[f.side]
-        if f.place is not None and self.control.get(f.place) == f.side:
-            return power * self.space.defence[f.place]
-        return power
-
-    def side_power_at(self, place: str, side: str) -> float:
-        """Defensive power of a side's formations standing in a place."""
-        return sum(self.formation_power(f, attacking=False) for f in self.space.active_at(place, side))
-
-    def threat_to(self, place: str, side: str) -> float:
-        """Enemy attacking power in or next to a place."""
-        enemy = self.enemy_of(side)
-        near = (place, *self.space.adjacency[place])
-        return sum(self.formation_power(f, attacking=True) for p in near for f in self.space.active_at(p, enemy))
-
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
         self.day = self.time * self.dt
         self._date_text = (self.date.isoformat(), format_date(self.date))
-        self._trace_supply(log=True)
+        ground.trace_supply(self, log=True)
         active = self.agents_by_type[Formation].select(lambda f: f.active)
         for f in active:
             f.engaged = False
         active.shuffle_do("decide")
         active.shuffle_do("move")
         engagements.fight(self)
-        self._update_control()
+        ground.update_control(self)
         self._recover()
         if self.day >= self.days - 1e-9:
             self.running = False
@@ -187,30 +169,6 @@ class SiegeModel(mesa.Model):
         self.log(EventKind.DETACHMENT, f"{f.label} left {men:,} men to hold {self.place_name(place)}",
                  place=place, formation=f)
 
-    # ------------------------------------------------------------------ supply
-    def _trace_supply(self, log: bool) -> None:
-        self.space.trace_supply(self._sources)
-        cut = self.objective not in self.supplied[self.defender]
-        if log and cut == self.objective_supplied:
-            kind = EventKind.OBJECTIVE_CUT if cut else EventKind.OBJECTIVE_RECONNECTED
-            what = "is cut off: no supply path reaches it" if cut else "is reconnected to supply"
-            self.log(kind, f"{self.place_name(self.objective)} {what}", place=self.objective, side=self.defender)
-        self.objective_supplied = not cut
-        if not log:
-            return
-        for f in self.agents_by_type.get(Formation, []):
-            if not f.active:
-                continue
-            ends = (f.place,) if f.place is not None else f.edge
-            in_supply = any(p in self.supplied[f.side] for p in ends)
-            if in_supply != f.in_supply:
-                kind = EventKind.SUPPLY_RESTORED if in_supply else EventKind.SUPPLY_CUT
-                what = "is back in supply" if in_supply else "is cut off from supply"
-                self.log(kind, f"{f.label} {what} at {f.location_text()}", place=f.place or "", formation=f)
-                f.in_supply = in_supply
-            f.supply = next_supply_level(f.supply, f.in_supply, self.dt, self.params.supply_recovery,
-                                         self.params.supply_depletion)
-
     # ------------------------------------------------------------------ combat
     def apply_outcome(self, attackers: list[Formation], defenders: list[Formation], outcome: Outcome,
                       place: str | None) -> None:
@@ -248,48 +206,7 @@ class SiegeModel(mesa.Model):
         self.log(EventKind.RETREAT, f"{f.label} {why} {where} and retreated to {self.place_name(dest)} "
                  f"({loss.describe()} on the way)", place=here, formation=f, losses=loss)
 
-    # ------------------------------------------------------------------ control and recovery
-    def _update_control(self) -> None:
-        """Rule: a place changes hands when formations of one side only stand in it; raiders and broken
-        formations falling back pass through and take nothing; an empty place whose holder has a picket next door
-        (``doctrine.picket_for``) is not taken: the picket moves in, and the place is fought for."""
-        for place, fs in list(self.space.at_place.items()):
-            holders = [f for f in fs if f.posture is not Posture.RAID and f.posture is not Posture.RETREAT]
-            if len({f.side for f in holders}) != 1 or self.control[place] == holders[0].side:
-                continue
-            previous = self.control[place]
-            picket = (doctrine.picket_for(place, previous, self) if self.doctrine.pickets and previous is not None
-                      and len(holders) == len(fs) else None)
-            if picket is None:
-                self._capture(place, holders[0].side, holders)
-                continue
-            self.space.put(picket, place)
-            picket.path, picket.posture = [], Posture.HOLD
-            self.log(EventKind.PICKET, f"{picket.label} moved into {self.place_name(place)} to meet "
-                     f"{holders[0].label}", place=place, formation=picket, other=holders[0])
-
-    def _capture(self, place: str, side: str, captors: list[Formation]) -> None:
-        previous = self.control[place]
-        lead = max(captors, key=lambda f: (f.personnel, f.fid))
-        verb = "retook" if side in self.ever_held.get(place, ()) else "took"
-        tally = self.fight_losses.pop(place, None)
-        self.assault_start.pop(place, None)
-        cost = (f" (defenders lost {casualty_text(tally[2], tally[3])}; attackers {casualty_text(tally[0], tally[1])})"
-                if tally else " unopposed")
-        source = f" from {self.holder_name.get(place, 'nobody')}" if previous is not None else ""
-        self.log(EventKind.CAPTURE, f"{lead.label} {verb} {self.place_name(place)}{source}{cost}",
-                 place=place, formation=lead, other_side=previous or "",
-                 losses=Losses(tally[0], tally[1]) if tally else None,
-                 enemy_losses=Losses(tally[2], tally[3]) if tally else None)
-        self.space.take(place, side)
-        self.ever_held.setdefault(place, set()).add(side)
-        self.holder_name[place] = lead.label
-        self.captures.append({"place": place, "day": self.day, "date": self.date.isoformat(), "by": side,
-                              "formation": lead.fid, "from": previous, "opposed": tally is not None})
-        if side == self.attacker:
-            for f in captors:
-                f.rest_until = self.day + self.params.consolidation_days
-
+    # ------------------------------------------------------------------ recovery
     def _recover(self) -> None:
         """Rule: out of combat, morale recovers in supply and decays out of it."""
         p = self.params

@@ -22,7 +22,7 @@ from unittest.mock import patch
 import pytest
 import yaml
 
-from sim import combat, doctrine, engagements
+from sim import combat, doctrine, engagements, ground
 from sim.model import SiegeModel
 from sim.scenario import _Checker, load_scenario
 from sim.states import Intent, Posture, Status
@@ -746,13 +746,13 @@ def test_a_broken_formation_passes_through_empty_enemy_ground_and_takes_nothing(
     assert doctrine.retreat_destination(red, m) == "mid"
     m.space.put(red, "mid")
     red.posture = Posture.RETREAT
-    m._update_control()
+    ground.update_control(m)
     assert m.control["mid"] == "blue"  # a broken formation takes no ground
     assert doctrine.decide(red, m) == Intent(Posture.RETREAT, ("town",))  # it goes on to its own ground
     m.space.take("town", "blue")
     assert doctrine.decide(red, m) == Intent(Posture.HOLD, hold="mid")  # none left to reach: it stops and holds
     red.posture = Posture.HOLD
-    m._update_control()
+    ground.update_control(m)
     assert m.control["mid"] == "red"  # ... and only then is the place its side's
 
 
@@ -818,7 +818,7 @@ def walk_in(tmp_path: Path, red: list[dict[str, Any]], pickets: bool = True) -> 
     blue = m.formation("blue_a")
     m.space.put(blue, "mid")
     blue.posture = Posture.ADVANCE
-    m._update_control()
+    ground.update_control(m)
     return m
 
 

@@ -1,0 +1,89 @@
+"""What the ground does in a step, applied to the model and worded in its log: supply is traced from each side's
+sources (and the changes logged: the objective cut off or reconnected, formations cut off or back in supply), and
+places held without opposition change hands.
+
+The space (sim/space.py) answers the queries; the rules of supply are in sim/supply.py; these functions carry
+them out on a ``SiegeModel`` as the engagements (sim/engagements.py) carry out the combat rules.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim import doctrine
+from sim.agents import Formation
+from sim.events import EventKind, casualty_text
+from sim.states import Losses, Posture
+from sim.supply import next_supply_level
+
+if TYPE_CHECKING:
+    from sim.model import SiegeModel
+
+
+def trace_supply(m: SiegeModel, log: bool) -> None:
+    """Trace each side's supply; with ``log``, log what changed and move each formation's supply level a step."""
+    m.space.trace_supply(m.supply_sources)
+    cut = m.objective not in m.supplied[m.defender]
+    if log and cut == m.objective_supplied:
+        kind = EventKind.OBJECTIVE_CUT if cut else EventKind.OBJECTIVE_RECONNECTED
+        what = "is cut off: no supply path reaches it" if cut else "is reconnected to supply"
+        m.log(kind, f"{m.place_name(m.objective)} {what}", place=m.objective, side=m.defender)
+    m.objective_supplied = not cut
+    if not log:
+        return
+    for f in m.agents_by_type.get(Formation, []):
+        if not f.active:
+            continue
+        ends = (f.place,) if f.place is not None else f.edge
+        in_supply = any(p in m.supplied[f.side] for p in ends)
+        if in_supply != f.in_supply:
+            kind = EventKind.SUPPLY_RESTORED if in_supply else EventKind.SUPPLY_CUT
+            what = "is back in supply" if in_supply else "is cut off from supply"
+            m.log(kind, f"{f.label} {what} at {f.location_text()}", place=f.place or "", formation=f)
+            f.in_supply = in_supply
+        f.supply = next_supply_level(f.supply, f.in_supply, m.dt, m.params.supply_recovery,
+                                     m.params.supply_depletion)
+
+
+def update_control(m: SiegeModel) -> None:
+    """Rule: a place changes hands when formations of one side only stand in it; raiders and broken
+    formations falling back pass through and take nothing; an empty place whose holder has a picket next door
+    (``doctrine.picket_for``) is not taken: the picket moves in, and the place is fought for."""
+    for place, fs in list(m.space.at_place.items()):
+        holders = [f for f in fs if f.posture is not Posture.RAID and f.posture is not Posture.RETREAT]
+        if len({f.side for f in holders}) != 1 or m.control[place] == holders[0].side:
+            continue
+        previous = m.control[place]
+        picket = (doctrine.picket_for(place, previous, m) if m.doctrine.pickets and previous is not None
+                  and len(holders) == len(fs) else None)
+        if picket is None:
+            capture(m, place, holders[0].side, holders)
+            continue
+        m.space.put(picket, place)
+        picket.path, picket.posture = [], Posture.HOLD
+        m.log(EventKind.PICKET, f"{picket.label} moved into {m.place_name(place)} to meet "
+              f"{holders[0].label}", place=place, formation=picket, other=holders[0])
+
+
+def capture(m: SiegeModel, place: str, side: str, captors: list[Formation]) -> None:
+    """``side`` takes ``place``: log it with the fight's tally, record the capture, and rest the attacker's captors."""
+    previous = m.control[place]
+    lead = max(captors, key=lambda f: (f.personnel, f.fid))
+    verb = "retook" if side in m.ever_held.get(place, ()) else "took"
+    tally = m.fight_losses.pop(place, None)
+    m.assault_start.pop(place, None)
+    cost = (f" (defenders lost {casualty_text(tally[2], tally[3])}; attackers {casualty_text(tally[0], tally[1])})"
+            if tally else " unopposed")
+    source = f" from {m.holder_name.get(place, 'nobody')}" if previous is not None else ""
+    m.log(EventKind.CAPTURE, f"{lead.label} {verb} {m.place_name(place)}{source}{cost}",
+          place=place, formation=lead, other_side=previous or "",
+          losses=Losses(tally[0], tally[1]) if tally else None,
+          enemy_losses=Losses(tally[2], tally[3]) if tally else None)
+    m.space.take(place, side)
+    m.ever_held.setdefault(place, set()).add(side)
+    m.holder_name[place] = lead.label
+    m.captures.append({"place": place, "day": m.day, "date": m.date.isoformat(), "by": side,
+                       "formation": lead.fid, "from": previous, "opposed": tally is not None})
+    if side == m.attacker:
+        for f in captors:
+            f.rest_until = m.day + m.params.consolidation_days

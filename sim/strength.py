@@ -1,0 +1,50 @@
+"""Strength: the power of formations and sides, the numbers doctrine weighs and the engagements fight with.
+
+Each side's fire support (a multiplier on its attacking power) and bombardment rate come from its fires once per
+run; a formation's power is ``combat.combat_power`` of its men, tanks, type, quality, morale and supply, times its
+side's support when it attacks, or times the place's defence when it defends a place its side holds.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim import combat
+from sim.scenario import Scenario
+from sim.space import Space
+
+if TYPE_CHECKING:
+    from sim.agents import Formation
+
+
+class Strength:
+    """The power queries of one run over its space (the model hands them to doctrine as part of its Situation)."""
+
+    def __init__(self, scenario: Scenario, space: Space) -> None:
+        self.params, self.space = scenario.params, space
+        sides = scenario.spec.sides
+        self.support = {name: combat.support_multiplier(s.fires.artillery, s.fires.air, self.params)
+                        for name, s in sides.items()}
+        self.bombardment = {name: combat.bombardment_rate(s.fires.artillery, s.fires.air, self.params)
+                            for name, s in sides.items()}
+
+    def formation_power(self, f: Formation, attacking: bool) -> float:
+        """Rule: a formation's power, times its side's fire support when it attacks, or times the place's
+        defence when it defends a place its side holds."""
+        power = combat.combat_power(f.personnel, f.tanks, self.params.type_value[f.unit_type], f.quality,
+                                    f.morale, f.supply, self.params, f.place in self.space.built_up)
+        if attacking:
+            return power * self.support[f.side]
+        if f.place is not None and self.space.control.get(f.place) == f.side:
+            return power * self.space.defence[f.place]
+        return power
+
+    def side_power_at(self, place: str, side: str) -> float:
+        """Defensive power of a side's formations standing in a place."""
+        return sum(self.formation_power(f, attacking=False) for f in self.space.active_at(place, side))
+
+    def threat_to(self, place: str, side: str) -> float:
+        """Enemy attacking power in or next to a place."""
+        enemy = self.space.enemy_of(side)
+        near = (place, *self.space.adjacency[place])
+        return sum(self.formation_power(f, attacking=True) for p in near for f in self.space.active_at(p, enemy))
