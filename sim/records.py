@@ -93,12 +93,10 @@ def metrics_cache(scenario: Scenario) -> MetricsCache:
 
 
 def supply_row(model: SiegeModel, cache: MetricsCache) -> dict[str, float]:
-    """Today's supply-line metrics of the defending side (computed once per distinct control state); whether
-    supply reaches the objective is the engine's own trace, which also counts roads shut by fires."""
+    """Today's supply-line metrics of the defending side (computed once per distinct control state)."""
     defender = model.defender
     held = frozenset(p for p, c in model.control.items() if c == defender)
     today = cache.day(model.open_sets[defender], held)
-    today["supply_connected"] = int(model.objective in model.supplied[defender])
     return {k: round(v, 6) if isinstance(v, float) else v for k, v in today.items()}
 
 
@@ -106,6 +104,8 @@ def day_row(model: SiegeModel, cache: MetricsCache) -> dict[str, Any]:
     """One row of the daily series: date, supply metrics, shares held, strength per faction, control."""
     row: dict[str, Any] = {"day": model.day, "date": model.date.isoformat()}
     row.update(supply_row(model, cache))
+    # the engine's own trace (roads shut by fires count; ``supply_connected`` is the road graph's): cuts read it
+    row["objective_supplied"] = int(model.objective in model.supplied[model.defender])
     for side, share in held_shares(model).items():
         row[held_column(side)] = round(share, 6)
     for faction, men in faction_strength(model).items():
@@ -157,14 +157,15 @@ def objective_metrics(model: SiegeModel, fall: float | None) -> dict[str, Any]:
 
 
 def cut_spells(rows: list[dict[str, Any]], objective: str, defender: str) -> list[tuple[float, float, bool]]:
-    """The spells in which the defender held the objective and no supply path reached it: (first day, day it
+    """The spells in which the defender held the objective and the engine traced no supply to it (a road shut
+    by the enemy's fires counts: ``objective_supplied``): (first day, day it
     ended, whether it ended by reconnection). A spell ends when the objective is reconnected, leaves the
     defender's hands, or the run ends (then it lasts to one step past the last row)."""
     column = control_column(objective)
     spells: list[tuple[float, float, bool]] = []
     start: float | None = None
     for row in rows:
-        cut = row[column] == defender and not row["supply_connected"]
+        cut = row[column] == defender and not row["objective_supplied"]
         if cut and start is None:
             start = row["day"]
         elif not cut and start is not None:

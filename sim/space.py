@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 ROUTE_CACHE_LIMIT = 100_000  # routes remembered per scenario before the cache starts afresh
 
 
-BUILT_UP = frozenset({"town", "city"})  # place kinds fought over street by street (sim/combat.py urban rules)
+BUILT_UP = frozenset({"town", "city"})
+UNARMED_TYPES = frozenset({UnitType.MILITIA})  # formations that call on no artillery or air (sim/supply.py fires)  # place kinds fought over street by street (sim/combat.py urban rules)
 
 @dataclass
 class RoadTables:
@@ -246,15 +247,15 @@ class Space:
     # ------------------------------------------------------------------ supply
     def trace_supply(self, sources: Mapping[str, tuple[str, ...]]) -> None:
         """Trace each side's supply from its ``sources`` through the places open to it, along the roads that still
-        carry supply under the enemy's fires (sim/supply.py). The fires go with the enemy's manoeuvre formations
-        (axis or move orders), not with its posts and detachments."""
+        carry supply under the enemy's fires (sim/supply.py). The fires go with the enemy's formations that have
+        guns to call on (every type but ``UNARMED_TYPES``: village militias have none), detachments included."""
         present: dict[str, set[str]] = {}
-        guns: dict[str, set[str]] = {}  # side -> places its manoeuvre formations (axis or move orders) stand in
+        guns: dict[str, set[str]] = {}  # side -> places its formations that call on its fires stand in
         for place, fs in self.at_place.items():
             for f in fs:
                 if f.posture is not Posture.RAID:
                     present.setdefault(place, set()).add(f.side)
-                    if f.order_kind in ("axis", "move"):
+                    if f.unit_type not in UNARMED_TYPES:
                         guns.setdefault(f.side, set()).add(place)
         for side, side_sources in sources.items():
             self.open_sets[side] = open_places(self.places, self.control, side, present)

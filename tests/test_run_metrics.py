@@ -18,7 +18,7 @@ def rows(states: str) -> list[dict[str, Any]]:
     """Daily rows from a string, one letter a day: 'o' defender holds the town, supplied; 'c' defender holds it,
     cut off; 'a' the attacker holds it (so no supply path reaches the defender's objective)."""
     holder = {"o": "def", "c": "def", "a": "att"}
-    return [{"day": float(day), "supply_connected": int(s == "o"), control_column(TOWN): holder[s]}
+    return [{"day": float(day), "objective_supplied": int(s == "o"), control_column(TOWN): holder[s]}
             for day, s in enumerate(states)]
 
 
