@@ -75,12 +75,13 @@ def map_state(model: SiegeModel, events_from: int) -> MapState:
     held = frozenset(p for p, c in model.control.items() if c == defender)
     metrics = metrics_cache(model.campaign).metrics(model.open_sets[defender], held)
     supplied = model.supplied[defender]
+    connected = model.objective in supplied  # the engine's trace: a road shut by fires cuts too
     return MapState(
         day=model.day, date=model.date, control=dict(model.control),
         formations=[_formation(f, model.graph) for f in model.formations() if f.active],
         supplied=supplied,
         supply_roads=supply_roads(model.graph, supplied, model.objective, model.blocked),
-        min_cut=[tuple(e) for e in metrics.min_cut], connected=metrics.connected,
+        min_cut=[tuple(e) for e in metrics.min_cut] if connected else [], connected=connected,
         events=model.events[events_from:])
 
 

@@ -145,7 +145,7 @@ class Parameters:
                                   "roads by the government' (24 May); fires 'can interdict roads' (issue 11)",
                                   "share of a road's supply capacity the enemy's fires take away per level of "
                                   "their artillery plus air, on a road with an end in or next to a place where "
-                                  "an enemy formation stands")
+                                  "an enemy formation with guns to call on (not a village militia) stands")
     supply_min_flow: float = _p(0.5, 0.0, 100.0, "track equivalents", "assumption: half of what an open farm "
                                 "track carries (``road_capacity``) no longer feeds a fight",
                                 "least capacity a road must still carry for supply to pass along it")

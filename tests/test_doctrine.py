@@ -741,7 +741,8 @@ def test_the_objectives_garrison_never_counterattacks_but_a_post_beside_it_may(t
 def test_a_broken_formation_passes_through_empty_enemy_ground_and_takes_nothing(tmp_path: Path) -> None:
     # blue stands in the depot and holds the empty mid: red's broken town garrison falls back into mid
     m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300, morale=0.5),
-                         unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 100)])
+                         unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 100)],
+              doctrine={"pickets": False})  # this rule alone (with pickets, blue_d would meet red in mid)
     red = m.formation("red_t")
     assert doctrine.retreat_destination(red, m) == "mid"
     m.space.put(red, "mid")
