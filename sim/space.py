@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 ROUTE_CACHE_LIMIT = 100_000  # routes remembered per scenario before the cache starts afresh
 
 
-BUILT_UP = frozenset({"town", "city"})
-UNARMED_TYPES = frozenset({UnitType.MILITIA})  # formations that call on no artillery or air (sim/supply.py fires)  # place kinds fought over street by street (sim/combat.py urban rules)
+BUILT_UP = frozenset({"town", "city"})  # place kinds fought over street by street (sim/combat.py urban rules)
+UNARMED_TYPES = frozenset({UnitType.MILITIA})  # formations that call on no artillery or air (sim/supply.py fires)
 
 @dataclass
 class RoadTables:
