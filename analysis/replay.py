@@ -76,13 +76,15 @@ def map_state(model: SiegeModel, events_from: int) -> MapState:
     cache = metrics_cache(model.campaign)
     metrics = defender_supply(model, cache)
     supplied = model.supplied[model.defender]
+    connected = model.objective_supplied  # the engine's trace: a road shut by fires cuts too
     return MapState(
         day=model.day, date=model.date, control=dict(model.control),
         formations=[_formation(f, model.graph) for f in model.formations() if f.active],
         supplied=supplied,
         supply_roads=supply_roads(model.graph, supplied, model.space.objective_sectors, model.blocked),
-        min_cut=[tuple(e) for e in metrics.min_cut if cache.objective not in e or cache.objective in model.graph],
-        connected=metrics.connected,
+        min_cut=[tuple(e) for e in metrics.min_cut if cache.objective not in e or cache.objective in model.graph]
+        if connected else [],
+        connected=connected,
         events=model.events[events_from:])
 
 

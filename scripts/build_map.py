@@ -11,7 +11,8 @@ Inputs (see NOTES.md in that folder): ``places.csv`` (49 places), ``roads.csv`` 
 ``orontes_polyline.csv`` (river centre-line).  What this script adds, and why:
 
 * ``kind`` per place, read from the role texts (:data:`KINDS`; everything else is a village).
-* ``defence`` = the documented default for the kind (``sim.theatre.KIND_DEFENCE``).
+* No ``defence``: no source gives a place a figure of its own, so each place takes the scenario's
+  ``kind_defence`` for its kind (``sim.space.terrain_defence``) and that parameter can be swept and calibrated.
 * ``population`` only where a source gives one: al-Qusayr, 25,000 civilians still in the town on
   10 May 2013 (the article).  Everything else stays 0 = unknown.
 * Positions for the two places the reference could not place, Tal Hanash and al-Sloumiya, read
@@ -19,6 +20,9 @@ Inputs (see NOTES.md in that folder): ``places.csv`` (49 places), ``roads.csv`` 
   (:data:`INFERRED_ROADS`) whose ``km`` follows the NOTES method (great circle x class factor).
 * The town's sectors (:data:`SECTORS`, :data:`SECTOR_STREETS`, :data:`SECTOR_EXITS`): al-Qusayr split into the
   quarters the article names, so the battle for it can be fought and reported quarter by quarter.
+* Two hinterland nodes for the rebels' supply net the article describes but the reference has no row
+  for (:data:`NEW_PLACES`: the rebel-held Homs countryside to the north, the country east of the M5),
+  joined by inferred tracks, each with its reasoning.
 * Background layers for drawing: the Orontes, a rough Lebanon-Syria border and a rough Lake Homs
   outline.  The border and lake are sketches, checked here against the places' countries.
 
@@ -41,7 +45,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from sim.errors import InputError  # noqa: E402
-from sim.theatre import KIND_DEFENCE, haversine_km, theatre_from_geojson, theatre_to_geojson  # noqa: E402
+from sim.theatre import haversine_km, theatre_from_geojson, theatre_to_geojson  # noqa: E402
 
 # A [lon, lat] pair as json.dumps(indent=2) spreads it over four lines; written back on one.
 POSITION = re.compile(r"\[\s+(-?[0-9.eE+-]+),\s+(-?[0-9.eE+-]+)\s+\]")
@@ -134,6 +138,51 @@ INFERRED_PLACES: dict[str, dict[str, Any]] = {
     },
 }
 
+# --- the rebels' supply net (issue 11): places the reference has no row for, each with its reasoning ---
+# The article names two outside worlds the district's rebels drew on besides Lebanon (Arsal, already in
+# places.csv): the rebels "fighting in Homs" to the north (the district is "an important supply route" for
+# them; Abil's capture "will hamper rebel movements between al-Qusayr and Homs"; the 13 May captures north of
+# the town "block supplies") and the country east of the M5, from which "300 rebels ... broke through Army
+# lines at the village of Shamsinn" on 30 May. Each is one node standing for a hinterland, placed where its
+# tracks meet the theatre; neither is a settlement that was fought over.
+NEW_PLACES: dict[str, dict[str, Any]] = {
+    "northern_countryside": {
+        "name": "rebel-held Homs countryside (north)",
+        "alt_names": "al-Houla;al-Rastan;Talbiseh",
+        "country": "Syria",
+        "lat": 34.70,
+        "lon": 36.60,
+        "orontes_side": "east",
+        "kind": "farm",
+        "role": "not a village: the rebel hinterland north of the lake and west of Homs, toward the rebel-held "
+        "northern Homs countryside (al-Houla, al-Rastan); the far end of the rebels' northern supply line",
+        "source": (
+            "INFERRED (build_map.py): the article calls the district 'an important supply route for rebels "
+            "fighting Syrian government forces in Homs'; the 13 May captures of Damina al-Gharbiyah, "
+            "Haidariyeh and Ish al-Warwar 'block supplies to the rebels in the city', so a line ran north "
+            "through them. The node stands at the orchards between the Qattinah dam and Homs' western "
+            "edge, where that line leaves the theatre; position a guess to a few km"
+        ),
+    },
+    "eastern_hinterland": {
+        "name": "eastern hinterland (east of the M5)",
+        "alt_names": "Qalamoun;eastern Homs desert",
+        "country": "Syria",
+        "lat": 34.54,
+        "lon": 36.84,
+        "orontes_side": "east",
+        "kind": "farm",
+        "role": "not a village: the rebel-held country east of the Damascus-Homs highway toward the Qalamoun; "
+        "the relief column of 30 May came from this side and broke in at Shamsin",
+        "source": (
+            "INFERRED (build_map.py): the article, 30 May: '300 rebels managed to reinforce al-Qusayr, "
+            "breaking through Army lines at the village of Shamsinn' (on the M5, east of the town); NOTES.md: "
+            "rebels escaping Qusayr went 'towards Josiah and the Qalamoun'. Placed about 9 km E of Shamsin "
+            "across the M5; position a guess"
+        ),
+    },
+}
+
 # (a, b, road_class, reasoning) for roads that join the inferred places to the graph.
 INFERRED_ROADS: list[tuple[str, str, str, str]] = [
     (
@@ -159,6 +208,36 @@ INFERRED_ROADS: list[tuple[str, str, str, str]] = [
         "rablah",
         "track",
         "INFERRED (build_map.py): orchard track south towards Rablah (al-Sloumiya estimated)",
+    ),
+    # --- the rebels' supply net (issue 11) ---
+    (
+        "ish_al_warwar",
+        "northern_countryside",
+        "track",
+        "INFERRED (build_map.py): orchard track north from the Homs-Qusayr road past the Qattinah dam "
+        "toward the rebel-held Homs countryside; the northern supply line the 13 May captures blocked",
+    ),
+    (
+        "shumariyeh",
+        "northern_countryside",
+        "track",
+        "INFERRED (build_map.py): lake-shore orchard track north from Shumariyeh toward the same "
+        "hinterland (the army took Shumariyeh 9 May on its way to the northern villages)",
+    ),
+    (
+        "shamsin",
+        "eastern_hinterland",
+        "track",
+        "INFERRED (build_map.py): track across the M5 east of Shamsin; the 30 May relief column came in "
+        "this way ('breaking through Army lines at the village of Shamsinn')",
+    ),
+    (
+        "buwaydah_sharqiyah",
+        "eastern_hinterland",
+        "track",
+        "INFERRED (build_map.py): farm tracks east from al-Buwaydah across the M5 between Shinshar and "
+        "Shamsin: the northern pocket's outlet (the rebels held Buwaydah to the end, 8 June, and 'most "
+        "rebels from al-Qusayr' retreated there)",
     ),
 ]
 
@@ -264,7 +343,7 @@ def sector_features(town: dict[str, Any]) -> list[dict[str, Any]]:
         out.append({"type": "Feature", "geometry": {"type": "Point", "coordinates": [sector["lon"], sector["lat"]]},
                     "properties": {
                         "id": sid, "name": sector["name"], "kind": props["kind"], "country": props["country"],
-                        "defence": props["defence"], "population": 0, "estimated": True, "confidence": "estimated",
+                        "population": 0, "estimated": True, "confidence": "estimated",
                         "orontes_side": props["orontes_side"], "alt_names": [], "sector_of": TOWN,
                         "description": f"a sector of {props['name']}",
                         "source": f"ESTIMATED (build_map.py, sectors): {sector['source']}; position about 0.9 km "
@@ -308,7 +387,7 @@ def read_csv(path: Path) -> list[dict[str, str]]:
 
 
 def place_feature(row: dict[str, str]) -> dict[str, Any]:
-    """One places.csv row as a Point feature, with the kind, defence and population added here."""
+    """One places.csv row as a Point feature, with the kind and population added here."""
     pid = row["id"]
     extra = INFERRED_PLACES.get(pid, {})
     if row["lat"] and row["lon"]:
@@ -329,7 +408,6 @@ def place_feature(row: dict[str, str]) -> dict[str, Any]:
         "name": row["name"],
         "kind": kind,
         "country": row["country"],
-        "defence": KIND_DEFENCE[kind],
         "population": population,
         "estimated": confidence != "high",
         "confidence": confidence,
@@ -339,6 +417,25 @@ def place_feature(row: dict[str, str]) -> dict[str, Any]:
         "source": source,
     }
     return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props}
+
+
+def new_place_feature(pid: str, spec: dict[str, Any]) -> dict[str, Any]:
+    """A place the reference has no row for (:data:`NEW_PLACES`), estimated, with its reasoning as source."""
+    props: dict[str, Any] = {
+        "id": pid,
+        "name": spec["name"],
+        "kind": spec["kind"],
+        "country": spec["country"],
+        "population": 0,
+        "estimated": True,
+        "confidence": "estimated",
+        "orontes_side": spec["orontes_side"],
+        "alt_names": spec["alt_names"].split(";"),
+        "description": spec["role"],
+        "source": spec["source"],
+    }
+    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [spec["lon"], spec["lat"]]},
+            "properties": props}
 
 
 def road_feature(
@@ -364,6 +461,7 @@ def build(geo: Path) -> dict[str, Any]:
     """The whole map as a GeoJSON dict (not yet validated)."""
     places = [place_feature(row) for row in read_csv(geo / "places.csv")]
     places += sector_features(next(f for f in places if f["properties"]["id"] == TOWN))
+    places += [new_place_feature(pid, spec) for pid, spec in NEW_PLACES.items()]
     where = {f["properties"]["id"]: f["geometry"]["coordinates"] for f in places}
 
     roads = []

@@ -98,12 +98,13 @@ def calls_off(morale: float, params: Parameters) -> bool:
     return morale < params.halt_morale
 
 
-def fate_of_broken(way_out: bool, morale: float, params: Parameters) -> Fate:
-    """Rule: a formation that falls back retreats if it has a way out; with none it surrenders when its morale
-    is below ``surrender_morale``, and otherwise stands and fights on where it is."""
+def fate_of_broken(way_out: bool, morale: float, params: Parameters, cut_off: bool = True) -> Fate:
+    """Rule: a formation that falls back retreats if it has a way out; with none it surrenders only when it is
+    truly trapped, cut off from supply as well, and its morale is below ``surrender_morale``; otherwise it
+    stands and fights on where it is (the record's "dozens" captured, not whole garrisons)."""
     if way_out:
         return Fate.RETREAT
-    return Fate.SURRENDER if morale < params.surrender_morale else Fate.STAND
+    return Fate.SURRENDER if cut_off and morale < params.surrender_morale else Fate.STAND
 
 
 class Combatant(NamedTuple):

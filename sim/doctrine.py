@@ -57,6 +57,7 @@ class Ground(Protocol):
     def open_adjacency(self) -> Mapping[str, tuple[str, ...]]: ...
     @property
     def open_sets(self) -> Mapping[str, frozenset[str]]: ...
+    def sources(self) -> Mapping[str, frozenset[str]]: ...
     def enemy_of(self, side: str) -> str: ...
     def active_at(self, place: str, side: str | None = None) -> list[Formation]: ...
     def enemy_present(self, place: str, side: str) -> bool: ...
@@ -452,3 +453,23 @@ def picket_for(place: str, side: str, s: Situation) -> Formation | None:
             if not g.engaged and g.posture not in (Posture.RETREAT, Posture.RAID)
             and g.morale >= p.counterattack_morale and g.supply >= p.counterattack_supply]
     return max(free, key=lambda g: (g.personnel, g.fid)) if free else None
+
+
+def detachment_for(f: Formation, intent: Intent, s: Situation) -> int:
+    """Rule (held ground): a formation on an axis that sets out from ground it took that matters leaves a detachment of
+    ``detachment_share`` of its personnel to hold it, when no other formation of its side stands there: a place
+    matters when at least ``detachment_crossroads`` roads meet there or it is next to one of the enemy's supply
+    sources (a supply gateway). Never from the objective (its garrison holds it), never a detachment smaller
+    than ``detachment_min``. Returns the men to leave (0: none)."""
+    space, p = s.space, s.params
+    here = f.place
+    if (f.order_kind != "axis" or here is None or not intent.path or intent.path[0] == here
+            or here == space.objective or space.control.get(here) != f.side or here in s.initially_held[f.side]
+            or any(g is not f for g in space.active_at(here, f.side))):
+        return 0
+    roads = space.adjacency[here]
+    gateway = not space.sources[space.enemy_of(f.side)].isdisjoint(roads)
+    if len(roads) < p.detachment_crossroads and not gateway:
+        return 0
+    men = int(f.personnel * p.detachment_share)
+    return men if men >= p.detachment_min else 0

@@ -15,6 +15,7 @@ class EventKind(enum.StrEnum):
     AMBUSH = "ambush"
     BOMBARDMENT = "bombardment"
     PICKET = "picket"
+    DETACHMENT = "detachment"
     CAPTURE = "capture"
     RETREAT = "retreat"
     SURRENDER = "surrender"

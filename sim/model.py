@@ -145,6 +145,9 @@ class SiegeModel(mesa.Model):
             self.log(EventKind.WITHDRAWAL, f"{f.label} withdrew from {self.place_name(self.objective)} towards "
                      f"{self.place_name(intent.path[-1])} ({self.space.town_share(f.side):.0%} of the town held, "
                      f"supply {f.supply:.0%})", place=f.place, formation=f)
+        men = doctrine.detachment_for(f, intent, self)
+        if men:
+            self.leave_detachment(f, men)
         if intent.hold is not None:
             f.orders = Orders(hold=intent.hold)
         if intent.enter_road is not None:
@@ -171,6 +174,19 @@ class SiegeModel(mesa.Model):
                     for f in self.space.active_at(q, self.attacker))
         pressed = self.objective_supplied and own > 0 and enemy >= self.params.pullout_ratio * own
         self.town_pressure_days = self.town_pressure_days + self.dt if pressed else 0.0
+    def leave_detachment(self, f: Formation, men: int) -> None:
+        """Split ``men`` off ``f`` as a new formation that holds ``f``'s place (``doctrine.detachment_for``)."""
+        place = f.place
+        fid = f"{f.fid}@{place}:{self.day:g}"
+        spec = FormationSpec(id=fid, name=f"{f.name} detachment", faction=f.faction, type=f.unit_type,
+                             personnel=men, quality=f.quality, morale=f.morale, supply=f.supply, at=place,
+                             orders=Orders(hold=place))
+        detachment = self._by_fid[fid] = Formation(self, spec, f.side, f.faction_name)
+        detachment.status, detachment.in_supply = Status.ACTIVE, f.in_supply
+        self.space.put(detachment, place)
+        f.personnel -= men
+        self.log(EventKind.DETACHMENT, f"{f.label} left {men:,} men to hold {self.place_name(place)}",
+                 place=place, formation=f)
 
     # ------------------------------------------------------------------ combat
     def apply_outcome(self, attackers: list[Formation], defenders: list[Formation], outcome: Outcome,
@@ -188,7 +204,7 @@ class SiegeModel(mesa.Model):
         here = f.place if f.place is not None else f.edge[0]
         where = self.place_name(here) if f.place is not None else f.location_text()
         dest = doctrine.retreat_destination(f, self)
-        fate = combat.fate_of_broken(dest is not None, f.morale, self.params)
+        fate = combat.fate_of_broken(dest is not None, f.morale, self.params, cut_off=not f.in_supply)
         if fate is Fate.SURRENDER:
             men = f.personnel
             f.surrender()

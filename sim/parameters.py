@@ -139,6 +139,26 @@ class Parameters:
                                       "on the road, not an encirclement",
                                       "how long the defender-held objective must stay cut off for the cut to "
                                       "count as its encirclement (the encirclement_day metric)")
+    # --- supply net, detachments, fires on roads ---
+    fire_interdiction: float = _p(0.35, 0.0, 1.0, "share of capacity per level", "assumption; the article: "
+                                  "'Very few reinforcements reached the rebels, due to the control of surrounding "
+                                  "roads by the government' (24 May); fires 'can interdict roads' (issue 11)",
+                                  "share of a road's supply capacity the enemy's fires take away per level of "
+                                  "their artillery plus air, on a road with an end in or next to a place where "
+                                  "an enemy formation with guns to call on (not a village militia) stands")
+    supply_min_flow: float = _p(0.5, 0.0, 100.0, "track equivalents", "assumption: half of what an open farm "
+                                "track carries (``road_capacity``) no longer feeds a fight",
+                                "least capacity a road must still carry for supply to pass along it")
+    detachment_crossroads: float = _p(4.0, 2.0, 100.0, "roads", "assumption: a place where four roads meet "
+                                      "(al-Qusayr's crossroads, Shamsin, the air base) commands the roads round it",
+                                      "an axis formation leaves a detachment in a place it leaves when at least "
+                                      "this many roads meet there (or the place is next to an enemy supply source)")
+    detachment_share: float = _p(0.05, 0.0, 0.5, "fraction of personnel", "the article: 'taking over small bit of "
+                                 "ground from rebels and consolidating it before advancing again' (24 May); the "
+                                 "share is an assumption", "share of its personnel an axis formation leaves behind "
+                                 "as a detachment")
+    detachment_min: float = _p(20.0, 1.0, 10_000.0, "persons", "assumption: about a platoon",
+                               "a detachment smaller than this is not left (small formations keep together)")
     # --- doctrine ---
     attack_ratio: float = _p(2.5, 0.5, 20.0, "attacker:defender", ATP + ": hasty attack 2.5:1",
                              "power ratio a commander wants before attacking a defended place")

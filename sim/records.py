@@ -137,6 +137,8 @@ def day_row(model: SiegeModel, cache: MetricsCache) -> dict[str, Any]:
     """One row of the daily series: date, supply metrics, shares held, strength per faction, control."""
     row: dict[str, Any] = {"day": model.day, "date": model.date.isoformat()}
     row.update(supply_row(model, cache))
+    # the engine's own trace (roads shut by fires count; ``supply_connected`` is the road graph's): cuts read it
+    row["objective_supplied"] = int(model.objective_supplied)  # any quarter of the town the defender holds
     for side, share in held_shares(model).items():
         row[held_column(side)] = round(share, 6)
         row[objective_share_column(side)] = round(model.space.town_share(side), 6)
@@ -223,15 +225,15 @@ def objective_metrics(model: SiegeModel, fall: float | None) -> dict[str, Any]:
 
 
 def cut_spells(rows: list[dict[str, Any]], defender: str) -> list[tuple[float, float, bool]]:
-    """The spells in which the defender held some of the objective (a sector of the town) and no supply path
-    reached the part it held: (first day, day it ended, whether it ended by reconnection). A spell ends when
-    the objective is reconnected, leaves the defender's hands, or the run ends (then it lasts to one step past
-    the last row)."""
+    """The spells in which the defender held some of the objective (a sector of the town) and the engine traced
+    no supply to the part it held (a road shut by the enemy's fires counts: ``objective_supplied``): (first day,
+    day it ended, whether it ended by reconnection). A spell ends when the objective is reconnected, leaves the
+    defender's hands, or the run ends (then it lasts to one step past the last row)."""
     column = objective_share_column(defender)
     spells: list[tuple[float, float, bool]] = []
     start: float | None = None
     for row in rows:
-        cut = row[column] > 0 and not row["supply_connected"]
+        cut = row[column] > 0 and not row["objective_supplied"]
         if cut and start is None:
             start = row["day"]
         elif not cut and start is not None:

@@ -183,7 +183,7 @@ class Doctrine(Strict):
                                         "the objective is never stormed: set it to false there")
     breakout_when_cut: bool = _f(False, example=True,
                                  doc="the defender's cut-off formations break out towards supplied ground")
-    pickets: bool = _f(False, example=True,
+    pickets: bool = _f(True, example=False,
                        doc="zone of control: an empty place a side holds is not walked into while that side has a fit "
                            "formation next door; that formation moves in and the place is fought for")
     storm_from_day: float | None = _f(None, ge=0, allow_inf_nan=False, example=45,

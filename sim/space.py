@@ -22,7 +22,7 @@ from sim import combat
 from sim.movement import Costs, road_costs, road_neighbours, shortest_route
 from sim.scenario import Scenario, UnitType
 from sim.states import Posture
-from sim.supply import open_places, supplied_places
+from sim.supply import open_places, roads_carrying, supplied_places, under_fire
 from sim.theatre import town_sectors
 
 if TYPE_CHECKING:
@@ -32,6 +32,7 @@ ROUTE_CACHE_LIMIT = 100_000  # routes remembered per scenario before the cache s
 
 
 BUILT_UP = frozenset({"town", "city"})  # place kinds fought over street by street (sim/combat.py urban rules)
+UNARMED_TYPES = frozenset({UnitType.MILITIA})  # formations that call on no artillery or air (sim/supply.py fires)
 
 @dataclass
 class RoadTables:
@@ -48,6 +49,7 @@ class RoadTables:
     open_adjacency: dict[str, tuple[str, ...]]
     defence: dict[str, float]
     hops_to_objective: dict[str, int]
+    capacity: dict[frozenset, float]
     routes: dict[tuple, tuple[str, ...] | None] = field(default_factory=dict)
     near: dict[tuple, list[str]] = field(default_factory=dict)
 
@@ -74,7 +76,9 @@ class RoadTables:
             defence={p: combat.defence_multiplier(terrain_defence(graph, p, params.kind_defence),
                                                   fortification(spec.fortifications, graph, p), params)
                      for p in graph},
-            hops_to_objective=hops_from(adjacency, spec.objective))
+            hops_to_objective=hops_from(adjacency, spec.objective),
+            capacity={frozenset((a, b)): params.road_capacity[data["road_class"]]
+                      for a, b, data in graph.edges(data=True)})
 
 
 _TABLES: weakref.WeakKeyDictionary[Scenario, RoadTables] = weakref.WeakKeyDictionary()
@@ -125,6 +129,11 @@ class Space:
         self.built_up = frozenset(p for p in self.places if self.graph.nodes[p].get("kind") in BUILT_UP)
         self.hops_to_objective = tables.hops_to_objective
         self.objective_sectors = town_sectors(self.graph, self.objective)
+        self.capacity = tables.capacity
+        params = scenario.params
+        self.fire_level = {name: side.fires.artillery + side.fires.air for name, side in spec.sides.items()}
+        self.sources = {name: frozenset(side.supply_sources) for name, side in spec.sides.items()}
+        self.fire_interdiction, self.supply_min_flow = params.fire_interdiction, params.supply_min_flow
         self._near = tables.near
         self._routes = tables.routes
         self._enemy_ground: dict[str, frozenset[str]] = {}
@@ -267,12 +276,21 @@ class Space:
 
     # ------------------------------------------------------------------ supply
     def trace_supply(self, sources: Mapping[str, tuple[str, ...]]) -> None:
-        """Trace each side's supply from its ``sources`` through the places open to it (sim/supply.py)."""
+        """Trace each side's supply from its ``sources`` through the places open to it, along the roads that still
+        carry supply under the enemy's fires (sim/supply.py). The fires go with the enemy's formations that have
+        guns to call on (every type but ``UNARMED_TYPES``: village militias have none), detachments included."""
         present: dict[str, set[str]] = {}
+        guns: dict[str, set[str]] = {}  # side -> places its formations that call on its fires stand in
         for place, fs in self.at_place.items():
             for f in fs:
                 if f.posture is not Posture.RAID:
                     present.setdefault(place, set()).add(f.side)
+                    if f.unit_type not in UNARMED_TYPES:
+                        guns.setdefault(f.side, set()).add(place)
         for side, side_sources in sources.items():
             self.open_sets[side] = open_places(self.places, self.control, side, present)
-            self.supplied[side] = supplied_places(self.open_adjacency, self.open_sets[side], side_sources)
+            enemy = self.enemy_of(side)
+            reach = under_fire(self.adjacency, guns.get(enemy, ()))
+            roads = roads_carrying(self.open_adjacency, self.capacity, reach, self.fire_level.get(enemy, 0.0),
+                                   self.fire_interdiction, self.supply_min_flow)
+            self.supplied[side] = supplied_places(roads, self.open_sets[side], side_sources)

@@ -4,7 +4,8 @@ The rule: a side's supply flows from its supply sources (scenario places it stil
 open roads through every place that is *open* to it. A place is open to a side when the side holds it, when it
 is held by nobody and no enemy formation stands in it, or when the side contests it (has a formation there,
 whoever holds it). A formation is in supply when it stands in a supplied place, or is on a road with a
-supplied place at either end.
+supplied place at either end. A road under the enemy's fires carries less (``roads_carrying``): supply passes
+only roads that still carry ``supply_min_flow``.
 """
 
 from __future__ import annotations
@@ -39,6 +40,29 @@ def supplied_places(adjacency: Mapping[str, Iterable[str]], open_set: Collection
                 seen.add(nxt)
                 queue.append(nxt)
     return frozenset(seen)
+
+
+def under_fire(adjacency: Mapping[str, Iterable[str]], enemy_at: Iterable[str]) -> frozenset[str]:
+    """Places the enemy's guns reach: every place an enemy formation stands in, and every place next to one."""
+    reach = set()
+    for place in enemy_at:
+        reach.add(place)
+        reach.update(adjacency[place])
+    return frozenset(reach)
+
+
+def roads_carrying(adjacency: Mapping[str, Iterable[str]], capacity: Mapping[frozenset, float],
+                   reach: Collection[str], fire_level: float, interdiction: float,
+                   min_flow: float) -> dict[str, tuple[str, ...]]:
+    """Rule: a road with an end in the enemy's reach (``under_fire``) carries its class capacity times
+    ``1 - interdiction x fire_level`` (the enemy's artillery plus air levels; never below 0), any other its full
+    capacity; supply passes only the roads that still carry ``min_flow``. Returns the adjacency of those roads."""
+    hit = max(0.0, 1.0 - interdiction * fire_level)
+    out = {}
+    for a, nbrs in adjacency.items():
+        out[a] = tuple(b for b in nbrs
+                       if capacity[frozenset((a, b))] * (hit if a in reach or b in reach else 1.0) >= min_flow)
+    return out
 
 
 def next_supply_level(level: float, in_supply: bool, dt: float, recovery: float, depletion: float) -> float:

@@ -65,10 +65,10 @@ class Template:
 # The shipped historical theatre (scenarios/maps/qusayr.geojson, scenarios/historical.yaml); its defender's raid,
 # move and axis orders count here as holds, and its two map sides (61 x 63 km) as a 62 km square.
 TEMPLATE = Template(
-    place_kinds={"city": 2, "town": 5, "village": 36, "hill": 2, "airbase": 1, "crossing": 1, "farm": 1},
-    roads=71, crossings={"border_crossing": 3, "river_crossing": 3}, highways=5, tracks=11,
-    degrees={1: 2, 2: 18, 3: 15, 4: 11, 5: 1, 10: 1},
-    attacker_sources=(2, 1), defender_sources=(1, 1),
+    place_kinds={"city": 2, "town": 5, "village": 36, "hill": 2, "airbase": 1, "crossing": 1, "farm": 3},
+    roads=75, crossings={"border_crossing": 3, "river_crossing": 3}, highways=5, tracks=15,
+    degrees={1: 2, 2: 19, 3: 15, 4: 11, 5: 1, 6: 1, 10: 1},
+    attacker_sources=(2, 1), defender_sources=(1, 2),
     attacker_axis_types=("armour", "mechanised", "special_forces", "special_forces", "infantry", "infantry",
                          "special_forces"),
     attacker_holds=5, attacker_reserves=1, defender_holds=13, defender_reserves=2,

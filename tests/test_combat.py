@@ -262,14 +262,15 @@ def test_an_attacker_calls_off_below_halt_morale() -> None:
     assert not calls_off(0.45, P)
 
 
-@pytest.mark.parametrize(("way_out", "morale", "fate"), [
-    (True, 0.0, Fate.RETREAT),  # a way out: it retreats however low its morale
-    (True, 0.9, Fate.RETREAT),
-    (False, 0.149, Fate.SURRENDER),  # trapped and its morale gone: it surrenders
-    (False, 0.15, Fate.STAND),  # trapped but not beaten: it fights on where it is
+@pytest.mark.parametrize(("way_out", "morale", "cut_off", "fate"), [
+    (True, 0.0, True, Fate.RETREAT),  # a way out: it retreats however low its morale
+    (True, 0.9, True, Fate.RETREAT),
+    (False, 0.149, True, Fate.SURRENDER),  # trapped, cut off and its morale gone: it surrenders
+    (False, 0.15, True, Fate.STAND),  # trapped but not beaten: it fights on where it is
+    (False, 0.0, False, Fate.STAND),  # no way out but still in supply: not truly trapped, it fights on
 ])
-def test_fate_of_a_broken_formation(way_out: bool, morale: float, fate: Fate) -> None:
-    assert fate_of_broken(way_out, morale, P) is fate
+def test_fate_of_a_broken_formation(way_out: bool, morale: float, cut_off: bool, fate: Fate) -> None:
+    assert fate_of_broken(way_out, morale, P, cut_off=cut_off) is fate
 
 
 # ---------------------------------------------------------------- resolve: one engagement

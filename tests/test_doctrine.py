@@ -358,11 +358,16 @@ def trapped(tmp_path: Path, morale: float) -> SiegeModel:
                             unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 100)])
 
 
-@pytest.mark.parametrize(("morale", "status"), [(0.14, Status.SURRENDERED), (0.15, Status.ACTIVE)])
-def test_a_broken_formation_with_no_way_out_surrenders_or_stands(tmp_path: Path, morale: float,
+@pytest.mark.parametrize(("morale", "in_supply", "status"), [
+    (0.14, False, Status.SURRENDERED),  # no way out, cut off, morale gone: truly trapped
+    (0.15, False, Status.ACTIVE),  # not beaten: fights on
+    (0.14, True, Status.ACTIVE),  # still in supply: not truly trapped, fights on
+])
+def test_a_broken_formation_with_no_way_out_surrenders_or_stands(tmp_path: Path, morale: float, in_supply: bool,
                                                                  status: Status) -> None:
     m = trapped(tmp_path, morale)
     red = m.formation("red_t")
+    red.in_supply = in_supply
     m.fall_back(red, "broke and fell back from")
     assert red.status is status
     if status is Status.SURRENDERED:
@@ -782,7 +787,8 @@ def test_the_objectives_garrison_never_counterattacks_but_a_post_beside_it_may(t
 def test_a_broken_formation_passes_through_empty_enemy_ground_and_takes_nothing(tmp_path: Path) -> None:
     # blue stands in the depot and holds the empty mid: red's broken town garrison falls back into mid
     m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300, morale=0.5),
-                         unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 100)])
+                         unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 100)],
+              doctrine={"pickets": False})  # this rule alone (with pickets, blue_d would meet red in mid)
     red = m.formation("red_t")
     assert doctrine.retreat_destination(red, m) == "mid"
     m.space.put(red, "mid")

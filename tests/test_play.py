@@ -111,12 +111,12 @@ def test_an_order_takes_effect_and_then_stands(historical_path):
 
 def test_an_attack_takes_the_place(historical_path):
     game = Game(historical_path, seed=1, side="rebels")
-    assert game.model.control["shinshar"] == "government"
-    assert game.give("farouq_abil", "attack", "shinshar") is None
+    assert game.model.control["hisyah"] == "government"
+    assert game.give("fsa_shamsin", "attack", "hisyah") is None
     for _ in range(3):
         game.advance()
-    assert game.model.control["shinshar"] == "rebels"
-    assert any(c["place"] == "shinshar" and c["by"] == "rebels" for c in game.model.captures)
+    assert game.model.control["hisyah"] == "rebels"
+    assert any(c["place"] == "hisyah" and c["by"] == "rebels" for c in game.model.captures)
 
 
 def test_withdraw_without_a_place_goes_to_the_nearest_own_supplied_ground(historical_path):
@@ -209,7 +209,7 @@ def games(tmp_path, historical_path) -> GamesFolder:
 @pytest.fixture
 def played(historical_path) -> Game:
     game = Game(historical_path, seed=2, side="rebels")
-    game.give("farouq_abil", "attack", "shinshar")
+    game.give("fsa_shamsin", "attack", "hisyah")
     game.advance()
     game.advance()
     return game
@@ -296,7 +296,7 @@ def test_terminal_play_driven_by_a_script(tmp_path, historical_path):
     script = "\n".join([
         "list",
         "attack farouq_abil al-Qusayr",  # not next to Abil: refused
-        "order farouq_abil attack Shinshar",
+        "order fsa_shamsin attack Hisyah",
         "withdraw fsa_east",
         "next",
         "fights",
@@ -309,7 +309,7 @@ def test_terminal_play_driven_by_a_script(tmp_path, historical_path):
     out = done.stdout
     assert done.returncode == 0, done.stderr
     assert "refused: al-Qusayr is not next to Abil" in out
-    assert "ok: Farouq Brigades Abil battalion: attack Shinshar" in out
+    assert "ok: Free Syrian Army Shamsin battalion: attack Hisyah" in out
     assert "ok: Free Syrian Army eastern battalions: withdraw" in out
     assert "Day 1, 5 April 2013" in out and "Day 2, 6 April 2013" in out
     assert f"saved day 1 to {save}" in out
@@ -317,8 +317,8 @@ def test_terminal_play_driven_by_a_script(tmp_path, historical_path):
     again = subprocess.run([*RUN, "play", "--load", str(save)], input="list\nquit\n", capture_output=True,
                            text=True, timeout=120)
     assert again.returncode == 0, again.stderr
-    assert "Day 1, 5 April 2013" in again.stdout and "orders: attack Shinshar" in again.stdout  # it still stands
-    assert load_game(save).model.control["shinshar"] == "rebels"
+    assert "Day 1, 5 April 2013" in again.stdout and "orders: attack Hisyah" in again.stdout  # it still stands
+    assert load_game(save).model.control["hisyah"] == "rebels"
 
 
 # ---------------------------------------------------------------- fog of war, order outcomes, the debrief
@@ -346,15 +346,15 @@ def test_a_sighted_strength_is_reported_as_its_band(men, band):
 
 def test_each_order_says_what_came_of_it(historical_path):
     game = Game(historical_path, seed=1, side="rebels")
-    assert game.give("farouq_abil", "attack", "shinshar") is None
+    assert game.give("fsa_shamsin", "attack", "hisyah") is None
     assert game.give("fsa_jusiyah", "move", "al_qusayr") is None
     men = [game.model.formation(o.formation).personnel for o in game.orders]
     for _ in range(3):
         game.advance()
     attack, move = game.outcome(0), game.outcome(1)
-    taken = [c["day"] for c in game.model.captures if c["place"] == "shinshar" and c["by"] == "rebels"]
-    assert attack.startswith(f"Shinshar taken on day {taken[0]:g}" if taken else "Shinshar not taken")
-    assert f"{men[0]:,} men then, {game.model.formation('farouq_abil').personnel:,} now" in attack
+    taken = [c["day"] for c in game.model.captures if c["place"] == "hisyah" and c["by"] == "rebels"]
+    assert attack.startswith(f"Hisyah taken on day {taken[0]:g}" if taken else "Hisyah not taken")
+    assert f"{men[0]:,} men then, {game.model.formation('fsa_shamsin').personnel:,} now" in attack
     arrived = game.reached.get(1)
     assert move.startswith(f"reached al-Qusayr on day {arrived:g}" if arrived else "did not reach al-Qusayr")
 
@@ -413,8 +413,8 @@ def test_terminal_shows_news_names_a_map_the_enemy_in_contact_and_the_debrief(hi
     term.turn_start()
     first = out.getvalue()
     assert "Farouq Brigades Abil battalion [farouq_abil]: Abil" in first
-    term.handle('order "Farouq Brigades Abil battalion" attack Shinshar')
-    assert "ok: Farouq Brigades Abil battalion: attack Shinshar" in out.getvalue()
+    term.handle('order "Free Syrian Army Shamsin battalion" attack Hisyah')
+    assert "ok: Free Syrian Army Shamsin battalion: attack Hisyah" in out.getvalue()
     out.seek(0)
     out.truncate()
     term.handle("next")
@@ -434,4 +434,4 @@ def test_terminal_shows_news_names_a_map_the_enemy_in_contact_and_the_debrief(hi
     out.truncate()
     term.handle("debrief")
     assert "Cut off: not yet" in out.getvalue()
-    assert "Day 0: Farouq Brigades Abil battalion attack Shinshar - Shinshar taken on day 1" in out.getvalue()
+    assert "Day 0: Free Syrian Army Shamsin battalion attack Hisyah - Hisyah taken on day 1" in out.getvalue()

@@ -130,7 +130,7 @@ def test_replay_reproduces_the_runs_control_every_day(historical, series):
     for state, (_, row) in zip(replay(historical, SEED), series.iterrows(), strict=True):
         assert state.day == row["day"]
         assert {p: state.control[p] or "" for p in places} == {p: row[f"control.{p}"] for p in places}
-        assert state.connected == bool(row["supply_connected"])
+        assert state.connected == bool(row["objective_supplied"])
 
 
 @pytest.mark.parametrize("day", [12, 40])
@@ -207,7 +207,7 @@ def test_map_highlights_supply_roads_and_the_minimum_cut(historical, series):
         assert historical.graph.has_edge(a, b)
         np.testing.assert_allclose(segment, [theatre.xy[a], theatre.xy[b]])
     assert len(_collection(fig, "supply_roads").get_segments()) == len(before.supply_roads)
-    cut_day = series.loc[series["supply_connected"] == 0, "day"].iloc[0]
+    cut_day = series.loc[series["objective_supplied"] == 0, "day"].iloc[0]
     after = state_at(historical, SEED, cut_day)
     assert not after.connected and after.supply_roads == [] and after.min_cut == []
     assert "cut off" in map_figure(historical, after).axes[0].get_title(loc="left")
@@ -269,7 +269,7 @@ def test_map_figure_has_no_blank_margin(historical):
 def test_objective_status_says_supplied_cut_off_assaulted_fallen_and_retaken(historical, run, series):
     start = state_at(historical, SEED, 0)
     assert objective_status(start, historical) == "supplied"
-    cut_day = series.loc[series["supply_connected"] == 0, "day"].iloc[0]
+    cut_day = series.loc[series["objective_supplied"] == 0, "day"].iloc[0]
     assert objective_status(state_at(historical, SEED, cut_day), historical).startswith("cut off")
     assert objective_status(start, historical, fell_before=True) == "retaken, supplied"
     fell = run.summary["objective_fall_day"]

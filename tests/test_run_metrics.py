@@ -19,7 +19,7 @@ def rows(states: str) -> list[dict[str, Any]]:
     cut off; 'p' defender holds part of it, cut off; 'a' the attacker holds it all (so no supply path reaches the
     defender's objective)."""
     share = {"o": 1.0, "c": 1.0, "p": 0.4, "a": 0.0}
-    return [{"day": float(day), "supply_connected": int(s == "o"), objective_share_column("def"): share[s]}
+    return [{"day": float(day), "objective_supplied": int(s == "o"), objective_share_column("def"): share[s]}
             for day, s in enumerate(states)]
 
 

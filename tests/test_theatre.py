@@ -102,12 +102,17 @@ tell_nabi_mando arjoun 2.0 river_crossing
 CSV_ROADS = [
     (a, b, float(km), cls) for a, b, km, cls in (line.split() for line in ROADS_CSV.strip().splitlines())
 ]
-# Roads build_map.py adds to join the two places the reference could not place.
+# Roads build_map.py adds to join the places the reference could not place or has no row for.
 INFERRED_ROADS = {
     ("al_qusayr", "tal_hanash"): "road",
     ("tal_hanash", "shamsin"): "road",
     ("al_qusayr", "al_sloumiya"): "road",
     ("al_sloumiya", "rablah"): "track",
+    # the rebels' supply net (issue 11): the two hinterlands' tracks
+    ("ish_al_warwar", "northern_countryside"): "track",
+    ("shumariyeh", "northern_countryside"): "track",
+    ("shamsin", "eastern_hinterland"): "track",
+    ("buwaydah_sharqiyah", "eastern_hinterland"): "track",
 }
 CLASS_FACTOR = {"highway": 1.15, "road": 1.3, "track": 1.4, "river_crossing": 1.3, "border_crossing": 1.3}
 # build_map.py's sectors: al-Qusayr's centre and four quarters; the quarter each road out of the town leaves from.
@@ -139,8 +144,9 @@ def qusayr() -> nx.Graph:
 
 
 def test_our_map_loads_connected_with_lake_as_terrain(qusayr: nx.Graph) -> None:
-    assert qusayr.number_of_nodes() == 48 + len(SECTORS)  # 49 places minus Lake Homs, and the town's quarters
-    assert qusayr.number_of_edges() == len(CSV_ROADS) + len(INFERRED_ROADS) + 8 == 79  # and 8 streets
+    # 49 places minus Lake Homs, the two hinterlands of the supply net, and the town's quarters
+    assert qusayr.number_of_nodes() == 50 + len(SECTORS)
+    assert qusayr.number_of_edges() == len(CSV_ROADS) + len(INFERRED_ROADS) + 8 == 83  # and 8 streets
     assert qusayr.graph["towns"] == {"al_qusayr": ("al_qusayr", *SECTORS)}
     assert nx.is_connected(qusayr)
     assert qusayr.graph["warnings"] == []
