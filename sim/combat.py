@@ -50,11 +50,13 @@ def defence_multiplier(terrain_defence: float, fortification: float, params: Par
 
 
 def loss_rates(kind: EngagementKind, attacker_power: float, defender_power: float, first_day: bool,
-               params: Parameters) -> tuple[float, float]:
-    """Rule: daily loss rates (attacker, defender) are the table's rates for the kind of fight, the attacker's
-    divided and the defender's multiplied by the power ratio to ``ratio_exponent``, each kept within ``loss_band``
-    of its table rate (FM 101-10 / Dupuy: the ratio decides who wins, not that a side is wiped out in a day) and
-    capped."""
+               params: Parameters, built_up: bool = False) -> tuple[float, float]:
+    """Rule: daily loss rates (attacker, defender) are the table's rates for the kind of fight and the terrain,
+    the attacker's divided and the defender's multiplied by the power ratio to ``ratio_exponent``, each kept within
+    ``loss_band`` of its table rate (FM 101-10 / Dupuy: the ratio decides who wins, not that a side is wiped out in
+    a day) and capped. In a built-up place both table rates are ``urban_loss_factor`` of the open ground's, but
+    the defender under assault there has the urban table's own rate, ``urban_defence_loss`` (street fighting
+    costs the defender of a town more, not less: urban-combat notes P2)."""
     if kind is EngagementKind.ASSAULT:
         attack = params.attack_loss_first_day if first_day else params.attack_loss
         defence = params.defence_loss_first_day if first_day else params.defence_loss
@@ -63,6 +65,9 @@ def loss_rates(kind: EngagementKind, attacker_power: float, defender_power: floa
         defence = params.meeting_loss * params.ambush_multiplier
     else:
         attack = defence = params.meeting_loss
+    if built_up:
+        attack *= params.urban_loss_factor
+        defence = params.urban_defence_loss if kind is EngagementKind.ASSAULT else defence * params.urban_loss_factor
     ratio = max(attacker_power, 1e-9) / max(defender_power, 1e-9)
     scale = ratio ** params.ratio_exponent
     return _in_band(attack / scale, attack, params), _in_band(defence * scale, defence, params)
@@ -77,7 +82,12 @@ def draw_losses(personnel: int, daily_rate: float, dt: float, params: Parameters
     """Rule: each person is lost with probability 1 - exp(-rate * dt); ``killed_share`` of the lost are killed."""
     if personnel <= 0 or daily_rate <= 0:
         return Losses(0, 0)
-    lost = int(rng.binomial(personnel, 1.0 - math.exp(-daily_rate * dt)))
+    return share_lost(personnel, 1.0 - math.exp(-daily_rate * dt), params, rng)
+
+
+def share_lost(personnel: int, share: float, params: Parameters, rng: np.random.Generator) -> Losses:
+    """Rule: each person is lost with probability ``share``; ``killed_share`` of the lost are killed."""
+    lost = int(rng.binomial(personnel, share)) if personnel > 0 and share > 0 else 0
     killed = int(rng.binomial(lost, params.killed_share)) if lost else 0
     return Losses(killed, lost - killed)
 
@@ -153,14 +163,12 @@ def resolve(kind: EngagementKind, attackers: Sequence[Combatant], defenders: Seq
     attackers first, in order) and morale.
 
     Rule: who falls back afterwards: a defender (or anyone fighting on a road) that breaks; an attacker in a place
-    that calls off its assault. Rule: in a built-up place both loss rates are ``urban_loss_factor`` of the open
-    ground's, and the defenders lose morale at ``urban_morale_factor`` of the rate.
+    that calls off its assault. Rule: in a built-up place the loss rates are the urban ones (``loss_rates``), and
+    the defenders lose morale at ``urban_morale_factor`` of the rate.
     """
     att_power = sum(c.power for c in attackers)
     def_power = sum(c.power for c in defenders)
-    a_rate, d_rate = loss_rates(kind, att_power, def_power, first_day, params)
-    urban = params.urban_loss_factor if built_up else 1.0
-    a_rate, d_rate = a_rate * urban, d_rate * urban
+    a_rate, d_rate = loss_rates(kind, att_power, def_power, first_day, params, built_up)
     steadiness = params.urban_morale_factor if built_up else 1.0
     att_men, def_men = sum(c.personnel for c in attackers), sum(c.personnel for c in defenders)
     a_engaged, d_engaged = engaged_share(att_men, def_men, params), engaged_share(def_men, att_men, params)

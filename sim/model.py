@@ -142,9 +142,9 @@ class SiegeModel(mesa.Model):
             self.fall_back(f, "called off its assault on")
             return
         if intent.withdraw:
-            self.log(EventKind.WITHDRAWAL, f"{f.label} withdrew from {self.place_name(self.objective)} towards "
-                     f"{self.place_name(intent.path[-1])} ({self.space.town_share(f.side):.0%} of the town held, "
-                     f"supply {f.supply:.0%})", place=f.place, formation=f)
+            self._withdraw(f, intent.path)
+            if not f.active:
+                return
         men = doctrine.detachment_for(f, intent, self)
         if men:
             self.leave_detachment(f, men)
@@ -174,6 +174,21 @@ class SiegeModel(mesa.Model):
                     for f in self.space.active_at(q, self.attacker))
         pressed = self.objective_supplied and own > 0 and enemy >= self.params.pullout_ratio * own
         self.town_pressure_days = self.town_pressure_days + self.dt if pressed else 0.0
+    def _withdraw(self, f: Formation, path: list[str]) -> None:
+        """Rule: a formation withdrawing from the town along a road the enemy's guns reach (either end) loses
+        ``interdicted_move_loss`` of its men on the way (``combat.share_lost``)."""
+        reach = self.space.enemy_fire_reach.get(f.side, frozenset())
+        shelled = f.place in reach or path[0] in reach
+        loss = combat.share_lost(f.personnel, self.params.interdicted_move_loss if shelled else 0.0, self.params,
+                                 self.rng)
+        f.take_losses(loss.killed, loss.wounded)
+        self.log(EventKind.WITHDRAWAL, f"{f.label} withdrew from {self.place_name(self.objective)} towards "
+                 f"{self.place_name(path[-1])} ({self.space.town_share(f.side):.0%} of the town held, supply "
+                 f"{f.supply:.0%}; {loss.describe()} on the way{' under fire' if shelled else ''})",
+                 place=f.place, formation=f, losses=loss)
+        if not f.active:
+            self.log(EventKind.DESTROYED, f"{f.label} was destroyed", place=f.place or "", formation=f)
+
     def leave_detachment(self, f: Formation, men: int) -> None:
         """Split ``men`` off ``f`` as a new formation that holds ``f``'s place (``doctrine.detachment_for``)."""
         place = f.place

@@ -59,8 +59,10 @@ class Parameters:
     urban_loss_factor: float = _p(0.7, 0.1, 2.0, "x", "TDI urban study (2002) p. 78: urban terrain cuts "
                                   "casualties somewhat and lengthens combat; 0.7 is an assumption",
                                   "both sides' loss rates in a fight in a built-up place (town or city)")
-    urban_morale_factor: float = _p(0.5, 0.0, 1.0, "x", "urban-combat notes (Manila, XIV Corps at Hue: ~50% "
-                                    "losses, yet the line held); 0.5 is an assumption",
+    urban_morale_factor: float = _p(0.3, 0.0, 1.0, "x", "urban-combat notes 7 P14 (ordinary units break at "
+                                    "20-40% losses, committed ones at 50%+; Manila, XIV Corps at Hue: ~50% losses, "
+                                    "yet the line held; Qusayr's defenders took ~75% casualties); 0.3 is an "
+                                    "assumption inside that span",
                                     "defenders' morale lost per loss in a built-up place they hold: defenders in "
                                     "their own town break later")
     urban_tank_factor: float = _p(0.5, 0.0, 1.0, "x", "urban-combat notes (Grozny 1994-95: 20 of 26 tanks lost in "
@@ -206,6 +208,17 @@ class Parameters:
                               "the defenders of the objective town pull out, while still supplied, once the enemy's "
                               "attacking power in and next to the town has been this many times theirs for "
                               "pullout_days days")
+    urban_defence_loss: float = _p(0.03, 0.0, 0.3, "fraction/day",
+                                   "urban-combat notes 7 P2 (1c: Qusayr 2013 ~3.9-4.6 K+W, Manila, Fallujah): "
+                                   "defenders under active assault in a town lose 3-6%/day, killed 1.2-3%/day; "
+                                   "the low end, since the force ratio moves it up to loss_band times",
+                                   "the defender's table loss rate under assault in a built-up place (in place of "
+                                   "defence_loss x urban_loss_factor)")
+    interdicted_move_loss: float = _p(0.2, 0.0, 0.5, "fraction a trip",
+                                      "urban-combat notes 7 P12 and 4d (Qusayr: of each ~50 who tried to get out, "
+                                      "~25 came back and the rest were killed): 0.2-0.5 a trip; isolation never "
+                                      "complete", "share of its men a formation loses withdrawing from a town "
+                                      "along a road under the enemy's fires")
     pullout_days: float = _p(7.0, 1.0, 60.0, "days", "assumption: a week under pressure",
                              "how long the defenders of the objective town stand outnumbered by pullout_ratio "
                              "before pulling out while still supplied")

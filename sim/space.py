@@ -130,6 +130,7 @@ class Space:
         self.hops_to_objective = tables.hops_to_objective
         self.objective_sectors = town_sectors(self.graph, self.objective)
         self.capacity = tables.capacity
+        self.enemy_fire_reach: dict[str, frozenset[str]] = {}  # side -> places the enemy's guns reach today
         params = scenario.params
         self.fire_level = {name: side.fires.artillery + side.fires.air for name, side in spec.sides.items()}
         self.sources = {name: frozenset(side.supply_sources) for name, side in spec.sides.items()}
@@ -290,7 +291,7 @@ class Space:
         for side, side_sources in sources.items():
             self.open_sets[side] = open_places(self.places, self.control, side, present)
             enemy = self.enemy_of(side)
-            reach = under_fire(self.adjacency, guns.get(enemy, ()))
+            reach = self.enemy_fire_reach[side] = under_fire(self.adjacency, guns.get(enemy, ()))
             roads = roads_carrying(self.open_adjacency, self.capacity, reach, self.fire_level.get(enemy, 0.0),
                                    self.fire_interdiction, self.supply_min_flow)
             self.supplied[side] = supplied_places(roads, self.open_sets[side], side_sources)

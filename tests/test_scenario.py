@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from analysis.calibrate import SEARCH_SPACE
 from sim.errors import InputError
 from sim.parameters import Parameters
 from sim.scenario import Role, Scenario, UnitType, load_scenario, validate_file
@@ -28,11 +27,9 @@ def test_historical_scenario_loads(historical: Scenario) -> None:
     assert spec.objective == "al_qusayr"
     assert historical.days == 65.0  # 4 April to 8 June 2013
     assert len(historical.files) == 1
-    # overrides only the calibrated parameters, each inside its searched range (docs/validation.md)
-    searched = {d.name: d for d in SEARCH_SPACE}
-    changed = {name for name in searched if getattr(historical.params, name) != getattr(Parameters(), name)}
-    assert set(historical.spec.parameters) == set(searched) and changed
-    assert all(searched[n].low <= v <= searched[n].high for n, v in historical.spec.parameters.items())
+    # the engine's sourced defaults: the refit on this engine did worse on the held-back record
+    # (docs/validation.md), so the scenario overrides no parameter
+    assert historical.spec.parameters == {} and historical.params == Parameters()
     for f in spec.formations:
         assert f.at in historical.graph
         assert spec.factions[f.faction].side in spec.sides
