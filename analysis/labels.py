@@ -17,7 +17,8 @@ import numpy as np
 Box = tuple[float, float, float, float]
 # Directions tried around a point, in order of preference: right, left, above, below, then the diagonals.
 DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -1))
-RINGS = (0.0, 6.0, 14.0, 26.0, 42.0, 64.0, 92.0, 124.0, 160.0, 200.0, 250.0)  # extra distance (pixels) beyond the point's marker
+# Extra distance (pixels) beyond the point's marker; the far rings serve crowded maps (a town split into quarters).
+RINGS = (0.0, 6.0, 14.0, 26.0, 42.0, 64.0, 92.0, 124.0, 160.0, 200.0, 250.0)
 LEADER_FROM = 10.0  # labels set further than this from their marker get a leader line
 
 
