@@ -77,6 +77,20 @@ def test_ratio_exponent_sets_the_scaling() -> None:
     assert loss_rates(ASSAULT, 1.0, 1000.0, True, flat) == pytest.approx((0.066, 0.035))
 
 
+@pytest.mark.parametrize(("kind", "expected"), [
+    # under assault the town's defender has the urban table's rate (0.03), the attacker 0.7 of the open ground's
+    (ASSAULT, (0.035 * 0.7, 0.03)),
+    # a meeting in a town: both sides 0.7 of the open ground's rate
+    (EngagementKind.MEETING, (0.03 * 0.7, 0.03 * 0.7)),
+])
+def test_in_a_built_up_place_the_rates_are_the_urban_tables(kind: EngagementKind,
+                                                            expected: tuple[float, float]) -> None:
+    assert (P.urban_loss_factor, P.urban_defence_loss) == (0.7, 0.03)
+    assert loss_rates(kind, 500.0, 500.0, False, P, built_up=True) == pytest.approx(expected)
+    # 4:1 moves the urban rates as it moves the open ones (scale 2), inside the band of the urban table
+    assert loss_rates(ASSAULT, 2000.0, 500.0, False, P, built_up=True) == pytest.approx((0.035 * 0.7 / 2, 0.06))
+
+
 def test_rates_stay_within_the_loss_band_of_the_table() -> None:
     # 1:100 -> scale 0.1: the attacker's 0.66 is held at 2 x 0.066, the defender's 0.0035 at 0.035 / 2
     assert loss_rates(ASSAULT, 10.0, 1000.0, True, P) == pytest.approx((0.132, 0.0175))

@@ -270,3 +270,22 @@ def test_a_capture_of_a_quarter_logs_the_share_and_the_town_falls_only_when_all_
     m.day = 4.0
     ground.capture(m, "north", "blue", [m.formation("blue_a")])
     assert objective_fall_day(m) == 4.0
+
+
+@pytest.mark.parametrize(("blue_guns_next_door", "share", "lost_between"),
+                         [(True, 0.2, (40, 80)), (False, 0.2, (0, 0)), (True, 0.0, (0, 0))])
+def test_a_withdrawal_along_a_road_the_enemys_guns_reach_costs_men(
+        tmp_path: Path, blue_guns_next_door: bool, share: float, lost_between: tuple[int, int]) -> None:
+    """300 red leave the north; blue infantry in the centre next door reach it with their fires: about a fifth
+    (interdicted_move_loss) are lost on the way, a third of them killed; with no guns in reach, or the share at
+    0, nobody."""
+    blue = [unit("blue_c", "blue_army", "town", {"hold": "town"}, 500)] if blue_guns_next_door else []
+    m = world(tmp_path, [unit("red_n", "red_army", "north", {"hold": "north"}, 300), *blue],
+              parameters={"town_withdraw_share": 0.5, "interdicted_move_loss": share})
+    take(m, "blue", "town", "south")
+    red = m.formation("red_n")
+    m.carry_out(red, doctrine.decide(red, m))
+    lost = 300 - red.personnel
+    assert lost_between[0] <= lost <= lost_between[1]
+    assert red.killed + red.wounded == lost and red.killed <= lost / 2
+    assert m.events[-1].kind is EventKind.WITHDRAWAL and ("under fire" in m.events[-1].text) == blue_guns_next_door
