@@ -298,6 +298,8 @@ def measured(out: Path, stages: Mapping[str, Mapping[str, Any]], record_facts: M
         "qusayr": qusayr, "kobani": kobani, "kobani_transfer": transfer,
         "targets": issue_targets(report, record_facts["objective"], record_facts["fall_day"],
                                  record_facts["first_assault_day"]),
+        "targets_defaults": issue_targets(qusayr["default_report"], record_facts["objective"],
+                                          record_facts["fall_day"], record_facts["first_assault_day"]),
         "kobani_targets": [kobani_target(transfer, "al-Qusayr's parameters"),
                            kobani_target(kobani["chosen_report"], "its own fit")],
         "sensitivity": {k: sens[k] for k in ("trajectories", "sobol_samples", "runs", "morris", "sobol_parameters",

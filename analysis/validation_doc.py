@@ -56,16 +56,22 @@ def _value(value: Any) -> str:
 
 
 def targets_section(m: Mapping[str, Any]) -> str:
-    rows = [(t["measure"], _value(t["value"]), t["target"], "**met**" if t["met"] else "**missed**", t["by"])
-            for t in m["targets"]]
-    rows += [(f"Kobani: {t['measure']}", _value(t["value"]), t["target"], "**met**" if t["met"] else "**missed**",
-              t["by"]) for t in m["kobani_targets"]]
+    """Each target for the calibrated values and, beside them, the engine defaults (what the scenario may ship)."""
+    def verdict(t: Mapping[str, Any]) -> str:
+        return f"{_value(t['value'])}: **{'met' if t['met'] else 'missed'}** ({t['by']})"
+
+    defaults = {t["measure"]: t for t in m.get("targets_defaults", ())}
+    rows = [(t["measure"], t["target"], verdict(defaults[t["measure"]]) if t["measure"] in defaults else "n/a",
+             verdict(t)) for t in m["targets"]]
+    rows += [(f"Kobani: {t['measure']}", t["target"], "", verdict(t)) for t in m["kobani_targets"]]
     runs = m["qusayr"]["chosen_report"]["runs"]
     met = sum(t["met"] for t in [*m["targets"], *m["kobani_targets"]])
+    met_defaults = sum(t["met"] for t in defaults.values())
     total = len(m["targets"]) + len(m["kobani_targets"])
-    return (f"Al-Qusayr's held-back record, the calibrated values on {runs} fresh runs (seeds the search never "
-            f"used); Kobani on {m['kobani_transfer']['runs']} runs. **{met} of {total} targets met.**\n\n"
-            + _table(["measure", "measured", "target", "", "by how much"], rows))
+    return (f"Al-Qusayr's held-back record on {runs} fresh runs (seeds the search never used), for the engine "
+            f"defaults and for the calibrated values; Kobani on {m['kobani_transfer']['runs']} runs. **Calibrated: "
+            f"{met} of {total} targets met; engine defaults: {met_defaults} of {len(defaults)} al-Qusayr targets "
+            f"met.**\n\n" + _table(["measure", "target", "engine defaults", "calibrated"], rows))
 
 
 def _part_rows(defaults: Mapping[str, Any], chosen: Mapping[str, Any]) -> list[tuple[str, ...]]:
