@@ -151,8 +151,8 @@ class Parameters:
     supply_min_flow: float = _p(0.5, 0.0, 100.0, "track equivalents", "assumption: half of what an open farm "
                                 "track carries (``road_capacity``) no longer feeds a fight",
                                 "least capacity a road must still carry for supply to pass along it")
-    detachment_crossroads: float = _p(4.0, 2.0, 100.0, "roads", "assumption: a place where four roads meet "
-                                      "(al-Qusayr's crossroads, Shamsin, the air base) commands the roads round it",
+    detachment_crossroads: float = _p(4.0, 2.0, 100.0, "roads", "assumption: a place where four or more "
+                                      "roads meet (a town's crossroads, a road junction) commands the roads round it",
                                       "an axis formation leaves a detachment in a place it leaves when at least "
                                       "this many roads meet there (or the place is next to an enemy supply source)")
     detachment_share: float = _p(0.05, 0.0, 0.5, "fraction of personnel", "the article: 'taking over small bit of "
