@@ -406,6 +406,8 @@ def test_two_players_and_an_umpire_share_a_turn(server, request, chromium_people
     government.get_by_role("button", name="Step").click()
     for page in pages:  # the turn resolved for everyone, the waiting player's page included
         page.get_by_text("Day 1, 5 April 2013").first.wait_for(timeout=30_000)
+    # the orders table is redrawn after the day's header: wait for its row rather than read it at once
+    rebels.locator("tr", has_text="Abil battalion").filter(has_text="Shinshar").first.wait_for(timeout=30_000)
     assert "\tShinshar\t" in rebels.locator("tr", has_text="Abil battalion").inner_text()
     umpire.get_by_role("button", name="Step").click()  # the umpire advances without waiting
     for page in pages:
