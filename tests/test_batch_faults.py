@@ -156,7 +156,9 @@ def test_two_batches_on_one_store_lose_no_run(tiny: Path, tmp_path: Path) -> Non
 def test_ctrl_c_says_what_is_kept_without_worker_tracebacks_and_resume_completes(tiny: Path, tmp_path: Path,
                                                                                    executor: list[str]) -> None:
     out = tmp_path / "interrupted"
-    command = [sys.executable, "run.py", "batch", str(tiny), "--runs", "600", "--seed", "4", *executor,
+    # enough runs that the batch is still running when the first part is on disk and the interrupt comes (600 tiny
+    # runs could finish first on an idle machine)
+    command = [sys.executable, "run.py", "batch", str(tiny), "--runs", "6000", "--seed", "4", *executor,
                "--out", str(out)]
     proc = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
@@ -172,7 +174,7 @@ def test_ctrl_c_says_what_is_kept_without_worker_tracebacks_and_resume_completes
                                         "--resume to complete it"]
     resumed = subprocess.run([*command, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
-    assert len(pd.read_parquet(out / "runs.parquet")) == 600
+    assert len(pd.read_parquet(out / "runs.parquet")) == 6000
 
 
 # ---------------------------------------------------------------- faults of the disk and of the files
