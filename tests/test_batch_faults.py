@@ -160,8 +160,11 @@ def test_ctrl_c_says_what_is_kept_without_worker_tracebacks_and_resume_completes
     # runs could finish first on an idle machine)
     command = [sys.executable, "run.py", "batch", str(tiny), "--runs", "6000", "--seed", "4", *executor,
                "--out", str(out)]
+    # Ctrl-C as at a terminal: the batch starts with SIGINT at its default even if this test process inherited it
+    # ignored (an ignored signal stays ignored through exec, and Python then installs no KeyboardInterrupt)
     proc = subprocess.Popen(command, cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
     deadline = time.monotonic() + 120
     while not list((out / "parts" / "runs").glob("*.parquet")):
         assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
