@@ -133,7 +133,6 @@ class Space:
         self.enemy_fire_reach: dict[str, frozenset[str]] = {}  # side -> places the enemy's guns reach today
         params = scenario.params
         self.fire_level = {name: side.fires.artillery + side.fires.air for name, side in spec.sides.items()}
-        self.sources = {name: frozenset(side.supply_sources) for name, side in spec.sides.items()}
         self.fire_interdiction, self.supply_min_flow = params.fire_interdiction, params.supply_min_flow
         self._near = tables.near
         self._routes = tables.routes

@@ -107,7 +107,7 @@ def test_no_detachment_where_the_place_does_not_matter_or_is_home_ground(tmp_pat
 
 def test_crossroads_matter_too(tmp_path: Path) -> None:
     m = advanced_to(tmp_path, "mid")
-    m.space.sources = {"blue": frozenset({"base"}), "red": frozenset()}  # no gateway left: mid is 3 roads
+    m.supply_sources = {"blue": ("base",), "red": ()}  # no gateway left: mid is 3 roads
     blue = m.formation("blue_a")
     assert doctrine.detachment_for(blue, ONWARD, m) == 0  # 3 < detachment_crossroads 4
     m.params = replace(m.params, detachment_crossroads=3.0)
