@@ -174,20 +174,20 @@ class SiegeModel(mesa.Model):
                     for f in self.space.active_at(q, self.attacker))
         pressed = self.objective_supplied and own > 0 and enemy >= self.params.pullout_ratio * own
         self.town_pressure_days = self.town_pressure_days + self.dt if pressed else 0.0
+
     def _withdraw(self, f: Formation, path: list[str]) -> None:
         """Rule: a formation withdrawing from the town along a road the enemy's guns reach (either end) loses
         ``interdicted_move_loss`` of its men on the way (``combat.share_lost``)."""
+        here = f.place
         reach = self.space.enemy_fire_reach.get(f.side, frozenset())
-        shelled = f.place in reach or path[0] in reach
+        shelled = here in reach or path[0] in reach
         loss = combat.share_lost(f.personnel, self.params.interdicted_move_loss if shelled else 0.0, self.params,
                                  self.rng)
-        f.take_losses(loss.killed, loss.wounded)
         self.log(EventKind.WITHDRAWAL, f"{f.label} withdrew from {self.place_name(self.objective)} towards "
                  f"{self.place_name(path[-1])} ({self.space.town_share(f.side):.0%} of the town held, supply "
                  f"{f.supply:.0%}; {loss.describe()} on the way{' under fire' if shelled else ''})",
-                 place=f.place, formation=f, losses=loss)
-        if not f.active:
-            self.log(EventKind.DESTROYED, f"{f.label} was destroyed", place=f.place or "", formation=f)
+                 place=here, formation=f, losses=loss)
+        self._suffer(f, loss, here)
 
     def leave_detachment(self, f: Formation, men: int) -> None:
         """Split ``men`` off ``f`` as a new formation that holds ``f``'s place (``doctrine.detachment_for``)."""
@@ -210,9 +210,13 @@ class SiegeModel(mesa.Model):
         for f, hit in zip(attackers + defenders, outcome.attackers + outcome.defenders, strict=True):
             f.morale = hit.morale
             f.engaged = True
-            f.take_losses(hit.losses.killed, hit.losses.wounded)
-            if not f.active:
-                self.log(EventKind.DESTROYED, f"{f.label} was destroyed", place=place or "", formation=f)
+            self._suffer(f, hit.losses, place)
+
+    def _suffer(self, f: Formation, losses: Losses, place: str | None) -> None:
+        """``f`` takes ``losses`` at ``place``; a formation that has no one left is logged destroyed there."""
+        f.take_losses(losses.killed, losses.wounded)
+        if not f.active:
+            self.log(EventKind.DESTROYED, f"{f.label} was destroyed", place=place or "", formation=f)
 
     def fall_back(self, f: Formation, why: str) -> None:
         """Carry out ``combat.fate_of_broken`` for ``f``: retreat along doctrine's way out, surrender or stand."""
