@@ -92,6 +92,8 @@ class Situation(Protocol):
     @property
     def initially_held(self) -> Mapping[str, frozenset[str]]: ...
     @property
+    def ever_held(self) -> Mapping[str, set[str]]: ...
+    @property
     def supply_sources(self) -> Mapping[str, tuple[str, ...]]: ...
     def formation_power(self, f: Formation, attacking: bool) -> float: ...
     def side_power_at(self, place: str, side: str) -> float: ...
@@ -455,15 +457,18 @@ def picket_for(place: str, side: str, s: Situation) -> Formation | None:
 
 
 def detachment_for(f: Formation, intent: Intent, s: Situation) -> int:
-    """Rule (held ground): a formation on an axis that sets out from ground it took that matters leaves a detachment of
-    ``detachment_share`` of its personnel to hold it, when no other formation of its side stands there: a place
+    """Rule (held ground): a formation on an axis that sets out from ground it took (or took back: home ground the
+    enemy never held needs none) that matters leaves a detachment of ``detachment_share`` of its personnel to
+    hold it, when no other formation of its side stands there: a place
     matters when at least ``detachment_crossroads`` roads meet there or it is next to one of the enemy's supply
-    sources (a supply gateway). Never from the objective (its garrison holds it), never a detachment smaller
+    sources (a supply gateway). Never from any quarter of the objective (its garrison holds it once all of it is
+    taken; while it is fought over the assault needs every man), never a detachment smaller
     than ``detachment_min``. Returns the men to leave (0: none)."""
     space, p = s.space, s.params
     here = f.place
     if (f.order_kind != "axis" or here is None or not intent.path or intent.path[0] == here
-            or here == space.objective or space.control.get(here) != f.side or here in s.initially_held[f.side]
+            or here in space.objective_sectors or space.control.get(here) != f.side
+            or s.ever_held.get(here, set()) <= {f.side} and here in s.initially_held[f.side]
             or any(g is not f for g in space.active_at(here, f.side))):
         return 0
     roads = space.adjacency[here]

@@ -105,6 +105,17 @@ def test_no_detachment_where_the_place_does_not_matter_or_is_home_ground(tmp_pat
     assert doctrine.detachment_for(m.formation("blue_a"), ONWARD, m) == 0
 
 
+def test_home_ground_the_enemy_took_and_was_taken_back_keeps_a_detachment(tmp_path: Path) -> None:
+    m = advanced_to(tmp_path, "mid")
+    blue = m.formation("blue_a")
+    m.space.take("base", "blue")
+    m.space.put(blue, "base")  # home ground never lost: no detachment (and base is no gateway nor crossroads)
+    m.params = replace(m.params, detachment_crossroads=1.0)  # every place matters now
+    assert doctrine.detachment_for(blue, ONWARD, m) == 0
+    m.ever_held["base"] = {"blue", "red"}  # red held it once: blue took it back, so it is held now
+    assert doctrine.detachment_for(blue, ONWARD, m) == 50
+
+
 def test_crossroads_matter_too(tmp_path: Path) -> None:
     m = advanced_to(tmp_path, "mid")
     m.supply_sources = {"blue": ("base",), "red": ()}  # no gateway left: mid is 3 roads

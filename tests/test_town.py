@@ -139,6 +139,20 @@ def test_while_the_town_is_fought_over_no_quarter_keeps_a_garrison_once_taken_ea
         True, True, False]
 
 
+def test_no_detachment_is_left_in_a_quarter_of_the_town_but_one_is_at_a_gateway_outside_it(tmp_path: Path) -> None:
+    # south meets three roads (base, town, north): a crossroads at detachment_crossroads 3; refuge, next to red's
+    # source, is a gateway: outside the town the same formation leaves 5% of its 2,000
+    m = world(tmp_path, [unit("blue_a", "blue_army", "south", {"axis": ["town"]}, 2000),
+                         unit("red_t", "red_army", "north", {"hold": "north"}, 100)],
+              parameters={"detachment_crossroads": 3.0})
+    blue = m.formation("blue_a")
+    take(m, "blue", "south")
+    assert doctrine.detachment_for(blue, Intent(Posture.ATTACK, ("town",)), m) == 0
+    take(m, "blue", "refuge")
+    m.space.put(blue, "refuge")
+    assert doctrine.detachment_for(blue, Intent(Posture.ATTACK, ("north",)), m) == 100
+
+
 @pytest.mark.parametrize(("neighbour_at", "attacks"), [("town", True), ("base", False)])
 def test_an_assault_on_a_quarter_gathers_the_side_in_the_quarters_next_to_it(tmp_path: Path, neighbour_at: str,
                                                                               attacks: bool) -> None:
