@@ -190,12 +190,27 @@ def mop_up_target(f: Formation, s: Situation) -> str | None:
 
 
 def _hold(f: Formation, s: Situation, post: str) -> Intent:
-    """Rule: hold the post; go back to it if away, unless the enemy has it (then hold where it stands)."""
+    """Rule: hold the post; go back to it if away, unless the enemy has it (then ``fall_back_on_the_town``)."""
     if f.place == post:
         return _stand_and_watch(f, s, Posture.HOLD)
     if s.space.hostile(post, f.side):
-        return Intent(Posture.HOLD, hold=f.place)  # the post is lost: hold where we are
+        return fall_back_on_the_town(f, s)
     return go_or_attack(f, s, post)
+
+
+def fall_back_on_the_town(f: Formation, s: Situation) -> Intent:
+    """Rule: a defending formation whose post is lost falls back on the objective town, to the nearest quarter its
+    side holds, over its own ground, and holds that quarter (the villages' fighters joined the town's defence:
+    by 24 May the rebels were confined to the triangle Arjoun - al-Dab'a - northern al-Qusayr, and the town battle
+    was fought by most of the 1,900); the attacker, or a defender who cannot get there, holds where it stands."""
+    space = s.space
+    held = frozenset(p for p in space.objective_sectors if space.control.get(p) == f.side)
+    if f.side != s.defender or not held or f.place in held:
+        return Intent(Posture.HOLD, hold=f.place)
+    route = space.route_to_any(f, held, enemy_ground_cost=math.inf)
+    if not route or any(space.enemy_present(p, f.side) for p in route):
+        return Intent(Posture.HOLD, hold=f.place)
+    return Intent(Posture.ADVANCE, tuple(route), hold=route[-1])
 
 
 def _reserve(f: Formation, s: Situation, base: str) -> Intent:

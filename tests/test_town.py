@@ -261,6 +261,25 @@ def test_the_objectives_hold_garrison_never_counterattacks_from_any_quarter(tmp_
     assert doctrine.counterattack_chance(m.formation("red_r"), m) == m.params.counterattack_chance
 
 
+def test_a_defender_whose_post_is_lost_falls_back_on_the_nearest_quarter_it_holds(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_r", "red_army", "refuge", {"hold": "depot"}, 100),
+                         unit("blue_a", "blue_army", "base", {"hold": "refuge"}, 100)])
+    take(m, "blue", "depot", "south")  # red's post is lost; blue's, refuge, is red's (blue holds a quarter)
+    assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.ADVANCE, ("north",), hold="north")
+    # the attacker, whose post is lost, holds where it stands
+    assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.HOLD, hold="base")
+
+
+def test_a_defender_cut_off_from_the_town_holds_where_it_stands(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_r", "red_army", "refuge", {"hold": "depot"}, 100),
+                         unit("blue_a", "blue_army", "base", {"hold": "base"}, 100)])
+    take(m, "blue", "depot", "north")  # the only way in is through the enemy's north quarter
+    assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.HOLD, hold="refuge")
+    take(m, "red", "north")
+    m.space.put(m.formation("blue_a"), "north")  # red's again, but the enemy stands in it: no way through
+    assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.HOLD, hold="refuge")
+
+
 # ---------------------------------------------------------------- the records
 
 
