@@ -71,7 +71,7 @@ TEMPLATE = Template(
     attacker_sources=(2, 1), defender_sources=(1, 2),
     attacker_axis_types=("armour", "mechanised", "special_forces", "special_forces", "infantry", "infantry",
                          "special_forces"),
-    attacker_holds=5, attacker_reserves=1, defender_holds=21, defender_reserves=2,
+    attacker_holds=5, attacker_reserves=1, defender_holds=20, defender_reserves=2,
     side_km=62.0, days=65,
 )
 

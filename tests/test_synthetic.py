@@ -174,6 +174,6 @@ def test_bench_scale_prints_each_size_and_its_ratio_to_1x() -> None:
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_scale.py"), "--scales", "1", "2",
                            "--map-seeds", "1", "--runs", "2"], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert "  1x  (50 places, 75 roads, 36 formations" in done.stdout
-    assert "  2x  (100 places, 150 roads, 72 formations" in done.stdout
+    assert "  1x  (50 places, 75 roads, 35 formations" in done.stdout
+    assert "  2x  (100 places, 150 roads, 70 formations" in done.stdout
     assert done.stdout.count("time per run / 1x") == 2
