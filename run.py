@@ -388,6 +388,7 @@ def cmd_validation(args: argparse.Namespace) -> int:
     import datetime as dt
     import os
     import platform
+    import shlex
     import subprocess
 
     from analysis.calibrate import parse_search
@@ -410,7 +411,7 @@ def cmd_validation(args: argparse.Namespace) -> int:
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, check=False).stdout.strip() or "unknown"
     provenance = {"date": f"{started:%Y-%m-%d %H:%M} UTC", "commit": commit, "quick": args.quick,
-                  "command": "run.py " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["validation"] else
+                  "command": "run.py " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["validation"] else
                   "run.py validation", "budgets": dataclasses.asdict(budgets),
                   "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
                   "runs": stage_runs(budgets, theatres)}

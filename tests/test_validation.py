@@ -33,7 +33,7 @@ from analysis.validation import (
     transfer_target,
 )
 from analysis.validation_doc import SECTIONS, skeleton, update_document
-from run import main
+from run import build_parser, main, validation_page
 from sim.errors import InputError
 from sim.record import load_record
 from sim.scenario import load_scenario
@@ -171,20 +171,45 @@ def test_bad_input_stops_the_command_before_any_stage(tmp_path: Path, option: li
     assert capsys.readouterr().err.count("\n") == 1 and not (tmp_path / "v").exists()
 
 
+def test_the_shipped_page_is_regenerated_and_other_theatres_get_a_page_of_their_own(tmp_path: Path,
+                                                                                     theatres: Theatres) -> None:
+    def page(*options: str) -> Path:
+        args = build_parser().parse_args(["validation", "--out", str(tmp_path / "v"), *options])
+        return validation_page(args, theatres)
+
+    assert page() == DOC and page("--transfer", *map(str, SHIPPED[1:])) == DOC
+    quick = page("--quick")
+    assert quick == tmp_path / "v" / "validation.md" and quick.read_text(encoding="utf-8") == DOC.read_text(
+        encoding="utf-8")
+    quick.unlink()
+    other = page("--scenario", str(theatres.primary.path), "--transfer")
+    assert other == quick and other.read_text(encoding="utf-8") == skeleton("Old Town")
+    other.write_text("prose kept", encoding="utf-8")
+    assert page("--transfer").read_text(encoding="utf-8") == "prose kept"  # not the shipped set: its own page
+    given = page("--doc", str(tmp_path / "mine" / "page.md"))
+    assert given.read_text(encoding="utf-8") == skeleton("Old Town")
+
+
 @pytest.mark.e2e
-def test_validation_runs_every_stage_writes_the_page_and_resumes(tmp_path: Path) -> None:
-    command = [sys.executable, str(ROOT / "run.py"), "validation", "--quick", "--out", str(tmp_path / "v"),
-               "--workers", "2", "--budget", "2", "--runs", "1", "--check-runs", "3", "--morris", "2",
-               "--sobol-samples", "2", "--samples", "2", "--search", "mop_up_hops=1:5"]
+def test_validation_runs_every_stage_on_any_theatres_and_resumes(tmp_path: Path) -> None:
+    primary, held, third = tiny_theatres(tmp_path / "vale")
+    command = [sys.executable, str(ROOT / "run.py"), "validation", "--scenario", str(primary), "--transfer",
+               str(held), str(third), "--quick", "--out", str(tmp_path / "v"), "--workers", "2", "--budget", "2",
+               "--runs", "1", "--check-runs", "3", "--morris", "2", "--sobol-samples", "2", "--samples", "2",
+               "--search", "mop_up_hops=1:5"]
     first = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert first.returncode == 0, first.stderr[-2000:]
     page = (tmp_path / "v" / "validation.md").read_text(encoding="utf-8")
     measured = json.loads((tmp_path / "v" / "validation-measured.json").read_text(encoding="utf-8"))
-    assert update_document(page, measured) == page and "QUICK MODE" in page
-    assert "`mop_up_hops`" in page and "Kobani: town held" in page
-    assert (tmp_path / "v" / "img" / "validation-sobol.png").is_file()
+    assert update_document(page, measured) == page and "QUICK MODE" in page and "`mop_up_hops`" in page
+    assert page.startswith("# Validation: Old Town\n") and "Qusayr" not in page and "Kobani" not in page
+    assert f"| {THIRD}: fall day, Old Town's parameters | 15 ± 7 |" in page  # its record: fell on day 15
+    assert "| Old Town: town held (its own fit): share of runs |" in page  # the held record
+    assert f"| Old Town fit | Old Town fit | {THIRD} fit |" in page and f"\n{THIRD}: 3 runs each" in page
+    assert [t["slug"] for t in measured["transfers"]] == ["ember_held", "third_1920"]
+    assert (tmp_path / "v" / "img" / "validation-third_1920-calibration.png").is_file()
     again = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600)
-    assert again.returncode == 0 and again.stdout.count("skipped") == 5
+    assert again.returncode == 0 and again.stdout.count("skipped") == 7
 
 
 # ---------------------------------------------------------------- any theatres, named by their files
