@@ -94,8 +94,8 @@ def engagement_numbers(scenario_path: Path) -> dict[str, str]:
     adj = game.engagements()[0]
     return {"fight_where": adj["where"], "fight_date": adj["date"], "fight_ratio": f"{adj['ratio']:.2f}",
             "fight_attacker_rate": f"{adj['attacker_rate']:.2%}", "fight_defender_rate": f"{adj['defender_rate']:.2%}",
-            "ratio_exponent": f"{game.scenario.params.ratio_exponent:g}",
-            "attack_ratio": f"{game.scenario.params.attack_ratio:g}"}
+            **{name: f"{getattr(game.scenario.params, name):g}" for name in ("ratio_exponent", "attack_ratio",
+                                                                              "loss_band")}}
 
 
 def interdiction_numbers(scenario: Scenario) -> dict[str, str]:
