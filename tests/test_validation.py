@@ -283,3 +283,19 @@ def test_the_validation_code_names_no_theatre() -> None:
     for module in ("validation.py", "validation_doc.py"):
         text = code_words(ROOT / "analysis" / module)
         assert not [w for w in words if w in text and w != "historical"], module
+
+
+def test_a_theatre_without_a_record_or_twice_the_same_folder_stops_before_any_stage(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    primary, held, _ = tiny_theatres(tmp_path / "vale")
+    other = tmp_path / "other" / "ember_held.yaml"  # the same slug as "Ember Held.yaml"
+    other.parent.mkdir()
+    other.write_text(f"extends: {held}\nname: another copy\n", encoding="utf-8")
+    bare = tmp_path / "vale" / "bare.yaml"
+    bare.write_text("extends: tiny.yaml\nname: no record\nrecord: null\n", encoding="utf-8")
+    for transfers, problem in (([bare], "names no record"), ([held, other], "rename one of the files")):
+        out = tmp_path / "v"
+        assert main(["validation", "--scenario", str(primary), "--transfer", *map(str, transfers), "--out",
+                     str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and problem in err and not out.exists()
