@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sim.errors import InputError, printable
 
 if TYPE_CHECKING:
+    from analysis.validation import Theatres
     from sim.batch import Outcome, Plan
     from sim.record import Record
     from sim.scenario import Scenario
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parent
 HISTORICAL = ROOT / "scenarios" / "historical.yaml"
+TRANSFERS = (ROOT / "scenarios" / "kobani" / "kobani.yaml",)  # run.py validation's default transfer theatres
 GAMES = ROOT / "out" / "games"
 RUN_TIMEOUT = 300.0  # the default of --run-timeout (sim.batch.RUN_TIMEOUT, not imported: run.py starts fast)
 
@@ -342,36 +344,66 @@ def cmd_discover(args: argparse.Namespace) -> int:
     return 0
 
 
+def validation_theatres(args: argparse.Namespace) -> Theatres:
+    """``run.py validation``'s theatres, each checked before any stage starts: the primary and transfer scenarios
+    must name a record; discovery's variants default to the counterfactuals/ folder beside the primary."""
+    from analysis.validation import Theatre, Theatres
+    from sim.scenario import load_scenario
+
+    def theatre(path: Path) -> Theatre:
+        return Theatre.of(path, *scenario_and_record(str(path)))
+
+    primary = Path(args.scenario)
+    theatres = Theatres(theatre(primary), tuple(theatre(Path(f)) for f in args.transfer),
+                        tuple(Path(f) for f in args.counterfactuals) if args.counterfactuals is not None else
+                        tuple(sorted((primary.parent / "counterfactuals").glob("*.yaml"))))
+    for path in theatres.counterfactuals:
+        load_scenario(str(path))
+    return theatres
+
+
+def validation_page(args: argparse.Namespace, theatres: Theatres) -> Path:
+    """The page ``run.py validation`` regenerates. docs/validation.md is the shipped theatres' page; a quick run
+    of them writes a fresh copy of it into the output folder, and any other theatres' page (there, or --doc)
+    starts, when it does not exist, with every generated section under a heading."""
+    from analysis.validation_doc import skeleton
+    from sim.records import atomic_write_text
+
+    page = ROOT / "docs" / "validation.md"
+    shipped = ([Path(p).resolve() for p in (args.scenario, *args.transfer)]
+               == [p.resolve() for p in (HISTORICAL, *TRANSFERS)])
+    doc = Path(args.doc) if args.doc else (page if shipped and not args.quick else Path(args.out) / "validation.md")
+    if args.quick and shipped and not args.doc:
+        doc.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(doc, page.read_text(encoding="utf-8"))
+    elif not doc.exists():
+        doc.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(doc, skeleton(theatres.primary.name))
+    return doc
+
+
 def cmd_validation(args: argparse.Namespace) -> int:
-    """The whole validation in one resumable command (analysis/validation.py), then docs/validation.md's
-    generated sections, its measured document and its pictures written from the outputs."""
+    """The whole validation in one resumable command (analysis/validation.py), then the page's generated
+    sections, its measured document and its pictures written from the outputs."""
     import datetime as dt
     import os
     import platform
+    import shlex
     import subprocess
 
     from analysis.calibrate import parse_search
-    from analysis.validation import QUICK, Budgets, Theatres, copy_pictures, measured, run_validation, stage_runs
-    from analysis.validation_doc import update_document
+    from analysis.validation import QUICK, Budgets, copy_pictures, measured, run_validation, stage_runs
+    from analysis.validation_doc import all_targets, update_document
     from sim.records import atomic_write_text, to_json
-    from sim.scenario import load_scenario
 
     base = QUICK if args.quick else Budgets()
     budgets = dataclasses.replace(base, **{k: v for k, v in vars(args).items()
                                            if k in Budgets.__dataclass_fields__ and v is not None})
     budgets.check()
-    out = Path(args.out)
-    doc = Path(args.doc) if args.doc else (out / "validation.md" if args.quick else ROOT / "docs" / "validation.md")
-    _scenario, record = scenario_and_record(str(HISTORICAL))
     parse_search(args.search)  # bad input fails here, not in a stage minutes later
-    theatres = Theatres(HISTORICAL, ROOT / "scenarios" / "kobani" / "kobani.yaml",
-                        tuple(Path(f) for f in args.counterfactuals) if args.counterfactuals is not None else
-                        tuple(sorted((ROOT / "scenarios" / "counterfactuals").glob("*.yaml"))))
-    for path in (theatres.kobani, *theatres.counterfactuals):
-        load_scenario(str(path))
-    if args.quick and not args.doc:  # quick mode writes a fresh copy of the page into the output folder
-        doc.parent.mkdir(parents=True, exist_ok=True)
-        doc.write_text((ROOT / "docs" / "validation.md").read_text(encoding="utf-8"), encoding="utf-8")
+    theatres = validation_theatres(args)
+    out = Path(args.out)
+    doc = validation_page(args, theatres)
     extra = [*(["--workers", str(args.workers)] if args.workers else []), *(f"--search={s}" for s in args.search)]
     started = dt.datetime.now(dt.UTC)
     stages = run_validation(out, theatres, budgets, [sys.executable, str(ROOT / "run.py")], extra,
@@ -379,18 +411,17 @@ def cmd_validation(args: argparse.Namespace) -> int:
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True, check=False).stdout.strip() or "unknown"
     provenance = {"date": f"{started:%Y-%m-%d %H:%M} UTC", "commit": commit, "quick": args.quick,
-                  "command": "run.py " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["validation"] else
+                  "command": "run.py " + shlex.join(sys.argv[1:]) if sys.argv[1:2] == ["validation"] else
                   "run.py validation", "budgets": dataclasses.asdict(budgets),
                   "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-                  "runs": stage_runs(budgets, len(theatres.counterfactuals) + 1)}
-    facts = {"objective": record.objective, "fall_day": record.fall_day, "first_assault_day": record.first_assault_day}
-    document = measured(out, stages, facts, provenance)
+                  "runs": stage_runs(budgets, theatres)}
+    document = measured(out, theatres, stages, provenance)
     measured_path = doc.parent / "validation-measured.json"
     atomic_write_text(measured_path, to_json(document))
-    copy_pictures(out, doc.parent / "img")
+    copy_pictures(out, theatres, doc.parent / "img")
     atomic_write_text(doc, update_document(doc.read_text(encoding="utf-8"), document, str(doc)))
-    met = sum(t["met"] for t in [*document["targets"], *document["kobani_targets"]])
-    print(f"Targets met: {met} of {len(document['targets']) + len(document['kobani_targets'])}")
+    targets = all_targets(document)
+    print(f"Targets met: {sum(t['met'] for t in targets)} of {len(targets)}")
     print(f"Wrote {doc}, {measured_path} and its pictures in {doc.parent / 'img'}")
     return 0
 
@@ -569,13 +600,22 @@ def build_parser() -> argparse.ArgumentParser:
     _executor_arguments(disc)
     disc.set_defaults(func=cmd_discover)
 
-    valid = verbs.add_parser("validation", help="the whole validation, resumable: calibrate al-Qusayr (and its "
-                             "held-back check), Kobani with al-Qusayr's fit and with its own, sensitivity, "
-                             "discovery; then docs/validation.md's generated sections from the outputs")
+    valid = verbs.add_parser("validation", help="the whole validation, resumable: calibrate the primary theatre "
+                             "(and its held-back check), each transfer theatre with the primary's fit and with its "
+                             "own, sensitivity, discovery; then docs/validation.md's generated sections from the "
+                             "outputs")
+    valid.add_argument("--scenario", default=str(HISTORICAL), help="the primary theatre: a scenario file naming a "
+                       "record, calibrated, then studied by sensitivity and discovery (default: "
+                       "scenarios/historical.yaml)")
+    valid.add_argument("--transfer", nargs="*", default=[str(p) for p in TRANSFERS], metavar="FILE",
+                       help="transfer theatres, each a scenario file naming a record: run with the primary's fit, "
+                       "then calibrated on their own (default: scenarios/kobani/kobani.yaml)")
     valid.add_argument("--out", default=str(ROOT / "out" / "validation"), help="output folder, one subfolder per "
                        "stage; a finished stage is skipped on a rerun (default out/validation)")
-    valid.add_argument("--doc", help="the page to regenerate (default docs/validation.md; with --quick, a copy in "
-                       "--out)")
+    valid.add_argument("--doc", help="the page to regenerate (default: docs/validation.md for the "
+                       "shipped theatres without --quick, else validation.md in --out: a copy of docs/validation.md "
+                       "for the shipped theatres; a page that does not exist is started with every generated "
+                       "section)")
     valid.add_argument("--quick", action="store_true", help="tiny budgets, every stage end to end in about a "
                        "minute (for tests; not a result)")
     for name, field, meaning in (("budget", "trials", "calibration trials, each theatre"),
@@ -590,7 +630,7 @@ def build_parser() -> argparse.ArgumentParser:
         valid.add_argument(f"--{name}", dest=field, type=int, default=None,
                            help=f"{meaning} (default: issue 13's budget, analysis.validation.Budgets)")
     valid.add_argument("--counterfactuals", nargs="*", metavar="FILE", help="discovery's scenario variants beside "
-                       "al-Qusayr's historical scenario (default: every file in scenarios/counterfactuals/; discovery "
+                       "the primary theatre (default: every file in the counterfactuals/ folder beside it; discovery "
                        "is most of the command's cost, in proportion to the variants)")
     valid.add_argument("--seed", type=int, default=1, help="seed of every stage (default 1)")
     valid.add_argument("--workers", type=int, default=None, help="local worker processes (default: all cores)")

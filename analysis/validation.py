@@ -1,10 +1,13 @@
-"""The whole validation of the shipped theatres as one resumable command (``run.py validation``).
+"""The whole validation of a primary theatre and its transfer theatres as one resumable command
+(``run.py validation``).
 
-Stages, in order, each in a folder of its own under the output folder and each the project's own command:
-calibrate al-Qusayr on its fitted period (its check on fresh runs gives the held-back, out-of-sample measures),
-Kobani with al-Qusayr's fitted parameters (the transfer test), Kobani calibrated on its own record, global
-sensitivity (Morris, then Sobol') around al-Qusayr's fit, and scenario discovery over al-Qusayr's counterfactual
-library. A stage that finished (its ``stage.json`` names the same command) is skipped on a rerun; an interrupted
+A theatre is a scenario file with a record (docs/record-format.md); the page names it by its objective's name
+on its map and the stage folders by a slug of its file name. Stages, in order, each in a folder of its own under
+the output folder and each the project's own command: calibrate the primary theatre on its fitted period (its
+check on fresh runs gives the held-back, out-of-sample measures); for each transfer theatre, a fidelity run with
+the primary's fitted parameters (the transfer test) and a calibration on its own record; global sensitivity
+(Morris, then Sobol') around the primary's fit; and scenario discovery over the primary's counterfactual library.
+A stage that finished (its ``stage.json`` names the same command) is skipped on a rerun; an interrupted
 calibration resumes from its journal. ``measured()`` then gathers every number docs/validation.md quotes, with
 every target of issue 13 checked (``issue_targets``), into one small document (``validation-measured.json``)
 from which analysis/validation_doc.py writes the page's generated sections.
@@ -14,17 +17,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from analysis.calibrate import SEARCH_SPACE
 from sim.errors import InputError
+from sim.record import Record
 from sim.records import atomic_write_text, to_json
+from sim.scenario import Scenario
 
 Command = Sequence[str]  # how to start run.py: [python, path of run.py]; a stage appends its arguments
 
@@ -55,15 +62,50 @@ QUICK = Budgets(trials=4, runs=2, check_runs=4, morris=2, sobol_samples=4, top=2
 
 
 @dataclass(frozen=True)
-class Theatres:
-    """The scenario files the stages run."""
+class Theatre:
+    """A scenario with a record, as the validation names it: ``name`` in the page (its objective's name on its
+    map), ``slug`` in stage folders and file names (from its file name)."""
 
-    qusayr: Path
-    kobani: Path
+    path: Path
+    name: str
+    slug: str
+    record: Record
+
+    @classmethod
+    def of(cls, path: Path, scenario: Scenario, record: Record) -> Theatre:
+        return cls(path, scenario.graph.nodes[scenario.spec.objective]["name"], slug(path), record)
+
+
+def slug(path: Path) -> str:
+    """A file name as a folder name: its stem in lower case, every run of other characters than a-z and 0-9 one
+    underscore ("Vale of Ember 2.yaml" -> "vale_of_ember_2")."""
+    return re.sub(r"[^a-z0-9]+", "_", path.stem.lower()).strip("_") or "theatre"
+
+
+@dataclass(frozen=True)
+class Theatres:
+    """The scenario files the stages run: the primary theatre, the theatres its fit is carried to, and the
+    primary's counterfactuals (discovery's variants)."""
+
+    primary: Theatre
+    transfers: tuple[Theatre, ...]
     counterfactuals: tuple[Path, ...]
 
+    def __post_init__(self) -> None:
+        seen: dict[str, Path] = {}
+        for theatre in self.transfers:
+            if theatre.slug in seen:
+                raise InputError(str(theatre.path), "--transfer", f"names the same stage folders as "
+                                 f"{seen[theatre.slug]} ({theatre.slug!r}): rename one of the files")
+            seen[theatre.slug] = theatre.path
 
-STAGES = ("calibrate", "kobani_transfer", "calibrate_kobani", "sensitivity", "discovery")
+
+def transfer_stage(theatre: Theatre) -> str:
+    return f"{theatre.slug}_transfer"
+
+
+def own_fit_stage(theatre: Theatre) -> str:
+    return f"calibrate_{theatre.slug}"
 
 
 def _int_args(**values: int) -> list[str]:
@@ -90,31 +132,52 @@ def read_json(path: Path) -> Any:
         raise InputError(str(path), "", f"cannot be read: {exc}") from None
 
 
-def stage_argv(stage: str, out: Path, theatres: Theatres, budgets: Budgets, extra: Sequence[str]) -> list[str]:
-    """The command of one stage (a later stage may write the scenario file it runs from an earlier one's result)."""
-    folder = str(out / stage)
-    calibration = _int_args(budget=budgets.trials, runs=budgets.runs, check_runs=budgets.check_runs,
-                            seed=budgets.seed)
-    if stage == "calibrate":
-        return ["calibrate", "--scenario", str(theatres.qusayr), *calibration, "--out", folder, *extra]
-    if stage == "calibrate_kobani":
-        return ["calibrate", "--scenario", str(theatres.kobani), *calibration, "--out", folder, *extra]
-    fitted = chosen_parameters(out / "calibrate")
-    if stage == "kobani_transfer":  # the same fresh seeds as the calibrations' checks (calibrate: seed + 2)
-        path = derived_scenario(out / "scenarios" / "kobani_qusayr_fit.yaml", theatres.kobani, fitted,
-                                "parameters fitted on al-Qusayr")
-        return ["fidelity", "--scenario", str(path), *_int_args(runs=budgets.check_runs, seed=budgets.seed + 2),
-                "--out", folder, *[a for a in extra if not a.startswith("--search")]]
-    if stage == "sensitivity":
-        path = derived_scenario(out / "scenarios" / "qusayr_fit.yaml", theatres.qusayr, fitted,
-                                "parameters fitted on al-Qusayr")
-        return ["sensitivity", "--scenario", str(path), *_int_args(budget=budgets.morris,
-                sobol_samples=budgets.sobol_samples, top=budgets.top, runs=budgets.sensitivity_runs,
-                seed=budgets.seed), "--out", folder, *extra]
-    return ["discover", "--scenario", str(theatres.qusayr), "--counterfactuals",
+def _calibrate_argv(theatre: Theatre, folder: Path, budgets: Budgets, extra: Sequence[str]) -> list[str]:
+    return ["calibrate", "--scenario", str(theatre.path), *_int_args(budget=budgets.trials, runs=budgets.runs,
+            check_runs=budgets.check_runs, seed=budgets.seed), "--out", str(folder), *extra]
+
+
+def _primary_fit(out: Path, theatres: Theatres, on: Theatre, name: str) -> Path:
+    """``on`` with the parameters fitted on the primary theatre, as a scenario file in ``out/scenarios``."""
+    return derived_scenario(out / "scenarios" / name, on.path, chosen_parameters(out / "calibrate"),
+                            f"parameters fitted on {theatres.primary.name}")
+
+
+def _transfer_argv(out: Path, theatres: Theatres, theatre: Theatre, budgets: Budgets, extra: Sequence[str]
+                   ) -> list[str]:
+    """The same fresh seeds as the calibrations' checks (calibrate: seed + 2)."""
+    path = _primary_fit(out, theatres, theatre, f"{theatre.slug}_{theatres.primary.slug}_fit.yaml")
+    return ["fidelity", "--scenario", str(path), *_int_args(runs=budgets.check_runs, seed=budgets.seed + 2),
+            "--out", str(out / transfer_stage(theatre)), *[a for a in extra if not a.startswith("--search")]]
+
+
+def _sensitivity_argv(out: Path, theatres: Theatres, budgets: Budgets, extra: Sequence[str]) -> list[str]:
+    path = _primary_fit(out, theatres, theatres.primary, f"{theatres.primary.slug}_fit.yaml")
+    return ["sensitivity", "--scenario", str(path), *_int_args(budget=budgets.morris,
+            sobol_samples=budgets.sobol_samples, top=budgets.top, runs=budgets.sensitivity_runs, seed=budgets.seed),
+            "--out", str(out / "sensitivity"), *extra]
+
+
+def _discovery_argv(out: Path, theatres: Theatres, budgets: Budgets, extra: Sequence[str]) -> list[str]:
+    return ["discover", "--scenario", str(theatres.primary.path), "--counterfactuals",
             *[str(p) for p in theatres.counterfactuals],
-            *_int_args(samples=budgets.samples, runs=budgets.discover_runs, seed=budgets.seed), "--out", folder,
-            *extra]
+            *_int_args(samples=budgets.samples, runs=budgets.discover_runs, seed=budgets.seed),
+            "--out", str(out / "discovery"), *extra]
+
+
+def stage_commands(out: Path, theatres: Theatres, budgets: Budgets, extra: Sequence[str] = ()
+                   ) -> dict[str, Callable[[], list[str]]]:
+    """Each stage's name and how to build its command, in order. A command is built when its stage starts,
+    since a later stage may write the scenario file it runs from an earlier one's result."""
+    stages: dict[str, Callable[[], list[str]]] = {
+        "calibrate": partial(_calibrate_argv, theatres.primary, out / "calibrate", budgets, extra)}
+    for theatre in theatres.transfers:
+        stages[transfer_stage(theatre)] = partial(_transfer_argv, out, theatres, theatre, budgets, extra)
+        stages[own_fit_stage(theatre)] = partial(_calibrate_argv, theatre, out / own_fit_stage(theatre), budgets,
+                                                 extra)
+    stages["sensitivity"] = partial(_sensitivity_argv, out, theatres, budgets, extra)
+    stages["discovery"] = partial(_discovery_argv, out, theatres, budgets, extra)
+    return stages
 
 
 def _tree_ticks(root: int) -> dict[int, int]:
@@ -176,8 +239,8 @@ def run_validation(out: Path, theatres: Theatres, budgets: Budgets, command: Com
                    progress: Callable[[str], None] = print) -> dict[str, dict[str, Any]]:
     """Every stage in order (resumable); return each stage's stage.json."""
     budgets.check()
-    return {stage: run_stage(stage, out, stage_argv(stage, out, theatres, budgets, extra), command, progress)
-            for stage in STAGES}
+    return {stage: run_stage(stage, out, argv(), command, progress)
+            for stage, argv in stage_commands(out, theatres, budgets, extra).items()}
 
 
 # ---------------------------------------------------------------- the measures and issue 13's targets
@@ -225,22 +288,26 @@ def _first_assault(report: Mapping[str, Any], objective: str) -> float | None:
     return rows[0]["sim_median"] if rows else None
 
 
-def issue_targets(report: Mapping[str, Any], objective: str, fall_day: int, first_assault_day: int
-                  ) -> list[dict[str, Any]]:
-    """Issue 13's targets for al-Qusayr on one fidelity report (the held-back record of the chosen values)."""
+FALL_MEASURE = "fall day, median (censored: a town that held counts one day past the end)"
+
+
+def issue_targets(report: Mapping[str, Any], record: Record) -> list[dict[str, Any]]:
+    """Issue 13's targets for the primary theatre on one fidelity report (the held-back record of one parameter
+    set): the dates from its record, the other figures the issue's; a date the record does not give (a town that
+    held, no recorded first assault) drops the targets that need it."""
     held = report["held_back"]
     battle = held["objective"]
     defender = report["defender"]
     days = battle["battle_days"]
-    rows = [
-        _window("fall day, median (censored: a town that held counts one day past the end)",
-                held["fall_day_median"], fall_day, 3),
-        _window("first assault on the town, median", _first_assault(report, objective), first_assault_day, 3),
-        _band("town battle, days (first capture to fall, runs that fell)", days["median"] if days else None, 14, 21,
-              " days"),
-        _at_least("held-back captures within 7 days (share)", held["captures_within_7_days_share"], 0.8),
-        _at_least("capture-order Spearman, whole record", report["capture_order_spearman"], 0.9),
-    ]
+    rows = [fate_target(report, FALL_MEASURE, "town held: share of runs", 3)]
+    if record.first_assault_day is not None:
+        rows.append(_window("first assault on the town, median", _first_assault(report, record.objective),
+                            record.first_assault_day, 3))
+    if record.fall_day is not None:
+        rows.append(_band("town battle, days (first capture to fall, runs that fell)",
+                          days["median"] if days else None, 14, 21, " days"))
+    rows += [_at_least("held-back captures within 7 days (share)", held["captures_within_7_days_share"], 0.8),
+             _at_least("capture-order Spearman, whole record", report["capture_order_spearman"], 0.9)]
     for name, value in (held["killed_by_side"] | held["killed_by_faction"]).items():
         rows.append(_killed_target(name, value["median"], held["killed_recorded"][name],
                                    held["killed_relative_error"][name]))
@@ -251,17 +318,23 @@ def issue_targets(report: Mapping[str, Any], objective: str, fall_day: int, firs
     return rows
 
 
-def kobani_target(report: Mapping[str, Any], label: str) -> dict[str, Any]:
-    """The second theatre's fate: its fall day within 7 days of its record. Kobani held (no fall day), so the
-    target is met when the censored median fall day is past the end, i.e. the town held in at least half the
-    runs; otherwise it is missed by the distance of the median from the end."""
+def fate_target(report: Mapping[str, Any], fell_measure: str, held_measure: str, width: float
+                ) -> dict[str, Any]:
+    """The objective's fate against its record. A town that fell: the censored median fall day within ``width``
+    days of the recorded one. A town that held (no fall day): met when the censored median fall day is past the
+    end, i.e. the town held in at least half the runs; otherwise missed by the share of runs it fell in."""
     held = report["held_back"]
-    end = held["fall_day_median"] if held["fall_share"] < 0.5 else None
     if report["fall_day_recorded"] is not None:
-        return _window(f"fall day, {label}", held["fall_day_median"], report["fall_day_recorded"], 7)
-    return _target(f"town held ({label}): share of runs", 1.0 - held["fall_share"], "held (in at least half the "
-                   "runs)", end is not None, "met" if end is not None else
-                   f"fell in {held['fall_share']:.0%} of runs, median day {held['fall_day_median']:.0f}")
+        return _window(fell_measure, held["fall_day_median"], report["fall_day_recorded"], width)
+    kept = held["fall_share"] < 0.5
+    return _target(held_measure, 1.0 - held["fall_share"], "held (in at least half the runs)", kept,
+                   "met" if kept else f"fell in {held['fall_share']:.0%} of runs, median day "
+                   f"{held['fall_day_median']:.0f}")
+
+
+def transfer_target(report: Mapping[str, Any], label: str) -> dict[str, Any]:
+    """A transfer theatre's fate: its fall day within 7 days of its record, or held if it held."""
+    return fate_target(report, f"fall day, {label}", f"town held ({label}): share of runs", 7)
 
 
 def _fit(folder: Path) -> dict[str, Any]:
@@ -272,56 +345,63 @@ def _fit(folder: Path) -> dict[str, Any]:
                                            "parameter_sets": len(result["parameter_sets"])}
 
 
-def stage_runs(budgets: Budgets, variants: int) -> dict[str, int]:
+def stage_runs(budgets: Budgets, theatres: Theatres) -> dict[str, int]:
     """How many simulation runs each stage makes (the unit of its cost): trials x runs plus two checked sets,
-    Morris trajectories x (parameters + 1) and Sobol' base samples x (top + 2) points, discovery's points x variants,
-    each point x its replicates."""
+    Morris trajectories x (parameters + 1) and Sobol' base samples x (top + 2) points, discovery's points x variants
+    (the primary and its counterfactuals), each point x its replicates."""
     calibration = budgets.trials * budgets.runs + 2 * budgets.check_runs
     morris = budgets.morris * (len(SEARCH_SPACE) + 1)
     sobol = budgets.sobol_samples * (budgets.top + 2)
-    return {"calibrate": calibration, "kobani_transfer": budgets.check_runs, "calibrate_kobani": calibration,
-            "sensitivity": (morris + sobol) * budgets.sensitivity_runs,
-            "discovery": budgets.samples * variants * budgets.discover_runs}
+    runs = {"calibrate": calibration}
+    for theatre in theatres.transfers:
+        runs |= {transfer_stage(theatre): budgets.check_runs, own_fit_stage(theatre): calibration}
+    variants = len(theatres.counterfactuals) + 1
+    return runs | {"sensitivity": (morris + sobol) * budgets.sensitivity_runs,
+                   "discovery": budgets.samples * variants * budgets.discover_runs}
 
 
-def measured(out: Path, stages: Mapping[str, Mapping[str, Any]], record_facts: Mapping[str, Any],
+def measured(out: Path, theatres: Theatres, stages: Mapping[str, Mapping[str, Any]],
              provenance: Mapping[str, Any]) -> dict[str, Any]:
     """Everything docs/validation.md quotes, from the stages' outputs in ``out``."""
-    qusayr, kobani = _fit(out / "calibrate"), _fit(out / "calibrate_kobani")
-    transfer = read_json(out / "kobani_transfer" / "fidelity.json")
+    primary = theatres.primary
+    fit = _fit(out / "calibrate")
     sens = read_json(out / "sensitivity" / "sensitivity.json")
-    boxes = read_json(out / "discovery" / "boxes.json")
-    report = qusayr["chosen_report"]
+    transfers = []
+    for theatre in theatres.transfers:
+        own = _fit(out / own_fit_stage(theatre))
+        transfer = read_json(out / transfer_stage(theatre) / "fidelity.json")
+        transfers.append({"name": theatre.name, "slug": theatre.slug, "fit": own, "transfer": transfer,
+                          "targets": [transfer_target(transfer, f"{primary.name}'s parameters"),
+                                      transfer_target(own["chosen_report"], "its own fit")]})
     return {
         "provenance": {**provenance, "stages": {name: {k: s[k] for k in ("argv", "wall_seconds", "cpu_seconds")}
                                                 for name, s in stages.items()}},
-        "qusayr": qusayr, "kobani": kobani, "kobani_transfer": transfer,
-        "targets": issue_targets(report, record_facts["objective"], record_facts["fall_day"],
-                                 record_facts["first_assault_day"]),
-        "targets_defaults": issue_targets(qusayr["default_report"], record_facts["objective"],
-                                          record_facts["fall_day"], record_facts["first_assault_day"]),
-        "kobani_targets": [kobani_target(transfer, "al-Qusayr's parameters"),
-                           kobani_target(kobani["chosen_report"], "its own fit")],
+        "primary": {"name": primary.name, "slug": primary.slug, **fit}, "transfers": transfers,
+        "targets": issue_targets(fit["chosen_report"], primary.record),
+        "targets_defaults": issue_targets(fit["default_report"], primary.record),
         "sensitivity": {k: sens[k] for k in ("trajectories", "sobol_samples", "runs", "morris", "sobol_parameters",
                                              "sobol")},
-        "discovery": boxes,
+        "discovery": read_json(out / "discovery" / "boxes.json"),
     }
 
 
-PICTURES = {("calibrate", "calibration.png"): "validation-calibration.png",
+def pictures(theatres: Theatres) -> dict[tuple[str, str], str]:
+    """(stage folder, picture) -> the name docs/validation.md links it by."""
+    return {("calibrate", "calibration.png"): "validation-calibration.png",
             ("calibrate", "fidelity_defaults.png"): "validation-defaults.png",
             ("calibrate", "fidelity_calibrated.png"): "validation-calibrated.png",
-            ("calibrate_kobani", "calibration.png"): "validation-kobani-calibration.png",
+            **{(own_fit_stage(t), "calibration.png"): f"validation-{t.slug}-calibration.png"
+               for t in theatres.transfers},
             ("sensitivity", "morris.png"): "validation-morris.png",
             ("sensitivity", "sobol.png"): "validation-sobol.png",
             ("discovery", "discovery.png"): "validation-discovery.png"}
 
 
-def copy_pictures(out: Path, img: Path) -> list[Path]:
+def copy_pictures(out: Path, theatres: Theatres, img: Path) -> list[Path]:
     """The stages' pictures, copied beside the page under the names it links."""
     img.mkdir(parents=True, exist_ok=True)
     copied = []
-    for (stage, name), target in PICTURES.items():
+    for (stage, name), target in pictures(theatres).items():
         source = out / stage / name
         if source.is_file():
             shutil.copyfile(source, img / target)

@@ -63,15 +63,23 @@ def targets_section(m: Mapping[str, Any]) -> str:
     defaults = {t["measure"]: t for t in m.get("targets_defaults", ())}
     rows = [(t["measure"], t["target"], verdict(defaults[t["measure"]]) if t["measure"] in defaults else "n/a",
              verdict(t)) for t in m["targets"]]
-    rows += [(f"Kobani: {t['measure']}", t["target"], "", verdict(t)) for t in m["kobani_targets"]]
-    runs = m["qusayr"]["chosen_report"]["runs"]
-    met = sum(t["met"] for t in [*m["targets"], *m["kobani_targets"]])
+    rows += [(f"{t['name']}: {target['measure']}", target["target"], "", verdict(target))
+             for t in m["transfers"] for target in t["targets"]]
+    primary = m["primary"]["name"]
+    runs = m["primary"]["chosen_report"]["runs"]
+    targets = all_targets(m)
     met_defaults = sum(t["met"] for t in defaults.values())
-    total = len(m["targets"]) + len(m["kobani_targets"])
-    return (f"Al-Qusayr's held-back record on {runs} fresh runs (seeds the search never used), for the engine "
-            f"defaults and for the calibrated values; Kobani on {m['kobani_transfer']['runs']} runs. **Calibrated: "
-            f"{met} of {total} targets met; engine defaults: {met_defaults} of {len(defaults)} al-Qusayr targets "
-            f"met.**\n\n" + _table(["measure", "target", "engine defaults", "calibrated"], rows))
+    transfers = "".join(f"; {t['name']} on {t['transfer']['runs']} runs" for t in m["transfers"])
+    return (f"{primary[:1].upper()}{primary[1:]}'s held-back record on {runs} fresh runs (seeds the search never "
+            f"used), for the engine defaults and for the calibrated values{transfers}. **Calibrated: "
+            f"{sum(t['met'] for t in targets)} of {len(targets)} targets met; engine defaults: {met_defaults} of "
+            f"{len(defaults)} {primary} targets met.**\n\n"
+            + _table(["measure", "target", "engine defaults", "calibrated"], rows))
+
+
+def all_targets(m: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The primary theatre's targets for the calibrated values, then each transfer theatre's."""
+    return [*m["targets"], *(target for t in m["transfers"] for target in t["targets"])]
 
 
 def _part_rows(defaults: Mapping[str, Any], chosen: Mapping[str, Any]) -> list[tuple[str, ...]]:
@@ -89,7 +97,7 @@ def _part_rows(defaults: Mapping[str, Any], chosen: Mapping[str, Any]) -> list[t
 
 
 def fit_section(m: Mapping[str, Any]) -> str:
-    fit = m["qusayr"]
+    fit = m["primary"]
     d, c = fit["default_report"], fit["chosen_report"]
     hd, hc = d["held_back"], c["held_back"]
     rows = [("fitted-period loss (lower is better)", _num(fit["default_loss"]["loss"], 2),
@@ -116,7 +124,7 @@ def fit_section(m: Mapping[str, Any]) -> str:
 
 
 def captures_section(m: Mapping[str, Any]) -> str:
-    d, c = m["qusayr"]["default_report"], m["qusayr"]["chosen_report"]
+    d, c = m["primary"]["default_report"], m["primary"]["chosen_report"]
 
     def cell(r: Mapping[str, Any]) -> str:
         mark = "" if r["within_7_days"] else " ✗"
@@ -131,24 +139,28 @@ def captures_section(m: Mapping[str, Any]) -> str:
 
 
 def parameters_section(m: Mapping[str, Any]) -> str:
-    q, k = m["qusayr"], m["kobani"]
-    bounds = {(name, b["parameter"]): b["bound"] for name, fit in (("q", q), ("k", k)) for b in fit["on_bounds"]}
+    fits = [(m["primary"]["name"], m["primary"]), *((t["name"], t["fit"]) for t in m["transfers"])]
 
-    def fitted(name: str, fit: Mapping[str, Any], key: str) -> str:
-        edge = bounds.get((key, name))
+    def fitted(name: str, fit: Mapping[str, Any]) -> str:
+        edge = next((b["bound"] for b in fit["on_bounds"] if b["parameter"] == name), None)
         return f"{fit['chosen']['params'][name]:.4g}" + (f" (ON THE {edge.upper()} BOUND)" if edge else "")
 
+    primary = fits[0][1]
     rows = [(f"`{d['name']}`", f"{d['default']:g}", f"{d['low']:g}-{d['high']:g}", d["source"],
-             f"**{fitted(d['name'], q, 'q')}**", fitted(d["name"], k, "k")) for d in q["space"]]
-    return (f"{q['trials']} trials x {q['budget']['runs']} runs each theatre (optuna TPE, seed {q['seed']}); "
-            f"{q['parameter_sets']} plausible sets for al-Qusayr, {k['parameter_sets']} for Kobani.\n\n"
-            + _table(["parameter", "default", "searched", "source of the range", "al-Qusayr fit", "Kobani fit"],
+             f"**{fitted(d['name'], primary)}**", *(fitted(d["name"], fit) for _, fit in fits[1:]))
+            for d in primary["space"]]
+    sets = ", ".join(f"{fit['parameter_sets']} for {name}" for name, fit in fits[1:])
+    return (f"{primary['trials']} trials x {primary['budget']['runs']} runs each theatre (optuna TPE, seed "
+            f"{primary['seed']}); {primary['parameter_sets']} plausible sets for {fits[0][0]}"
+            f"{', ' + sets if sets else ''}.\n\n"
+            + _table(["parameter", "default", "searched", "source of the range", *(f"{n} fit" for n, _ in fits)],
                      rows))
 
 
-def kobani_section(m: Mapping[str, Any]) -> str:
-    reports = [("al-Qusayr's parameters", m["kobani_transfer"]), ("engine defaults", m["kobani"]["default_report"]),
-               ("its own fit", m["kobani"]["chosen_report"])]
+def transfer_table(m: Mapping[str, Any], theatre: Mapping[str, Any]) -> str:
+    """One transfer theatre with the primary's parameters, the engine defaults and its own fit, the same seeds."""
+    reports = [(f"{m['primary']['name']}'s parameters", theatre["transfer"]),
+               ("engine defaults", theatre["fit"]["default_report"]), ("its own fit", theatre["fit"]["chosen_report"])]
     rows = []
     for part in ("fitted", "held_back"):
         rows.append((f"{part.replace('_', '-')}: captures within 7 days",
@@ -163,7 +175,12 @@ def kobani_section(m: Mapping[str, Any]) -> str:
             f"{_q(r['held_back']['killed_by_side'][name])} ({r['held_back']['killed_relative_error'][name]:+.0%})"
             for _, r in reports]))
     rows.append(("exchange ratio", *[_num(r["held_back"]["exchange_ratio"]["median"], 2) for _, r in reports]))
-    return (f"{first['runs']} runs each, the same seeds.\n\n" + _table(["", *[n for n, _ in reports]], rows))
+    return (f"{theatre['name']}: {first['runs']} runs each, the same seeds.\n\n"
+            + _table(["", *[n for n, _ in reports]], rows))
+
+
+def transfers_section(m: Mapping[str, Any]) -> str:
+    return "\n\n".join(transfer_table(m, t) for t in m["transfers"]) or "No transfer theatre."
 
 
 def sensitivity_section(m: Mapping[str, Any]) -> str:
@@ -207,8 +224,20 @@ def provenance_section(m: Mapping[str, Any]) -> str:
 
 SECTIONS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "provenance": provenance_section, "targets": targets_section, "parameters": parameters_section,
-    "fit": fit_section, "captures": captures_section, "kobani": kobani_section,
+    "fit": fit_section, "captures": captures_section, "transfers": transfers_section,
     "sensitivity": sensitivity_section, "discovery": discovery_section}
+
+
+HEADINGS = {"provenance": "How this page was measured", "targets": "Issue 13's targets, measured",
+            "parameters": "The calibration", "fit": "The fit: fitted and held-back record",
+            "captures": "Each capture, recorded and simulated", "transfers": "Transfer theatres",
+            "sensitivity": "Sensitivity", "discovery": "Scenario discovery: where does the town hold?"}
+
+
+def skeleton(theatre: str) -> str:
+    """A new page for ``theatre``: every generated section, empty, under a heading of its own."""
+    return f"# Validation: {theatre}\n\n" + "".join(
+        f"## {HEADINGS[name]}\n\n<!-- generated:{name} -->\n<!-- /generated:{name} -->\n\n" for name in SECTIONS)
 
 
 def update_document(text: str, m: Mapping[str, Any], source: str = "docs/validation.md") -> str:

@@ -2,9 +2,12 @@
 
 The document marks each number as ``<!--n:NAME-->value<!--/n-->`` (Markdown shows only the value). This script
 computes every NAME from the shipped scenarios (doctrine's spread over DOCTRINE_RUNS seeds, a run's interdiction
-scores, an engagement's numbers, the historical records) and rewrites the values in place; ``--check`` only
-reports whether the document is up to date (exit 1 when not: tests/test_teaching.py runs it). After a change of
-the engine, one command brings the lessons up to date:
+scores, an engagement's numbers, the historical records, exercise 6's scenario discovery) and rewrites the values
+in place; ``--check`` only reports whether the document is up to date (exit 1 when not: tests/test_teaching.py
+checks the same). Exercise 6's discovery is the lesson's own ``run.py discover`` command (tens of seconds), so
+its result is kept in docs/teaching-discovery.json: the script reruns it unless ``--check`` or
+``--keep-discovery``, and the numbers are read from that file. After a change of the engine, one command brings
+the lessons up to date:
 
     .venv/bin/python scripts/teaching_numbers.py
 """
@@ -13,18 +16,27 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import re
 import statistics
+import subprocess
 import sys
+import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script from any folder: the project must be importable
     sys.path.insert(0, str(ROOT))
 
+from analysis.discovery import OUTCOME, VARIANT  # noqa: E402
 from sim.events import format_date  # noqa: E402
 from sim.play import DOCTRINE_RUNS, Game, Knobs, Spread, doctrine_spread  # noqa: E402
 from sim.record import load_record  # noqa: E402
+from sim.records import atomic_write_text, to_json  # noqa: E402
 from sim.scenario import Scenario, load_scenario  # noqa: E402
 from sim.simulation import simulate  # noqa: E402
 
@@ -32,6 +44,11 @@ DOC = ROOT / "docs" / "teaching.md"
 HISTORICAL = ROOT / "scenarios" / "historical.yaml"
 KOBANI = ROOT / "scenarios" / "kobani" / "kobani.yaml"
 KOBANI_NO_AIR = ROOT / "scenarios" / "kobani" / "counterfactuals" / "kobani_no_air_support.yaml"
+DISCOVERY = ROOT / "docs" / "teaching-discovery.json"  # exercise 6's discovery, as its command found it
+# exercise 6's command (docs/teaching.md quotes it): the historical scenario and three what-ifs
+DISCOVERY_VARIANTS = tuple(ROOT / "scenarios" / "counterfactuals" / f"{name}.yaml"
+                           for name in ("no_hezbollah", "hezbollah_late", "arsal_route_open"))
+DISCOVERY_OPTIONS = ("--samples", "24", "--runs", "3", "--workers", "1")
 MARK = re.compile(r"<!--n:([a-z0-9_]+)-->(.*?)<!--/n-->")
 LESSON_SEED = 1  # the seed the lessons' single runs use
 
@@ -77,8 +94,8 @@ def engagement_numbers(scenario_path: Path) -> dict[str, str]:
     adj = game.engagements()[0]
     return {"fight_where": adj["where"], "fight_date": adj["date"], "fight_ratio": f"{adj['ratio']:.2f}",
             "fight_attacker_rate": f"{adj['attacker_rate']:.2%}", "fight_defender_rate": f"{adj['defender_rate']:.2%}",
-            "ratio_exponent": f"{game.scenario.params.ratio_exponent:g}",
-            "attack_ratio": f"{game.scenario.params.attack_ratio:g}"}
+            **{name: f"{getattr(game.scenario.params, name):g}" for name in ("ratio_exponent", "attack_ratio",
+                                                                              "loss_band")}}
 
 
 def interdiction_numbers(scenario: Scenario) -> dict[str, str]:
@@ -99,6 +116,43 @@ def ground_numbers(prefix: str, scenario: Scenario) -> dict[str, str]:
             f"{prefix}_held_max": str(max(held)), f"{prefix}_places": str(scenario.graph.number_of_nodes())}
 
 
+def lesson_discovery() -> dict[str, Any]:
+    """Exercise 6's command, run as the class runs it; its boxes and the share of runs held in each variant."""
+    with tempfile.TemporaryDirectory() as folder:
+        subprocess.run([sys.executable, str(ROOT / "run.py"), "discover", "--scenario", str(HISTORICAL),
+                        "--counterfactuals", *map(str, DISCOVERY_VARIANTS), *DISCOVERY_OPTIONS, "--out", folder],
+                       check=True, stdout=subprocess.DEVNULL)
+        boxes = json.loads((Path(folder) / "boxes.json").read_text(encoding="utf-8"))
+        sample = pd.read_csv(Path(folder) / "discovery.csv")
+    held = sample.groupby(VARIANT)[OUTCOME].mean()
+    return {"points": boxes["points"], "runs": boxes["runs"], "held_overall": boxes["held_overall"],
+            "held_by_variant": {v: round(float(held[v]), 4) for v in boxes["variants"]},
+            "boxes": [{k: box[k] for k in ("coverage", "density", "n", "limits")} for box in boxes["boxes"]]}
+
+
+def box_text(box: Mapping[str, Any]) -> str:
+    """'variant in {a, b}, no parameter limit', or '... inside 2 parameter limits (`x`, `y`)'."""
+    variants = box["limits"].get(VARIANT)
+    ranges = [f"`{name}`" for name in box["limits"] if name != VARIANT]
+    where = f"variant in {{{', '.join(variants)}}}" if variants else "every variant"
+    if not ranges:
+        return f"{where}, no parameter limit"
+    return f"{where} inside {len(ranges)} parameter limit{'s' if len(ranges) > 1 else ''} ({', '.join(ranges)})"
+
+
+def discovery_numbers(found: Mapping[str, Any]) -> dict[str, str]:
+    """What exercise 6's answer quotes: the share held, overall and per variant, and the first two boxes."""
+    out = {"d_runs": f"{found['points'] * found['runs']:,}", "d_points": str(found["points"]),
+           "d_held": f"{found['held_overall']:.0%}",
+           **{f"d_held_{variant}": f"{share:.0%}" for variant, share in found["held_by_variant"].items()}}
+    for i in (1, 2):
+        box = found["boxes"][i - 1] if len(found["boxes"]) >= i else None
+        out |= {f"d_box{i}": box_text(box) if box else "none", f"d_box{i}_n": str(box["n"]) if box else "0",
+                f"d_box{i}_density": f"{box['density']:.0%}" if box else "n/a",
+                f"d_box{i}_coverage": f"{box['coverage']:.0%}" if box else "n/a"}
+    return out
+
+
 def numbers() -> dict[str, str]:
     """Every number the lesson plans quote, by name."""
     historical, kobani = load_scenario(HISTORICAL), load_scenario(KOBANI)
@@ -108,7 +162,8 @@ def numbers() -> dict[str, str]:
             **campaign_numbers("q", historical), **campaign_numbers("k", kobani),
             **spread_numbers("k_no_air_fall", no_air_falls),
             **ground_numbers("k", kobani), **ground_numbers("k_no_air", no_air),
-            **interdiction_numbers(historical), **engagement_numbers(HISTORICAL)}
+            **interdiction_numbers(historical), **engagement_numbers(HISTORICAL),
+            **discovery_numbers(json.loads(DISCOVERY.read_text(encoding="utf-8")))}
 
 
 def fill(text: str, values: dict[str, str]) -> str:
@@ -121,8 +176,13 @@ def fill(text: str, values: dict[str, str]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only say whether docs/teaching.md is up to date")
+    parser.add_argument("--check", action="store_true", help="only say whether docs/teaching.md is up to date "
+                        "(exercise 6's numbers against docs/teaching-discovery.json, not rerun)")
+    parser.add_argument("--keep-discovery", action="store_true", help="do not rerun exercise 6's discovery: "
+                        "read its result from docs/teaching-discovery.json")
     args = parser.parse_args(argv)
+    if not (args.check or args.keep_discovery):
+        atomic_write_text(DISCOVERY, to_json(lesson_discovery()))
     text = DOC.read_text(encoding="utf-8")
     try:
         new = fill(text, numbers())

@@ -38,3 +38,15 @@ def test_the_lesson_plans_have_what_a_teacher_needs():
         assert "minutes)" in plan.splitlines()[0]
     assert any("Kobani" in p.splitlines()[0] for p in plans)
     assert "rubric" in text.lower()
+
+
+def test_exercise_6s_answer_is_written_from_the_boxes_its_command_found():
+    found = {"points": 8, "runs": 3, "held_overall": 0.5, "held_by_variant": {"historical": 0.25, "late": 0.75},
+             "boxes": [{"coverage": 0.9, "density": 0.8, "n": 4, "limits": {"variant": ["late"]}}]}
+    numbers = teaching_numbers.discovery_numbers(found)
+    assert (numbers["d_runs"], numbers["d_held"], numbers["d_held_late"]) == ("24", "50%", "75%")
+    assert numbers["d_box1"] == "variant in {late}, no parameter limit" and numbers["d_box1_n"] == "4"
+    assert (numbers["d_box2"], numbers["d_box2_n"]) == ("none", "0")
+    ranged = {"limits": {"attack_loss": [0.02, 0.03], "morale_break": [0.2, 0.3]}}
+    assert teaching_numbers.box_text(ranged) == "every variant inside 2 parameter limits (`attack_loss`, " \
+        "`morale_break`)"
