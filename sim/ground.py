@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim import doctrine
+from sim import combat, doctrine
 from sim.agents import Formation
 from sim.events import EventKind
 from sim.states import Losses, Posture
@@ -46,11 +46,13 @@ def trace_supply(m: SiegeModel, log: bool) -> None:
 
 
 def update_control(m: SiegeModel) -> None:
-    """Rule: a place changes hands when formations of one side only stand in it; raiders and broken
-    formations falling back pass through and take nothing; an empty place whose holder has a picket next door
-    (``doctrine.picket_for``) is not taken: the picket moves in, and the place is fought for."""
+    """Rule: a place changes hands when formations of one side only stand in it; raiders, formations falling
+    back and broken ones (morale below ``morale_break``: stranded, they stand but hold nothing) take nothing; an
+    empty place whose holder has a picket next door (``doctrine.picket_for``) is not taken: the picket moves in,
+    and the place is fought for."""
     for place, fs in list(m.space.at_place.items()):
-        holders = [f for f in fs if f.posture is not Posture.RAID and f.posture is not Posture.RETREAT]
+        holders = [f for f in fs if f.posture is not Posture.RAID and f.posture is not Posture.RETREAT
+                   and not combat.breaks(f.morale, m.params)]
         if len({f.side for f in holders}) != 1 or m.control[place] == holders[0].side:
             continue
         previous = m.control[place]

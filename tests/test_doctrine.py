@@ -803,6 +803,20 @@ def test_a_broken_formation_passes_through_empty_enemy_ground_and_takes_nothing(
     assert m.control["mid"] == "red"  # ... and only then is the place its side's
 
 
+@pytest.mark.parametrize(("morale", "takes"), [(0.29, False), (0.3, True)])
+def test_a_broken_formation_stranded_on_enemy_ground_holds_nothing(tmp_path: Path, morale: float,
+                                                                   takes: bool) -> None:
+    # red stands alone in blue's empty mid, holding (not falling back): below morale_break 0.3 it takes nothing
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "mid"}, 300, morale=morale),
+                         unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 100)],
+              doctrine={"pickets": False})
+    red = m.formation("red_t")
+    m.space.put(red, "mid")
+    red.posture = Posture.HOLD
+    ground.update_control(m)
+    assert (m.control["mid"] == "red") is takes
+
+
 @pytest.mark.parametrize(("mid_holder", "arrives_at"), [("red", "mid"), (None, "mid"), ("blue", "town")])
 def test_an_arrival_appears_at_the_nearest_friendly_place_never_on_enemy_ground(
         tmp_path: Path, mid_holder: str | None, arrives_at: str) -> None:
