@@ -19,12 +19,15 @@ from conftest import TINY_MAP, write_tiny
 from analysis.calibrate import SEARCH_SPACE, dimension, parse_search, search_space
 from analysis.validation import (
     QUICK,
+    Targets,
     Theatre,
     Theatres,
     _at_least,
     _band,
     _killed_target,
     _window,
+    issue_targets,
+    load_targets,
     pictures,
     run_stage,
     slug,
@@ -299,3 +302,29 @@ def test_a_theatre_without_a_record_or_twice_the_same_folder_stops_before_any_st
                      str(out)]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and problem in err and not out.exists()
+
+
+def test_the_committed_targets_are_what_the_shipped_targets_file_makes_of_the_committed_reports() -> None:
+    measured = json.loads(MEASURED.read_text(encoding="utf-8"))
+    record = theatre(SHIPPED[0]).record
+    targets = load_targets(record)
+    assert targets.exchange_ratio == [2.0, 2.7] and targets.battle_days == [14, 21]
+    for key, report in (("targets", "chosen_report"), ("targets_defaults", "default_report")):
+        assert issue_targets(measured["primary"][report], record, targets) == measured[key]
+    generic = issue_targets(measured["primary"]["chosen_report"], record, Targets())
+    assert len(generic) == len(measured["targets"]) - 3  # no battle length, exchange ratio or prisoners
+
+
+@pytest.mark.parametrize(("text", "field", "problem"), [
+    ("battle_days: [21, 14]\n", "battle_days", "must be [low, high]"),
+    ("killed_within: 2\n", "killed_within", "less than or equal to 1"),
+    ("fall_days: 3\n", "fall_days", "Extra inputs"),
+    ("exchange_ratio: [1, 2, 3]\n", "exchange_ratio", "at most 2 items")])
+def test_a_bad_targets_file_names_its_field(theatres: Theatres, text: str, field: str, problem: str) -> None:
+    path = Path(theatres.primary.record.path).parent / "validation-targets.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=problem.replace("[", r"\[").replace("]", r"\]")) as err:
+        load_targets(theatres.primary.record)
+    assert (err.value.file, err.value.field) == (str(path), field)
+    path.write_text("exchange_ratio: [1, 2.5]\nkilled_within: 0.3\n", encoding="utf-8")
+    assert load_targets(theatres.primary.record) == Targets(exchange_ratio=[1.0, 2.5], killed_within=0.3)
