@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import time
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
@@ -122,9 +123,10 @@ class Theatre:
 
 
 def slug(path: Path) -> str:
-    """A file name as a folder name: its stem in lower case, every run of other characters than a-z and 0-9 one
-    underscore ("Vale of Ember 2.yaml" -> "vale_of_ember_2")."""
-    return re.sub(r"[^a-z0-9]+", "_", path.stem.lower()).strip("_") or "theatre"
+    """A file name as a folder name: its stem in lower case without accents, every run of other characters than
+    a-z and 0-9 one underscore ("Vale of Ember 2.yaml" -> "vale_of_ember_2", "Château.yaml" -> "chateau")."""
+    plain = unicodedata.normalize("NFKD", path.stem.lower()).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "_", plain).strip("_") or "theatre"
 
 
 @dataclass(frozen=True)

@@ -221,8 +221,8 @@ def test_validation_runs_every_stage_on_any_theatres_and_resumes(tmp_path: Path)
 def test_theatres_are_named_by_their_objective_and_their_file(theatres: Theatres) -> None:
     assert (theatres.primary.name, theatres.primary.slug) == ("Old Town", "tiny")
     assert [(t.name, t.slug) for t in theatres.transfers] == [("Old Town", "ember_held"), (THIRD, "third_1920")]
-    names = ("a/Vale of Ember 2.yaml", "x/--.yaml", "Ünter.yaml")
-    assert [slug(Path(p)) for p in names] == ["vale_of_ember_2", "theatre", "nter"]
+    names = ("a/Vale of Ember 2.yaml", "x/--.yaml", "Ünter-Çay.yaml", "東京.yaml")
+    assert [slug(Path(p)) for p in names] == ["vale_of_ember_2", "theatre", "unter_cay", "theatre"]
 
 
 def test_two_transfer_theatres_with_one_slug_are_refused(theatres: Theatres) -> None:
