@@ -9,8 +9,9 @@ the primary's fitted parameters (the transfer test) and a calibration on its own
 (Morris, then Sobol') around the primary's fit; and scenario discovery over the primary's counterfactual library.
 A stage that finished (its ``stage.json`` names the same command) is skipped on a rerun; an interrupted
 calibration resumes from its journal. ``measured()`` then gathers every number docs/validation.md quotes, with
-every target of issue 13 checked (``issue_targets``), into one small document (``validation-measured.json``)
-from which analysis/validation_doc.py writes the page's generated sections.
+every target of the primary theatre checked (``primary_targets``; the shipped one's are issue 13's), into one
+small document (``validation-measured.json``) from which analysis/validation_doc.py writes the page's generated
+sections.
 """
 
 from __future__ import annotations
@@ -337,7 +338,7 @@ def _first_assault(report: Mapping[str, Any], objective: str) -> float | None:
 FALL_MEASURE = "fall day, median (censored: a town that held counts one day past the end)"
 
 
-def issue_targets(report: Mapping[str, Any], record: Record, targets: Targets) -> list[dict[str, Any]]:
+def primary_targets(report: Mapping[str, Any], record: Record, targets: Targets) -> list[dict[str, Any]]:
     """The primary theatre's targets on one fidelity report (the held-back record of one parameter set): the days
     from its record, the figures from ``targets``; a day the record does not give (a town that held, no recorded
     first assault) or a range the targets do not set drops the rows that need it."""
@@ -427,8 +428,8 @@ def measured(out: Path, theatres: Theatres, stages: Mapping[str, Mapping[str, An
         "provenance": {**provenance, "stages": {name: {k: s[k] for k in ("argv", "wall_seconds", "cpu_seconds")}
                                                 for name, s in stages.items()}},
         "primary": {"name": primary.name, "slug": primary.slug, **fit}, "transfers": transfers,
-        "targets": issue_targets(fit["chosen_report"], primary.record, theatres.targets),
-        "targets_defaults": issue_targets(fit["default_report"], primary.record, theatres.targets),
+        "targets": primary_targets(fit["chosen_report"], primary.record, theatres.targets),
+        "targets_defaults": primary_targets(fit["default_report"], primary.record, theatres.targets),
         "sensitivity": {k: sens[k] for k in ("trajectories", "sobol_samples", "runs", "morris", "sobol_parameters",
                                              "sobol")},
         "discovery": read_json(out / "discovery" / "boxes.json"),

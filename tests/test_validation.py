@@ -26,9 +26,9 @@ from analysis.validation import (
     _band,
     _killed_target,
     _window,
-    issue_targets,
     load_targets,
     pictures,
+    primary_targets,
     run_stage,
     slug,
     stage_commands,
@@ -310,8 +310,8 @@ def test_the_committed_targets_are_what_the_shipped_targets_file_makes_of_the_co
     targets = load_targets(record)
     assert targets.exchange_ratio == [2.0, 2.7] and targets.battle_days == [14, 21]
     for key, report in (("targets", "chosen_report"), ("targets_defaults", "default_report")):
-        assert issue_targets(measured["primary"][report], record, targets) == measured[key]
-    generic = issue_targets(measured["primary"]["chosen_report"], record, Targets())
+        assert primary_targets(measured["primary"][report], record, targets) == measured[key]
+    generic = primary_targets(measured["primary"]["chosen_report"], record, Targets())
     assert len(generic) == len(measured["targets"]) - 3  # no battle length, exchange ratio or prisoners
 
 
