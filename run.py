@@ -346,17 +346,19 @@ def cmd_discover(args: argparse.Namespace) -> int:
 
 def validation_theatres(args: argparse.Namespace) -> Theatres:
     """``run.py validation``'s theatres, each checked before any stage starts: the primary and transfer scenarios
-    must name a record; discovery's variants default to the counterfactuals/ folder beside the primary."""
-    from analysis.validation import Theatre, Theatres
+    must name a record; discovery's variants default to the counterfactuals/ folder beside the primary; the
+    primary's targets are read from beside its record (analysis.validation.Targets)."""
+    from analysis.validation import Theatre, Theatres, load_targets
     from sim.scenario import load_scenario
 
     def theatre(path: Path) -> Theatre:
         return Theatre.of(path, *scenario_and_record(str(path)))
 
-    primary = Path(args.scenario)
-    theatres = Theatres(theatre(primary), tuple(theatre(Path(f)) for f in args.transfer),
+    primary = theatre(Path(args.scenario))
+    theatres = Theatres(primary, tuple(theatre(Path(f)) for f in args.transfer),
                         tuple(Path(f) for f in args.counterfactuals) if args.counterfactuals is not None else
-                        tuple(sorted((primary.parent / "counterfactuals").glob("*.yaml"))))
+                        tuple(sorted((primary.path.parent / "counterfactuals").glob("*.yaml"))),
+                        load_targets(primary.record))
     for path in theatres.counterfactuals:
         load_scenario(str(path))
     return theatres

@@ -228,7 +228,7 @@ SECTIONS: dict[str, Callable[[Mapping[str, Any]], str]] = {
     "sensitivity": sensitivity_section, "discovery": discovery_section}
 
 
-HEADINGS = {"provenance": "How this page was measured", "targets": "Issue 13's targets, measured",
+HEADINGS = {"provenance": "How this page was measured", "targets": "Targets, measured",
             "parameters": "The calibration", "fit": "The fit: fitted and held-back record",
             "captures": "Each capture, recorded and simulated", "transfers": "Transfer theatres",
             "sensitivity": "Sensitivity", "discovery": "Scenario discovery: where does the town hold?"}

@@ -74,6 +74,8 @@ def campaign_numbers(prefix: str, scenario: Scenario) -> dict[str, str]:
     """Doctrine's spread of cut-off and fall days and mean killed, and the record's days and losses."""
     cuts, falls, killed = doctrine_spread(scenario, Knobs(), DOCTRINE_RUNS)
     out = spread_numbers(f"{prefix}_cut", cuts) | spread_numbers(f"{prefix}_fall", falls)
+    censored = [*falls.days, *[scenario.days + 1.0] * falls.never]  # analysis.scores.censored_fall_day
+    out[f"{prefix}_fall_censored_median"] = f"{statistics.median(censored):g}"
     for side, men in killed.items():
         out[f"{prefix}_killed_{side}"] = f"{men:,.0f}"
     record = load_record(scenario)

@@ -19,13 +19,16 @@ from conftest import TINY_MAP, write_tiny
 from analysis.calibrate import SEARCH_SPACE, dimension, parse_search, search_space
 from analysis.validation import (
     QUICK,
+    Targets,
     Theatre,
     Theatres,
     _at_least,
     _band,
     _killed_target,
     _window,
+    load_targets,
     pictures,
+    primary_targets,
     run_stage,
     slug,
     stage_commands,
@@ -218,8 +221,8 @@ def test_validation_runs_every_stage_on_any_theatres_and_resumes(tmp_path: Path)
 def test_theatres_are_named_by_their_objective_and_their_file(theatres: Theatres) -> None:
     assert (theatres.primary.name, theatres.primary.slug) == ("Old Town", "tiny")
     assert [(t.name, t.slug) for t in theatres.transfers] == [("Old Town", "ember_held"), (THIRD, "third_1920")]
-    names = ("a/Vale of Ember 2.yaml", "x/--.yaml", "Ünter.yaml")
-    assert [slug(Path(p)) for p in names] == ["vale_of_ember_2", "theatre", "nter"]
+    names = ("a/Vale of Ember 2.yaml", "x/--.yaml", "Ünter-Çay.yaml", "東京.yaml")
+    assert [slug(Path(p)) for p in names] == ["vale_of_ember_2", "theatre", "unter_cay", "theatre"]
 
 
 def test_two_transfer_theatres_with_one_slug_are_refused(theatres: Theatres) -> None:
@@ -299,3 +302,29 @@ def test_a_theatre_without_a_record_or_twice_the_same_folder_stops_before_any_st
                      str(out)]) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and problem in err and not out.exists()
+
+
+def test_the_committed_targets_are_what_the_shipped_targets_file_makes_of_the_committed_reports() -> None:
+    measured = json.loads(MEASURED.read_text(encoding="utf-8"))
+    record = theatre(SHIPPED[0]).record
+    targets = load_targets(record)
+    assert targets.exchange_ratio == [2.0, 2.7] and targets.battle_days == [14, 21]
+    for key, report in (("targets", "chosen_report"), ("targets_defaults", "default_report")):
+        assert primary_targets(measured["primary"][report], record, targets) == measured[key]
+    generic = primary_targets(measured["primary"]["chosen_report"], record, Targets())
+    assert len(generic) == len(measured["targets"]) - 3  # no battle length, exchange ratio or prisoners
+
+
+@pytest.mark.parametrize(("text", "field", "problem"), [
+    ("battle_days: [21, 14]\n", "battle_days", "must be [low, high]"),
+    ("killed_within: 2\n", "killed_within", "less than or equal to 1"),
+    ("fall_days: 3\n", "fall_days", "Extra inputs"),
+    ("exchange_ratio: [1, 2, 3]\n", "exchange_ratio", "at most 2 items")])
+def test_a_bad_targets_file_names_its_field(theatres: Theatres, text: str, field: str, problem: str) -> None:
+    path = Path(theatres.primary.record.path).parent / "validation-targets.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=problem.replace("[", r"\[").replace("]", r"\]")) as err:
+        load_targets(theatres.primary.record)
+    assert (err.value.file, err.value.field) == (str(path), field)
+    path.write_text("exchange_ratio: [1, 2.5]\nkilled_within: 0.3\n", encoding="utf-8")
+    assert load_targets(theatres.primary.record) == Targets(exchange_ratio=[1.0, 2.5], killed_within=0.3)
