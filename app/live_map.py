@@ -4,7 +4,11 @@ Drawing the whole map takes about half a second, nearly all of it the ground, ro
 when a place changes hands. So the picture is built in two layers on the map's Agg canvas: a background (the
 theatre, the ground each side holds, the front line and the places, kept per state of control) and the day
 (supply roads, minimum cut, formations, labels, title and caption), drawn over a copy of the background with
-``draw_artist``. The pixels are the same as the report's map of that day; only the work differs.
+``draw_artist``. Writing text is most of what is left (matplotlib lays a text out glyph by glyph in Python: about
+a millisecond for a label, and a day has some 70), and the labels are the same words in the same style day after
+day, only moved: so each label is written once, into a picture of its own (a sprite), and pasted where it goes on
+later days. The pixels are those of the report's map of that day (pasting differs from writing by at most two
+levels of 255 in a channel, and a label moves by less than half a pixel); only the work differs.
 """
 
 from __future__ import annotations
@@ -16,6 +20,9 @@ from collections.abc import Sequence
 
 import numpy as np
 from matplotlib.artist import Artist
+from matplotlib.backends.backend_agg import RendererAgg
+from matplotlib.text import Text
+from matplotlib.transforms import Bbox
 from PIL import Image
 
 from analysis.replay import MapState
@@ -26,6 +33,26 @@ PLACE_REACH = 0.04  # a click this near a place (a fraction of the picture's wid
 MARKER_MARGIN_PX = 4  # a click this near a formation's marker chooses the formation
 BACKGROUNDS_KEPT = 8  # states of control whose background is kept (a campaign has a few dozen at most)
 JPEG_QUALITY = 82  # the picture is a photograph of a map: sharp text at an eighth of a PNG's bytes
+SPRITES_KEPT = 600  # labels kept as pictures (a campaign has some 150 different ones, and a title a day)
+SPRITE_MARGIN_PX = 2  # around a label's box: its antialiased edge
+
+
+@dataclasses.dataclass(frozen=True)
+class Sprite:
+    """A label written once: its pixels (RGBA, bottom row first, as Agg pastes them) and where its lower left
+    corner is from the point the label is anchored at, in display pixels."""
+
+    pixels: np.ndarray
+    dx: int
+    dy: int
+
+
+def _look(text: Text) -> tuple:
+    """What a label looks like, apart from where it is: two labels of one look have the same pixels."""
+    box = text.get_bbox_patch()
+    frame = None if box is None else (tuple(box.get_facecolor()), tuple(box.get_edgecolor()), box.get_boxstyle().pad)
+    return (text.get_text(), text.get_fontproperties(), str(text.get_color()), text.get_ha(), text.get_va(),
+            text.get_linespacing(), text.get_rotation(), text.get_alpha(), frame)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,16 +91,64 @@ class LiveMap:
         self.map = TheatreMap(scenario, dpi)
         self.dpi = dpi
         self.backgrounds: dict[tuple, object] = {}
+        self.sprites: dict[tuple, Sprite] = {}
+        self.scratch: RendererAgg | None = None  # a transparent canvas the size of the map, to write labels on
 
-    def _day_artists(self) -> list[Artist]:
-        """What changes every day, in the order it is drawn over the background (by zorder, as in the map)."""
+    def _day_shapes(self) -> list[Artist]:
+        """What changes every day but its words, in the order it is drawn over the background (by zorder, as in
+        the map); its words (``_day_texts``) go over it."""
         m = self.map
-        return [m.supply, m.cut, m.place_dots, *m.units.values(), *m.leaders, *m.texts, m.title, m.caption]
+        return [m.supply, m.cut, m.place_dots, *m.units.values(), *m.leaders]
+
+    def _day_texts(self) -> list[Text]:
+        return [*self.map.texts, self.map.title, self.map.caption]
+
+    def _anchor(self, text: Text) -> np.ndarray:
+        """Where ``text`` is anchored, in display pixels."""
+        return text.get_transform().transform(text.get_unitless_position())
+
+    def _sprite(self, text: Text) -> Sprite:
+        """``text`` written on the scratch canvas where the map has it, cut out with its box, the canvas cleared."""
+        canvas = self.map.figure.canvas
+        width, height = canvas.get_width_height()
+        if self.scratch is None or (self.scratch.width, self.scratch.height) != (width, height) \
+                or self.scratch.dpi != self.map.figure.dpi:
+            self.scratch = RendererAgg(width, height, self.map.figure.dpi)
+        text.draw(self.scratch)
+        extents = [text.get_window_extent(self.scratch)]
+        if text.get_bbox_patch() is not None:
+            extents.append(text.get_bbox_patch().get_window_extent(self.scratch))
+        box = Bbox.union(extents)
+        x0, y0 = max(math.floor(box.x0) - SPRITE_MARGIN_PX, 0), max(math.floor(box.y0) - SPRITE_MARGIN_PX, 0)
+        x1 = min(math.ceil(box.x1) + SPRITE_MARGIN_PX, width)
+        y1 = min(math.ceil(box.y1) + SPRITE_MARGIN_PX, height)
+        written = np.asarray(self.scratch.buffer_rgba())[height - y1:height - y0, x0:x1]  # rows from the top
+        pixels = np.ascontiguousarray(written[::-1])
+        written[:] = 0
+        anchor = self._anchor(text)
+        return Sprite(pixels, x0 - round(anchor[0]), y0 - round(anchor[1]))
+
+    def _paste(self, texts: Sequence[Text]) -> None:
+        """Paste each label where it goes, written first if it has not been (see the module's docstring)."""
+        renderer = self.map.figure.canvas.get_renderer()
+        gc = renderer.new_gc()
+        for text in texts:
+            if not text.get_visible() or not text.get_text():
+                continue
+            look = _look(text)
+            if look not in self.sprites:
+                if len(self.sprites) >= SPRITES_KEPT:
+                    self.sprites.pop(next(iter(self.sprites)))
+                self.sprites[look] = self._sprite(text)
+            sprite = self.sprites[look]
+            x, y = np.round(self._anchor(text))
+            renderer.draw_image(gc, int(x) + sprite.dx, int(y) + sprite.dy, sprite.pixels)
+        gc.restore()
 
     def _background(self, state: MapState) -> object:
         key = tuple(state.control.get(p) for p in self.map.theatre.places)
         if key not in self.backgrounds:
-            day = self._day_artists()
+            day = self._day_shapes() + self._day_texts()
             for artist in day:
                 artist.set_visible(artist is self.map.place_dots)
             self.map.figure.canvas.draw()
@@ -90,8 +165,9 @@ class LiveMap:
         background = self._background(state)
         canvas = self.map.figure.canvas
         canvas.restore_region(background)
-        for artist in self._day_artists():
+        for artist in self._day_shapes():
             self.map.figure.draw_artist(artist)
+        self._paste(self._day_texts())
         pixels = np.asarray(canvas.buffer_rgba())[:, :, :3]
         out = io.BytesIO()
         Image.fromarray(pixels).save(out, format="JPEG", quality=JPEG_QUALITY)
