@@ -20,6 +20,10 @@ DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -
 # Extra distance (pixels) beyond the point's marker; the far rings serve crowded maps (a town split into quarters).
 RINGS = (0.0, 6.0, 14.0, 26.0, 42.0, 64.0, 92.0, 124.0, 160.0, 200.0, 250.0)
 LEADER_FROM = 10.0  # labels set further than this from their marker get a leader line
+GAP_PX = 2.0  # between a marker and its nearest label
+# Every position tried, in order: ring by ring, each ring in the order of DIRECTIONS.
+_GAPS = np.repeat(RINGS, len(DIRECTIONS)) + GAP_PX
+_DX, _DY = np.tile(DIRECTIONS, (len(RINGS), 1)).T
 
 
 @dataclass(frozen=True)
@@ -35,9 +39,8 @@ def _candidates(point: tuple[float, float], size: tuple[float, float], radius: f
     """Every box a label of ``size`` may take around a marker of ``radius`` at ``point``, in the order tried: ring
     by ring (RINGS, nearest first), each ring in the order of DIRECTIONS. Rows are (x0, y0, x1, y1)."""
     (x, y), (w, h) = point, size
-    reach = radius + (np.repeat(RINGS, len(DIRECTIONS)) + 2.0)  # 2 px between a marker and its nearest label
-    dx, dy = np.tile(DIRECTIONS, (len(RINGS), 1)).T
-    x0, y0 = _near_end(x, w, reach, dx), _near_end(y, h, reach, dy)
+    reach = radius + _GAPS
+    x0, y0 = _near_end(x, w, reach, _DX), _near_end(y, h, reach, _DY)
     return np.column_stack([x0, y0, x0 + w, y0 + h])
 
 
@@ -50,7 +53,7 @@ def overlap_area(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:
     """Area shared by each row of ``boxes`` with each row of ``others`` (rows (x0, y0, x1, y1)), one row per box."""
     w = np.minimum(boxes[:, None, 2], others[None, :, 2]) - np.maximum(boxes[:, None, 0], others[None, :, 0])
     h = np.minimum(boxes[:, None, 3], others[None, :, 3]) - np.maximum(boxes[:, None, 1], others[None, :, 1])
-    return np.clip(w, 0, None) * np.clip(h, 0, None)
+    return np.maximum(w, 0) * np.maximum(h, 0)
 
 
 def place_labels(points: Sequence[tuple[float, float]], sizes: Sequence[tuple[float, float]],

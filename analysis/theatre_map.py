@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -371,7 +371,7 @@ class TheatreMap:
         self.label_pool: dict[tuple[str, str, str], list[Text]] = {}  # (style, gid, words) -> labels made so far
         self.leader_pool: list[Line2D] = []
         self._key()
-        self.overview_dots = self._overview()
+        self.overview_dots, self.overview_frame = self._overview()
 
     @staticmethod
     def _map_size(span_x: float, span_y: float) -> tuple[float, float]:
@@ -408,15 +408,16 @@ class TheatreMap:
                 ax.add_collection(LineCollection(segments, colors=colour, linewidths=width, linestyles=dash,
                                                  zorder=1.5))
 
-    def _overview(self) -> object | None:
+    def _overview(self) -> tuple[PathCollection | None, Rectangle | None]:
         """A small map of the whole theatre under the key, with the main map's frame on it, when places named in
-        orders or supply sources lie outside the frame; returns its place markers (None without an overview)."""
+        orders or supply sources lie outside the frame; returns its place markers and the frame drawn over them
+        (None, None without an overview)."""
         theatre, spec = self.theatre, self.scenario.spec
         x0, x1, y0, y1 = theatre.frame
         sources = [p for side in spec.sides.values() for p in side.supply_sources]
         outside = [p for p in {*theatre.ordered_places, *sources} if not _inside_frame(theatre.xy[p], theatre.frame)]
         if not outside:
-            return None
+            return None, None
         inset = self.key_ax.inset_axes((0.02, 0.0, 0.96, OVERVIEW_SHARE))
         inset.set_xticks([])
         inset.set_yticks([])
@@ -427,7 +428,8 @@ class TheatreMap:
                                             colors="#b0b0b0", linewidths=0.8))
         pts = np.array([theatre.xy[p] for p in theatre.places])
         dots = inset.scatter(pts[:, 0], pts[:, 1], s=12, c=NOBODY, linewidths=0, zorder=3, gid="overview")
-        inset.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=INK, linewidth=1.4, zorder=4))
+        frame = inset.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=INK, linewidth=1.4,
+                                          zorder=4))
         middle = float(np.median(pts[:, 0]))
         for p in sorted(set(sources) & set(outside)):
             east = theatre.xy[p][0] > middle  # names east of the middle are written to the west of their dot
@@ -435,7 +437,7 @@ class TheatreMap:
                            textcoords="offset points", ha="right" if east else "left", fontsize=9, color=INK)
         inset.margins(0.08)
         inset.autoscale_view()
-        return dots
+        return dots, frame
 
     def _axes_of_advance(self) -> None:
         """Each formation's planned axis (its start, then its objectives in order) as an arrow along it."""

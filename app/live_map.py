@@ -91,6 +91,7 @@ class LiveMap:
         self.map = TheatreMap(scenario, dpi)
         self.dpi = dpi
         self.backgrounds: dict[tuple, object] = {}
+        self.key: object | None = None  # the key's pixels, drawn once (see _background)
         self.sprites: dict[tuple, Sprite] = {}
         self.scratch: RendererAgg | None = None  # a transparent canvas the size of the map, to write labels on
 
@@ -145,19 +146,45 @@ class LiveMap:
             renderer.draw_image(gc, int(x) + sprite.dx, int(y) + sprite.dy, sprite.pixels)
         gc.restore()
 
+    def _key_shapes(self) -> list[Artist]:
+        """What of the key beside the map changes with the ground held: the overview's place markers and the
+        main map's frame drawn over them."""
+        return [a for a in (self.map.overview_dots, self.map.overview_frame) if a is not None]
+
     def _background(self, state: MapState) -> object:
+        """The map without the day: drawn again when a place changes hands, but for the key beside it (its text
+        is most of the drawing's work), drawn once and kept as pixels."""
         key = tuple(state.control.get(p) for p in self.map.theatre.places)
-        if key not in self.backgrounds:
-            day = self._day_shapes() + self._day_texts()
-            for artist in day:
-                artist.set_visible(artist is self.map.place_dots)
-            self.map.figure.canvas.draw()
-            for artist in day:
-                artist.set_visible(True)
-            if len(self.backgrounds) >= BACKGROUNDS_KEPT:
-                self.backgrounds.pop(next(iter(self.backgrounds)))
-            self.backgrounds[key] = self.map.figure.canvas.copy_from_bbox(self.map.figure.bbox)
+        if key in self.backgrounds:
+            return self.backgrounds[key]
+        figure, canvas = self.map.figure, self.map.figure.canvas
+        day = self._day_shapes() + self._day_texts()
+        hidden = [a for a in day if a is not self.map.place_dots] + self._key_shapes()
+        for artist in hidden:
+            artist.set_visible(False)
+        if self.key is None:
+            canvas.draw()
+            self.key = canvas.copy_from_bbox(self._key_box())
+        else:
+            self.map.key_ax.set_visible(False)
+            canvas.draw()
+            self.map.key_ax.set_visible(True)
+            canvas.restore_region(self.key)
+        for artist in hidden:
+            artist.set_visible(True)
+        for artist in self._key_shapes():
+            figure.draw_artist(artist)
+        if len(self.backgrounds) >= BACKGROUNDS_KEPT:
+            self.backgrounds.pop(next(iter(self.backgrounds)))
+        self.backgrounds[key] = canvas.copy_from_bbox(figure.bbox)
         return self.backgrounds[key]
+
+    def _key_box(self) -> Bbox:
+        """The key's box in display pixels (the legend and the overview with it), whole pixels, inside the map."""
+        box = self.map.key_ax.get_tightbbox(self.map.figure.canvas.get_renderer())
+        width, height = self.map.figure.canvas.get_width_height()
+        return Bbox.from_extents(max(math.floor(box.x0), 0), max(math.floor(box.y0), 0),
+                                 min(math.ceil(box.x1), width), min(math.ceil(box.y1), height))
 
     def picture(self, state: MapState, options: MapOptions | None = None) -> tuple[bytes, MapDrawing]:
         """The map of ``state`` as JPEG bytes, and the drawing (to read where each label and marker is)."""
