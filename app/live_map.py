@@ -9,6 +9,10 @@ a millisecond for a label, and a day has some 70), and the labels are the same w
 day, only moved: so each label is written once, into a picture of its own (a sprite), and pasted where it goes on
 later days. The pixels are those of the report's map of that day (pasting differs from writing by at most two
 levels of 255 in a channel, and a label moves by less than half a pixel); only the work differs.
+
+The page shows the map and its key as two pictures, side by side on a wide screen and one under the other on a
+narrow one (the map then takes the page's whole width, so that it can be read at 1024 x 768), and the title and
+caption as text.
 """
 
 from __future__ import annotations
@@ -84,14 +88,31 @@ def spot_at(spots: Sequence[Spot], x: float, y: float, aspect: float) -> Spot | 
     return min(places, key=distance) if places else None
 
 
+@dataclasses.dataclass(frozen=True)
+class Picture:
+    """A day's map as the web page shows it: the map and its key as JPEG pictures, the title and caption as text,
+    and what a click on the map picture can choose (``aspect``: the map picture's height over its width)."""
+
+    map: bytes
+    key: bytes
+    map_width: int  # pixels
+    key_width: int
+    title: str
+    caption: tuple[str, ...]
+    spots: list[Spot]
+    aspect: float
+
+
 class LiveMap:
-    """One session's map: ``picture(state)`` draws a day and returns it as image bytes with its drawing."""
+    """One session's map: ``picture(state)`` draws a day as the page shows it."""
 
     def __init__(self, scenario: Scenario, dpi: float) -> None:
         self.map = TheatreMap(scenario, dpi)
         self.dpi = dpi
-        self.backgrounds: dict[tuple, object] = {}
+        self.backgrounds: dict[tuple, tuple[object, bytes]] = {}  # state of control -> (the map without the
+        # day, the key's picture)
         self.key: object | None = None  # the key's pixels, drawn once (see _background)
+        self.key_box: Bbox | None = None  # where they are (display pixels)
         self.sprites: dict[tuple, Sprite] = {}
         self.scratch: RendererAgg | None = None  # a transparent canvas the size of the map, to write labels on
 
@@ -102,7 +123,8 @@ class LiveMap:
         return [m.supply, m.cut, m.place_dots, *m.units.values(), *m.leaders]
 
     def _day_texts(self) -> list[Text]:
-        return [*self.map.texts, self.map.title, self.map.caption]
+        """The day's labels (the title and caption are the page's text, not the pictures')."""
+        return self.map.texts
 
     def _anchor(self, text: Text) -> np.ndarray:
         """Where ``text`` is anchored, in display pixels."""
@@ -151,20 +173,21 @@ class LiveMap:
         main map's frame drawn over them."""
         return [a for a in (self.map.overview_dots, self.map.overview_frame) if a is not None]
 
-    def _background(self, state: MapState) -> object:
-        """The map without the day: drawn again when a place changes hands, but for the key beside it (its text
-        is most of the drawing's work), drawn once and kept as pixels."""
+    def _background(self, state: MapState) -> tuple[object, bytes]:
+        """The map without the day, and the key's picture: drawn again when a place changes hands, but for the
+        key's legend (its text is most of the drawing's work), drawn once and kept as pixels."""
         key = tuple(state.control.get(p) for p in self.map.theatre.places)
         if key in self.backgrounds:
             return self.backgrounds[key]
         figure, canvas = self.map.figure, self.map.figure.canvas
-        day = self._day_shapes() + self._day_texts()
+        day = [*self._day_shapes(), *self._day_texts(), self.map.title, self.map.caption]
         hidden = [a for a in day if a is not self.map.place_dots] + self._key_shapes()
         for artist in hidden:
             artist.set_visible(False)
         if self.key is None:
             canvas.draw()
-            self.key = canvas.copy_from_bbox(self._key_box())
+            self.key_box = self._key_box()
+            self.key = canvas.copy_from_bbox(self.key_box)
         else:
             self.map.key_ax.set_visible(False)
             canvas.draw()
@@ -176,42 +199,64 @@ class LiveMap:
             figure.draw_artist(artist)
         if len(self.backgrounds) >= BACKGROUNDS_KEPT:
             self.backgrounds.pop(next(iter(self.backgrounds)))
-        self.backgrounds[key] = canvas.copy_from_bbox(figure.bbox)
+        self.backgrounds[key] = (canvas.copy_from_bbox(figure.bbox), self._jpeg(self.key_box))
         return self.backgrounds[key]
 
     def _key_box(self) -> Bbox:
-        """The key's box in display pixels (the legend and the overview with it), whole pixels, inside the map."""
-        box = self.map.key_ax.get_tightbbox(self.map.figure.canvas.get_renderer())
+        """The key's box in display pixels: its legend and the overview under it, if any, right of the map."""
+        renderer = self.map.figure.canvas.get_renderer()
+        key = self.map.key_ax
+        box = Bbox.union([key.get_legend().get_window_extent(renderer),
+                          *(inset.get_tightbbox(renderer) for inset in key.child_axes)]).padded(SPRITE_MARGIN_PX)
+        return self._whole_pixels(Bbox.from_extents(max(box.x0, self._map_box().x1), box.y0, box.x1, box.y1))
+
+    def _map_box(self) -> Bbox:
+        """The map's box in display pixels, its frame included."""
+        return self._whole_pixels(self.map.ax.bbox.padded(1))
+
+    def _whole_pixels(self, box: Bbox) -> Bbox:
+        """``box`` grown to whole pixels, inside the figure."""
         width, height = self.map.figure.canvas.get_width_height()
         return Bbox.from_extents(max(math.floor(box.x0), 0), max(math.floor(box.y0), 0),
                                  min(math.ceil(box.x1), width), min(math.ceil(box.y1), height))
 
-    def picture(self, state: MapState, options: MapOptions | None = None) -> tuple[bytes, MapDrawing]:
-        """The map of ``state`` as JPEG bytes, and the drawing (to read where each label and marker is)."""
+    def _jpeg(self, box: Bbox) -> bytes:
+        """The canvas inside ``box`` (whole display pixels, from the bottom left) as JPEG bytes."""
+        height = self.map.figure.canvas.get_width_height()[1]
+        x0, y0, x1, y1 = (int(v) for v in box.extents)
+        pixels = np.asarray(self.map.figure.canvas.buffer_rgba())[height - y1:height - y0, x0:x1, :3]
+        out = io.BytesIO()
+        Image.fromarray(pixels).save(out, format="JPEG", quality=JPEG_QUALITY)
+        return out.getvalue()
+
+    def picture(self, state: MapState, options: MapOptions | None = None) -> Picture:
+        """The map of ``state`` as the page shows it."""
         drawing = self.map.show(state, dataclasses.replace(options or MapOptions(), dpi=self.dpi))
-        background = self._background(state)
+        background, key = self._background(state)
         canvas = self.map.figure.canvas
         canvas.restore_region(background)
         for artist in self._day_shapes():
             self.map.figure.draw_artist(artist)
         self._paste(self._day_texts())
-        pixels = np.asarray(canvas.buffer_rgba())[:, :, :3]
-        out = io.BytesIO()
-        Image.fromarray(pixels).save(out, format="JPEG", quality=JPEG_QUALITY)
-        return out.getvalue(), drawing
+        box = self._map_box()
+        return Picture(self._jpeg(box), key, round(box.width), round(self.key_box.width), drawing.title,
+                       tuple(drawing.caption.get_text().splitlines()), self.spots(state, drawing, box),
+                       box.height / box.width)
 
-    def spots(self, state: MapState, drawing: MapDrawing) -> list[Spot]:
-        """Where each place and formation of ``drawing`` (the map of ``state``) is on the picture.
+    def spots(self, state: MapState, drawing: MapDrawing, box: Bbox) -> list[Spot]:
+        """Where each place and formation of ``drawing`` (the map of ``state``) is on the map's picture, the part
+        of the canvas inside ``box``.
 
         The drawing's marker boxes are the places', in the theatre's order, then the formations', largest first
         (the order TheatreMap draws them in); boxes are in display pixels, from the bottom left."""
-        width, height = self.map.figure.bbox.width, self.map.figure.bbox.height
+        left, bottom, width, height = box.bounds
         places = self.map.theatre.places
         units = sorted(state.formations, key=lambda f: -f.personnel)
         keys = [("place", p) for p in places] + [("formation", f.fid) for f in units]
         found = []
         for (kind, key), (x0, y0, x1, y1) in zip(keys, drawing.marker_boxes, strict=True):
             margin = MARKER_MARGIN_PX if kind == "formation" else 0
-            found.append(Spot(kind, key, float((x0 + x1) / 2 / width), float(1 - (y0 + y1) / 2 / height),
+            found.append(Spot(kind, key, float(((x0 + x1) / 2 - left) / width),
+                              float(1 - ((y0 + y1) / 2 - bottom) / height),
                               float(((x1 - x0) / 2 + margin) / width), float(((y1 - y0) / 2 + margin) / height)))
         return found

@@ -29,6 +29,7 @@ from pathlib import Path
 import ipyvuetify
 import mesa
 import solara
+import solara.server.settings
 import traitlets
 import uvicorn
 import yaml
@@ -38,7 +39,7 @@ from mesa.visualization.utils import force_update, update_counter
 from analysis.palette import side_colours
 from analysis.replay import MapState, map_state
 from app.charts import Series, line_chart
-from app.live_map import LiveMap, Spot, spot_at
+from app.live_map import LiveMap, Picture, Spot, spot_at
 from app.story import briefing, engagement_title, explain, formation_rows, headline
 from sim.errors import InputError
 from sim.events import format_date
@@ -86,15 +87,16 @@ tables: dict[str, Table] = {}  # the server's two-player tables by name (module 
 MAX_TABLES = 100  # tables a server keeps in memory (each holds a game): a bound on what a classroom can fill
 tables_lock = threading.Lock()
 SCROLL = {"height": "100%", "overflow-y": "auto"}  # a component scrolls inside its cell of the grid
-MAP_DPI = 75  # the map picture is about 1,000 px wide: sharp across the page at 1400 x 900
+MAP_DPI = 75  # the map and its key are about 1,000 px wide: sharp across the page at 1400 x 900
+MAP_MIN_PX, KEY_MIN_PX = 560, 240  # narrower than this, the map would not be read: the key goes under it
 FOG = {"off": False, "on": True}
 # Page 0's grid (12 columns, rows of 30 px): the briefing, then the map across the page, then the orders and the
 # story side by side, then the charts and the debrief. Page 1: engagements and saving. SolaraViz lays out a page
 # by its number of components only, so the layouts are chosen by that number (mesa's default for any other).
 PAGE_LAYOUTS = {
-    6: [{"i": 0, "x": 0, "y": 0, "w": 12, "h": 4}, {"i": 1, "x": 0, "y": 4, "w": 12, "h": 31},
-        {"i": 2, "x": 0, "y": 35, "w": 7, "h": 16}, {"i": 3, "x": 7, "y": 35, "w": 5, "h": 16},
-        {"i": 4, "x": 0, "y": 51, "w": 6, "h": 15}, {"i": 5, "x": 6, "y": 51, "w": 6, "h": 15}],
+    6: [{"i": 0, "x": 0, "y": 0, "w": 12, "h": 5}, {"i": 1, "x": 0, "y": 5, "w": 12, "h": 25},
+        {"i": 2, "x": 0, "y": 30, "w": 7, "h": 16}, {"i": 3, "x": 7, "y": 30, "w": 5, "h": 16},
+        {"i": 4, "x": 0, "y": 46, "w": 6, "h": 15}, {"i": 5, "x": 6, "y": 46, "w": 6, "h": 15}],
     3: [{"i": 0, "x": 0, "y": 0, "w": 7, "h": 22}, {"i": 1, "x": 7, "y": 0, "w": 5, "h": 13},
         {"i": 2, "x": 7, "y": 13, "w": 5, "h": 9}],
 }
@@ -258,10 +260,20 @@ def SettingsInSync(model: solara.Reactive[mesa.Model], user_params: dict, *,
 @solara.component
 def GameDay(model: Classroom) -> None:
     """The sidebar's clock: the game's date and turn, where mesa shows its count of steps (not the game's day: a
-    loaded game starts at its own day, and a step may be several days)."""
+    loaded game starts at its own day, and a step may be several days). It also carries the page's style (the
+    sidebar is on every page)."""
     update_counter.get()
     game = model.game
     solara.Text(f"{format_date(game.model.date)}, day {game.day:g} of {game.scenario.days:g}")
+    solara.Style(NARROW_PAGE)
+
+
+NARROW_PAGE = """@media (max-width: 1100px) {
+  .vue-grid-layout { height: auto !important; }
+  .vue-grid-item { position: relative !important; transform: none !important; width: 100% !important;
+                   height: auto !important; margin-bottom: 10px; }
+  .vue-grid-item > .vue-resizable-handle { display: none; }
+}"""  # a narrow page (1024 x 768, a projector's): the components one under the other, each across the page
 
 
 solara_viz.ModelCreator = SettingsInSync  # SolaraViz names its settings card and its clock, and takes no others
@@ -319,15 +331,31 @@ def fogged(model: Classroom, state: MapState) -> MapState:
 
 
 class ClickableMap(ipyvuetify.VuetifyTemplate):
-    """A picture that tells the server where it was clicked, as fractions of its width and height (it is shown at
-    whatever size the page gives it). ``clicked`` changes on every click, so that a second click on the same spot
-    is seen too."""
+    """The map (a picture that tells the server where it was clicked, as fractions of its width and height: it is
+    shown at whatever size the page gives it), its key, and its title and caption as text. The map and key stand
+    side by side, in proportion to their pictures' widths, when the page has room for both at a readable size,
+    else one under the other, the map across the page. ``clicked`` changes on every click, so that a second click
+    on the same spot is seen too."""
 
-    template = traitlets.Unicode("""<template><img :src="src" alt="the campaign map: click a formation of yours,
-        then a place" style="width: 100%; display: block; cursor: crosshair" @click="clicked = {
-        x: $event.offsetX / $event.target.clientWidth, y: $event.offsetY / $event.target.clientHeight,
-        at: Date.now()}"/></template>""").tag(sync=True)
+    template = traitlets.Unicode("""<template><div>
+        <div style="font-size: 20px; font-weight: bold; margin: 0 0 6px">{{ title }}</div>
+        <div style="display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-start">
+          <img :src="src" alt="the campaign map: click a formation of yours, then a place"
+            :style="`flex: ${map_width} 1 0; min-width: min(100%, ${MAP_MIN_PX}px); display: block;
+            cursor: crosshair`" @click="clicked = {x: $event.offsetX / $event.target.clientWidth,
+            y: $event.offsetY / $event.target.clientHeight, at: Date.now()}"/>
+          <img :src="key_src" alt="the map's key"
+            :style="`flex: ${key_width} 1 0; min-width: ${KEY_MIN_PX}px; max-width: ${key_width}px; display: block`"/>
+        </div>
+        <div v-for="line in caption" style="font-size: 16px; margin-top: 4px">{{ line }}</div>
+        </div></template>""".replace("MAP_MIN_PX", str(MAP_MIN_PX)).replace("KEY_MIN_PX", str(KEY_MIN_PX))
+    ).tag(sync=True)
     src = traitlets.Unicode("").tag(sync=True)
+    key_src = traitlets.Unicode("").tag(sync=True)
+    map_width = traitlets.Int(1).tag(sync=True)  # the pictures' widths in pixels: their shares of a wide page
+    key_width = traitlets.Int(1).tag(sync=True)
+    title = traitlets.Unicode("").tag(sync=True)
+    caption = traitlets.List(traitlets.Unicode()).tag(sync=True)
     clicked = traitlets.Dict().tag(sync=True)
 
 
@@ -356,20 +384,23 @@ def MapView(model: Classroom) -> None:
     update_counter.get()
     game = model.game
 
-    def draw() -> tuple[str, list[Spot], float]:
-        state = fogged(model, map_state(game.model, model.turn_events))
-        picture, drawing = model.live_map.picture(state)
-        return ("data:image/jpeg;base64," + base64.b64encode(picture).decode("ascii"),
-                model.live_map.spots(state, drawing), drawing.figure.bbox.height / drawing.figure.bbox.width)
+    def draw() -> Picture:
+        return model.live_map.picture(fogged(model, map_state(game.model, model.turn_events)))
 
     # drawn again only when the day or the viewer changes: an order given or a turn ended redraws the page, not this
-    source, spots, aspect = solara.use_memo(draw, [game, game.model.steps, model.turn_events, model.side,
-                                                   model.fogged])
+    picture = solara.use_memo(draw, [game, game.model.steps, model.turn_events, model.side, model.fogged])
 
     def clicked(where: dict) -> None:
-        choose_on_map(model, spot_at(spots, float(where["x"]), float(where["y"]), aspect))
+        choose_on_map(model, spot_at(picture.spots, float(where["x"]), float(where["y"]), picture.aspect))
 
-    ClickableMap.element(src=source, on_clicked=clicked)
+    with solara.Column(style=SCROLL):
+        ClickableMap.element(src=data_url(picture.map), key_src=data_url(picture.key),
+                             map_width=picture.map_width, key_width=picture.key_width, title=picture.title,
+                             caption=list(picture.caption), on_clicked=clicked)
+
+
+def data_url(jpeg: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
 
 
 @solara.component
@@ -734,6 +765,7 @@ def serve(scenarios: Sequence[Path], host: str = "127.0.0.1", port: int = 8765,
     os.environ[SCENARIOS_ENV] = os.pathsep.join(str(Path(p).resolve()) for p in scenarios)
     os.environ[GAMES_DIR] = str(output_folder(games_dir, "--games").resolve())
     os.environ["SOLARA_APP"] = "app.webapp"
+    solara.server.settings.theme.show_banner = False  # Solara's "runs on Solara" corner covers the page's text
 
     print(f"Classroom app: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
     uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning")

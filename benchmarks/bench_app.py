@@ -101,6 +101,8 @@ def main() -> int:
                 server_cpu = (cpu_seconds(server.pid) - cpu_before) / args.steps
                 load = (load_before + os.getloadavg()[0]) / 2
                 width = page.locator("img").first.bounding_box()["width"]
+                with_key = page.locator("img").nth(1).bounding_box()
+                with_key = with_key["x"] + with_key["width"] - page.locator("img").first.bounding_box()["x"]
                 if args.screenshot:
                     page.screenshot(path=str(args.screenshot), full_page=True)
                 browser.close()
@@ -111,7 +113,7 @@ def main() -> int:
     print(figures("Step (click to the next day's page)", steps))
     print(f"server CPU per Step: {server_cpu * 1000:.0f} ms; load average during the Steps: {load:.1f} "
           f"({os.cpu_count()} cores)")
-    print(f"map width at 1400 x 900: {width:.0f} px")
+    print(f"at 1400 x 900: map {width:.0f} px wide, {with_key:.0f} px with its key")
     return 0
 
 

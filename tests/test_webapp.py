@@ -432,7 +432,7 @@ def test_click_the_map_to_choose_a_formation_and_its_target(app_url, chromium_pa
     game = Game(historical_path, 1, "rebels")
     live = LiveMap(game.scenario, MAP_DPI)
     state = map_state(game.model, len(game.model.events))
-    spots = {s.key: s for s in live.spots(state, live.picture(state)[1])}
+    spots = {s.key: s for s in live.picture(state).spots}
     click_spot(page, spots["farouq_abil"])
     page.locator(".v-select", has_text="Farouq Brigades Abil battalion").first.wait_for(timeout=30_000)
     assert "Farouq Brigades Abil battalion" in select_text(page, "Formation")
