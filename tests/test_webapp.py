@@ -26,7 +26,7 @@ import run
 from analysis.replay import map_state
 from app.live_map import LiveMap, Spot, spot_at
 from app.story import briefing
-from app.webapp import MAP_DPI
+from app.webapp import MAP_DPI, MAP_MIN_PX
 from sim.play import Game, contact_places, sighted
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -413,6 +413,31 @@ def test_two_players_and_an_umpire_share_a_turn(server, request, chromium_people
     for page in pages:
         page.get_by_text("Day 2, 6 April 2013").first.wait_for(timeout=30_000)
     assert not errors
+
+
+OVERFLOWING = """() => [...document.querySelectorAll('.vue-grid-item *')]
+    .filter(e => e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 8).map(e => e.innerText.slice(0, 60))"""
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("width, height", [(1400, 900), (1024, 768)])
+def test_the_map_and_the_orders_can_be_read_at_a_projectors_sizes(app_url, chromium_page, width, height):
+    page = chromium_page
+    page.set_viewport_size({"width": width, "height": height})
+    play_side(page, app_url, "rebels")
+    page.locator("table.orders").first.wait_for(timeout=30_000)
+    page.get_by_text("4 April 2013  (day 0)  ·  al-Qusayr supplied").wait_for(timeout=30_000)  # the map's title
+    page.get_by_text("No capture, cut-off, reconnection or surrender on this day.").wait_for()  # and caption
+    map_box, key_box = (page.locator("img").nth(i).bounding_box() for i in range(2))
+    if width >= 1400:  # the key beside the map, the two across the page
+        assert key_box["y"] == map_box["y"]
+        assert key_box["x"] + key_box["width"] - map_box["x"] >= 900
+    else:  # the map across the page, the key under it
+        assert map_box["width"] >= MAP_MIN_PX
+        assert key_box["y"] >= map_box["y"] + map_box["height"]
+    assert page.evaluate(OVERFLOWING) == []  # nothing cut off at the side of its cell
+    assert page.get_by_text("This website runs on").count() == 0  # no banner over the page's text
+    assert not page.console_errors
 
 
 def select_text(page, label: str) -> str:
