@@ -205,9 +205,10 @@ def model_params() -> dict:
     switch = {"type": "Select", "value": AS_SCENARIO, "values": list(SWITCH)}
     return {
         "campaign": {"type": "Select", "value": default_choice(), "values": list(names), "label": "Scenario"},
-        "seed": {"type": "SliderInt", "value": 1, "min": 0, "max": 99, "step": 1, "label": "Seed"},
+        # choices, not sliders: a slider hides its value until it is dragged
+        "seed": {"type": "Select", "value": 1, "values": list(range(100)), "label": "Seed"},
         "side": {"type": "Select", "value": WATCH, "values": [WATCH, *sides], "label": "You command"},
-        "every": {"type": "SliderInt", "value": 1, "min": 1, "max": 7, "step": 1, "label": "Orders every (days)"},
+        "every": {"type": "Select", "value": 1, "values": list(range(1, 8)), "label": "Orders every (days)"},
         "attack_ratio": {"type": "Select", "value": AS_SCENARIO, "label": "Attack ratio doctrine waits for",
                          "values": [AS_SCENARIO, *ATTACK_RATIOS]},
         "siege_before_assault": {**switch, "label": "Siege before assault"},

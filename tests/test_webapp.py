@@ -436,6 +436,8 @@ def test_the_map_and_the_orders_can_be_read_at_a_projectors_sizes(app_url, chrom
         assert map_box["width"] >= MAP_MIN_PX
         assert key_box["y"] >= map_box["y"] + map_box["height"]
     assert page.evaluate(OVERFLOWING) == []  # nothing cut off at the side of its cell
+    assert select_text(page, "Seed").split()[-1] == "1"  # the settings show their values
+    assert select_text(page, "Orders every (days)").split()[-1] == "1"
     assert page.get_by_text("This website runs on").count() == 0  # no banner over the page's text
     assert not page.console_errors
 
