@@ -58,7 +58,7 @@ from sim.play import (
     sighted,
 )
 from sim.records import output_folder
-from sim.scenario import load_scenario
+from sim.scenario import ScenarioSpec, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "scenarios"
@@ -124,12 +124,29 @@ def choice_names(files: list[Path]) -> dict[str, Path]:
     return {(p.stem if stems.count(p.stem) == 1 else f"{p.parent.name}/{p.stem}"): p for p in files}
 
 
+def side_names(spec: ScenarioSpec) -> dict[str, str]:
+    """A scenario's sides by the name they are offered under (their own; with the id after a name two share)."""
+    names = [side.name for side in spec.sides.values()]
+    return {(side.name if names.count(side.name) == 1 else f"{side.name} ({sid})"): sid
+            for sid, side in spec.sides.items()}
+
+
 @functools.cache
-def _offered(joined: str) -> tuple[dict[str, Path], tuple[str, ...]]:
+def _offered(joined: str) -> tuple[dict[str, Path], dict[str, str]]:
     files = [Path(p) for p in joined.split(os.pathsep)] if joined else scenario_files(SHIPPED)
     offered = choice_names(files)
-    sides = dict.fromkeys(side for path in offered.values() for side in load_scenario(path).spec.sides)
-    return offered, tuple(sides)
+    sides: dict[str, str] = {}  # every scenario's sides by the name they are offered under
+    for path in offered.values():
+        for name, sid in side_names(load_scenario(path).spec).items():
+            sides[name if sides.get(name, sid) == sid else f"{name} ({sid})"] = sid
+    return offered, sides
+
+
+def offered_side(spec: ScenarioSpec, sid: str) -> str:
+    """The name the sidebar offers side ``sid`` of ``spec`` under."""
+    own = {v: k for k, v in side_names(spec).items()}[sid]
+    sides = _offered(os.environ.get(SCENARIOS_ENV, ""))[1]
+    return next((name for name in (own, f"{own} ({sid})") if sides.get(name) == sid), own)
 
 
 def offered() -> dict[str, Path]:
@@ -158,8 +175,9 @@ class Classroom(mesa.Model):
                       siege_before_assault=SWITCH[siege_before_assault], breakout_when_cut=SWITCH[breakout_when_cut])
         path = offered()[campaign or default_choice()]
         sides = load_scenario(path).spec.sides
-        self.other_side = side if side not in (WATCH, *sides) else None  # a side of another scenario: watch
-        played = None if side == WATCH or self.other_side else side
+        sid = _offered(os.environ.get(SCENARIOS_ENV, ""))[1].get(side, side)  # offered by name
+        self.other_side = side if sid not in (WATCH, *sides) else None  # a side of another scenario: watch
+        played = None if sid == WATCH or self.other_side else sid
         self.use(Game(path, int(seed), played, int(every), knobs))
 
     def use(self, game: Game) -> None:
@@ -226,7 +244,8 @@ def settings_of(model: Classroom) -> dict[str, object]:
     names = {path.resolve(): name for name, path in offered().items()}
     switch = {value: name for name, value in SWITCH.items()}
     ratio = game.knobs.attack_ratio
-    return {"campaign": names[Path(game.source.path).resolve()], "seed": game.seed, "side": game.side or WATCH,
+    side = offered_side(game.scenario.spec, game.side) if game.side else WATCH
+    return {"campaign": names[Path(game.source.path).resolve()], "seed": game.seed, "side": side,
             "every": game.every, "attack_ratio": AS_SCENARIO if ratio is None else str(float(ratio)),
             "siege_before_assault": switch[game.knobs.siege_before_assault],
             "breakout_when_cut": switch[game.knobs.breakout_when_cut],
@@ -481,9 +500,9 @@ def _Orders(model: Classroom) -> None:
             return
         other = (f"The side you chose, {escape(model.other_side)}, is not in this scenario. "
                  if model.other_side else "")
+        sides = escape(", ".join(side_names(game.scenario.spec)))
         solara.HTML(unsafe_innerHTML=f"<b>Watch mode.</b> {other}To command a side, choose one of this scenario's "
-                    f"({escape(', '.join(game.scenario.spec.sides))}) under <i>You command</i> and press Reset (or "
-                    "load a game and branch it with a side).")
+                    f"({sides}) under <i>You command</i> and press Reset (or load a game and branch it with a side).")
         return
     m = game.model
     side = model.side
@@ -642,11 +661,12 @@ def _Tables(model: Classroom) -> None:
                 return
             if table is None:
                 table = tables[name.value] = Table(Game(game.source.path, game.seed, None, game.every, game.knobs))
-        if seat.value != UMPIRE and seat.value not in table.sides:
+        sid = side_names(game.scenario.spec).get(seat.value, seat.value)
+        if sid != UMPIRE and sid not in table.sides:
             note.set(f"refused: table {name.value} plays {table.game.scenario.spec.name}: sit as one of "
-                     f"{', '.join(table.sides)} or {UMPIRE}")
+                     f"{', '.join(side_names(table.game.scenario.spec))} or {UMPIRE}")
             return
-        model.sit(name.value, table, seat.value)
+        model.sit(name.value, table, sid)
         note.set(f"at table {name.value} as {seat.value}")
         force_update()
 
@@ -655,7 +675,7 @@ def _Tables(model: Classroom) -> None:
                 "when both have pressed Step, or when the umpire presses Step.")
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
         solara.InputText("Table name", value=name)
-        solara.Select("Seat", values=[*game.scenario.spec.sides, UMPIRE], value=seat)
+        solara.Select("Seat", values=[*side_names(game.scenario.spec), UMPIRE], value=seat)
         solara.Button("Sit at table", color="primary", on_click=sit)
     if note.value:
         (solara.Error if note.value.startswith("refused") else solara.Success)(note.value)
@@ -717,7 +737,7 @@ def _SaveLoad(model: Classroom) -> None:
 
     def load(branch: bool) -> str:
         chosen = game_name.value or default_name()
-        side = None if not branch or branch_side.value == WATCH else branch_side.value
+        side = side_names(game.scenario.spec).get(branch_side.value) if branch else None  # watch: None
         return play(folder.load(chosen, side=side), f"{'branched' if branch else 'loaded'} {chosen}")
 
     def upload(info: dict) -> str:
@@ -736,7 +756,7 @@ def _SaveLoad(model: Classroom) -> None:
         solara.Checkbox(label="Overwrite", value=overwrite)
         solara.Button("Save", color="primary", on_click=lambda: attempt(note, save))
         solara.Button("Load", on_click=lambda: attempt(note, lambda: load(False)))
-        solara.Select("Branch as", values=[WATCH, *game.scenario.spec.sides], value=branch_side)
+        solara.Select("Branch as", values=[WATCH, *side_names(game.scenario.spec)], value=branch_side)
         solara.Button("Branch", on_click=lambda: attempt(note, lambda: load(True)))
     if note.value:
         (solara.Error if note.value.startswith("refused") else solara.Success)(note.value)

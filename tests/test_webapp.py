@@ -19,6 +19,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -26,7 +27,7 @@ import run
 from analysis.replay import map_state
 from app.live_map import LiveMap, Spot, spot_at
 from app.story import briefing
-from app.webapp import MAP_DPI, MAP_MIN_PX
+from app.webapp import MAP_DPI, MAP_MIN_PX, Classroom, model_params, settings_of, side_names
 from sim.play import Game, contact_places, sighted
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,6 +56,17 @@ def test_a_click_chooses_the_formation_under_it_else_the_nearest_place_within_re
     assert spot_at(spots, 0.58, 0.5, 1.0).key == "b"
     assert spot_at(spots, 0.5, 0.545, 1.0) is None  # 0.045 from a: beyond reach (0.04 of the width)
     assert spot_at(spots, 0.5, 0.545, 0.5).key == "a"  # a flat picture: 0.045 of its height is 0.0225 of its width
+
+
+def test_sides_are_offered_by_their_names_and_played_by_their_ids():
+    model = Classroom(side="Opposition")
+    assert model.side == "rebels"
+    assert settings_of(model)["side"] == "Opposition"  # what the sidebar shows after a load or branch
+    offered = model_params()["side"]["values"]
+    assert {"Opposition", "Government coalition", "Islamic State"} <= set(offered) and "rebels" not in offered
+    twins = SimpleNamespace(sides={"a": SimpleNamespace(name="Militia"), "b": SimpleNamespace(name="Militia"),
+                                   "c": SimpleNamespace(name="Army")})
+    assert side_names(twins) == {"Militia (a)": "a", "Militia (b)": "b", "Army": "c"}
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -167,7 +179,7 @@ def test_choose_a_scenario_and_step(app_url, chromium_page):
 def test_play_an_order_save_and_reload(app_url, chromium_page, games_dir):
     page = chromium_page
     open_app(page, app_url)
-    choose(page, "You command", "rebels")
+    choose(page, "You command", "Opposition")
     page.get_by_role("button", name="Reset").click()
     page.get_by_text("You command the Opposition").wait_for(timeout=30_000)
     choose(page, "Formation", "Farouq Brigades Abil battalion")
@@ -318,7 +330,7 @@ def enemy_rows(page) -> list[str]:
 @pytest.mark.e2e
 def test_a_side_is_briefed_and_knows_only_its_own_reinforcements(app_url, chromium_page, historical_path):
     page = chromium_page
-    play_side(page, app_url, "rebels")
+    play_side(page, app_url, "Opposition")
     game = Game(historical_path, 1, "rebels")
     brief = briefing(game, "rebels")
     for head, lines in brief.items():
@@ -333,7 +345,7 @@ def test_a_side_is_briefed_and_knows_only_its_own_reinforcements(app_url, chromi
 @pytest.mark.e2e
 def test_fog_of_war_shows_the_enemy_in_contact_as_reports(app_url, chromium_page, historical_path):
     page = chromium_page
-    play_side(page, app_url, "rebels", fog="on")
+    play_side(page, app_url, "Opposition", fog="on")
     page.get_by_text("Enemy in contact (reports)").wait_for(timeout=30_000)
     game = Game(historical_path, 1, "rebels")
     m = game.model
@@ -350,7 +362,7 @@ def test_fog_of_war_shows_the_enemy_in_contact_as_reports(app_url, chromium_page
 @pytest.mark.e2e
 def test_the_debrief_on_demand(app_url, chromium_page):
     page = chromium_page
-    play_side(page, app_url, "rebels")
+    play_side(page, app_url, "Opposition")
     choose(page, "Formation", "Farouq Brigades Abil battalion")
     choose(page, "Order", "attack")
     choose(page, "Place", "Shinshar")
@@ -387,8 +399,8 @@ def test_two_players_and_an_umpire_share_a_turn(server, request, chromium_people
     for page in pages:
         page.on("pageerror", lambda exc: errors.append(str(exc)))
     rebels, government, umpire = pages
-    sit(rebels, url, "class-a", "rebels")
-    sit(government, url, "class-a", "government")
+    sit(rebels, url, "class-a", "Opposition")
+    sit(government, url, "class-a", "Government coalition")
     sit(umpire, url, "class-a", "umpire")
     rebels.get_by_text("You command the Opposition").wait_for(timeout=30_000)
     government.get_by_text("You command the Government coalition").wait_for(timeout=30_000)
@@ -424,7 +436,7 @@ OVERFLOWING = """() => [...document.querySelectorAll('.vue-grid-item *')]
 def test_the_map_and_the_orders_can_be_read_at_a_projectors_sizes(app_url, chromium_page, width, height):
     page = chromium_page
     page.set_viewport_size({"width": width, "height": height})
-    play_side(page, app_url, "rebels")
+    play_side(page, app_url, "Opposition")
     page.locator("table.orders").first.wait_for(timeout=30_000)
     page.get_by_text("4 April 2013  (day 0)  ·  al-Qusayr supplied").wait_for(timeout=30_000)  # the map's title
     page.get_by_text("No capture, cut-off, reconnection or surrender on this day.").wait_for()  # and caption
@@ -455,7 +467,7 @@ def click_spot(page, spot: Spot) -> None:
 @pytest.mark.e2e
 def test_click_the_map_to_choose_a_formation_and_its_target(app_url, chromium_page, historical_path):
     page = chromium_page
-    play_side(page, app_url, "rebels")
+    play_side(page, app_url, "Opposition")
     game = Game(historical_path, 1, "rebels")
     live = LiveMap(game.scenario, MAP_DPI)
     state = map_state(game.model, len(game.model.events))
@@ -505,10 +517,10 @@ def test_the_sidebar_shows_a_loaded_or_branched_game_and_its_date(app_url, chrom
     page.get_by_role("button", name="Load", exact=True).click()
     page.get_by_text("loaded sidebar-test at day 2").wait_for(timeout=30_000)
     assert "direct_assault" in select_text(page, "Scenario")
-    choose(page, "Branch as", "rebels")
+    choose(page, "Branch as", "Opposition")
     page.get_by_role("button", name="Branch", exact=True).click()
     page.get_by_text("branched sidebar-test at day 2").wait_for(timeout=30_000)
-    assert "rebels" in select_text(page, "You command") and "direct_assault" in select_text(page, "Scenario")
+    assert "Opposition" in select_text(page, "You command") and "direct_assault" in select_text(page, "Scenario")
     assert "6 April 2013, day 2 of" in sidebar(page)
     page.get_by_role("tab", name="Page 0").click()
     page.get_by_text("You command the Opposition").wait_for(timeout=30_000)
