@@ -1,14 +1,14 @@
 """The campaign map of analysis/theatre_map.py, fast enough to redraw on every Step of the web app.
 
-Drawing the whole map takes about half a second, nearly all of it the ground, roads and key, which change only
-when a place changes hands. So the picture is built in two layers on the map's Agg canvas: a background (the
-theatre, the ground each side holds, the front line and the places, kept per state of control) and the day
-(supply roads, minimum cut, formations, labels, title and caption), drawn over a copy of the background with
-``draw_artist``. Writing text is most of what is left (matplotlib lays a text out glyph by glyph in Python: about
-a millisecond for a label, and a day has some 70), and the labels are the same words in the same style day after
-day, only moved: so each label is written once, into a picture of its own (a sprite), and pasted where it goes on
-later days. The pixels are those of the report's map of that day (pasting differs from writing by at most two
-levels of 255 in a channel, and a label moves by less than half a pixel); only the work differs.
+Drawing the whole map takes about half a second, most of it writing text: matplotlib lays a text out glyph by
+glyph in Python, about a millisecond for a label, and a map has some 100. So the picture is built in layers on the
+map's Agg canvas: a background (the theatre, the ground each side holds, the front line and the places), drawn
+again only when a place changes hands, with the key's legend drawn once and kept as pixels; and the day (supply
+roads, minimum cut, formations and labels), drawn over a copy of the background with ``draw_artist``. The labels
+are the same words in the same style day after day, only moved: each is written once, into a picture of its own (a
+sprite), and pasted where it goes on later days. The pixels are those of the report's map of that day (pasting
+differs from writing by at most two levels of 255 in a channel, and a label moves by less than half a pixel);
+only the work differs.
 
 The page shows the map and its key as two pictures, side by side on a wide screen and one under the other on a
 narrow one (the map then takes the page's whole width, so that it can be read at 1024 x 768), and the title and
@@ -37,7 +37,7 @@ PLACE_REACH = 0.04  # a click this near a place (a fraction of the picture's wid
 MARKER_MARGIN_PX = 4  # a click this near a formation's marker chooses the formation
 BACKGROUNDS_KEPT = 8  # states of control whose background is kept (a campaign has a few dozen at most)
 JPEG_QUALITY = 82  # the picture is a photograph of a map: sharp text at an eighth of a PNG's bytes
-SPRITES_KEPT = 600  # labels kept as pictures (a campaign has some 150 different ones, and a title a day)
+SPRITES_KEPT = 600  # labels kept as pictures (a campaign has some 150 different ones)
 SPRITE_MARGIN_PX = 2  # around a label's box: its antialiased edge
 
 

@@ -12,6 +12,8 @@ conftest.py).
 from __future__ import annotations
 
 import contextlib
+import io
+import itertools
 import re
 import socket
 import subprocess
@@ -21,14 +23,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
+from PIL import Image
 
 import run
-from analysis.replay import map_state
+from analysis.replay import map_state, replay
+from analysis.theatre_map import MapOptions, draw_map
 from app.live_map import LiveMap, Spot, spot_at
 from app.story import briefing
 from app.webapp import MAP_DPI, MAP_MIN_PX, Classroom, model_params, settings_of, side_names
 from sim.play import Game, contact_places, sighted
+from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_S = 90
@@ -67,6 +73,35 @@ def test_sides_are_offered_by_their_names_and_played_by_their_ids():
     twins = SimpleNamespace(sides={"a": SimpleNamespace(name="Militia"), "b": SimpleNamespace(name="Militia"),
                                    "c": SimpleNamespace(name="Army")})
     assert side_names(twins) == {"Militia (a)": "a", "Militia (b)": "b", "Army": "c"}
+
+
+def _blocks(pixels: np.ndarray, size: int = 8) -> np.ndarray:
+    """The mean colour of each ``size`` x ``size`` block (JPEG's noise and a label's sub-pixel move average out)."""
+    h, w = pixels.shape[0] // size * size, pixels.shape[1] // size * size
+    return pixels[:h, :w].reshape(h // size, size, w // size, size, 3).mean(axis=(1, 3))
+
+
+@pytest.mark.parametrize("path", [ROOT / "scenarios" / "historical.yaml", ROOT / "scenarios/kobani/kobani.yaml"])
+def test_the_live_map_and_its_key_are_the_reports_map_of_the_day(path):
+    """Drawn day after day, as in a game (backgrounds, the key and labels made once and used again), the pictures
+    the page shows are the report's map of the same day, cut in two (8 x 8 blocks within 12 levels of 255: JPEG)."""
+    scenario = load_scenario(path)
+    live = LiveMap(scenario, MAP_DPI)
+    for state in itertools.islice(replay(scenario, 1), 41):
+        picture = live.picture(state)
+        if state.day not in (0, 20, 40):
+            continue
+        drawing = draw_map(scenario, state, MapOptions(dpi=MAP_DPI))
+        report = drawing.figure.canvas
+        report.draw()
+        full = np.asarray(report.buffer_rgba())[..., :3].astype(float)
+        for box, jpeg in ((live._map_box(), picture.map), (live.key_box, picture.key)):
+            x0, y0, x1, y1 = (int(v) for v in box.extents)
+            shown = np.asarray(Image.open(io.BytesIO(jpeg))).astype(float)
+            off = np.abs(_blocks(full[len(full) - y1:len(full) - y0, x0:x1]) - _blocks(shown)).max(axis=2)
+            assert (off > 12).mean() < 0.005, (path.stem, state.day)
+        assert picture.title == drawing.title
+        assert picture.caption == tuple(drawing.caption.get_text().splitlines())
 
 
 def listening_addresses(port: int) -> set[str]:
