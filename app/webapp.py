@@ -352,13 +352,12 @@ def fogged(model: Classroom, state: MapState) -> MapState:
 
 class ClickableMap(ipyvuetify.VuetifyTemplate):
     """The map (a picture that tells the server where it was clicked, as fractions of its width and height: it is
-    shown at whatever size the page gives it), its key, and its title and caption as text. The map and key stand
+    shown at whatever size the page gives it), its key, and its caption as text. The map and key stand
     side by side, in proportion to their pictures' widths, when the page has room for both at a readable size,
     else one under the other, the map across the page. ``clicked`` changes on every click, so that a second click
     on the same spot is seen too."""
 
     template = traitlets.Unicode("""<template><div>
-        <div style="font-size: 20px; font-weight: bold; margin: 0 0 6px">{{ title }}</div>
         <div style="display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-start">
           <img :src="src" alt="the campaign map: click a formation of yours, then a place"
             :style="`flex: ${map_width} 1 0; min-width: min(100%, ${MAP_MIN_PX}px); display: block;
@@ -374,7 +373,6 @@ class ClickableMap(ipyvuetify.VuetifyTemplate):
     key_src = traitlets.Unicode("").tag(sync=True)
     map_width = traitlets.Int(1).tag(sync=True)  # the pictures' widths in pixels: their shares of a wide page
     key_width = traitlets.Int(1).tag(sync=True)
-    title = traitlets.Unicode("").tag(sync=True)
     caption = traitlets.List(traitlets.Unicode()).tag(sync=True)
     clicked = traitlets.Dict().tag(sync=True)
 
@@ -400,7 +398,8 @@ def choose_on_map(model: Classroom, spot: Spot | None) -> None:
 @solara.component
 def MapView(model: Classroom) -> None:
     """The campaign map (the report's), redrawn on every step over a background kept per state of control; a
-    click on it chooses an order's formation or target."""
+    click on it chooses an order's formation or target. A button beside its title does what the sidebar's Step
+    does, so that the sidebar can be hidden on a projector and the map take the page's width."""
     update_counter.get()
     game = model.game
 
@@ -413,9 +412,19 @@ def MapView(model: Classroom) -> None:
     def clicked(where: dict) -> None:
         choose_on_map(model, spot_at(picture.spots, float(where["x"]), float(where["y"]), picture.aspect))
 
+    def next_turn() -> None:
+        model.step()
+        force_update()
+
     with solara.Column(style=SCROLL):
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.HTML(unsafe_innerHTML=f"<span style='font-size:20px;font-weight:bold'>{escape(picture.title)}"
+                        "</span>")
+            solara.Button("Next turn", color="primary", on_click=next_turn, disabled=game.over)
+            solara.Text("(the sidebar's Step; \u2630 at the top left hides the sidebar: the map grows)",
+                        style={"color": "#555"})
         ClickableMap.element(src=data_url(picture.map), key_src=data_url(picture.key),
-                             map_width=picture.map_width, key_width=picture.key_width, title=picture.title,
+                             map_width=picture.map_width, key_width=picture.key_width,
                              caption=list(picture.caption), on_clicked=clicked)
 
 
