@@ -29,7 +29,7 @@ def headline(game: Game) -> str:
         taken = objective_fall_day(m)
         state = (f"{town} has fallen (taken on {dated(game, taken)})" if game.over
                  else f"{town} taken by the {m.spec.sides[m.attacker].name} on {dated(game, taken)}")
-    elif row["supply_connected"]:
+    elif row["objective_supplied"]:  # the engine's trace, as the map's title (a road shut by fires cuts too)
         state = f"{town} supplied (supply flow {row['supply_flow_share']:.0%} of its start)"
     else:
         state = f"{town} cut off from supply"

@@ -29,9 +29,9 @@ from PIL import Image
 
 import run
 from analysis.replay import map_state, replay
-from analysis.theatre_map import MapOptions, draw_map
+from analysis.theatre_map import MapOptions, draw_map, objective_status
 from app.live_map import LiveMap, Spot, spot_at
-from app.story import briefing
+from app.story import briefing, headline
 from app.webapp import MAP_DPI, MAP_MIN_PX, Classroom, model_params, settings_of, side_names
 from sim.play import Game, contact_places, sighted
 from sim.scenario import load_scenario
@@ -102,6 +102,17 @@ def test_the_live_map_and_its_key_are_the_reports_map_of_the_day(path):
             assert (off > 12).mean() < 0.005, (path.stem, state.day)
         assert picture.title == drawing.title
         assert picture.caption == tuple(drawing.caption.get_text().splitlines())
+
+
+def test_the_headline_and_the_maps_title_agree_whether_the_objective_is_cut_off(historical_path):
+    game = Game(historical_path, 1, None)
+    days_cut_off = 0
+    while not game.over:
+        game.step()
+        cut_off = "cut off" in objective_status(map_state(game.model, 0), game.scenario)
+        assert cut_off == ("cut off" in headline(game)), headline(game)
+        days_cut_off += cut_off
+    assert days_cut_off > 0
 
 
 def listening_addresses(port: int) -> set[str]:
