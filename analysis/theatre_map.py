@@ -23,13 +23,13 @@ import datetime as dt
 import functools
 import math
 import textwrap
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -86,6 +86,15 @@ CAPTION_WIDTH_CHARS = 110
 SCALE_STEPS_KM = (1, 2, 5, 10, 20, 50, 100)
 SHORT_NAME_WORDS = 2
 SHORT_NAME_CHARS = 20
+LABEL_BOX = {"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 1.0}
+LABEL_STYLES: dict[str, dict] = {  # the objective, other places that must be named, places named where there is
+    # room, formations
+    "objective": {"fontsize": 14, "fontweight": "bold", "color": INK, "linespacing": 1.0, "bbox": LABEL_BOX},
+    "named place": {"fontsize": 11, "fontweight": None, "color": INK, "linespacing": 1.0, "bbox": LABEL_BOX},
+    "place": {"fontsize": 10, "color": "#555555"},
+    "formation": {"fontsize": 9.5, "color": "#333333", "fontstyle": "italic",
+                  "bbox": {"facecolor": "white", "alpha": 0.6, "edgecolor": "none", "pad": 0.6}},
+}
 
 
 @dataclass(frozen=True)
@@ -357,10 +366,12 @@ class TheatreMap:
         self.title = ax.set_title("", loc="left", fontsize=19, fontweight="bold", pad=12)
         self.caption = fig.text(MARGIN_IN / width, CAPTION_IN / height - 0.012, "", ha="left", va="top", fontsize=13,
                                 color=INK, gid="caption")
-        self.texts: list[Text] = []
-        self.leaders: list = []
+        self.texts: list[Text] = []  # the day's labels
+        self.leaders: list[Line2D] = []  # the day's leader lines
+        self.label_pool: dict[tuple[str, str, str], list[Text]] = {}  # (style, gid, words) -> labels made so far
+        self.leader_pool: list[Line2D] = []
         self._key()
-        self.overview_dots = self._overview()
+        self.overview_dots, self.overview_frame = self._overview()
 
     @staticmethod
     def _map_size(span_x: float, span_y: float) -> tuple[float, float]:
@@ -397,15 +408,16 @@ class TheatreMap:
                 ax.add_collection(LineCollection(segments, colors=colour, linewidths=width, linestyles=dash,
                                                  zorder=1.5))
 
-    def _overview(self) -> object | None:
+    def _overview(self) -> tuple[PathCollection | None, Rectangle | None]:
         """A small map of the whole theatre under the key, with the main map's frame on it, when places named in
-        orders or supply sources lie outside the frame; returns its place markers (None without an overview)."""
+        orders or supply sources lie outside the frame; returns its place markers and the frame drawn over them
+        (None, None without an overview)."""
         theatre, spec = self.theatre, self.scenario.spec
         x0, x1, y0, y1 = theatre.frame
         sources = [p for side in spec.sides.values() for p in side.supply_sources]
         outside = [p for p in {*theatre.ordered_places, *sources} if not _inside_frame(theatre.xy[p], theatre.frame)]
         if not outside:
-            return None
+            return None, None
         inset = self.key_ax.inset_axes((0.02, 0.0, 0.96, OVERVIEW_SHARE))
         inset.set_xticks([])
         inset.set_yticks([])
@@ -416,7 +428,8 @@ class TheatreMap:
                                             colors="#b0b0b0", linewidths=0.8))
         pts = np.array([theatre.xy[p] for p in theatre.places])
         dots = inset.scatter(pts[:, 0], pts[:, 1], s=12, c=NOBODY, linewidths=0, zorder=3, gid="overview")
-        inset.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=INK, linewidth=1.4, zorder=4))
+        frame = inset.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor=INK, linewidth=1.4,
+                                          zorder=4))
         middle = float(np.median(pts[:, 0]))
         for p in sorted(set(sources) & set(outside)):
             east = theatre.xy[p][0] > middle  # names east of the middle are written to the west of their dot
@@ -424,7 +437,7 @@ class TheatreMap:
                            textcoords="offset points", ha="right" if east else "left", fontsize=9, color=INK)
         inset.margins(0.08)
         inset.autoscale_view()
-        return dots
+        return dots, frame
 
     def _axes_of_advance(self) -> None:
         """Each formation's planned axis (its start, then its objectives in order) as an arrow along it."""
@@ -537,8 +550,9 @@ class TheatreMap:
     def _label(self, state: MapState, options: MapOptions, groups: list, title: str) -> MapDrawing:
         """Place the labels of places and formations so that none covers another or a marker."""
         for artist in self.texts + self.leaders:
-            artist.remove()
+            artist.set_visible(False)
         self.texts, self.leaders = [], []
+        made: Counter[tuple[str, str, str]] = Counter()
         fig, ax = self.figure, self.ax
         renderer = fig.canvas.get_renderer()
         to_px = ax.transData.transform
@@ -560,23 +574,17 @@ class TheatreMap:
             label = self.place_names[p]
             if options.capture_dates and p in options.captured_on:
                 label += f"\n{options.captured_on[p]:%-d %b}"
-            big = p == objective
-            texts.append(ax.text(0, 0, label, fontsize=14 if big else 11, fontweight="bold" if big else None,
-                                 color=INK, zorder=8, gid=f"place:{p}", linespacing=1.0,
-                                 bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 1.0}))
+            texts.append(self._text("objective" if p == objective else "named place", f"place:{p}", label, made))
             points.append(place_px[index[p]])
             radii.append(place_r[index[p]])
         required = len(texts)
         for p in self.theatre.places:  # the other places in view, named where there is room
             if p not in named and _inside_frame(self.theatre.xy[p], self.theatre.frame):
-                texts.append(ax.text(0, 0, self.place_names[p], fontsize=10, color="#555555", zorder=8,
-                                     gid=f"place:{p}"))
+                texts.append(self._text("place", f"place:{p}", self.place_names[p], made))
                 points.append(place_px[index[p]])
                 radii.append(place_r[index[p]])
         for _, (name,), _ in groups:
-            texts.append(ax.text(0, 0, name, fontsize=9.5, color="#333333", fontstyle="italic", zorder=8,
-                                 gid="formation", bbox={"facecolor": "white", "alpha": 0.6, "edgecolor": "none",
-                                                        "pad": 0.6}))
+            texts.append(self._text("formation", "formation", name, made))
         points += list(unit_px)
         radii += list(unit_r)
         sizes = [tuple(t.get_window_extent(renderer).size) for t in texts]
@@ -585,7 +593,7 @@ class TheatreMap:
         kept = []
         for i, (text, where, point) in enumerate(zip(texts, placed, points, strict=True)):
             if i >= required and not where.clear:  # an optional label with no room of its own
-                text.remove()
+                text.set_visible(False)
                 continue
             kept.append(text)
             x0, y0, x1, y1 = where.box
@@ -593,14 +601,34 @@ class TheatreMap:
             text.set_ha("center")
             text.set_va("center")
             if where.leader:
-                anchor = to_data(point)
-                end = to_data(_nearest_edge(where.box, point))
-                self.leaders += ax.plot([anchor[0], end[0]], [anchor[1], end[1]], color="#555555", linewidth=0.8,
-                                        zorder=7)
+                anchor, end = to_data(point), to_data(_nearest_edge(where.box, point))
+                self._leader([anchor[0], end[0]], [anchor[1], end[1]])
         self.texts = kept
         places = {t.get_gid().removeprefix("place:"): t for t in kept if t.get_gid().startswith("place:")}
         return MapDrawing(fig, ax, places, [t for t in kept if t.get_gid() == "formation"], markers, self.caption,
                           self.scale_bar, self.north_arrow, title)
+
+    def _text(self, style: str, gid: str, words: str, made: Counter[tuple[str, str, str]]) -> Text:
+        """A label for today: one made on an earlier day with the same style and words, else a new one (making a
+        label costs more than placing it, and the app labels some 70 things on every Step). ``made`` counts the
+        labels of each kind taken today, so that two formations of one name get two labels."""
+        key = (style, gid, words)
+        pool = self.label_pool.setdefault(key, [])
+        if made[key] == len(pool):
+            pool.append(self.ax.text(0, 0, words, gid=gid, zorder=8, **LABEL_STYLES[style]))
+        text = pool[made[key]]
+        made[key] += 1
+        text.set_visible(True)
+        return text
+
+    def _leader(self, xs: list[float], ys: list[float]) -> None:
+        """A line from a marker to its label set away from it (one drawn on an earlier day, moved, if there is one)."""
+        if len(self.leaders) == len(self.leader_pool):
+            self.leader_pool += self.ax.plot(xs, ys, color="#555555", linewidth=0.8, zorder=7)
+        line = self.leader_pool[len(self.leaders)]
+        line.set_data(xs, ys)
+        line.set_visible(True)
+        self.leaders.append(line)
 
     def captions(self, state: MapState) -> list[str]:
         """Short captions of the day's key events."""

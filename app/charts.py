@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 46, 34
+WIDTH, HEIGHT = 640, 270
+LEFT, RIGHT, TOP, BOTTOM = 62, 14, 54, 40
+FONT_PX, TITLE_PX = 17, 19  # the chart is shown at about 470 px wide at 1400 x 900: 12 px letters
 TICKS = 5
 
 
@@ -41,22 +42,22 @@ def line_chart(title: str, days: Sequence[float], series: Sequence[Series], last
         return TOP + plot_h * (1 - value / top)
 
     parts = [f"<svg viewBox='0 0 {WIDTH} {HEIGHT}' width='100%' role='img' aria-label='{escape(title)}' "
-             "style='font-family:sans-serif;font-size:13px'>",
-             f"<text x='{LEFT}' y='16' font-weight='bold' font-size='15'>{escape(title)}</text>"]
+             f"style='font-family:sans-serif;font-size:{FONT_PX}px'>",
+             f"<text x='{LEFT}' y='{TITLE_PX}' font-weight='bold' font-size='{TITLE_PX}'>{escape(title)}</text>"]
     for tick in _ticks(top):
         label = f"{tick:.0%}" if percent else f"{tick:,.0f}"
         parts.append(f"<line x1='{LEFT}' x2='{WIDTH - RIGHT}' y1='{y(tick):.1f}' y2='{y(tick):.1f}' stroke='#ddd'/>"
-                     f"<text x='{LEFT - 6}' y='{y(tick) + 4:.1f}' text-anchor='end'>{label}</text>")
+                     f"<text x='{LEFT - 6}' y='{y(tick) + 5:.1f}' text-anchor='end'>{label}</text>")
     step = max(1, round(last_day / 6 / 7) * 7) if last_day > 14 else max(1, round(last_day / 6))
     for day in range(0, int(last_day) + 1, step):
-        parts.append(f"<text x='{x(day):.1f}' y='{HEIGHT - BOTTOM + 16}' text-anchor='middle'>{day}</text>")
+        parts.append(f"<text x='{x(day):.1f}' y='{HEIGHT - BOTTOM + FONT_PX + 2}' text-anchor='middle'>{day}</text>")
     parts.append(f"<text x='{WIDTH - RIGHT}' y='{HEIGHT - 4}' text-anchor='end'>day of the campaign</text>")
     for i, s in enumerate(series):
         points = " ".join(f"{x(d):.1f},{y(v):.1f}" for d, v in zip(days, s.values, strict=True))
         dash = " stroke-dasharray='6 4'" if s.dashed else ""
         parts.append(f"<polyline fill='none' stroke='{s.colour}' stroke-width='3'{dash} points='{points}'/>")
         lx = LEFT + 8 + i * (plot_w // max(len(series), 1))
-        parts.append(f"<line x1='{lx}' x2='{lx + 18}' y1='{TOP - 8}' y2='{TOP - 8}' stroke='{s.colour}' "
-                     f"stroke-width='3'{dash}/><text x='{lx + 22}' y='{TOP - 4}'>{escape(s.label)}</text>")
+        parts.append(f"<line x1='{lx}' x2='{lx + 18}' y1='{TOP - 12}' y2='{TOP - 12}' stroke='{s.colour}' "
+                     f"stroke-width='3'{dash}/><text x='{lx + 22}' y='{TOP - 6}'>{escape(s.label)}</text>")
     parts.append("</svg>")
     return "".join(parts)

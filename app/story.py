@@ -19,7 +19,7 @@ def headline(game: Game) -> str:
     """'Day 12, 16 April 2013: the town supplied (supply flow 64% of its start)'.
 
     "Fallen" has one meaning everywhere (sim/records.py's fall day): taken by the attacker and held to the end.
-    Before the end, an objective in the attacker's hands is "taken on day N", since it may yet be retaken.
+    Before the end, an objective in the attacker's hands is "taken on <date>", since it may yet be retaken.
     """
     m = game.model
     row = game.rows[-1]
@@ -27,14 +27,19 @@ def headline(game: Game) -> str:
     holder = m.control.get(m.objective)
     if holder == m.attacker:
         taken = objective_fall_day(m)
-        state = (f"{town} has fallen (taken on day {taken:g})" if game.over
-                 else f"{town} taken by the {m.spec.sides[m.attacker].name} on day {taken:g}")
-    elif row["supply_connected"]:
+        state = (f"{town} has fallen (taken on {dated(game, taken)})" if game.over
+                 else f"{town} taken by the {m.spec.sides[m.attacker].name} on {dated(game, taken)}")
+    elif row["objective_supplied"]:  # the engine's trace, as the map's title (a road shut by fires cuts too)
         state = f"{town} supplied (supply flow {row['supply_flow_share']:.0%} of its start)"
     else:
         state = f"{town} cut off from supply"
     end = " - the campaign is over" if game.over else ""
     return f"Day {m.day:g}, {format_date(m.date)}: {state}{end}"
+
+
+def dated(game: Game, day: float) -> str:
+    """A day of the campaign as a date, its number after it: '22 May 2013 (day 48)'."""
+    return f"{format_date(game.scenario.spec.start_date + dt.timedelta(days=day))} (day {day:g})"
 
 
 def formation_rows(game: Game, side: str | None = None) -> list[dict[str, Any]]:
@@ -47,7 +52,7 @@ def formation_rows(game: Game, side: str | None = None) -> list[dict[str, Any]]:
         elif f.edge is not None:
             where, roads = f.location_text(), ""
         else:
-            where = f"arrives day {f.arrival_day:g}" if f.arrival_day > m.day else f.status.value
+            where = f"arrives {dated(game, f.arrival_day)}" if f.arrival_day > m.day else f.status.value
             roads = ""
         fighting = f.place is not None and m.space.enemy_present(f.place, f.side)
         command = m.human_orders.get(f.fid)

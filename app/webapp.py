@@ -29,6 +29,7 @@ from pathlib import Path
 import ipyvuetify
 import mesa
 import solara
+import solara.server.settings
 import traitlets
 import uvicorn
 import yaml
@@ -38,8 +39,8 @@ from mesa.visualization.utils import force_update, update_counter
 from analysis.palette import side_colours
 from analysis.replay import MapState, map_state
 from app.charts import Series, line_chart
-from app.live_map import LiveMap, Spot, spot_at
-from app.story import briefing, engagement_title, explain, formation_rows, headline
+from app.live_map import LiveMap, Picture, Spot, spot_at
+from app.story import briefing, dated, engagement_title, explain, formation_rows, headline
 from sim.errors import InputError
 from sim.events import format_date
 from sim.play import (
@@ -57,7 +58,7 @@ from sim.play import (
     sighted,
 )
 from sim.records import output_folder
-from sim.scenario import load_scenario
+from sim.scenario import ScenarioSpec, load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = ROOT / "scenarios"
@@ -86,15 +87,16 @@ tables: dict[str, Table] = {}  # the server's two-player tables by name (module 
 MAX_TABLES = 100  # tables a server keeps in memory (each holds a game): a bound on what a classroom can fill
 tables_lock = threading.Lock()
 SCROLL = {"height": "100%", "overflow-y": "auto"}  # a component scrolls inside its cell of the grid
-MAP_DPI = 75  # the map picture is about 1,000 px wide: sharp across the page at 1400 x 900
+MAP_DPI = 75  # the map and its key are about 1,000 px wide: sharp across the page at 1400 x 900
+MAP_MIN_PX, KEY_MIN_PX = 560, 240  # narrower than this, the map would not be read: the key goes under it
 FOG = {"off": False, "on": True}
 # Page 0's grid (12 columns, rows of 30 px): the briefing, then the map across the page, then the orders and the
 # story side by side, then the charts and the debrief. Page 1: engagements and saving. SolaraViz lays out a page
 # by its number of components only, so the layouts are chosen by that number (mesa's default for any other).
 PAGE_LAYOUTS = {
-    6: [{"i": 0, "x": 0, "y": 0, "w": 12, "h": 4}, {"i": 1, "x": 0, "y": 4, "w": 12, "h": 31},
-        {"i": 2, "x": 0, "y": 35, "w": 7, "h": 16}, {"i": 3, "x": 7, "y": 35, "w": 5, "h": 16},
-        {"i": 4, "x": 0, "y": 51, "w": 6, "h": 15}, {"i": 5, "x": 6, "y": 51, "w": 6, "h": 15}],
+    6: [{"i": 0, "x": 0, "y": 0, "w": 12, "h": 5}, {"i": 1, "x": 0, "y": 5, "w": 12, "h": 25},
+        {"i": 2, "x": 0, "y": 30, "w": 7, "h": 16}, {"i": 3, "x": 7, "y": 30, "w": 5, "h": 16},
+        {"i": 4, "x": 0, "y": 46, "w": 6, "h": 15}, {"i": 5, "x": 6, "y": 46, "w": 6, "h": 15}],
     3: [{"i": 0, "x": 0, "y": 0, "w": 7, "h": 22}, {"i": 1, "x": 7, "y": 0, "w": 5, "h": 13},
         {"i": 2, "x": 7, "y": 13, "w": 5, "h": 9}],
 }
@@ -122,12 +124,29 @@ def choice_names(files: list[Path]) -> dict[str, Path]:
     return {(p.stem if stems.count(p.stem) == 1 else f"{p.parent.name}/{p.stem}"): p for p in files}
 
 
+def side_names(spec: ScenarioSpec) -> dict[str, str]:
+    """A scenario's sides by the name they are offered under (their own; with the id after a name two share)."""
+    names = [side.name for side in spec.sides.values()]
+    return {(side.name if names.count(side.name) == 1 else f"{side.name} ({sid})"): sid
+            for sid, side in spec.sides.items()}
+
+
 @functools.cache
-def _offered(joined: str) -> tuple[dict[str, Path], tuple[str, ...]]:
+def _offered(joined: str) -> tuple[dict[str, Path], dict[str, str]]:
     files = [Path(p) for p in joined.split(os.pathsep)] if joined else scenario_files(SHIPPED)
     offered = choice_names(files)
-    sides = dict.fromkeys(side for path in offered.values() for side in load_scenario(path).spec.sides)
-    return offered, tuple(sides)
+    sides: dict[str, str] = {}  # every scenario's sides by the name they are offered under
+    for path in offered.values():
+        for name, sid in side_names(load_scenario(path).spec).items():
+            sides[name if sides.get(name, sid) == sid else f"{name} ({sid})"] = sid
+    return offered, sides
+
+
+def offered_side(spec: ScenarioSpec, sid: str) -> str:
+    """The name the sidebar offers side ``sid`` of ``spec`` under."""
+    own = {v: k for k, v in side_names(spec).items()}[sid]
+    sides = _offered(os.environ.get(SCENARIOS_ENV, ""))[1]
+    return next((name for name in (own, f"{own} ({sid})") if sides.get(name) == sid), own)
 
 
 def offered() -> dict[str, Path]:
@@ -156,8 +175,9 @@ class Classroom(mesa.Model):
                       siege_before_assault=SWITCH[siege_before_assault], breakout_when_cut=SWITCH[breakout_when_cut])
         path = offered()[campaign or default_choice()]
         sides = load_scenario(path).spec.sides
-        self.other_side = side if side not in (WATCH, *sides) else None  # a side of another scenario: watch
-        played = None if side == WATCH or self.other_side else side
+        sid = _offered(os.environ.get(SCENARIOS_ENV, ""))[1].get(side, side)  # offered by name
+        self.other_side = side if sid not in (WATCH, *sides) else None  # a side of another scenario: watch
+        played = None if sid == WATCH or self.other_side else sid
         self.use(Game(path, int(seed), played, int(every), knobs))
 
     def use(self, game: Game) -> None:
@@ -203,9 +223,10 @@ def model_params() -> dict:
     switch = {"type": "Select", "value": AS_SCENARIO, "values": list(SWITCH)}
     return {
         "campaign": {"type": "Select", "value": default_choice(), "values": list(names), "label": "Scenario"},
-        "seed": {"type": "SliderInt", "value": 1, "min": 0, "max": 99, "step": 1, "label": "Seed"},
+        # choices, not sliders: a slider hides its value until it is dragged
+        "seed": {"type": "Select", "value": 1, "values": list(range(100)), "label": "Seed"},
         "side": {"type": "Select", "value": WATCH, "values": [WATCH, *sides], "label": "You command"},
-        "every": {"type": "SliderInt", "value": 1, "min": 1, "max": 7, "step": 1, "label": "Orders every (days)"},
+        "every": {"type": "Select", "value": 1, "values": list(range(1, 8)), "label": "Orders every (days)"},
         "attack_ratio": {"type": "Select", "value": AS_SCENARIO, "label": "Attack ratio doctrine waits for",
                          "values": [AS_SCENARIO, *ATTACK_RATIOS]},
         "siege_before_assault": {**switch, "label": "Siege before assault"},
@@ -223,7 +244,8 @@ def settings_of(model: Classroom) -> dict[str, object]:
     names = {path.resolve(): name for name, path in offered().items()}
     switch = {value: name for name, value in SWITCH.items()}
     ratio = game.knobs.attack_ratio
-    return {"campaign": names[Path(game.source.path).resolve()], "seed": game.seed, "side": game.side or WATCH,
+    side = offered_side(game.scenario.spec, game.side) if game.side else WATCH
+    return {"campaign": names[Path(game.source.path).resolve()], "seed": game.seed, "side": side,
             "every": game.every, "attack_ratio": AS_SCENARIO if ratio is None else str(float(ratio)),
             "siege_before_assault": switch[game.knobs.siege_before_assault],
             "breakout_when_cut": switch[game.knobs.breakout_when_cut],
@@ -258,10 +280,20 @@ def SettingsInSync(model: solara.Reactive[mesa.Model], user_params: dict, *,
 @solara.component
 def GameDay(model: Classroom) -> None:
     """The sidebar's clock: the game's date and turn, where mesa shows its count of steps (not the game's day: a
-    loaded game starts at its own day, and a step may be several days)."""
+    loaded game starts at its own day, and a step may be several days). It also carries the page's style (the
+    sidebar is on every page)."""
     update_counter.get()
     game = model.game
     solara.Text(f"{format_date(game.model.date)}, day {game.day:g} of {game.scenario.days:g}")
+    solara.Style(NARROW_PAGE)
+
+
+NARROW_PAGE = """@media (max-width: 1100px) {
+  .vue-grid-layout { height: auto !important; }
+  .vue-grid-item { position: relative !important; transform: none !important; width: 100% !important;
+                   height: auto !important; margin-bottom: 10px; }
+  .vue-grid-item > .vue-resizable-handle { display: none; }
+}"""  # a narrow page (1024 x 768, a projector's): the components one under the other, each across the page
 
 
 solara_viz.ModelCreator = SettingsInSync  # SolaraViz names its settings card and its clock, and takes no others
@@ -319,15 +351,29 @@ def fogged(model: Classroom, state: MapState) -> MapState:
 
 
 class ClickableMap(ipyvuetify.VuetifyTemplate):
-    """A picture that tells the server where it was clicked, as fractions of its width and height (it is shown at
-    whatever size the page gives it). ``clicked`` changes on every click, so that a second click on the same spot
-    is seen too."""
+    """The map (a picture that tells the server where it was clicked, as fractions of its width and height: it is
+    shown at whatever size the page gives it), its key, and its caption as text. The map and key stand
+    side by side, in proportion to their pictures' widths, when the page has room for both at a readable size,
+    else one under the other, the map across the page. ``clicked`` changes on every click, so that a second click
+    on the same spot is seen too."""
 
-    template = traitlets.Unicode("""<template><img :src="src" alt="the campaign map: click a formation of yours,
-        then a place" style="width: 100%; display: block; cursor: crosshair" @click="clicked = {
-        x: $event.offsetX / $event.target.clientWidth, y: $event.offsetY / $event.target.clientHeight,
-        at: Date.now()}"/></template>""").tag(sync=True)
+    template = traitlets.Unicode("""<template><div>
+        <div style="display: flex; flex-wrap: wrap; gap: 8px; align-items: flex-start">
+          <img :src="src" alt="the campaign map: click a formation of yours, then a place"
+            :style="`flex: ${map_width} 1 0; min-width: min(100%, ${MAP_MIN_PX}px); display: block;
+            cursor: crosshair`" @click="clicked = {x: $event.offsetX / $event.target.clientWidth,
+            y: $event.offsetY / $event.target.clientHeight, at: Date.now()}"/>
+          <img :src="key_src" alt="the map's key"
+            :style="`flex: ${key_width} 1 0; min-width: ${KEY_MIN_PX}px; max-width: ${key_width}px; display: block`"/>
+        </div>
+        <div v-for="line in caption" style="font-size: 16px; margin-top: 4px">{{ line }}</div>
+        </div></template>""".replace("MAP_MIN_PX", str(MAP_MIN_PX)).replace("KEY_MIN_PX", str(KEY_MIN_PX))
+    ).tag(sync=True)
     src = traitlets.Unicode("").tag(sync=True)
+    key_src = traitlets.Unicode("").tag(sync=True)
+    map_width = traitlets.Int(1).tag(sync=True)  # the pictures' widths in pixels: their shares of a wide page
+    key_width = traitlets.Int(1).tag(sync=True)
+    caption = traitlets.List(traitlets.Unicode()).tag(sync=True)
     clicked = traitlets.Dict().tag(sync=True)
 
 
@@ -352,24 +398,38 @@ def choose_on_map(model: Classroom, spot: Spot | None) -> None:
 @solara.component
 def MapView(model: Classroom) -> None:
     """The campaign map (the report's), redrawn on every step over a background kept per state of control; a
-    click on it chooses an order's formation or target."""
+    click on it chooses an order's formation or target. A button beside its title does what the sidebar's Step
+    does, so that the sidebar can be hidden on a projector and the map take the page's width."""
     update_counter.get()
     game = model.game
 
-    def draw() -> tuple[str, list[Spot], float]:
-        state = fogged(model, map_state(game.model, model.turn_events))
-        picture, drawing = model.live_map.picture(state)
-        return ("data:image/jpeg;base64," + base64.b64encode(picture).decode("ascii"),
-                model.live_map.spots(state, drawing), drawing.figure.bbox.height / drawing.figure.bbox.width)
+    def draw() -> Picture:
+        return model.live_map.picture(fogged(model, map_state(game.model, model.turn_events)))
 
     # drawn again only when the day or the viewer changes: an order given or a turn ended redraws the page, not this
-    source, spots, aspect = solara.use_memo(draw, [game, game.model.steps, model.turn_events, model.side,
-                                                   model.fogged])
+    picture = solara.use_memo(draw, [game, game.model.steps, model.turn_events, model.side, model.fogged])
 
     def clicked(where: dict) -> None:
-        choose_on_map(model, spot_at(spots, float(where["x"]), float(where["y"]), aspect))
+        choose_on_map(model, spot_at(picture.spots, float(where["x"]), float(where["y"]), picture.aspect))
 
-    ClickableMap.element(src=source, on_clicked=clicked)
+    def next_turn() -> None:
+        model.step()
+        force_update()
+
+    with solara.Column(style=SCROLL):
+        with solara.Row(style={"align-items": "center", "flex-wrap": "wrap"}):
+            solara.HTML(unsafe_innerHTML=f"<span style='font-size:20px;font-weight:bold'>{escape(picture.title)}"
+                        "</span>")
+            solara.Button("Next turn", color="primary", on_click=next_turn, disabled=game.over)
+            solara.Text("(the sidebar's Step; \u2630 at the top left hides the sidebar: the map grows)",
+                        style={"color": "#555"})
+        ClickableMap.element(src=data_url(picture.map), key_src=data_url(picture.key),
+                             map_width=picture.map_width, key_width=picture.key_width,
+                             caption=list(picture.caption), on_clicked=clicked)
+
+
+def data_url(jpeg: bytes) -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
 
 
 @solara.component
@@ -449,9 +509,9 @@ def _Orders(model: Classroom) -> None:
             return
         other = (f"The side you chose, {escape(model.other_side)}, is not in this scenario. "
                  if model.other_side else "")
+        sides = escape(", ".join(side_names(game.scenario.spec)))
         solara.HTML(unsafe_innerHTML=f"<b>Watch mode.</b> {other}To command a side, choose one of this scenario's "
-                    f"({escape(', '.join(game.scenario.spec.sides))}) under <i>You command</i> and press Reset (or "
-                    "load a game and branch it with a side).")
+                    f"({sides}) under <i>You command</i> and press Reset (or load a game and branch it with a side).")
         return
     m = game.model
     side = model.side
@@ -514,12 +574,12 @@ def table(columns: Sequence[str], rows: Sequence[dict], first: str) -> str:
 
 
 def turn_track(game: Game, side: str) -> str:
-    """'Turn 3 of 65 (day 2); your next arrivals: day 4 Unit 910 (450 men) ...' for the side played."""
+    """'Turn 3 of 65. Your next arrivals: 8 April 2013 (day 4): Unit 910 (450 men); ...' for the side played."""
     spec = game.scenario.spec
     turns = math.ceil(game.scenario.days / spec.step_days / game.every)
     now = game.model.steps // game.every + 1
     coming = [f for f in spec.formations if spec.factions[f.faction].side == side and f.arrival_day > game.day]
-    arrivals = "; ".join(f"day {f.arrival_day:g}: {f.name} ({f.personnel:,} men)" for f in coming[:4])
+    arrivals = "; ".join(f"{dated(game, f.arrival_day)}: {f.name} ({f.personnel:,} men)" for f in coming[:4])
     return f"Turn {min(now, turns)} of {turns}. Your next arrivals: {arrivals or 'none'}"
 
 
@@ -610,11 +670,12 @@ def _Tables(model: Classroom) -> None:
                 return
             if table is None:
                 table = tables[name.value] = Table(Game(game.source.path, game.seed, None, game.every, game.knobs))
-        if seat.value != UMPIRE and seat.value not in table.sides:
+        sid = side_names(game.scenario.spec).get(seat.value, seat.value)
+        if sid != UMPIRE and sid not in table.sides:
             note.set(f"refused: table {name.value} plays {table.game.scenario.spec.name}: sit as one of "
-                     f"{', '.join(table.sides)} or {UMPIRE}")
+                     f"{', '.join(side_names(table.game.scenario.spec))} or {UMPIRE}")
             return
-        model.sit(name.value, table, seat.value)
+        model.sit(name.value, table, sid)
         note.set(f"at table {name.value} as {seat.value}")
         force_update()
 
@@ -623,7 +684,7 @@ def _Tables(model: Classroom) -> None:
                 "when both have pressed Step, or when the umpire presses Step.")
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
         solara.InputText("Table name", value=name)
-        solara.Select("Seat", values=[*game.scenario.spec.sides, UMPIRE], value=seat)
+        solara.Select("Seat", values=[*side_names(game.scenario.spec), UMPIRE], value=seat)
         solara.Button("Sit at table", color="primary", on_click=sit)
     if note.value:
         (solara.Error if note.value.startswith("refused") else solara.Success)(note.value)
@@ -685,7 +746,7 @@ def _SaveLoad(model: Classroom) -> None:
 
     def load(branch: bool) -> str:
         chosen = game_name.value or default_name()
-        side = None if not branch or branch_side.value == WATCH else branch_side.value
+        side = side_names(game.scenario.spec).get(branch_side.value) if branch else None  # watch: None
         return play(folder.load(chosen, side=side), f"{'branched' if branch else 'loaded'} {chosen}")
 
     def upload(info: dict) -> str:
@@ -704,7 +765,7 @@ def _SaveLoad(model: Classroom) -> None:
         solara.Checkbox(label="Overwrite", value=overwrite)
         solara.Button("Save", color="primary", on_click=lambda: attempt(note, save))
         solara.Button("Load", on_click=lambda: attempt(note, lambda: load(False)))
-        solara.Select("Branch as", values=[WATCH, *game.scenario.spec.sides], value=branch_side)
+        solara.Select("Branch as", values=[WATCH, *side_names(game.scenario.spec)], value=branch_side)
         solara.Button("Branch", on_click=lambda: attempt(note, lambda: load(True)))
     if note.value:
         (solara.Error if note.value.startswith("refused") else solara.Success)(note.value)
@@ -734,6 +795,7 @@ def serve(scenarios: Sequence[Path], host: str = "127.0.0.1", port: int = 8765,
     os.environ[SCENARIOS_ENV] = os.pathsep.join(str(Path(p).resolve()) for p in scenarios)
     os.environ[GAMES_DIR] = str(output_folder(games_dir, "--games").resolve())
     os.environ["SOLARA_APP"] = "app.webapp"
+    solara.server.settings.theme.show_banner = False  # Solara's "runs on Solara" corner covers the page's text
 
     print(f"Classroom app: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
     uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning")

@@ -2,10 +2,11 @@
 
 Starts ``run.py serve`` on a free local port, opens it in Debian's headless Chromium (Playwright) at 1400 x 900,
 and times (1) the page load, from navigation until the map of day 0 is shown, and (2) each of ``--steps`` Steps,
-from the click until the page shows the next day's date. Prints the figures (median and range), the machine's
-load average (the 2-core machine is often shared: a busy machine slows every figure) and the server's CPU time per
-Step (what the app itself costs, which the load hardly changes); a screenshot of the last state goes to
-``--screenshot`` when given. Not a test: the numbers depend on the machine.
+from the click until the page shows the next day's date and its pictures. Prints the figures (median and range),
+the machine's load average (the 2-core machine is often shared: a busy machine slows every figure), the server's
+CPU time per Step and the browser's main-thread time per Step (Chromium's TaskDuration: what each side of the app
+costs, which the load hardly changes), and the widths of the map and of the map with its key; a screenshot of the
+last state goes to ``--screenshot`` when given. Not a test: the numbers depend on the machine.
 
     .venv/bin/python benchmarks/bench_app.py --steps 20
 """
@@ -60,6 +61,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def task_seconds(cdp: object) -> float:
+    """The time the page's main thread has spent on tasks so far (Chromium's Performance.getMetrics)."""
+    return next(m["value"] for m in cdp.send("Performance.getMetrics")["metrics"] if m["name"] == "TaskDuration")
+
+
 def figures(label: str, seconds: list[float]) -> str:
     ms = [s * 1000 for s in seconds]
     return (f"{label}: median {statistics.median(ms):.0f} ms, min {min(ms):.0f}, max {max(ms):.0f} "
@@ -90,8 +96,11 @@ def main() -> int:
                     page.locator("img").first.wait_for(timeout=60_000)
                     page.get_by_text(day_text(0)).first.wait_for(timeout=60_000)
                     loads.append(time.perf_counter() - t0)
+                browser_time = page.context.new_cdp_session(page)
+                browser_time.send("Performance.enable")
                 steps = []
                 load_before, cpu_before = os.getloadavg()[0], cpu_seconds(server.pid)
+                tasks_before = task_seconds(browser_time)
                 for day in range(1, args.steps + 1):
                     t0 = time.perf_counter()
                     page.get_by_role("button", name="Step").click()
@@ -99,8 +108,10 @@ def main() -> int:
                     page.wait_for_function("() => [...document.images].every(i => i.complete)")
                     steps.append(time.perf_counter() - t0)
                 server_cpu = (cpu_seconds(server.pid) - cpu_before) / args.steps
+                browser_main = (task_seconds(browser_time) - tasks_before) / args.steps
                 load = (load_before + os.getloadavg()[0]) / 2
-                width = page.locator("img").first.bounding_box()["width"]
+                shown, key = (page.locator("img").nth(i).bounding_box() for i in range(2))
+                width, with_key = shown["width"], max(shown["x"] + shown["width"], key["x"] + key["width"]) - shown["x"]
                 if args.screenshot:
                     page.screenshot(path=str(args.screenshot), full_page=True)
                 browser.close()
@@ -109,9 +120,9 @@ def main() -> int:
             server.wait(timeout=20)
     print(figures("page load (to the map of day 0)", loads))
     print(figures("Step (click to the next day's page)", steps))
-    print(f"server CPU per Step: {server_cpu * 1000:.0f} ms; load average during the Steps: {load:.1f} "
-          f"({os.cpu_count()} cores)")
-    print(f"map width at 1400 x 900: {width:.0f} px")
+    print(f"server CPU per Step: {server_cpu * 1000:.0f} ms; browser main thread per Step: {browser_main * 1000:.0f} "
+          f"ms; load average during the Steps: {load:.1f} ({os.cpu_count()} cores)")
+    print(f"at 1400 x 900: map {width:.0f} px wide, {with_key:.0f} px with its key")
     return 0
 
 

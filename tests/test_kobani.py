@@ -148,7 +148,7 @@ def test_serve_offers_the_given_scenarios_with_their_briefing_and_sides(kobani_a
     page.get_by_text("Historical: the siege of Kobani, September 2014 - January 2015").wait_for(timeout=60_000)
     page.get_by_text("Day 0, 16 September 2014").first.wait_for(timeout=60_000)
     assert page.get_by_text("YPG and allies (defender").count() == 1
-    choose(page, "You command", "ypg_allies")
+    choose(page, "You command", "YPG and allies")
     page.get_by_role("button", name="Reset").click()
     page.get_by_text("You command the YPG and allies").wait_for(timeout=30_000)
     choose(page, "Scenario", "kobani_border_closed")

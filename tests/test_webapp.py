@@ -12,6 +12,8 @@ conftest.py).
 from __future__ import annotations
 
 import contextlib
+import io
+import itertools
 import re
 import socket
 import subprocess
@@ -19,15 +21,20 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
+from PIL import Image
 
 import run
-from analysis.replay import map_state
+from analysis.replay import map_state, replay
+from analysis.theatre_map import MapOptions, draw_map, objective_status
 from app.live_map import LiveMap, Spot, spot_at
-from app.story import briefing
-from app.webapp import MAP_DPI
+from app.story import briefing, headline
+from app.webapp import MAP_DPI, MAP_MIN_PX, Classroom, model_params, settings_of, side_names
 from sim.play import Game, contact_places, sighted
+from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_S = 90
@@ -55,6 +62,57 @@ def test_a_click_chooses_the_formation_under_it_else_the_nearest_place_within_re
     assert spot_at(spots, 0.58, 0.5, 1.0).key == "b"
     assert spot_at(spots, 0.5, 0.545, 1.0) is None  # 0.045 from a: beyond reach (0.04 of the width)
     assert spot_at(spots, 0.5, 0.545, 0.5).key == "a"  # a flat picture: 0.045 of its height is 0.0225 of its width
+
+
+def test_sides_are_offered_by_their_names_and_played_by_their_ids():
+    model = Classroom(side="Opposition")
+    assert model.side == "rebels"
+    assert settings_of(model)["side"] == "Opposition"  # what the sidebar shows after a load or branch
+    offered = model_params()["side"]["values"]
+    assert {"Opposition", "Government coalition", "Islamic State"} <= set(offered) and "rebels" not in offered
+    twins = SimpleNamespace(sides={"a": SimpleNamespace(name="Militia"), "b": SimpleNamespace(name="Militia"),
+                                   "c": SimpleNamespace(name="Army")})
+    assert side_names(twins) == {"Militia (a)": "a", "Militia (b)": "b", "Army": "c"}
+
+
+def _blocks(pixels: np.ndarray, size: int = 8) -> np.ndarray:
+    """The mean colour of each ``size`` x ``size`` block (JPEG's noise and a label's sub-pixel move average out)."""
+    h, w = pixels.shape[0] // size * size, pixels.shape[1] // size * size
+    return pixels[:h, :w].reshape(h // size, size, w // size, size, 3).mean(axis=(1, 3))
+
+
+@pytest.mark.parametrize("path", [ROOT / "scenarios" / "historical.yaml", ROOT / "scenarios/kobani/kobani.yaml"])
+def test_the_live_map_and_its_key_are_the_reports_map_of_the_day(path):
+    """Drawn day after day, as in a game (backgrounds, the key and labels made once and used again), the pictures
+    the page shows are the report's map of the same day, cut in two (8 x 8 blocks within 12 levels of 255: JPEG)."""
+    scenario = load_scenario(path)
+    live = LiveMap(scenario, MAP_DPI)
+    for state in itertools.islice(replay(scenario, 1), 41):
+        picture = live.picture(state)
+        if state.day not in (0, 20, 40):
+            continue
+        drawing = draw_map(scenario, state, MapOptions(dpi=MAP_DPI))
+        report = drawing.figure.canvas
+        report.draw()
+        full = np.asarray(report.buffer_rgba())[..., :3].astype(float)
+        for box, jpeg in ((live._map_box(), picture.map), (live.key_box, picture.key)):
+            x0, y0, x1, y1 = (int(v) for v in box.extents)
+            shown = np.asarray(Image.open(io.BytesIO(jpeg))).astype(float)
+            off = np.abs(_blocks(full[len(full) - y1:len(full) - y0, x0:x1]) - _blocks(shown)).max(axis=2)
+            assert (off > 12).mean() < 0.005, (path.stem, state.day)
+        assert picture.title == drawing.title
+        assert picture.caption == tuple(drawing.caption.get_text().splitlines())
+
+
+def test_the_headline_and_the_maps_title_agree_whether_the_objective_is_cut_off(historical_path):
+    game = Game(historical_path, 1, None)
+    days_cut_off = 0
+    while not game.over:
+        game.step()
+        cut_off = "cut off" in objective_status(map_state(game.model, 0), game.scenario)
+        assert cut_off == ("cut off" in headline(game)), headline(game)
+        days_cut_off += cut_off
+    assert days_cut_off > 0
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -167,7 +225,7 @@ def test_choose_a_scenario_and_step(app_url, chromium_page):
 def test_play_an_order_save_and_reload(app_url, chromium_page, games_dir):
     page = chromium_page
     open_app(page, app_url)
-    choose(page, "You command", "rebels")
+    choose(page, "You command", "Opposition")
     page.get_by_role("button", name="Reset").click()
     page.get_by_text("You command the Opposition").wait_for(timeout=30_000)
     choose(page, "Formation", "Farouq Brigades Abil battalion")
@@ -318,7 +376,7 @@ def enemy_rows(page) -> list[str]:
 @pytest.mark.e2e
 def test_a_side_is_briefed_and_knows_only_its_own_reinforcements(app_url, chromium_page, historical_path):
     page = chromium_page
-    play_side(page, app_url, "rebels")
+    play_side(page, app_url, "Opposition")
     game = Game(historical_path, 1, "rebels")
     brief = briefing(game, "rebels")
     for head, lines in brief.items():
@@ -333,7 +391,7 @@ def test_a_side_is_briefed_and_knows_only_its_own_reinforcements(app_url, chromi
 @pytest.mark.e2e
 def test_fog_of_war_shows_the_enemy_in_contact_as_reports(app_url, chromium_page, historical_path):
     page = chromium_page
-    play_side(page, app_url, "rebels", fog="on")
+    play_side(page, app_url, "Opposition", fog="on")
     page.get_by_text("Enemy in contact (reports)").wait_for(timeout=30_000)
     game = Game(historical_path, 1, "rebels")
     m = game.model
@@ -350,7 +408,7 @@ def test_fog_of_war_shows_the_enemy_in_contact_as_reports(app_url, chromium_page
 @pytest.mark.e2e
 def test_the_debrief_on_demand(app_url, chromium_page):
     page = chromium_page
-    play_side(page, app_url, "rebels")
+    play_side(page, app_url, "Opposition")
     choose(page, "Formation", "Farouq Brigades Abil battalion")
     choose(page, "Order", "attack")
     choose(page, "Place", "Shinshar")
@@ -387,8 +445,8 @@ def test_two_players_and_an_umpire_share_a_turn(server, request, chromium_people
     for page in pages:
         page.on("pageerror", lambda exc: errors.append(str(exc)))
     rebels, government, umpire = pages
-    sit(rebels, url, "class-a", "rebels")
-    sit(government, url, "class-a", "government")
+    sit(rebels, url, "class-a", "Opposition")
+    sit(government, url, "class-a", "Government coalition")
     sit(umpire, url, "class-a", "umpire")
     rebels.get_by_text("You command the Opposition").wait_for(timeout=30_000)
     government.get_by_text("You command the Government coalition").wait_for(timeout=30_000)
@@ -415,6 +473,40 @@ def test_two_players_and_an_umpire_share_a_turn(server, request, chromium_people
     assert not errors
 
 
+OVERFLOWING = """() => [...document.querySelectorAll('.vue-grid-item *')]
+    .filter(e => (e.innerText || '').trim() && e.clientWidth > 0 && e.scrollWidth > e.clientWidth + 8)
+    .map(e => e.innerText.slice(0, 60))"""  # text wider than its box
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("width, height", [(1400, 900), (1024, 768)])
+def test_the_map_and_the_orders_can_be_read_at_a_projectors_sizes(app_url, chromium_page, width, height):
+    page = chromium_page
+    page.set_viewport_size({"width": width, "height": height})
+    play_side(page, app_url, "Opposition")
+    page.locator("table.orders").first.wait_for(timeout=30_000)
+    page.get_by_text("4 April 2013  (day 0)  ·  al-Qusayr supplied").wait_for(timeout=30_000)  # the map's title
+    page.get_by_text("No capture, cut-off, reconnection or surrender on this day.").wait_for()  # and caption
+    map_box, key_box = (page.locator("img").nth(i).bounding_box() for i in range(2))
+    if width >= 1400:  # the key beside the map, the two across the page
+        assert key_box["y"] == map_box["y"]
+        assert key_box["x"] + key_box["width"] - map_box["x"] >= 900
+    else:  # the map across the page, the key under it
+        assert map_box["width"] >= MAP_MIN_PX
+        assert key_box["y"] >= map_box["y"] + map_box["height"]
+    assert page.evaluate(OVERFLOWING) == []  # nothing cut off at the side of its cell
+    assert select_text(page, "Seed").split()[-1] == "1"  # the settings show their values
+    assert select_text(page, "Orders every (days)").split()[-1] == "1"
+    assert page.get_by_text("This website runs on").count() == 0  # no banner over the page's text
+    if width >= 1400:  # on a projector, the sidebar hidden: the map alone 900 px wide, stepped from beside it
+        page.locator(".v-app-bar button").first.click()
+        page.wait_for_function("() => document.images[0].getBoundingClientRect().width >= 900", timeout=30_000)
+        page.get_by_role("button", name="Next turn").click()
+        page.get_by_text("Day 1, 5 April 2013").first.wait_for(timeout=30_000)
+        page.get_by_text("5 April 2013  (day 1)").wait_for(timeout=30_000)
+    assert not page.console_errors
+
+
 def select_text(page, label: str) -> str:
     """What the select labelled ``label`` shows."""
     return page.locator(".v-select", has=page.locator(f"label:text-is('{label}')")).first.inner_text()
@@ -428,11 +520,11 @@ def click_spot(page, spot: Spot) -> None:
 @pytest.mark.e2e
 def test_click_the_map_to_choose_a_formation_and_its_target(app_url, chromium_page, historical_path):
     page = chromium_page
-    play_side(page, app_url, "rebels")
+    play_side(page, app_url, "Opposition")
     game = Game(historical_path, 1, "rebels")
     live = LiveMap(game.scenario, MAP_DPI)
     state = map_state(game.model, len(game.model.events))
-    spots = {s.key: s for s in live.spots(state, live.picture(state)[1])}
+    spots = {s.key: s for s in live.picture(state).spots}
     click_spot(page, spots["farouq_abil"])
     page.locator(".v-select", has_text="Farouq Brigades Abil battalion").first.wait_for(timeout=30_000)
     assert "Farouq Brigades Abil battalion" in select_text(page, "Formation")
@@ -478,10 +570,10 @@ def test_the_sidebar_shows_a_loaded_or_branched_game_and_its_date(app_url, chrom
     page.get_by_role("button", name="Load", exact=True).click()
     page.get_by_text("loaded sidebar-test at day 2").wait_for(timeout=30_000)
     assert "direct_assault" in select_text(page, "Scenario")
-    choose(page, "Branch as", "rebels")
+    choose(page, "Branch as", "Opposition")
     page.get_by_role("button", name="Branch", exact=True).click()
     page.get_by_text("branched sidebar-test at day 2").wait_for(timeout=30_000)
-    assert "rebels" in select_text(page, "You command") and "direct_assault" in select_text(page, "Scenario")
+    assert "Opposition" in select_text(page, "You command") and "direct_assault" in select_text(page, "Scenario")
     assert "6 April 2013, day 2 of" in sidebar(page)
     page.get_by_role("tab", name="Page 0").click()
     page.get_by_text("You command the Opposition").wait_for(timeout=30_000)
