@@ -28,7 +28,7 @@ from sim.theatre import town_sectors
 if TYPE_CHECKING:
     from sim.agents import Formation
 
-ROUTE_CACHE_LIMIT = 100_000  # routes remembered per scenario before the cache starts afresh
+MEMO_LIMIT = 100_000  # entries each memo table of a scenario keeps before it starts afresh
 
 
 BUILT_UP = frozenset({"town", "city"})  # place kinds fought over street by street (sim/combat.py urban rules)
@@ -38,8 +38,9 @@ UNARMED_TYPES = frozenset({UnitType.MILITIA})  # formations that call on no arti
 class RoadTables:
     """What a scenario's roads and terrain give every run: computed once per scenario in a process.
 
-    Routes and reach are pure functions of the roads (and, for routes, of the enemy's ground), so all runs of a
-    scenario share their memo tables: replicates meet the same situations again and again.
+    Routes and reach are pure functions of the roads (and, for routes, of the enemy's ground), the roads that
+    carry supply of the enemy's fire reach, and a side's supply of those roads and the places open to it, so all
+    runs of a scenario share their memo tables: replicates meet the same situations again and again.
     """
 
     adjacency: dict[str, tuple[str, ...]]
@@ -52,14 +53,17 @@ class RoadTables:
     capacity: dict[frozenset, float]
     routes: dict[tuple, tuple[str, ...] | None] = field(default_factory=dict)
     near: dict[tuple, list[str]] = field(default_factory=dict)
+    carrying: dict[tuple[str, frozenset[str]], dict[str, tuple[str, ...]]] = field(default_factory=dict)
+    traces: dict[tuple, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, scenario: Scenario) -> RoadTables:
         tables = _TABLES.get(scenario)
         if tables is None:
             tables = _TABLES[scenario] = cls.build(scenario)
-        if len(tables.routes) > ROUTE_CACHE_LIMIT:
-            tables.routes.clear()
+        for memo in (tables.routes, tables.carrying, tables.traces):
+            if len(memo) > MEMO_LIMIT:
+                memo.clear()
         return tables
 
     @classmethod
@@ -136,6 +140,7 @@ class Space:
         self.fire_interdiction, self.supply_min_flow = params.fire_interdiction, params.supply_min_flow
         self._near = tables.near
         self._routes = tables.routes
+        self._carrying, self._traces = tables.carrying, tables.traces
         self._enemy_ground: dict[str, frozenset[str]] = {}
         self.at_place: dict[str, list[Formation]] = {}
         self.on_road: dict[frozenset, list[Formation]] = {}
@@ -288,9 +293,23 @@ class Space:
                     if f.unit_type not in UNARMED_TYPES:
                         guns.setdefault(f.side, set()).add(place)
         for side, side_sources in sources.items():
-            self.open_sets[side] = open_places(self.places, self.control, side, present)
+            open_set = self.open_sets[side] = open_places(self.places, self.control, side, present)
             enemy = self.enemy_of(side)
             reach = self.enemy_fire_reach[side] = under_fire(self.adjacency, guns.get(enemy, ()))
-            roads = roads_carrying(self.open_adjacency, self.capacity, reach, self.fire_level.get(enemy, 0.0),
-                                   self.fire_interdiction, self.supply_min_flow)
-            self.supplied[side] = supplied_places(roads, self.open_sets[side], side_sources)
+            self.supplied[side] = self._supplied(tuple(side_sources), open_set, enemy, reach)
+
+    def _supplied(self, sources: tuple[str, ...], open_set: frozenset[str], enemy: str,
+                  reach: frozenset[str]) -> frozenset[str]:
+        """``supplied_places`` along the roads that carry supply under ``enemy``'s fires on ``reach``, memoised on
+        (sources, open places, enemy, reach) for every run of the scenario (the places open to a side and the
+        reach of the enemy's guns change with moves and captures, and come back again and again)."""
+        key = (sources, open_set, enemy, reach)
+        found = self._traces.get(key)
+        if found is None:
+            roads = self._carrying.get((enemy, reach))
+            if roads is None:
+                roads = self._carrying[enemy, reach] = roads_carrying(
+                    self.open_adjacency, self.capacity, reach, self.fire_level.get(enemy, 0.0),
+                    self.fire_interdiction, self.supply_min_flow)
+            found = self._traces[key] = supplied_places(roads, open_set, sources)
+        return found
