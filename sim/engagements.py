@@ -40,9 +40,12 @@ def fight(m: SiegeModel) -> None:
 def in_contact(m: SiegeModel, side: str) -> list[Formation]:
     """The enemy formations a side's fires can reach: standing in a place next to one where the side has a
     formation, and not in a fight today."""
-    enemy = m.enemy_of(side)
-    posts = {place for place, fs in m.space.at_place.items() if any(f.side == side and f.active for f in fs)}
-    return [f for place, fs in m.space.at_place.items() if not posts.isdisjoint(m.space.adjacency[place])
+    enemy, adjacency = m.enemy_of(side), m.space.adjacency
+    near_posts = set()  # the places next to one where the side has a formation (roads run both ways)
+    for place, fs in m.space.at_place.items():
+        if any(f.side == side and f.active for f in fs):
+            near_posts.update(adjacency[place])
+    return [f for place, fs in m.space.at_place.items() if place in near_posts
             for f in fs if f.side == enemy and f.active and not f.engaged]
 
 

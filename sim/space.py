@@ -51,9 +51,9 @@ class RoadTables:
     defence: dict[str, float]
     hops_to_objective: dict[str, int]
     capacity: dict[frozenset, float]
+    fired_on: dict[str, tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]]
     routes: dict[tuple, tuple[str, ...] | None] = field(default_factory=dict)
     near: dict[tuple, list[str]] = field(default_factory=dict)
-    carrying: dict[tuple[str, frozenset[str]], dict[str, tuple[str, ...]]] = field(default_factory=dict)
     traces: dict[tuple, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
@@ -61,7 +61,7 @@ class RoadTables:
         tables = _TABLES.get(scenario)
         if tables is None:
             tables = _TABLES[scenario] = cls.build(scenario)
-        for memo in (tables.routes, tables.carrying, tables.traces):
+        for memo in (tables.routes, tables.traces):
             if len(memo) > MEMO_LIMIT:
                 memo.clear()
         return tables
@@ -72,17 +72,24 @@ class RoadTables:
         adjacency = {n: tuple(sorted(graph.neighbors(n))) for n in graph}
         blocked = {frozenset(r) for r in spec.blocked_roads}
         costs = {t: road_costs(graph, params.march_km_per_day[t], params, blocked) for t in UnitType}
+        open_adjacency = {a: tuple(b for b in nbrs if frozenset((a, b)) not in blocked)
+                          for a, nbrs in adjacency.items()}
+        capacity = {frozenset((a, b)): params.road_capacity[data["road_class"]]
+                    for a, b, data in graph.edges(data=True)}
+        # the roads that carry supply out of the reach of a side's guns, and within it (sim/supply.py)
+        fired_on = {name: tuple(roads_carrying(open_adjacency, capacity, reach, side.fires.artillery + side.fires.air,
+                                               params.fire_interdiction, params.supply_min_flow)
+                                for reach in (frozenset(), frozenset(adjacency)))
+                    for name, side in spec.sides.items()}
         return cls(
             adjacency=adjacency, blocked=blocked, costs=costs,
             neighbours={t: road_neighbours(adjacency, costs[t]) for t in UnitType},
-            open_adjacency={a: tuple(b for b in nbrs if frozenset((a, b)) not in blocked)
-                            for a, nbrs in adjacency.items()},
+            open_adjacency=open_adjacency,
             defence={p: combat.defence_multiplier(terrain_defence(graph, p, params.kind_defence),
                                                   fortification(spec.fortifications, graph, p), params)
                      for p in graph},
             hops_to_objective=hops_from(adjacency, spec.objective),
-            capacity={frozenset((a, b)): params.road_capacity[data["road_class"]]
-                      for a, b, data in graph.edges(data=True)})
+            capacity=capacity, fired_on=fired_on)
 
 
 _TABLES: weakref.WeakKeyDictionary[Scenario, RoadTables] = weakref.WeakKeyDictionary()
@@ -135,12 +142,10 @@ class Space:
         self.objective_sectors = town_sectors(self.graph, self.objective)
         self.capacity = tables.capacity
         self.enemy_fire_reach: dict[str, frozenset[str]] = {}  # side -> places the enemy's guns reach today
-        params = scenario.params
-        self.fire_level = {name: side.fires.artillery + side.fires.air for name, side in spec.sides.items()}
-        self.fire_interdiction, self.supply_min_flow = params.fire_interdiction, params.supply_min_flow
+        self._fired_on = tables.fired_on
         self._near = tables.near
         self._routes = tables.routes
-        self._carrying, self._traces = tables.carrying, tables.traces
+        self._traces = tables.traces
         self._enemy_ground: dict[str, frozenset[str]] = {}
         self.at_place: dict[str, list[Formation]] = {}
         self.on_road: dict[frozenset, list[Formation]] = {}
@@ -306,10 +311,18 @@ class Space:
         key = (sources, open_set, enemy, reach)
         found = self._traces.get(key)
         if found is None:
-            roads = self._carrying.get((enemy, reach))
-            if roads is None:
-                roads = self._carrying[enemy, reach] = roads_carrying(
-                    self.open_adjacency, self.capacity, reach, self.fire_level.get(enemy, 0.0),
-                    self.fire_interdiction, self.supply_min_flow)
-            found = self._traces[key] = supplied_places(roads, open_set, sources)
+            found = self._traces[key] = supplied_places(self._roads_carrying(enemy, reach), open_set, sources)
         return found
+
+    def _roads_carrying(self, enemy: str, reach: frozenset[str]) -> dict[str, tuple[str, ...]]:
+        """``supply.roads_carrying`` for ``enemy``'s fires on ``reach``, pieced together from the scenario's two
+        extremes (``RoadTables.fired_on``: no place in reach, every place in reach): a road with an end in reach
+        carries as under fire, any other as out of it; only the places in or next to reach need looking at."""
+        clear, shelled = self._fired_on[enemy]
+        out = dict(clear)
+        for a in reach:
+            out[a] = shelled[a]
+            for b in self.open_adjacency[a]:
+                if b not in reach:
+                    out[b] = tuple(c for c in clear[b] if c not in reach or c in shelled[b])
+        return out
