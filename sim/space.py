@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ import networkx as nx
 
 from sim import combat
 from sim.movement import Costs, road_costs, road_neighbours, shortest_route
+from sim.parameters import Parameters
 from sim.scenario import Scenario, UnitType
 from sim.states import Posture
 from sim.supply import open_places, roads_carrying, supplied_places, under_fire
@@ -33,6 +34,8 @@ MEMO_LIMIT = 100_000  # entries each memo table of a scenario keeps before it st
 
 BUILT_UP = frozenset({"town", "city"})  # place kinds fought over street by street (sim/combat.py urban rules)
 UNARMED_TYPES = frozenset({UnitType.MILITIA})  # formations that call on no artillery or air (sim/supply.py fires)
+Roads = dict[str, tuple[str, ...]]  # place -> the places its roads lead to
+FireExtremes = tuple[Roads, Roads, tuple[tuple[str, str], ...]]  # (out of reach, in reach, the roads that differ)
 
 @dataclass
 class RoadTables:
@@ -51,7 +54,7 @@ class RoadTables:
     defence: dict[str, float]
     hops_to_objective: dict[str, int]
     capacity: dict[frozenset, float]
-    fired_on: dict[str, tuple[dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]]]
+    fired_on: dict[str, FireExtremes]
     routes: dict[tuple, tuple[str, ...] | None] = field(default_factory=dict)
     near: dict[tuple, list[str]] = field(default_factory=dict)
     traces: dict[tuple, frozenset[str]] = field(default_factory=dict)
@@ -76,10 +79,7 @@ class RoadTables:
                           for a, nbrs in adjacency.items()}
         capacity = {frozenset((a, b)): params.road_capacity[data["road_class"]]
                     for a, b, data in graph.edges(data=True)}
-        # the roads that carry supply out of the reach of a side's guns, and within it (sim/supply.py)
-        fired_on = {name: tuple(roads_carrying(open_adjacency, capacity, reach, side.fires.artillery + side.fires.air,
-                                               params.fire_interdiction, params.supply_min_flow)
-                                for reach in (frozenset(), frozenset(adjacency)))
+        fired_on = {name: fire_extremes(open_adjacency, capacity, side.fires.artillery + side.fires.air, params)
                     for name, side in spec.sides.items()}
         return cls(
             adjacency=adjacency, blocked=blocked, costs=costs,
@@ -93,6 +93,32 @@ class RoadTables:
 
 
 _TABLES: weakref.WeakKeyDictionary[Scenario, RoadTables] = weakref.WeakKeyDictionary()
+
+
+def fire_extremes(open_adjacency: Roads, capacity: Mapping[frozenset, float], fire_level: float,
+                  params: Parameters) -> FireExtremes:
+    """The roads that carry supply (``supply.roads_carrying``) under fires of ``fire_level`` with no place in
+    their reach and with every place in it, and the roads (a, b), both ways, that carry in one and not the other:
+    any reach's roads follow from these three (``carrying_under``)."""
+    clear, shelled = (roads_carrying(open_adjacency, capacity, reach, fire_level, params.fire_interdiction,
+                                     params.supply_min_flow) for reach in (frozenset(), frozenset(open_adjacency)))
+    differ = tuple((a, b) for a, nbrs in open_adjacency.items() for b in nbrs
+                   if (b in clear[a]) != (b in shelled[a]))
+    return clear, shelled, differ
+
+
+def carrying_under(extremes: FireExtremes, open_adjacency: Roads, reach: Collection[str]) -> Roads:
+    """``supply.roads_carrying`` for the fires of ``fire_extremes`` on ``reach``, pieced together from its two
+    extremes: only the roads that carry in one and not the other, with an end in reach, are looked at again (they
+    carry as under fire); the others carry as out of reach. The answer is shared: do not change it."""
+    clear, shelled, differ = extremes
+    ends = {a for a, b in differ if a in reach or b in reach}
+    if not ends:
+        return clear
+    out = dict(clear)
+    for a in ends:
+        out[a] = tuple(b for b in open_adjacency[a] if b in (shelled[a] if a in reach or b in reach else clear[a]))
+    return out
 
 
 def terrain_defence(graph: nx.Graph, place: str, kind_defence: Mapping[str, float]) -> float:
@@ -311,18 +337,6 @@ class Space:
         key = (sources, open_set, enemy, reach)
         found = self._traces.get(key)
         if found is None:
-            found = self._traces[key] = supplied_places(self._roads_carrying(enemy, reach), open_set, sources)
+            roads = carrying_under(self._fired_on[enemy], self.open_adjacency, reach)
+            found = self._traces[key] = supplied_places(roads, open_set, sources)
         return found
-
-    def _roads_carrying(self, enemy: str, reach: frozenset[str]) -> dict[str, tuple[str, ...]]:
-        """``supply.roads_carrying`` for ``enemy``'s fires on ``reach``, pieced together from the scenario's two
-        extremes (``RoadTables.fired_on``: no place in reach, every place in reach): a road with an end in reach
-        carries as under fire, any other as out of it; only the places in or next to reach need looking at."""
-        clear, shelled = self._fired_on[enemy]
-        out = dict(clear)
-        for a in reach:
-            out[a] = shelled[a]
-            for b in self.open_adjacency[a]:
-                if b not in reach:
-                    out[b] = tuple(c for c in clear[b] if c not in reach or c in shelled[b])
-        return out
