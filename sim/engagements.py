@@ -43,9 +43,11 @@ def in_contact(m: SiegeModel, side: str) -> list[Formation]:
     enemy, adjacency = m.enemy_of(side), m.space.adjacency
     near_posts = set()  # the places next to one where the side has a formation (roads run both ways)
     for place, fs in m.space.at_place.items():
-        if any(f.side == side and f.active for f in fs):
-            near_posts.update(adjacency[place])
-    return [f for place, fs in m.space.at_place.items() if place in near_posts
+        for f in fs:
+            if f.side == side and f.active:
+                near_posts.update(adjacency[place])
+                break
+    return [f for place, fs in m.space.at_place.items() if fs and place in near_posts
             for f in fs if f.side == enemy and f.active and not f.engaged]
 
 

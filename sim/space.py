@@ -57,6 +57,7 @@ class RoadTables:
     fired_on: dict[str, FireExtremes]
     routes: dict[tuple, tuple[str, ...] | None] = field(default_factory=dict)
     near: dict[tuple, list[str]] = field(default_factory=dict)
+    carrying: dict[tuple[str, frozenset[str]], Roads] = field(default_factory=dict)
     traces: dict[tuple, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
@@ -64,7 +65,7 @@ class RoadTables:
         tables = _TABLES.get(scenario)
         if tables is None:
             tables = _TABLES[scenario] = cls.build(scenario)
-        for memo in (tables.routes, tables.traces):
+        for memo in (tables.routes, tables.carrying, tables.traces):
             if len(memo) > MEMO_LIMIT:
                 memo.clear()
         return tables
@@ -171,7 +172,7 @@ class Space:
         self._fired_on = tables.fired_on
         self._near = tables.near
         self._routes = tables.routes
-        self._traces = tables.traces
+        self._carrying, self._traces = tables.carrying, tables.traces
         self._enemy_ground: dict[str, frozenset[str]] = {}
         self.at_place: dict[str, list[Formation]] = {}
         self.on_road: dict[frozenset, list[Formation]] = {}
@@ -332,11 +333,14 @@ class Space:
     def _supplied(self, sources: tuple[str, ...], open_set: frozenset[str], enemy: str,
                   reach: frozenset[str]) -> frozenset[str]:
         """``supplied_places`` along the roads that carry supply under ``enemy``'s fires on ``reach``, memoised on
-        (sources, open places, enemy, reach) for every run of the scenario (the places open to a side and the
-        reach of the enemy's guns change with moves and captures, and come back again and again)."""
+        (sources, open places, enemy, reach) for every run of the scenario, and the roads on (enemy, reach): the
+        places open to a side and the reach of the enemy's guns change with moves and captures, and come back
+        again and again."""
         key = (sources, open_set, enemy, reach)
         found = self._traces.get(key)
         if found is None:
-            roads = carrying_under(self._fired_on[enemy], self.open_adjacency, reach)
+            roads = self._carrying.get((enemy, reach))
+            if roads is None:
+                roads = self._carrying[enemy, reach] = carrying_under(self._fired_on[enemy], self.open_adjacency, reach)
             found = self._traces[key] = supplied_places(roads, open_set, sources)
         return found
