@@ -8,6 +8,8 @@ attacks from base, red is supplied from the depot) and the six-place tiny theatr
 from __future__ import annotations
 
 import itertools
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,6 +26,7 @@ from sim.scenario import Scenario
 from sim.space import Space, carrying_under, fire_extremes
 from sim.supply import roads_carrying, supplied_places
 
+ROOT = Path(__file__).resolve().parents[1]
 GUNS = {"artillery": 1.0, "air": 0.6}  # 1.6 levels x 0.35 take 56%: a road of capacity 1 carries 0.44 < 0.5
 
 
@@ -156,3 +159,19 @@ def test_a_shared_network_memo_gives_the_measures_computed_afresh() -> None:
             shared = supply_metrics(graph, open_places, {"S1", "S2"}, "T", held, CAP, SPEED, memo)
             assert shared == supply_metrics(graph, open_places, {"S1", "S2"}, "T", held, CAP, SPEED)
     assert 0 < len(memo) < 2 ** len(places)
+
+
+# ---------------------------------------------------------------- batch start-up (sim/batch.py, sim/sweep.py)
+
+
+@pytest.mark.e2e
+def test_a_local_batch_imports_neither_dask_nor_scipy_stats(tiny_path: Path, tmp_path: Path) -> None:
+    """Its process and the workers' fork server import what a local batch runs, not Dask's distributed (0.2 s) or
+    scipy.stats (0.3 s, for LHS designs only)."""
+    probe = ("import sys; from sim.batch import execute; "
+             f"execute([{str(tiny_path)!r}], 2, 1, {str(tmp_path / 'out')!r}, workers=1, echo=lambda _: None); "
+             "print(sorted(m for m in ('distributed', 'dask', 'scipy.stats') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    assert (tmp_path / "out" / "runs.parquet").exists()
