@@ -360,10 +360,10 @@ def supply_metrics(
 
     ``held`` places outside ``open_places`` count as isolated (no supply can be traced to them).
     Raises ``ValueError`` for unknown places or road classes missing from the tables.
-    Every measure but the isolation share depends only on the places joined to a live source through open places
-    (the rest of the open ground carries nothing to the objective): ``networks``, when given, memoises them on
-    that set, for calls with the same graph, sources, objective and tables (``MetricsCache`` passes one: many
-    control states differ only away from the supply network).
+    Every measure but the isolation share depends only on the places that can lie on a route from a live source to
+    the objective through open places (``_routes_core``; the rest of the open ground carries nothing to it):
+    ``networks``, when given, memoises them on that set, for calls with the same graph, sources, objective and
+    tables (``MetricsCache`` passes one: many control states differ only away from the supply network).
     """
     held_list = list(dict.fromkeys(held))
     open_set, live = _checked_network(graph, open_places, sources, objective, ("held", held_list), capacity, speed)
@@ -373,13 +373,33 @@ def supply_metrics(
         return SupplyMetrics(INF, (), isolation, INF, INF, 0.0, 0.0, True)
     if objective not in reach:
         return _cut_off(isolation)
-    key = frozenset(reach)
+    key = frozenset(_routes_core(graph, reach, live, objective))
     network = None if networks is None else networks.get(key)
     if network is None:
-        network = _network_metrics(graph, reach, live, objective, capacity, speed)
+        network = _network_metrics(graph, key, live, objective, capacity, speed)
         if networks is not None:
             networks[key] = network
     return replace(network, isolation_share=isolation)
+
+
+_SOURCES = object()  # the live sources, merged into one node, as a neighbour in _routes_core
+
+
+def _routes_core(graph: nx.Graph, reach: set[str], live: set[str], objective: str) -> set[str]:
+    """The places of ``reach`` that can lie on a route from a live source to the objective: ``reach`` without the
+    dead ends hanging off it. A place (not a source, not the objective) with at most one neighbour left, the live
+    sources counting as one, is on no such route, so no flow, cut, route or current passes it; taking it away may
+    leave another such place. The measures of the supply network are the same on the core, which changes less
+    often than ``reach`` (a capture at the end of a side road leaves it as it was)."""
+    adj = graph.adj
+    core = set(reach)
+    ends = [v for v in core if v not in live and v != objective]
+    while ends:
+        v = ends.pop()
+        if v in core and len({_SOURCES if w in live else w for w in adj[v] if w in core}) <= 1:
+            core.discard(v)
+            ends.extend(w for w in adj[v] if w in core and w not in live and w != objective)
+    return core
 
 
 def _reached(graph: nx.Graph, open_set: set[str], live: set[str]) -> set[str]:
@@ -397,14 +417,14 @@ def _reached(graph: nx.Graph, open_set: set[str], live: set[str]) -> set[str]:
 
 def _network_metrics(
     graph: nx.Graph,
-    reach: set[str],
+    reach: frozenset[str],
     live: set[str],
     objective: str,
     capacity: Mapping[str, float],
     speed: Mapping[str, float],
 ) -> SupplyMetrics:
-    """The measures of the supply network on ``reach`` (the live sources' component, with the objective in it
-    and not a source), with the isolation share left at 0."""
+    """The measures of the supply network on ``reach`` (the live sources' component or its core, with the
+    objective in it and not a source), with the isolation share left at 0."""
     rep = min(live)
     # One pass over the roads of the component: merged adjacency, parallel roads aggregated.
     # agg[(a, b)] = [summed capacity, number of roads, fastest hours], a < b, merged names.

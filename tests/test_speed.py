@@ -122,19 +122,20 @@ def test_roads_carrying_pieced_together_is_the_rule_for_every_reach(tiny: Scenar
 
 
 def with_outpost() -> nx.Graph:
-    """two_paths (S - A - T on highways, S - B - T on tracks) and an outpost X beyond a lost place L."""
+    """two_paths (S - A - T on highways, S - B - T on tracks) and a loop of tracks T - L - X - S."""
     graph = two_paths()
-    graph.add_edges_from([("T", "L"), ("L", "X")], road_class="track", km=3.0)
+    graph.add_edges_from([("T", "L"), ("L", "X"), ("X", "S")], road_class="track", km=3.0)
     return graph
 
 
 def test_the_network_measures_are_remembered_per_supply_network(monkeypatch: pytest.MonkeyPatch) -> None:
     graph = with_outpost()
-    states = [({"S", "A", "B", "T", "X"}, {"A", "T", "X"}),  # X open but cut off beyond L
+    states = [({"S", "A", "B", "T", "X"}, {"A", "T", "X"}),  # X open, a dead end while L is not
               ({"S", "A", "B", "T"}, {"A", "T", "X"}),  # X no longer open: the same supply network
               ({"S", "A", "B", "T"}, {"A", "T"}),  # X no longer held: the same again
               ({"S", "B", "T"}, {"B", "T"}),  # A captured: a new network
-              ({"S", "A", "B", "T", "L", "X"}, {"T", "X"})]  # L open: X joins the network
+              ({"S", "A", "B", "T", "L"}, {"T"}),  # L open, a dead end while X is not: as before A was captured
+              ({"S", "A", "B", "T", "L", "X"}, {"T"})]  # L and X open: a third route
     afresh = [supply_metrics(graph, open_places, {"S"}, "T", held, CAP, SPEED) for open_places, held in states]
     cache = MetricsCache(graph, {"S"}, "T", set(graph), CAP, SPEED)
     computed = []
@@ -142,8 +143,21 @@ def test_the_network_measures_are_remembered_per_supply_network(monkeypatch: pyt
     monkeypatch.setattr(metrics, "_network_metrics", lambda *a: computed.append(a[1]) or real(*a))
     assert [cache.metrics(open_places, held) for open_places, held in states] == afresh
     assert computed == [{"S", "A", "B", "T"}, {"S", "B", "T"}, {"S", "A", "B", "T", "L", "X"}]
-    assert afresh[0].isolation_share == pytest.approx(1 / 3) and afresh[2].isolation_share == 0.0
-    assert afresh[3].max_flow == 1.0  # only the track is left
+    assert afresh[0].isolation_share == 0.0 and afresh[1].isolation_share == pytest.approx(1 / 3)
+    assert afresh[3].max_flow == 1.0 and afresh[4].max_flow == 5.0 and afresh[5].max_flow == 6.0
+
+
+def test_a_dead_end_changes_no_measure_of_the_supply_network() -> None:
+    """The core leaves out the dead ends, places on no route from a source to the objective (a branching side
+    road, a place between two sources only): the measures with and without them are the same (computed here
+    without any memo)."""
+    graph = with_outpost()
+    graph.add_edges_from([("A", "D1"), ("D1", "D2"), ("D1", "D3"), ("D3", "D4")], road_class="road", km=2.0)
+    graph.add_edges_from([("S", "E"), ("E", "S2")], road_class="road", km=2.0)  # E: between two sources only
+    everything = supply_metrics(graph, set(graph), {"S", "S2"}, "T", set(graph), CAP, SPEED)
+    assert metrics._routes_core(graph, set(graph), {"S", "S2"}, "T") == {"S", "S2", "A", "B", "T", "L", "X"}
+    core = supply_metrics(graph, {"S", "S2", "A", "B", "T", "L", "X"}, {"S", "S2"}, "T", set(graph), CAP, SPEED)
+    assert replace(core, isolation_share=0.0) == replace(everything, isolation_share=0.0)
 
 
 def test_a_shared_network_memo_gives_the_measures_computed_afresh() -> None:
