@@ -551,6 +551,10 @@ def supply_baseline(
     return SupplyBaseline(supply_metrics(graph, open_list, sources, objective, open_list, capacity, speed))
 
 
+STATE_CACHE_LIMIT = 20_000  # control states a MetricsCache remembers before it starts afresh (its supply networks,
+# far fewer, are kept: a state is then a few set operations on top of one)
+
+
 class MetricsCache:
     """Daily supply metrics for one graph, sources and objective, memoised per control state.
 
@@ -592,6 +596,9 @@ class MetricsCache:
         key = (frozenset(open_places), frozenset(held))
         found = self._metrics.get(key)
         if found is None:
+            if len(self._metrics) >= STATE_CACHE_LIMIT:  # a batch worker's memory stays flat however many runs
+                self._metrics.clear()
+                self._days.clear()
             found = supply_metrics(self.graph, key[0], self.sources, self.objective, key[1], self.capacity, self.speed,
                                    self._networks)
             self.computations += 1

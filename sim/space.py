@@ -29,7 +29,8 @@ from sim.theatre import town_sectors
 if TYPE_CHECKING:
     from sim.agents import Formation
 
-MEMO_LIMIT = 100_000  # entries each memo table of a scenario keeps before it starts afresh
+ROUTE_CACHE_LIMIT = 100_000  # routes remembered per scenario before the cache starts afresh
+TRACE_CACHE_LIMIT = 20_000  # supply traces (and roads under fire) likewise: each key holds two sets of places
 
 
 BUILT_UP = frozenset({"town", "city"})  # place kinds fought over street by street (sim/combat.py urban rules)
@@ -65,8 +66,9 @@ class RoadTables:
         tables = _TABLES.get(scenario)
         if tables is None:
             tables = _TABLES[scenario] = cls.build(scenario)
-        for memo in (tables.routes, tables.carrying, tables.traces):
-            if len(memo) > MEMO_LIMIT:
+        for memo, limit in ((tables.routes, ROUTE_CACHE_LIMIT), (tables.carrying, TRACE_CACHE_LIMIT),
+                            (tables.traces, TRACE_CACHE_LIMIT)):
+            if len(memo) > limit:
                 memo.clear()
         return tables
 

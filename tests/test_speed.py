@@ -147,6 +147,18 @@ def test_the_network_measures_are_remembered_per_supply_network(monkeypatch: pyt
     assert afresh[3].max_flow == 1.0 and afresh[4].max_flow == 5.0 and afresh[5].max_flow == 6.0
 
 
+def test_the_remembered_states_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    graph = with_outpost()
+    cache = MetricsCache(graph, {"S"}, "T", set(graph), CAP, SPEED)
+    monkeypatch.setattr(metrics, "STATE_CACHE_LIMIT", 2)
+    states = [{"S", "A", "B", "T"}, {"S", "B", "T"}, {"S", "A", "T"}, {"S", "A", "B", "T"}]
+    for state in states:
+        assert cache.day(state, state) == cache.day(set(state), list(state))  # remembered, or computed again
+        assert len(cache._metrics) <= 2
+    assert [cache.metrics(state, state) for state in states] == [
+        supply_metrics(graph, state, {"S"}, "T", state, CAP, SPEED) for state in states]
+
+
 def test_a_dead_end_changes_no_measure_of_the_supply_network() -> None:
     """The core leaves out the dead ends, places on no route from a source to the objective (a branching side
     road, a place between two sources only): the measures with and without them are the same (computed here
