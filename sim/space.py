@@ -323,7 +323,10 @@ class Space:
         for place, fs in self.at_place.items():
             for f in fs:
                 if f.posture is not Posture.RAID:
-                    present.setdefault(place, set()).add(f.side)
+                    sides = present.get(place)
+                    if sides is None:
+                        sides = present[place] = set()
+                    sides.add(f.side)
                     if f.unit_type not in UNARMED_TYPES:
                         guns.setdefault(f.side, set()).add(place)
         for side, side_sources in sources.items():
