@@ -28,7 +28,7 @@ def fight(m: SiegeModel) -> None:
             _engage_road(m, fighters)
     for place, fs in list(m.space.at_place.items()):
         fighters = [f for f in fs if f.posture is not Posture.RAID]
-        if len({f.side for f in fighters}) == 2:
+        if len(fighters) > 1 and len({f.side for f in fighters}) == 2:
             _engage_place(m, place, fighters)
         elif place in m.assault_start and not fighters:
             m.assault_start.pop(place, None)
