@@ -551,7 +551,7 @@ def supply_baseline(
     return SupplyBaseline(supply_metrics(graph, open_list, sources, objective, open_list, capacity, speed))
 
 
-STATE_CACHE_LIMIT = 20_000  # control states a MetricsCache remembers before it starts afresh (its supply networks,
+STATE_CACHE_LIMIT = 5_000  # control states a MetricsCache remembers before it starts afresh (its supply networks,
 # far fewer, are kept: a state is then a few set operations on top of one)
 
 

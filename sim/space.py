@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from sim.agents import Formation
 
 ROUTE_CACHE_LIMIT = 100_000  # routes remembered per scenario before the cache starts afresh
-TRACE_CACHE_LIMIT = 20_000  # supply traces (and roads under fire) likewise: each key holds two sets of places
+TRACE_CACHE_LIMIT = 5_000  # supply traces (and roads under fire) likewise: each key holds two sets of places
 
 
 BUILT_UP = frozenset({"town", "city"})  # place kinds fought over street by street (sim/combat.py urban rules)
