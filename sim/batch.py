@@ -18,9 +18,9 @@ same command with ``--resume`` completes it.
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import importlib.metadata
 import json
-import logging
 import os
 import platform
 import sys
@@ -34,7 +34,6 @@ from typing import Any
 
 import mesa
 import numpy as np
-from distributed import Client, LocalCluster
 from tqdm import tqdm
 
 from sim.errors import InputError
@@ -56,7 +55,7 @@ from sim.store import (
     writer_lock,
 )
 from sim.sweep import NO_SWEEP, Design, nested, point_json
-from sim.workers import ignore_interrupts, interrupts_ignored, process_context
+from sim.workers import ignore_interrupts, process_context
 
 IN_FLIGHT_PER_WORKER = 2  # runs queued per worker: enough to keep it busy, few enough to bound memory
 RUN_TIMEOUT = 300.0  # seconds a run may take in a batch (a shipped scenario takes about 0.1 s): then it fails
@@ -365,24 +364,10 @@ def open_executor(workers: int | None = None, scheduler: str | None = None,
                                  initializer=ignore_interrupts) as pool:
             yield pool, workers, f"{workers} local process{'es' if workers > 1 else ''}"
         return
-    if dask_local is not None:
-        if dask_local < 1:
-            raise InputError("--dask-local", "", "must be at least 1")
-        # ":0": any free port for the cluster's web endpoints (None would still try 8787, warning when it is taken);
-        # its worker processes start ignoring Ctrl-C, and its logs are silenced (a lost worker is a failed run)
-        with interrupts_ignored():
-            cluster = LocalCluster(n_workers=dask_local, threads_per_worker=1, processes=True, dashboard_address=":0",
-                                   silence_logs=logging.CRITICAL)
-        with cluster, Client(cluster) as client:
-            yield client.get_executor(), dask_local, f"Dask LocalCluster of {dask_local} workers"
-        return
-    try:
-        client = Client(scheduler, timeout=10)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise InputError("--scheduler", str(scheduler), f"cannot connect: {exc}") from None
-    with client:
-        slots = sum(client.nthreads().values()) or 1
-        yield client.get_executor(), slots, f"Dask cluster {scheduler} ({slots} worker threads)"
+    # Dask's distributed takes 0.2 s to import, and a local batch (its process and every worker) never needs it
+    dask = importlib.import_module("sim.dask_executors")
+    with dask.open_dask_executor(scheduler, dask_local) as opened:
+        yield opened
 
 
 # ---------------------------------------------------------------- running a batch

@@ -28,7 +28,7 @@ def fight(m: SiegeModel) -> None:
             _engage_road(m, fighters)
     for place, fs in list(m.space.at_place.items()):
         fighters = [f for f in fs if f.posture is not Posture.RAID]
-        if len({f.side for f in fighters}) == 2:
+        if len(fighters) > 1 and len({f.side for f in fighters}) == 2:
             _engage_place(m, place, fighters)
         elif place in m.assault_start and not fighters:
             m.assault_start.pop(place, None)
@@ -40,9 +40,14 @@ def fight(m: SiegeModel) -> None:
 def in_contact(m: SiegeModel, side: str) -> list[Formation]:
     """The enemy formations a side's fires can reach: standing in a place next to one where the side has a
     formation, and not in a fight today."""
-    enemy = m.enemy_of(side)
-    posts = {place for place, fs in m.space.at_place.items() if any(f.side == side and f.active for f in fs)}
-    return [f for place, fs in m.space.at_place.items() if not posts.isdisjoint(m.space.adjacency[place])
+    enemy, adjacency = m.enemy_of(side), m.space.adjacency
+    near_posts = set()  # the places next to one where the side has a formation (roads run both ways)
+    for place, fs in m.space.at_place.items():
+        for f in fs:
+            if f.side == side and f.active:
+                near_posts.update(adjacency[place])
+                break
+    return [f for place, fs in m.space.at_place.items() if fs and place in near_posts
             for f in fs if f.side == enemy and f.active and not f.engaged]
 
 

@@ -34,8 +34,8 @@ def trace_supply(m: SiegeModel, log: bool) -> None:
     for f in m.agents_by_type.get(Formation, []):
         if not f.active:
             continue
-        ends = (f.place,) if f.place is not None else f.edge
-        in_supply = any(p in m.supplied[f.side] for p in ends)
+        supplied = m.supplied[f.side]
+        in_supply = f.place in supplied if f.place is not None else f.edge[0] in supplied or f.edge[1] in supplied
         if in_supply != f.in_supply:
             kind = EventKind.SUPPLY_RESTORED if in_supply else EventKind.SUPPLY_CUT
             what = "is back in supply" if in_supply else "is cut off from supply"

@@ -32,7 +32,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -203,15 +203,14 @@ def _component(adj: Mapping[str, Iterable[str]], start: str) -> set[str]:
     return seen
 
 
-def _isolation(graph: nx.Graph, held: Iterable[str], reach: set[str], rep: str | None, live: set[str]) -> float:
-    """E: held places whose (merged) node is outside the sources' component are isolated."""
+def _isolation(graph: nx.Graph, held: Iterable[str], reach: set[str]) -> float:
+    """E: held places outside the sources' component are isolated."""
     total = 0.0
     cut = 0.0
     for p in held:
         w = _weight(graph, p)
         total += w
-        node = rep if p in live else p
-        if node not in reach:
+        if p not in reach:
             cut += w
     return cut / total if total > 0 else 0.0
 
@@ -355,25 +354,84 @@ def supply_metrics(
     held: Iterable[str],
     capacity: Mapping[str, float] = ROAD_CAPACITY,
     speed: Mapping[str, float] = SUPPLY_SPEED_KMH,
+    networks: dict[frozenset[str], SupplyMetrics] | None = None,
 ) -> SupplyMetrics:
     """All supply-line measures for one control state.
 
     ``held`` places outside ``open_places`` count as isolated (no supply can be traced to them).
     Raises ``ValueError`` for unknown places or road classes missing from the tables.
+    Every measure but the isolation share depends only on the places that can lie on a route from a live source to
+    the objective through open places (``_routes_core``; the rest of the open ground carries nothing to it):
+    ``networks``, when given, memoises them on that set, for calls with the same graph, sources, objective and
+    tables (``MetricsCache`` passes one: many control states differ only away from the supply network).
     """
     held_list = list(dict.fromkeys(held))
     open_set, live = _checked_network(graph, open_places, sources, objective, ("held", held_list), capacity, speed)
-    if not live:
-        return _cut_off(_isolation(graph, held_list, set(), None, live))
-    rep = min(live)
+    reach = _reached(graph, open_set, live)
+    isolation = _isolation(graph, held_list, reach)
+    if objective in live:
+        return SupplyMetrics(INF, (), isolation, INF, INF, 0.0, 0.0, True)
+    if objective not in reach:
+        return _cut_off(isolation)
+    key = frozenset(_routes_core(graph, reach, live, objective))
+    network = None if networks is None else networks.get(key)
+    if network is None:
+        network = _network_metrics(graph, key, live, objective, capacity, speed)
+        if networks is not None:
+            networks[key] = network
+    return replace(network, isolation_share=isolation)
 
-    # One pass over the open roads: merged adjacency, parallel roads aggregated.
+
+_SOURCES = object()  # the live sources, merged into one node, as a neighbour in _routes_core
+
+
+def _routes_core(graph: nx.Graph, reach: set[str], live: set[str], objective: str) -> set[str]:
+    """The places of ``reach`` that can lie on a route from a live source to the objective: ``reach`` without the
+    dead ends hanging off it. A place (not a source, not the objective) with at most one neighbour left, the live
+    sources counting as one, is on no such route, so no flow, cut, route or current passes it; taking it away may
+    leave another such place. The measures of the supply network are the same on the core, which changes less
+    often than ``reach`` (a capture at the end of a side road leaves it as it was)."""
+    adj = graph.adj
+    core = set(reach)
+    ends = [v for v in core if v not in live and v != objective]
+    while ends:
+        v = ends.pop()
+        if v in core and len({_SOURCES if w in live else w for w in adj[v] if w in core}) <= 1:
+            core.discard(v)
+            ends.extend(w for w in adj[v] if w in core and w not in live and w != objective)
+    return core
+
+
+def _reached(graph: nx.Graph, open_set: set[str], live: set[str]) -> set[str]:
+    """Places joined to a live source through open places (the sources' component of the open ground)."""
+    adj = graph.adj
+    seen = set(live)
+    stack = list(live)
+    while stack:
+        for v in adj[stack.pop()]:
+            if v not in seen and v in open_set:
+                seen.add(v)
+                stack.append(v)
+    return seen
+
+
+def _network_metrics(
+    graph: nx.Graph,
+    reach: frozenset[str],
+    live: set[str],
+    objective: str,
+    capacity: Mapping[str, float],
+    speed: Mapping[str, float],
+) -> SupplyMetrics:
+    """The measures of the supply network on ``reach`` (the live sources' component or its core, with the
+    objective in it and not a source), with the isolation share left at 0."""
+    rep = min(live)
+    # One pass over the roads of the component: merged adjacency, parallel roads aggregated.
     # agg[(a, b)] = [summed capacity, number of roads, fastest hours], a < b, merged names.
     agg: dict[tuple[str, str], list[float]] = {}
-    adj: dict[str, set[str]] = {}
     roads: list[tuple[str, str, str, str]] = []  # original u, v and merged a, b
-    for u, v, data in graph.edges(open_set, data=True):
-        if v not in open_set:
+    for u, v, data in graph.edges(reach, data=True):
+        if v not in reach:
             continue
         a = rep if u in live else u
         b = rep if v in live else v
@@ -385,25 +443,16 @@ def supply_metrics(
         entry = agg.get(key)
         if entry is None:
             agg[key] = [cap, 1.0, hours]
-            adj.setdefault(a, set()).add(b)
-            adj.setdefault(b, set()).add(a)
         else:
             entry[0] += cap
             entry[1] += 1.0
             entry[2] = min(entry[2], hours)
         roads.append((u, v, a, b))
 
-    reach = _component(adj, rep)
-    isolation = _isolation(graph, held_list, reach, rep, live)
-    if objective in live:
-        return SupplyMetrics(INF, (), isolation, INF, INF, 0.0, 0.0, True)
-    if objective not in reach:
-        return _cut_off(isolation)
-
-    names = sorted(reach)
+    names = sorted((reach - live) | {rep})  # merged names
     index = {v: i for i, v in enumerate(names)}
     n, s, t = len(names), index[rep], index[objective]
-    edges = [(index[a], index[b], e[0], e[1], e[2]) for (a, b), e in sorted(agg.items()) if a in reach]
+    edges = [(index[a], index[b], e[0], e[1], e[2]) for (a, b), e in sorted(agg.items())]
 
     flow_net = _FlowNet(n, ((i, j, cap, cap) for i, j, cap, _, _ in edges))
     unit_net = flow_net.recapacitated([c for e in edges for c in (e[3], e[3])])
@@ -412,7 +461,7 @@ def supply_metrics(
     sink_side = {names[i] for i in flow_net.reaching(t)}
     min_cut = tuple(
         sorted(
-            (u, v) if u < v else (v, u) for u, v, a, b in roads if a in reach and (a in sink_side) != (b in sink_side)
+            (u, v) if u < v else (v, u) for u, v, a, b in roads if (a in sink_side) != (b in sink_side)
         )
     )
     edge_conn = int(round(unit_net.max_flow(s, t)))
@@ -420,7 +469,7 @@ def supply_metrics(
     node_conn = 1 if edge_conn == 1 else _node_connectivity(n, edges, s, t)
     hours = _shortest_hours(n, edges, s, t)
     resistance = _effective_resistance(n, edges, s, t)
-    return SupplyMetrics(max_flow, min_cut, isolation, edge_conn, node_conn, hours, resistance, True)
+    return SupplyMetrics(max_flow, min_cut, 0.0, edge_conn, node_conn, hours, resistance, True)
 
 
 def _node_connectivity(n: int, edges: list[tuple[int, int, float, float, float]], s: int, t: int) -> int:
@@ -502,6 +551,10 @@ def supply_baseline(
     return SupplyBaseline(supply_metrics(graph, open_list, sources, objective, open_list, capacity, speed))
 
 
+STATE_CACHE_LIMIT = 5_000  # control states a MetricsCache remembers before it starts afresh (its supply networks,
+# far fewer, are kept: a state is then a few set operations on top of one)
+
+
 class MetricsCache:
     """Daily supply metrics for one graph, sources and objective, memoised per control state.
 
@@ -532,6 +585,7 @@ class MetricsCache:
         if not self.baseline.metrics.connected:
             raise ValueError(f"objective {objective!r} has no supply route even in the baseline open set")
         self._metrics: dict[tuple[frozenset[str], frozenset[str]], SupplyMetrics] = {}
+        self._networks: dict[frozenset[str], SupplyMetrics] = {}  # supply_metrics' memo of the network measures
         self._days: dict[tuple[frozenset[str], frozenset[str]], dict[str, float]] = {}
         self._interdiction: dict[tuple[int, frozenset[str]], tuple[float, tuple[str, ...]]] = {}
         self.computations = 0
@@ -542,7 +596,11 @@ class MetricsCache:
         key = (frozenset(open_places), frozenset(held))
         found = self._metrics.get(key)
         if found is None:
-            found = supply_metrics(self.graph, key[0], self.sources, self.objective, key[1], self.capacity, self.speed)
+            if len(self._metrics) >= STATE_CACHE_LIMIT:  # a batch worker's memory stays flat however many runs
+                self._metrics.clear()
+                self._days.clear()
+            found = supply_metrics(self.graph, key[0], self.sources, self.objective, key[1], self.capacity, self.speed,
+                                   self._networks)
             self.computations += 1
             self._metrics[key] = found
         return found

@@ -117,11 +117,14 @@ class SiegeModel(mesa.Model):
         self._date_text = (self.date.isoformat(), format_date(self.date))
         ground.trace_supply(self, log=True)
         self._measure_town_pressure()
-        active = self.agents_by_type[Formation].select(lambda f: f.active)
+        active = [f for f in self.agents_by_type[Formation] if f.active]
         for f in active:
             f.engaged = False
-        active.shuffle_do("decide")
-        active.shuffle_do("move")
+        for method in (Formation.decide, Formation.move):  # Mesa's shuffle_do, without an AgentSet a step
+            order = active.copy()
+            self.random.shuffle(order)
+            for f in order:
+                method(f)
         engagements.fight(self)
         ground.update_control(self)
         self._recover()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import hashlib
 import io
 import json
@@ -17,6 +18,7 @@ import math
 import os
 import tempfile
 import weakref
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -75,7 +77,8 @@ def faction_strength(model: SiegeModel) -> dict[str, int]:
 def held_shares(model: SiegeModel) -> dict[str, float]:
     """Share of the map's places each side holds."""
     n = len(model.places)
-    return {side: sum(1 for c in model.control.values() if c == side) / n for side in model.spec.sides}
+    held = Counter(model.control.values())
+    return {side: held[side] / n for side in model.spec.sides}
 
 
 def metrics_cache(scenario: Scenario) -> MetricsCache:
@@ -144,9 +147,15 @@ def day_row(model: SiegeModel, cache: MetricsCache) -> dict[str, Any]:
         row[objective_share_column(side)] = round(model.space.town_share(side), 6)
     for faction, men in faction_strength(model).items():
         row[strength_column(faction)] = men
-    for place in model.places:
-        row[control_column(place)] = model.control[place] or ""
+    control = model.control
+    row.update(zip(control_columns(model.places), [control[place] or "" for place in model.places], strict=True))
     return row
+
+
+@functools.cache
+def control_columns(places: tuple[str, ...]) -> tuple[str, ...]:
+    """The daily series' control columns of a map's places, in their order (the same every day of every run)."""
+    return tuple(control_column(place) for place in places)
 
 
 def casualties(model: SiegeModel) -> dict[str, dict[str, Any]]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -20,6 +20,7 @@ import networkx as nx
 
 from sim import combat
 from sim.movement import Costs, road_costs, road_neighbours, shortest_route
+from sim.parameters import Parameters
 from sim.scenario import Scenario, UnitType
 from sim.states import Posture
 from sim.supply import open_places, roads_carrying, supplied_places, under_fire
@@ -29,17 +30,21 @@ if TYPE_CHECKING:
     from sim.agents import Formation
 
 ROUTE_CACHE_LIMIT = 100_000  # routes remembered per scenario before the cache starts afresh
+TRACE_CACHE_LIMIT = 5_000  # supply traces (and roads under fire) likewise: each key holds two sets of places
 
 
 BUILT_UP = frozenset({"town", "city"})  # place kinds fought over street by street (sim/combat.py urban rules)
 UNARMED_TYPES = frozenset({UnitType.MILITIA})  # formations that call on no artillery or air (sim/supply.py fires)
+Roads = dict[str, tuple[str, ...]]  # place -> the places its roads lead to
+FireExtremes = tuple[Roads, Roads, tuple[tuple[str, str], ...]]  # (out of reach, in reach, the roads that differ)
 
 @dataclass
 class RoadTables:
     """What a scenario's roads and terrain give every run: computed once per scenario in a process.
 
-    Routes and reach are pure functions of the roads (and, for routes, of the enemy's ground), so all runs of a
-    scenario share their memo tables: replicates meet the same situations again and again.
+    Routes and reach are pure functions of the roads (and, for routes, of the enemy's ground), the roads that
+    carry supply of the enemy's fire reach, and a side's supply of those roads and the places open to it, so all
+    runs of a scenario share their memo tables: replicates meet the same situations again and again.
     """
 
     adjacency: dict[str, tuple[str, ...]]
@@ -50,16 +55,21 @@ class RoadTables:
     defence: dict[str, float]
     hops_to_objective: dict[str, int]
     capacity: dict[frozenset, float]
+    fired_on: dict[str, FireExtremes]
     routes: dict[tuple, tuple[str, ...] | None] = field(default_factory=dict)
     near: dict[tuple, list[str]] = field(default_factory=dict)
+    carrying: dict[tuple[str, frozenset[str]], Roads] = field(default_factory=dict)
+    traces: dict[tuple, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, scenario: Scenario) -> RoadTables:
         tables = _TABLES.get(scenario)
         if tables is None:
             tables = _TABLES[scenario] = cls.build(scenario)
-        if len(tables.routes) > ROUTE_CACHE_LIMIT:
-            tables.routes.clear()
+        for memo, limit in ((tables.routes, ROUTE_CACHE_LIMIT), (tables.carrying, TRACE_CACHE_LIMIT),
+                            (tables.traces, TRACE_CACHE_LIMIT)):
+            if len(memo) > limit:
+                memo.clear()
         return tables
 
     @classmethod
@@ -68,20 +78,50 @@ class RoadTables:
         adjacency = {n: tuple(sorted(graph.neighbors(n))) for n in graph}
         blocked = {frozenset(r) for r in spec.blocked_roads}
         costs = {t: road_costs(graph, params.march_km_per_day[t], params, blocked) for t in UnitType}
+        open_adjacency = {a: tuple(b for b in nbrs if frozenset((a, b)) not in blocked)
+                          for a, nbrs in adjacency.items()}
+        capacity = {frozenset((a, b)): params.road_capacity[data["road_class"]]
+                    for a, b, data in graph.edges(data=True)}
+        fired_on = {name: fire_extremes(open_adjacency, capacity, side.fires.artillery + side.fires.air, params)
+                    for name, side in spec.sides.items()}
         return cls(
             adjacency=adjacency, blocked=blocked, costs=costs,
             neighbours={t: road_neighbours(adjacency, costs[t]) for t in UnitType},
-            open_adjacency={a: tuple(b for b in nbrs if frozenset((a, b)) not in blocked)
-                            for a, nbrs in adjacency.items()},
+            open_adjacency=open_adjacency,
             defence={p: combat.defence_multiplier(terrain_defence(graph, p, params.kind_defence),
                                                   fortification(spec.fortifications, graph, p), params)
                      for p in graph},
             hops_to_objective=hops_from(adjacency, spec.objective),
-            capacity={frozenset((a, b)): params.road_capacity[data["road_class"]]
-                      for a, b, data in graph.edges(data=True)})
+            capacity=capacity, fired_on=fired_on)
 
 
 _TABLES: weakref.WeakKeyDictionary[Scenario, RoadTables] = weakref.WeakKeyDictionary()
+
+
+def fire_extremes(open_adjacency: Roads, capacity: Mapping[frozenset, float], fire_level: float,
+                  params: Parameters) -> FireExtremes:
+    """The roads that carry supply (``supply.roads_carrying``) under fires of ``fire_level`` with no place in
+    their reach and with every place in it, and the roads (a, b), both ways, that carry in one and not the other:
+    any reach's roads follow from these three (``carrying_under``)."""
+    clear, shelled = (roads_carrying(open_adjacency, capacity, reach, fire_level, params.fire_interdiction,
+                                     params.supply_min_flow) for reach in (frozenset(), frozenset(open_adjacency)))
+    differ = tuple((a, b) for a, nbrs in open_adjacency.items() for b in nbrs
+                   if (b in clear[a]) != (b in shelled[a]))
+    return clear, shelled, differ
+
+
+def carrying_under(extremes: FireExtremes, open_adjacency: Roads, reach: Collection[str]) -> Roads:
+    """``supply.roads_carrying`` for the fires of ``fire_extremes`` on ``reach``, pieced together from its two
+    extremes: only the roads that carry in one and not the other, with an end in reach, are looked at again (they
+    carry as under fire); the others carry as out of reach. The answer is shared: do not change it."""
+    clear, shelled, differ = extremes
+    ends = {a for a, b in differ if a in reach or b in reach}
+    if not ends:
+        return clear
+    out = dict(clear)
+    for a in ends:
+        out[a] = tuple(b for b in open_adjacency[a] if b in (shelled[a] if a in reach or b in reach else clear[a]))
+    return out
 
 
 def terrain_defence(graph: nx.Graph, place: str, kind_defence: Mapping[str, float]) -> float:
@@ -131,11 +171,10 @@ class Space:
         self.objective_sectors = town_sectors(self.graph, self.objective)
         self.capacity = tables.capacity
         self.enemy_fire_reach: dict[str, frozenset[str]] = {}  # side -> places the enemy's guns reach today
-        params = scenario.params
-        self.fire_level = {name: side.fires.artillery + side.fires.air for name, side in spec.sides.items()}
-        self.fire_interdiction, self.supply_min_flow = params.fire_interdiction, params.supply_min_flow
+        self._fired_on = tables.fired_on
         self._near = tables.near
         self._routes = tables.routes
+        self._carrying, self._traces = tables.carrying, tables.traces
         self._enemy_ground: dict[str, frozenset[str]] = {}
         self.at_place: dict[str, list[Formation]] = {}
         self.on_road: dict[frozenset, list[Formation]] = {}
@@ -284,13 +323,29 @@ class Space:
         for place, fs in self.at_place.items():
             for f in fs:
                 if f.posture is not Posture.RAID:
-                    present.setdefault(place, set()).add(f.side)
+                    sides = present.get(place)
+                    if sides is None:
+                        sides = present[place] = set()
+                    sides.add(f.side)
                     if f.unit_type not in UNARMED_TYPES:
                         guns.setdefault(f.side, set()).add(place)
         for side, side_sources in sources.items():
-            self.open_sets[side] = open_places(self.places, self.control, side, present)
+            open_set = self.open_sets[side] = open_places(self.places, self.control, side, present)
             enemy = self.enemy_of(side)
             reach = self.enemy_fire_reach[side] = under_fire(self.adjacency, guns.get(enemy, ()))
-            roads = roads_carrying(self.open_adjacency, self.capacity, reach, self.fire_level.get(enemy, 0.0),
-                                   self.fire_interdiction, self.supply_min_flow)
-            self.supplied[side] = supplied_places(roads, self.open_sets[side], side_sources)
+            self.supplied[side] = self._supplied(tuple(side_sources), open_set, enemy, reach)
+
+    def _supplied(self, sources: tuple[str, ...], open_set: frozenset[str], enemy: str,
+                  reach: frozenset[str]) -> frozenset[str]:
+        """``supplied_places`` along the roads that carry supply under ``enemy``'s fires on ``reach``, memoised on
+        (sources, open places, enemy, reach) for every run of the scenario, and the roads on (enemy, reach): the
+        places open to a side and the reach of the enemy's guns change with moves and captures, and come back
+        again and again."""
+        key = (sources, open_set, enemy, reach)
+        found = self._traces.get(key)
+        if found is None:
+            roads = self._carrying.get((enemy, reach))
+            if roads is None:
+                roads = self._carrying[enemy, reach] = carrying_under(self._fired_on[enemy], self.open_adjacency, reach)
+            found = self._traces[key] = supplied_places(roads, open_set, sources)
+        return found

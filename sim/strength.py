@@ -41,10 +41,12 @@ class Strength:
 
     def side_power_at(self, place: str, side: str) -> float:
         """Defensive power of a side's formations standing in a place."""
-        return sum(self.formation_power(f, attacking=False) for f in self.space.active_at(place, side))
+        return sum(self.formation_power(f, attacking=False) for f in self.space.at_place.get(place, ())
+                   if f.side == side)
 
     def threat_to(self, place: str, side: str) -> float:
         """Enemy attacking power in or next to a place."""
-        enemy = self.space.enemy_of(side)
-        near = (place, *self.space.adjacency[place])
-        return sum(self.formation_power(f, attacking=True) for p in near for f in self.space.active_at(p, enemy))
+        space = self.space
+        enemy, at_place = space.enemy_of(side), space.at_place
+        return sum(self.formation_power(f, attacking=True) for p in (place, *space.adjacency[place])
+                   for f in at_place.get(p, ()) if f.side == enemy)

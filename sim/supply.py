@@ -20,8 +20,11 @@ def open_places(places: Iterable[str], control: Mapping[str, str | None], side: 
     out = []
     for place in places:
         holder = control.get(place)
-        sides_here = present.get(place, ())
-        if holder == side or side in sides_here or (holder is None and not sides_here):
+        if holder == side:
+            out.append(place)
+            continue
+        sides_here = present.get(place)
+        if (side in sides_here) if sides_here else holder is None:
             out.append(place)
     return frozenset(out)
 

@@ -1,0 +1,203 @@
+"""The speed-ups of issue 17 change no answer: every memo the engine keeps gives what the rule computed afresh
+gives, and follows what it depends on (a move, a loss, a capture, the enemy's guns moving).
+
+Worlds: the four-place world of tests/test_doctrine.py (base - mid - town - depot, and a track mid - depot; blue
+attacks from base, red is supplied from the depot) and the six-place tiny theatre of tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import networkx as nx
+import pytest
+from test_doctrine import unit, world
+from test_metrics import CAP, SPEED, road_graph, two_paths
+
+from sim import metrics
+from sim.metrics import MetricsCache, supply_metrics
+from sim.model import SiegeModel
+from sim.parameters import Parameters
+from sim.scenario import Scenario
+from sim.space import Space, carrying_under, fire_extremes
+from sim.supply import roads_carrying, supplied_places
+
+ROOT = Path(__file__).resolve().parents[1]
+GUNS = {"artillery": 1.0, "air": 0.6}  # 1.6 levels x 0.35 take 56%: a road of capacity 1 carries 0.44 < 0.5
+
+
+def traced_afresh(m: SiegeModel, side: str) -> frozenset[str]:
+    """The side's supply by the rules of sim/supply.py, computed now without any memo."""
+    space, p = m.space, m.params
+    enemy_fires = m.spec.sides[space.enemy_of(side)].fires
+    roads = roads_carrying(space.open_adjacency, space.capacity, space.enemy_fire_reach[side],
+                           enemy_fires.artillery + enemy_fires.air, p.fire_interdiction, p.supply_min_flow)
+    return supplied_places(roads, space.open_sets[side], m.supply_sources[side])
+
+
+def retrace(m: SiegeModel) -> frozenset[str]:
+    """Trace both sides' supply again; return red's, after checking both against the rules computed afresh."""
+    m.space.trace_supply(m.supply_sources)
+    for side in m.spec.sides:
+        assert m.supplied[side] == traced_afresh(m, side)
+    return m.supplied["red"]
+
+
+# ---------------------------------------------------------------- the supply traces (Space.trace_supply)
+
+
+def test_the_remembered_trace_follows_the_enemys_guns(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_m", "blue_army", "mid", {"hold": "mid"}, 300),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 300)],
+              blue_fires=GUNS, parameters={"road_capacity": {"road": 1.0, "track": 1.0}})
+    assert "town" not in retrace(m)  # blue's guns at mid reach the town's one road to the depot
+    m.space.put(m.formation("blue_m"), "base")
+    assert "town" in retrace(m)  # from base they reach base and mid only
+    m.space.put(m.formation("blue_m"), "mid")
+    assert "town" not in retrace(m)  # the same situation again: the remembered answer
+
+
+def test_the_remembered_trace_follows_a_capture(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_b", "blue_army", "base", {"hold": "base"}, 300),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 300)])
+    assert "mid" not in retrace(m) and "mid" in m.supplied["blue"]
+    m.space.take("mid", "red")
+    assert "mid" in retrace(m) and "mid" not in m.supplied["blue"]
+    m.space.take("mid", "blue")
+    assert "mid" not in retrace(m) and "mid" in m.supplied["blue"]
+
+
+def test_the_remembered_trace_follows_a_move_and_a_loss(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_b", "blue_army", "base", {"hold": "base"}, 300),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 300)])
+    red = m.formation("red_t")
+    m.space.put(red, "mid")  # red contests blue's mid: open to red, which traces supply through it
+    assert "mid" in retrace(m)
+    red.take_losses(red.personnel, 0)  # destroyed: off the map
+    assert "mid" not in retrace(m)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_every_step_of_a_run_traces_what_the_rules_give(tiny: Scenario, seed: int) -> None:
+    """Two runs of one scenario share the memo: the second meets situations the first left in it."""
+    for run_seed in (seed, seed + 2):
+        m = SiegeModel(tiny, rng=run_seed)
+        while m.running:
+            m.step()
+            for side in m.spec.sides:
+                assert m.supplied[side] == traced_afresh(m, side)
+
+
+def test_every_step_under_fire_traces_what_the_rules_give(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"axis": ["mid", "town"]}, 3000),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 300),
+                         unit("red_r", "red_army", "depot", {"reserve": "depot"}, 300)],
+              blue_fires=GUNS, red_fires={"artillery": 1.0},
+              parameters={"road_capacity": {"road": 1.0, "track": 1.0}})
+    while m.running:
+        m.step()
+        for side in m.spec.sides:
+            assert m.supplied[side] == traced_afresh(m, side)
+
+
+@pytest.mark.parametrize("fire_level", [0.0, 1.4, 1.6, 3.0])
+@pytest.mark.parametrize("min_flow", [0.3, 0.5, 1.5])
+def test_roads_carrying_pieced_together_is_the_rule_for_every_reach(tiny: Scenario, fire_level: float,
+                                                                    min_flow: float) -> None:
+    """Every subset of the tiny theatre's six places as the guns' reach; roads of capacity 0.5 to 4."""
+    space = Space(tiny)
+    params = replace(Parameters(), supply_min_flow=min_flow)
+    extremes = fire_extremes(space.open_adjacency, space.capacity, fire_level, params)
+    for size in range(len(space.places) + 1):
+        for reach in itertools.combinations(space.places, size):
+            assert carrying_under(extremes, space.open_adjacency, frozenset(reach)) == roads_carrying(
+                space.open_adjacency, space.capacity, reach, fire_level, params.fire_interdiction, min_flow)
+
+
+# ---------------------------------------------------------------- the supply metrics (sim/metrics.py)
+
+
+def with_outpost() -> nx.Graph:
+    """two_paths (S - A - T on highways, S - B - T on tracks) and a loop of tracks T - L - X - S."""
+    graph = two_paths()
+    graph.add_edges_from([("T", "L"), ("L", "X"), ("X", "S")], road_class="track", km=3.0)
+    return graph
+
+
+def test_the_network_measures_are_remembered_per_supply_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    graph = with_outpost()
+    states = [({"S", "A", "B", "T", "X"}, {"A", "T", "X"}),  # X open, a dead end while L is not
+              ({"S", "A", "B", "T"}, {"A", "T", "X"}),  # X no longer open: the same supply network
+              ({"S", "A", "B", "T"}, {"A", "T"}),  # X no longer held: the same again
+              ({"S", "B", "T"}, {"B", "T"}),  # A captured: a new network
+              ({"S", "A", "B", "T", "L"}, {"T"}),  # L open, a dead end while X is not: as before A was captured
+              ({"S", "A", "B", "T", "L", "X"}, {"T"})]  # L and X open: a third route
+    afresh = [supply_metrics(graph, open_places, {"S"}, "T", held, CAP, SPEED) for open_places, held in states]
+    cache = MetricsCache(graph, {"S"}, "T", set(graph), CAP, SPEED)
+    computed = []
+    real = metrics._network_metrics
+    monkeypatch.setattr(metrics, "_network_metrics", lambda *a: computed.append(a[1]) or real(*a))
+    assert [cache.metrics(open_places, held) for open_places, held in states] == afresh
+    assert computed == [{"S", "A", "B", "T"}, {"S", "B", "T"}, {"S", "A", "B", "T", "L", "X"}]
+    assert afresh[0].isolation_share == 0.0 and afresh[1].isolation_share == pytest.approx(1 / 3)
+    assert afresh[3].max_flow == 1.0 and afresh[4].max_flow == 5.0 and afresh[5].max_flow == 6.0
+
+
+def test_the_remembered_states_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    graph = with_outpost()
+    cache = MetricsCache(graph, {"S"}, "T", set(graph), CAP, SPEED)
+    monkeypatch.setattr(metrics, "STATE_CACHE_LIMIT", 2)
+    states = [{"S", "A", "B", "T"}, {"S", "B", "T"}, {"S", "A", "T"}, {"S", "A", "B", "T"}]
+    for state in states:
+        assert cache.day(state, state) == cache.day(set(state), list(state))  # remembered, or computed again
+        assert len(cache._metrics) <= 2
+    assert [cache.metrics(state, state) for state in states] == [
+        supply_metrics(graph, state, {"S"}, "T", state, CAP, SPEED) for state in states]
+
+
+def test_a_dead_end_changes_no_measure_of_the_supply_network() -> None:
+    """The core leaves out the dead ends, places on no route from a source to the objective (a branching side
+    road, a place between two sources only): the measures with and without them are the same (computed here
+    without any memo)."""
+    graph = with_outpost()
+    graph.add_edges_from([("A", "D1"), ("D1", "D2"), ("D1", "D3"), ("D3", "D4")], road_class="road", km=2.0)
+    graph.add_edges_from([("S", "E"), ("E", "S2")], road_class="road", km=2.0)  # E: between two sources only
+    everything = supply_metrics(graph, set(graph), {"S", "S2"}, "T", set(graph), CAP, SPEED)
+    assert metrics._routes_core(graph, set(graph), {"S", "S2"}, "T") == {"S", "S2", "A", "B", "T", "L", "X"}
+    core = supply_metrics(graph, {"S", "S2", "A", "B", "T", "L", "X"}, {"S", "S2"}, "T", set(graph), CAP, SPEED)
+    assert replace(core, isolation_share=0.0) == replace(everything, isolation_share=0.0)
+
+
+def test_a_shared_network_memo_gives_the_measures_computed_afresh() -> None:
+    """Every open set of a five-place map with two sources, one memo for all of them."""
+    graph = road_graph(("S1", "A", "road", 4.0), ("S2", "A", "track", 3.0), ("A", "T", "highway", 5.0),
+                       ("S2", "B", "road", 2.0), ("B", "T", "track", 6.0), ("S1", "S2", "road", 1.0),
+                       population={"A": 300, "T": 5000})
+    memo: dict = {}
+    places = sorted(graph)
+    for size in range(len(places) + 1):
+        for open_places in itertools.combinations(places, size):
+            held = [p for p in open_places if p != "S1"] + ["B"]
+            shared = supply_metrics(graph, open_places, {"S1", "S2"}, "T", held, CAP, SPEED, memo)
+            assert shared == supply_metrics(graph, open_places, {"S1", "S2"}, "T", held, CAP, SPEED)
+    assert 0 < len(memo) < 2 ** len(places)
+
+
+# ---------------------------------------------------------------- batch start-up (sim/batch.py, sim/sweep.py)
+
+
+@pytest.mark.e2e
+def test_a_local_batch_imports_neither_dask_nor_scipy_stats(tiny_path: Path, tmp_path: Path) -> None:
+    """Its process and the workers' fork server import what a local batch runs, not Dask's distributed (0.2 s) or
+    scipy.stats (0.3 s, for LHS designs only)."""
+    probe = ("import sys; from sim.batch import execute; "
+             f"execute([{str(tiny_path)!r}], 2, 1, {str(tmp_path / 'out')!r}, workers=1, echo=lambda _: None); "
+             "print(sorted(m for m in ('distributed', 'dask', 'scipy.stats') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+    assert (tmp_path / "out" / "runs.parquet").exists()
