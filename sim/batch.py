@@ -18,7 +18,6 @@ same command with ``--resume`` completes it.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import importlib.metadata
 import json
 import os
@@ -364,9 +363,10 @@ def open_executor(workers: int | None = None, scheduler: str | None = None,
                                  initializer=ignore_interrupts) as pool:
             yield pool, workers, f"{workers} local process{'es' if workers > 1 else ''}"
         return
-    # Dask's distributed takes 0.2 s to import, and a local batch (its process and every worker) never needs it
-    dask = importlib.import_module("sim.dask_executors")
-    with dask.open_dask_executor(scheduler, dask_local) as opened:
+    # a deliberate lazy import: Dask's distributed takes 0.2 s, and a local batch (its process and every worker)
+    # never needs it
+    from sim.dask_executors import open_dask_executor  # noqa: PLC0415
+    with open_dask_executor(scheduler, dask_local) as opened:
         yield opened
 
 

@@ -21,7 +21,6 @@ naming the file and field.
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import json
 from collections.abc import Mapping
@@ -165,7 +164,8 @@ def _lhs(data: Mapping[str, Any], params: Mapping[str, Any], names: list[str], f
         raise InputError(file, "seed", f"must be a whole number from 0 to 2**63 - 1, got {seed!r}")
     ranges = [_range(params[n], file, f"parameters.{n}", {"low", "high"}) for n in names]
     _check_points([{n: r[end] for n, r in zip(names, ranges, strict=True)} for end in ("low", "high")], file)
-    qmc = importlib.import_module("scipy.stats.qmc")  # 0.3 s to import: only a batch with an LHS design pays it
+    # a deliberate lazy import: 0.3 s, and only a batch with an LHS design needs it (not every worker's start-up)
+    from scipy.stats import qmc  # noqa: PLC0415
     unit = qmc.LatinHypercube(d=len(names), rng=np.random.default_rng(seed)).random(samples)
     scaled = qmc.scale(unit, [r["low"] for r in ranges], [r["high"] for r in ranges])
     return [{n: round(float(v), 9) for n, v in zip(names, row, strict=True)} for row in scaled]
