@@ -354,9 +354,14 @@ def supply_metrics(
     held: Iterable[str],
     capacity: Mapping[str, float] = ROAD_CAPACITY,
     speed: Mapping[str, float] = SUPPLY_SPEED_KMH,
-    networks: dict[frozenset[str], SupplyMetrics] | None = None,
+    networks: dict[NetworkKey, SupplyMetrics] | None = None,
+    under_fire: RoadFactors = frozenset(),
 ) -> SupplyMetrics:
     """All supply-line measures for one control state.
+
+    ``under_fire`` gives the roads the enemy's guns reach with the share of their capacity they still carry
+    (``(road, factor)`` pairs, the road a frozenset of its two places; 0: the road carries nothing), as the
+    engine's own supply trace sees them (sim/supply.py ``roads_carrying``), so the measures fall with the fires.
 
     ``held`` places outside ``open_places`` count as isolated (no supply can be traced to them).
     Raises ``ValueError`` for unknown places or road classes missing from the tables.
@@ -367,25 +372,31 @@ def supply_metrics(
     """
     held_list = list(dict.fromkeys(held))
     open_set, live = _checked_network(graph, open_places, sources, objective, ("held", held_list), capacity, speed)
-    reach = _reached(graph, open_set, live)
+    factor = dict(under_fire)
+    shut = frozenset(road for road, f in factor.items() if f <= 0.0)
+    reach = _reached(graph, open_set, live, shut)
     isolation = _isolation(graph, held_list, reach)
     if objective in live:
         return SupplyMetrics(INF, (), isolation, INF, INF, 0.0, 0.0, True)
     if objective not in reach:
         return _cut_off(isolation)
-    key = frozenset(_routes_core(graph, reach, live, objective))
+    core = frozenset(_routes_core(graph, reach, live, objective, shut))
+    key = (core, frozenset((road, f) for road, f in factor.items() if road <= core))
     network = None if networks is None else networks.get(key)
     if network is None:
-        network = _network_metrics(graph, key, live, objective, capacity, speed)
+        network = _network_metrics(graph, core, live, objective, capacity, speed, factor)
         if networks is not None:
             networks[key] = network
     return replace(network, isolation_share=isolation)
 
 
 _SOURCES = object()  # the live sources, merged into one node, as a neighbour in _routes_core
+RoadFactors = frozenset[tuple[frozenset[str], float]]
+NetworkKey = tuple[frozenset[str], RoadFactors]
 
 
-def _routes_core(graph: nx.Graph, reach: set[str], live: set[str], objective: str) -> set[str]:
+def _routes_core(graph: nx.Graph, reach: set[str], live: set[str], objective: str,
+                 shut: frozenset[frozenset[str]] = frozenset()) -> set[str]:
     """The places of ``reach`` that can lie on a route from a live source to the objective: ``reach`` without the
     dead ends hanging off it. A place (not a source, not the objective) with at most one neighbour left, the live
     sources counting as one, is on no such route, so no flow, cut, route or current passes it; taking it away may
@@ -396,20 +407,24 @@ def _routes_core(graph: nx.Graph, reach: set[str], live: set[str], objective: st
     ends = [v for v in core if v not in live and v != objective]
     while ends:
         v = ends.pop()
-        if v in core and len({_SOURCES if w in live else w for w in adj[v] if w in core}) <= 1:
+        if v in core and len({_SOURCES if w in live else w for w in adj[v]
+                              if w in core and frozenset((v, w)) not in shut}) <= 1:
             core.discard(v)
             ends.extend(w for w in adj[v] if w in core and w not in live and w != objective)
     return core
 
 
-def _reached(graph: nx.Graph, open_set: set[str], live: set[str]) -> set[str]:
-    """Places joined to a live source through open places (the sources' component of the open ground)."""
+def _reached(graph: nx.Graph, open_set: set[str], live: set[str],
+             shut: frozenset[frozenset[str]] = frozenset()) -> set[str]:
+    """Places joined to a live source through open places by roads that are not ``shut`` (the sources'
+    component of the open ground)."""
     adj = graph.adj
     seen = set(live)
     stack = list(live)
     while stack:
-        for v in adj[stack.pop()]:
-            if v not in seen and v in open_set:
+        u = stack.pop()
+        for v in adj[u]:
+            if v not in seen and v in open_set and (not shut or frozenset((u, v)) not in shut):
                 seen.add(v)
                 stack.append(v)
     return seen
@@ -422,9 +437,11 @@ def _network_metrics(
     objective: str,
     capacity: Mapping[str, float],
     speed: Mapping[str, float],
+    factor: Mapping[frozenset[str], float] | None = None,
 ) -> SupplyMetrics:
     """The measures of the supply network on ``reach`` (the live sources' component or its core, with the
-    objective in it and not a source), with the isolation share left at 0."""
+    objective in it and not a source), with the isolation share left at 0; a road in ``factor`` carries that
+    share of its capacity (none at 0)."""
     rep = min(live)
     # One pass over the roads of the component: merged adjacency, parallel roads aggregated.
     # agg[(a, b)] = [summed capacity, number of roads, fastest hours], a < b, merged names.
@@ -437,7 +454,10 @@ def _network_metrics(
         b = rep if v in live else v
         if a == b:
             continue  # road between two sources: inside the merged node
-        cap = _edge_value(capacity, data, u, v, "capacity")
+        share = factor.get(frozenset((u, v)), 1.0) if factor else 1.0
+        if share <= 0.0:
+            continue  # shut by the enemy's guns
+        cap = _edge_value(capacity, data, u, v, "capacity") * share
         hours = float(data["km"]) / _edge_value(speed, data, u, v, "speed")
         key = (a, b) if a < b else (b, a)
         entry = agg.get(key)
@@ -584,33 +604,37 @@ class MetricsCache:
         self.baseline = supply_baseline(graph, self.baseline_open, self.sources, objective, capacity, speed)
         if not self.baseline.metrics.connected:
             raise ValueError(f"objective {objective!r} has no supply route even in the baseline open set")
-        self._metrics: dict[tuple[frozenset[str], frozenset[str]], SupplyMetrics] = {}
-        self._networks: dict[frozenset[str], SupplyMetrics] = {}  # supply_metrics' memo of the network measures
-        self._days: dict[tuple[frozenset[str], frozenset[str]], dict[str, float]] = {}
+        self._metrics: dict[tuple[frozenset[str], frozenset[str], RoadFactors], SupplyMetrics] = {}
+        self._networks: dict[NetworkKey, SupplyMetrics] = {}  # supply_metrics' memo of the network measures
+        self._days: dict[tuple[frozenset[str], frozenset[str], RoadFactors], dict[str, float]] = {}
         self._interdiction: dict[tuple[int, frozenset[str]], tuple[float, tuple[str, ...]]] = {}
         self.computations = 0
         """How many control states were actually computed (for tests and profiling)."""
 
-    def metrics(self, open_places: Iterable[str], held: Iterable[str]) -> SupplyMetrics:
-        """The full ``SupplyMetrics`` of a control state, computed at most once per state."""
-        key = (frozenset(open_places), frozenset(held))
+    def metrics(self, open_places: Iterable[str], held: Iterable[str],
+                under_fire: RoadFactors = frozenset()) -> SupplyMetrics:
+        """The full ``SupplyMetrics`` of a control state (and the roads under fire: ``supply_metrics``),
+        computed at most once per state."""
+        key = (frozenset(open_places), frozenset(held), under_fire)
         found = self._metrics.get(key)
         if found is None:
             if len(self._metrics) >= STATE_CACHE_LIMIT:  # a batch worker's memory stays flat however many runs
                 self._metrics.clear()
                 self._days.clear()
+                self._networks.clear()
             found = supply_metrics(self.graph, key[0], self.sources, self.objective, key[1], self.capacity, self.speed,
-                                   self._networks)
+                                   self._networks, under_fire)
             self.computations += 1
             self._metrics[key] = found
         return found
 
-    def day(self, open_places: Iterable[str], held: Iterable[str]) -> dict[str, float]:
+    def day(self, open_places: Iterable[str], held: Iterable[str],
+            under_fire: RoadFactors = frozenset()) -> dict[str, float]:
         """Flat JSON-friendly numbers for one day (keys ``DAY_KEYS``); a fresh dict each call.
 
         Only ``route_lengthening`` and ``effective_resistance`` can be inf (when supply is cut).
         """
-        key = (frozenset(open_places), frozenset(held))
+        key = (frozenset(open_places), frozenset(held), under_fire)
         row = self._days.get(key)
         if row is None:
             m = self.metrics(*key)

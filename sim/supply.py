@@ -68,6 +68,15 @@ def roads_carrying(adjacency: Mapping[str, Iterable[str]], capacity: Mapping[fro
     return out
 
 
+def roads_under_fire(capacity: Mapping[frozenset, float], reach: Collection[str], fire_level: float,
+                     interdiction: float, min_flow: float) -> frozenset[tuple[frozenset, float]]:
+    """The roads with an end in the enemy's reach, each with the share of its capacity it still carries for supply
+    under ``roads_carrying``'s rule (0 where what is left is below ``min_flow``): what the supply metrics see."""
+    hit = max(0.0, 1.0 - interdiction * fire_level)
+    return frozenset((road, hit if cap * hit >= min_flow else 0.0) for road, cap in capacity.items()
+                     if not road.isdisjoint(reach))
+
+
 def next_supply_level(level: float, in_supply: bool, dt: float, recovery: float, depletion: float) -> float:
     """Supply level after a step: rises toward 1 in supply, falls toward 0 when cut off."""
     if in_supply:

@@ -91,6 +91,22 @@ def test_two_paths_highway_village_captured() -> None:
     assert (m.edge_connectivity, m.node_connectivity) == (1, 1)
 
 
+def test_roads_under_fire_carry_their_share_and_a_shut_road_nothing() -> None:
+    graph, places = two_paths(), {"S", "A", "B", "T"}
+    half = frozenset({(frozenset(("A", "T")), 0.5)})  # the highway's last leg at half its capacity: 4 -> 2
+    m = supply_metrics(graph, places, {"S"}, "T", places, CAP, SPEED, under_fire=half)
+    assert m.max_flow == pytest.approx(3.0)  # 2 along the highway + 1 along the track
+    shut = frozenset({(frozenset(("A", "T")), 0.5), (frozenset(("B", "T")), 0.0)})
+    m = supply_metrics(graph, places, {"S"}, "T", places, CAP, SPEED, under_fire=shut)
+    assert m.max_flow == pytest.approx(2.0) and m.min_cut == (("A", "T"),)
+    both = frozenset({(frozenset(("A", "T")), 0.0), (frozenset(("B", "T")), 0.0)})
+    m = supply_metrics(graph, places, {"S"}, "T", places, CAP, SPEED, under_fire=both)
+    assert not m.connected and m.max_flow == 0.0
+    cache = MetricsCache(graph, {"S"}, "T", places, CAP, SPEED)  # a state with fires is a state of its own
+    assert cache.day(places, places)["supply_flow_share"] == pytest.approx(1.0)
+    assert cache.day(places, places, half)["supply_flow_share"] == pytest.approx(0.6)
+
+
 def test_isolation_weighs_population() -> None:
     # S - X - Y and S - Z; the attacker took X, so Y (pop 300) is cut off; S and Z weigh 1 (pop 0).
     graph = road_graph(

@@ -14,8 +14,12 @@ from test_doctrine import unit, world
 
 from sim import doctrine
 from sim.model import SiegeModel
+from sim.scenario import load_scenario
+from sim.simulation import simulate
 from sim.states import Intent, Posture
-from sim.supply import roads_carrying, supplied_places, under_fire
+from sim.supply import roads_carrying, roads_under_fire, supplied_places, under_fire
+
+ROOT = Path(__file__).resolve().parents[1]
 
 LINE = {"a": ("b",), "b": ("a", "c"), "c": ("b",)}
 CAPACITY = {frozenset(("a", "b")): 1.0, frozenset(("b", "c")): 2.0}
@@ -63,6 +67,25 @@ def test_fires_cut_the_objectives_last_road(tmp_path: Path, blue_type: str, fire
     m = fired_on(tmp_path, blue_type, fires)
     assert ("town" in m.supplied["red"]) is supplied
     assert "depot" in m.supplied["red"]  # the source itself is always open to its side
+
+
+def test_the_supply_metrics_see_each_road_under_fire_as_the_trace_does() -> None:
+    track, road = frozenset(("a", "b")), frozenset(("b", "c"))
+    capacity = {track: 1.0, road: 2.0, frozenset(("c", "d")): 2.0}
+    # fires of level 1 at interdiction 0.35 leave 0.65 of a road: the track keeps 0.65 >= 0.5, the road 1.3
+    assert dict(roads_under_fire(capacity, {"b"}, 1.0, 0.35, 0.5)) == pytest.approx({track: 0.65, road: 0.65})
+    # level 2 leaves 0.3: the track (0.3 < 0.5) carries nothing, the road 0.6
+    assert dict(roads_under_fire(capacity, {"b"}, 2.0, 0.35, 0.5)) == pytest.approx({track: 0.0, road: 0.3})
+    assert roads_under_fire(capacity, set(), 2.0, 0.35, 0.5) == frozenset()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_the_daily_supply_metrics_agree_with_the_engines_cut_off(seed: int) -> None:
+    # the metrics' road graph and the engine's own trace (fires included) say the same every day of a real run
+    days = simulate(load_scenario(ROOT / "scenarios" / "historical.yaml"), seed).timeseries
+    assert [d["supply_connected"] for d in days] == [d["objective_supplied"] for d in days]
+    assert all(d["supply_flow_share"] == 0.0 for d in days if not d["objective_supplied"])
+    assert any(not d["objective_supplied"] for d in days)
 
 
 # ---------------------------------------------------------------- detachments (sim/doctrine.py, sim/model.py)
