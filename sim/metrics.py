@@ -571,8 +571,9 @@ def supply_baseline(
     return SupplyBaseline(supply_metrics(graph, open_list, sources, objective, open_list, capacity, speed))
 
 
-STATE_CACHE_LIMIT = 5_000  # control states a MetricsCache remembers before it starts afresh (its supply networks,
-# far fewer, are kept: a state is then a few set operations on top of one)
+STATE_CACHE_LIMIT = 5_000  # control states a MetricsCache remembers before it starts afresh, with the supply networks
+# under them (far fewer: most states are a few set operations on top of one; with the roads under fire in their keys
+# they are no longer bounded by the map alone)
 
 
 class MetricsCache:
