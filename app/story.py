@@ -27,19 +27,14 @@ def headline(game: Game) -> str:
     holder = m.control.get(m.objective)
     if holder == m.attacker:
         taken = objective_fall_day(m)
-        state = (f"{town} has fallen (taken on {dated(game, taken)})" if game.over
-                 else f"{town} taken by the {m.spec.sides[m.attacker].name} on {dated(game, taken)}")
+        state = (f"{town} has fallen (taken on {game.dated(taken)})" if game.over
+                 else f"{town} taken by the {m.spec.sides[m.attacker].name} on {game.dated(taken)}")
     elif row["objective_supplied"]:  # the engine's trace, as the map's title (a road shut by fires cuts too)
         state = f"{town} supplied (supply flow {row['supply_flow_share']:.0%} of its start)"
     else:
         state = f"{town} cut off from supply"
     end = " - the campaign is over" if game.over else ""
     return f"Day {m.day:g}, {format_date(m.date)}: {state}{end}"
-
-
-def dated(game: Game, day: float) -> str:
-    """A day of the campaign as a date, its number after it: '22 May 2013 (day 48)'."""
-    return f"{format_date(game.scenario.spec.start_date + dt.timedelta(days=day))} (day {day:g})"
 
 
 def formation_rows(game: Game, side: str | None = None) -> list[dict[str, Any]]:
@@ -52,7 +47,7 @@ def formation_rows(game: Game, side: str | None = None) -> list[dict[str, Any]]:
         elif f.edge is not None:
             where, roads = f.location_text(), ""
         else:
-            where = f"arrives {dated(game, f.arrival_day)}" if f.arrival_day > m.day else f.status.value
+            where = f"arrives {game.dated(f.arrival_day)}" if f.arrival_day > m.day else f.status.value
             roads = ""
         fighting = f.place is not None and m.space.enemy_present(f.place, f.side)
         command = m.human_orders.get(f.fid)

@@ -40,7 +40,7 @@ from analysis.palette import side_colours
 from analysis.replay import MapState, map_state
 from app.charts import Series, line_chart
 from app.live_map import LiveMap, Picture, Spot, spot_at
-from app.story import briefing, dated, engagement_title, explain, formation_rows, headline
+from app.story import briefing, engagement_title, explain, formation_rows, headline
 from sim.errors import InputError
 from sim.events import format_date
 from sim.play import (
@@ -579,7 +579,7 @@ def turn_track(game: Game, side: str) -> str:
     turns = math.ceil(game.scenario.days / spec.step_days / game.every)
     now = game.model.steps // game.every + 1
     coming = [f for f in spec.formations if spec.factions[f.faction].side == side and f.arrival_day > game.day]
-    arrivals = "; ".join(f"{dated(game, f.arrival_day)}: {f.name} ({f.personnel:,} men)" for f in coming[:4])
+    arrivals = "; ".join(f"{game.dated(f.arrival_day)}: {f.name} ({f.personnel:,} men)" for f in coming[:4])
     return f"Turn {min(now, turns)} of {turns}. Your next arrivals: {arrivals or 'none'}"
 
 

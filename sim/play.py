@@ -15,6 +15,7 @@ game they did not save unless they ask to, and can only load games of the scenar
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import re
@@ -30,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.agents import Formation
 from sim.errors import InputError
-from sim.events import Event
+from sim.events import Event, format_date
 from sim.loader import check_regular_file
 from sim.model import SiegeModel
 from sim.parameters import apply_overrides
@@ -369,6 +370,10 @@ class Game:
         while self.side is not None and not self.over and not self.decision_day:
             self.step()
 
+    def dated(self, day: float) -> str:
+        """A day of the campaign as a date, its number after it: '22 May 2013 (day 48)'."""
+        return f"{format_date(self.scenario.spec.start_date + dt.timedelta(days=day))} (day {day:g})"
+
     def record(self) -> RunRecord:
         """The run so far as a run record (summary, events, daily series), as ``simulate`` makes one."""
         return RunRecord(summarise(self.model, self.seed, self.rows, self.cache), self.model.events, self.rows)
@@ -381,9 +386,9 @@ class Game:
         if order.action == "attack":
             taken = [c["day"] for c in m.captures if c["place"] == order.target and c["by"] == f.side
                      and c["day"] > order.day]
-            result = f"{place} taken on day {taken[0]:g}" if taken else f"{place} not taken"
+            result = f"{place} taken on {self.dated(taken[0])}" if taken else f"{place} not taken"
         elif order.target:
-            result = (f"reached {place} on day {self.reached[i]:g}" if i in self.reached
+            result = (f"reached {place} on {self.dated(self.reached[i])}" if i in self.reached
                       else f"did not reach {place}")
         else:
             result = f"held {m.place_name(f.place)}" if f.place else f"{f.status.value}"
@@ -635,10 +640,10 @@ def debrief(game: Game, runs: int = DOCTRINE_RUNS) -> dict[str, list[str]]:
     so_far = "" if game.over else f" (day {game.day:g} of {game.scenario.days:g}: the campaign is not over)"
 
     def day(d: float | None) -> str:
-        return ("never" if game.over else "not yet") if d is None else f"day {d:g}"
+        return ("never" if game.over else "not yet") if d is None else game.dated(d)
 
     def history(d: int | None) -> str:
-        return "" if record is None else f"; history: {'never' if d is None else f'day {d:g}'}"
+        return "" if record is None else f"; history: {'never' if d is None else game.dated(d)}"
 
     town = game.model.place_name(game.model.objective)
     lines = [f"Cut off: {day(cut)}{so_far}; doctrine alone: {cuts.text()} ({cuts.rank(cut)})"
@@ -654,7 +659,7 @@ def debrief(game: Game, runs: int = DOCTRINE_RUNS) -> dict[str, list[str]]:
             f"({known.period})"
         losses.append(f"{name}: {c['killed']:,} killed, {c['wounded']:,} wounded; doctrine's mean "
                       f"{killed.get(side, 0):,.0f} killed{recorded}")
-    orders = [f"Day {o.day:g}: {game.model.formation(o.formation).label} {o.action}"
+    orders = [f"{game.dated(o.day)}: {game.model.formation(o.formation).label} {o.action}"
               + (f" {game.model.place_name(o.target)}" if o.target else "") + f" - {game.outcome(i)}"
               for i, o in enumerate(game.orders)]
     return {"Against doctrine and history": lines, "Losses": losses,

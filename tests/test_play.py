@@ -353,10 +353,10 @@ def test_each_order_says_what_came_of_it(historical_path):
         game.advance()
     attack, move = game.outcome(0), game.outcome(1)
     taken = [c["day"] for c in game.model.captures if c["place"] == "hisyah" and c["by"] == "rebels"]
-    assert attack.startswith(f"Hisyah taken on day {taken[0]:g}" if taken else "Hisyah not taken")
+    assert attack.startswith(f"Hisyah taken on {game.dated(taken[0])}" if taken else "Hisyah not taken")
     assert f"{men[0]:,} men then, {game.model.formation('fsa_shamsin').personnel:,} now" in attack
     arrived = game.reached.get(1)
-    assert move.startswith(f"reached al-Qusayr on day {arrived:g}" if arrived else "did not reach al-Qusayr")
+    assert move.startswith(f"reached al-Qusayr on {game.dated(arrived)}" if arrived else "did not reach al-Qusayr")
 
 
 def test_the_debrief_sets_the_game_against_doctrine_and_history(historical_path, historical):
@@ -372,12 +372,12 @@ def test_the_debrief_sets_the_game_against_doctrine_and_history(historical_path,
     sections = play.debrief(game, runs=3)
     summary = game.record().summary
     cut = summary["encirclement_day"]
-    cut_text = "never" if cut is None else f"day {cut:g}"
+    cut_text = "never" if cut is None else game.dated(cut)
     assert sections["Against doctrine and history"][0].startswith(f"Cut off: {cut_text};")
-    assert "history: day" in sections["Against doctrine and history"][1]
+    assert "history: 5 June 2013 (day 62)" in sections["Against doctrine and history"][1]
     assert any("the record:" in line for line in sections["Losses"])
     assert sections["Your orders and what came of them"] == [
-        f"Day 0: {game.model.formation('farouq_abil').label} hold - {game.outcome(0)}"]
+        f"4 April 2013 (day 0): {game.model.formation('farouq_abil').label} hold - {game.outcome(0)}"]
 
 
 def test_a_spread_ranks_a_day_among_doctrines():
@@ -434,4 +434,5 @@ def test_terminal_shows_news_names_a_map_the_enemy_in_contact_and_the_debrief(hi
     out.truncate()
     term.handle("debrief")
     assert "Cut off: not yet" in out.getvalue()
-    assert "Day 0: Free Syrian Army Shamsin battalion attack Hisyah - Hisyah taken on day 1" in out.getvalue()
+    assert ("4 April 2013 (day 0): Free Syrian Army Shamsin battalion attack Hisyah - Hisyah taken on 5 April 2013 "
+            "(day 1)") in out.getvalue()

@@ -419,8 +419,8 @@ def test_the_debrief_on_demand(app_url, chromium_page):
     page.get_by_role("button", name="Debrief now").click()
     page.get_by_text("Against doctrine and history").wait_for(timeout=120_000)
     text = page.locator("body").inner_text()
-    assert "doctrine alone: day" in text and "history: day" in text
-    assert "Day 0: Farouq Brigades Abil battalion attack Shinshar - Shinshar" in text
+    assert "doctrine alone: day" in text and "history: 5 May 2013 (day 31)" in text
+    assert "4 April 2013 (day 0): Farouq Brigades Abil battalion attack Shinshar - Shinshar" in text
     assert not page.console_errors
 
 
