@@ -390,13 +390,15 @@ def test_a_side_is_briefed_and_knows_only_its_own_reinforcements(app_url, chromi
 
 @pytest.mark.e2e
 def test_fog_of_war_shows_the_enemy_in_contact_as_reports(app_url, chromium_page, historical_path):
+    # the government's side: on day 0 it is in contact with 9 of the 20 rebel formations in the field (the
+    # rebels see every one of the government's 6, so the fog would hide nothing from them)
     page = chromium_page
-    play_side(page, app_url, "Opposition", fog="on")
+    play_side(page, app_url, "Government coalition", fog="on")
     page.get_by_text("Enemy in contact (reports)").wait_for(timeout=30_000)
-    game = Game(historical_path, 1, "rebels")
+    game = Game(historical_path, 1, "government")
     m = game.model
-    seen = contact_places(m, "rebels")
-    expected = [f.label for f in game.formations("government") if f.active and sighted(m, "rebels", f, seen)]
+    seen = contact_places(m, "government")
+    expected = [f.label for f in game.formations("rebels") if f.active and sighted(m, "government", f, seen)]
     assert enemy_rows(page) == expected
     assert "(reported)" in page.locator("table.orders").nth(1).inner_text()
     choose(page, "Fog of war", "off")
