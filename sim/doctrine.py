@@ -205,12 +205,20 @@ def fall_back_on_the_town(f: Formation, s: Situation) -> Intent:
     was fought by most of the 1,900); the attacker, or a defender who cannot get there, holds where it stands."""
     space = s.space
     held = frozenset(p for p in space.objective_sectors if space.control.get(p) == f.side)
-    if f.side != s.defender or not held or f.place in held:
-        return Intent(Posture.HOLD, hold=f.place)
-    route = space.route_to_any(f, held, enemy_ground_cost=math.inf)
-    if not route or any(space.enemy_present(p, f.side) for p in route):
+    route = clear_route(f, held, s) if f.side == s.defender and f.place not in held else None
+    if not route:
         return Intent(Posture.HOLD, hold=f.place)
     return Intent(Posture.ADVANCE, tuple(route), hold=route[-1])
+
+
+def clear_route(f: Formation, goals: frozenset[str], s: Situation,
+                enemy_ground_cost: float | None = math.inf) -> list[str] | None:
+    """The cheapest route to the nearest of ``goals`` that no enemy formation stands on (entering enemy-held
+    ground costs ``enemy_ground_cost``, as in ``route_to_any``: by default it may not be crossed); None when
+    there is none."""
+    space = s.space
+    route = space.route_to_any(f, goals, enemy_ground_cost=enemy_ground_cost) if goals else None
+    return route if route and not any(space.enemy_present(p, f.side) for p in route) else None
 
 
 def _reserve(f: Formation, s: Situation, base: str) -> Intent:
@@ -408,8 +416,8 @@ def withdraw_from_town(f: Formation, s: Situation) -> Intent:
     space = s.space
     outside = frozenset(p for p, c in space.control.items() if c == f.side and p not in space.objective_sectors)
     for goals in (outside & space.supplied[f.side], outside):
-        route = space.route_to_any(f, goals, enemy_ground_cost=math.inf) if goals else None
-        if route and not any(space.enemy_present(p, f.side) for p in route):
+        route = clear_route(f, goals, s)
+        if route:
             return Intent(Posture.RETREAT, tuple(route), hold=route[-1], withdraw=True)
     return _follow_orders(f, s)
 
@@ -449,10 +457,9 @@ def fall_back_to_own_ground(f: Formation, s: Situation) -> Intent:
     """Rule: a broken formation that fell back onto empty enemy-held ground goes on to its side's nearest own
     ground, passing through enemy-held places nobody stands in and taking nothing; with none it can reach, it
     stops falling back and holds where it is."""
-    space = s.space
-    own = frozenset(p for p, c in space.control.items() if c == f.side)
-    route = space.route_to_any(f, own) if own else None
-    if route and not any(space.enemy_present(p, f.side) for p in route):
+    own = frozenset(p for p, c in s.space.control.items() if c == f.side)
+    route = clear_route(f, own, s, enemy_ground_cost=None)
+    if route:
         return Intent(Posture.RETREAT, tuple(route))
     return Intent(Posture.HOLD, hold=f.place)
 
