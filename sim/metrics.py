@@ -43,6 +43,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse.linalg import spsolve
 
 from sim.parameters import Parameters
+from sim.supply import RoadShares
 
 __all__ = [
     "DAY_KEYS",
@@ -355,7 +356,7 @@ def supply_metrics(
     capacity: Mapping[str, float] = ROAD_CAPACITY,
     speed: Mapping[str, float] = SUPPLY_SPEED_KMH,
     networks: dict[NetworkKey, SupplyMetrics] | None = None,
-    under_fire: RoadFactors = frozenset(),
+    under_fire: RoadShares = frozenset(),
 ) -> SupplyMetrics:
     """All supply-line measures for one control state.
 
@@ -391,8 +392,7 @@ def supply_metrics(
 
 
 _SOURCES = object()  # the live sources, merged into one node, as a neighbour in _routes_core
-RoadFactors = frozenset[tuple[frozenset[str], float]]
-NetworkKey = tuple[frozenset[str], RoadFactors]
+NetworkKey = tuple[frozenset[str], RoadShares]
 
 
 def _routes_core(graph: nx.Graph, reach: set[str], live: set[str], objective: str,
@@ -605,15 +605,15 @@ class MetricsCache:
         self.baseline = supply_baseline(graph, self.baseline_open, self.sources, objective, capacity, speed)
         if not self.baseline.metrics.connected:
             raise ValueError(f"objective {objective!r} has no supply route even in the baseline open set")
-        self._metrics: dict[tuple[frozenset[str], frozenset[str], RoadFactors], SupplyMetrics] = {}
+        self._metrics: dict[tuple[frozenset[str], frozenset[str], RoadShares], SupplyMetrics] = {}
         self._networks: dict[NetworkKey, SupplyMetrics] = {}  # supply_metrics' memo of the network measures
-        self._days: dict[tuple[frozenset[str], frozenset[str], RoadFactors], dict[str, float]] = {}
+        self._days: dict[tuple[frozenset[str], frozenset[str], RoadShares], dict[str, float]] = {}
         self._interdiction: dict[tuple[int, frozenset[str]], tuple[float, tuple[str, ...]]] = {}
         self.computations = 0
         """How many control states were actually computed (for tests and profiling)."""
 
     def metrics(self, open_places: Iterable[str], held: Iterable[str],
-                under_fire: RoadFactors = frozenset()) -> SupplyMetrics:
+                under_fire: RoadShares = frozenset()) -> SupplyMetrics:
         """The full ``SupplyMetrics`` of a control state (and the roads under fire: ``supply_metrics``),
         computed at most once per state."""
         key = (frozenset(open_places), frozenset(held), under_fire)
@@ -630,7 +630,7 @@ class MetricsCache:
         return found
 
     def day(self, open_places: Iterable[str], held: Iterable[str],
-            under_fire: RoadFactors = frozenset()) -> dict[str, float]:
+            under_fire: RoadShares = frozenset()) -> dict[str, float]:
         """Flat JSON-friendly numbers for one day (keys ``DAY_KEYS``); a fresh dict each call.
 
         Only ``route_lengthening`` and ``effective_resistance`` can be inf (when supply is cut).

@@ -33,7 +33,6 @@ from sim.events import EVENT_COLUMNS, Event, format_date
 from sim.metrics import MetricsCache, SupplyMetrics, interdiction_efficiency
 from sim.model import SiegeModel
 from sim.scenario import Scenario
-from sim.supply import roads_under_fire
 from sim.theatre import town_sectors
 
 _CACHES: weakref.WeakKeyDictionary[Scenario, MetricsCache] = weakref.WeakKeyDictionary()
@@ -120,18 +119,7 @@ def add_town_sink(graph: nx.Graph, objective: str) -> str:
 def defender_supply(model: SiegeModel, cache: MetricsCache) -> SupplyMetrics:
     """Today's supply metrics of the defending side to the objective (the town as a whole: ``add_town_sink``)."""
     held = frozenset(p for p, c in model.control.items() if c == model.defender)
-    return cache.metrics(defender_open(model, cache), held, defender_under_fire(model))
-
-
-def defender_under_fire(model: SiegeModel) -> frozenset[tuple[frozenset, float]]:
-    """The roads the attacker's guns reach today, with the share of capacity each still carries for the defender's
-    supply (the engine's rule, ``supply.roads_under_fire``): the supply metrics see the fires the cut-off sees."""
-    reach = model.space.enemy_fire_reach.get(model.defender)
-    if not reach:
-        return frozenset()
-    fires, p = model.spec.sides[model.attacker].fires, model.params
-    return roads_under_fire(model.space.capacity, reach, fires.artillery + fires.air, p.fire_interdiction,
-                            p.supply_min_flow)
+    return cache.metrics(defender_open(model, cache), held, model.space.roads_under_fire(model.defender))
 
 
 def defender_open(model: SiegeModel, cache: MetricsCache) -> frozenset[str]:
@@ -144,7 +132,7 @@ def supply_row(model: SiegeModel, cache: MetricsCache) -> dict[str, float]:
     """Today's supply-line metrics of the defending side (computed once per distinct control state)."""
     defender = model.defender
     held = frozenset(p for p, c in model.control.items() if c == defender)
-    today = cache.day(defender_open(model, cache), held, defender_under_fire(model))
+    today = cache.day(defender_open(model, cache), held, model.space.roads_under_fire(model.defender))
     return {k: round(v, 6) if isinstance(v, float) else v for k, v in today.items()}
 
 

@@ -23,7 +23,7 @@ from sim.movement import Costs, road_costs, road_neighbours, shortest_route
 from sim.parameters import Parameters
 from sim.scenario import Scenario, UnitType
 from sim.states import Posture
-from sim.supply import open_places, roads_carrying, supplied_places, under_fire
+from sim.supply import RoadShares, open_places, roads_carrying, roads_under_fire, supplied_places, under_fire
 from sim.theatre import town_sectors
 
 if TYPE_CHECKING:
@@ -55,10 +55,12 @@ class RoadTables:
     defence: dict[str, float]
     hops_to_objective: dict[str, int]
     capacity: dict[frozenset, float]
+    fire_level: dict[str, float]
     fired_on: dict[str, FireExtremes]
     routes: dict[tuple, tuple[str, ...] | None] = field(default_factory=dict)
     near: dict[tuple, list[str]] = field(default_factory=dict)
     carrying: dict[tuple[str, frozenset[str]], Roads] = field(default_factory=dict)
+    under_fire: dict[tuple[str, frozenset[str]], RoadShares] = field(default_factory=dict)
     traces: dict[tuple, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
@@ -67,7 +69,7 @@ class RoadTables:
         if tables is None:
             tables = _TABLES[scenario] = cls.build(scenario)
         for memo, limit in ((tables.routes, ROUTE_CACHE_LIMIT), (tables.carrying, TRACE_CACHE_LIMIT),
-                            (tables.traces, TRACE_CACHE_LIMIT)):
+                            (tables.under_fire, TRACE_CACHE_LIMIT), (tables.traces, TRACE_CACHE_LIMIT)):
             if len(memo) > limit:
                 memo.clear()
         return tables
@@ -82,8 +84,8 @@ class RoadTables:
                           for a, nbrs in adjacency.items()}
         capacity = {frozenset((a, b)): params.road_capacity[data["road_class"]]
                     for a, b, data in graph.edges(data=True)}
-        fired_on = {name: fire_extremes(open_adjacency, capacity, side.fires.artillery + side.fires.air, params)
-                    for name, side in spec.sides.items()}
+        fire_level = {name: side.fires.artillery + side.fires.air for name, side in spec.sides.items()}
+        fired_on = {name: fire_extremes(open_adjacency, capacity, level, params) for name, level in fire_level.items()}
         return cls(
             adjacency=adjacency, blocked=blocked, costs=costs,
             neighbours={t: road_neighbours(adjacency, costs[t]) for t in UnitType},
@@ -92,7 +94,7 @@ class RoadTables:
                                                   fortification(spec.fortifications, graph, p), params)
                      for p in graph},
             hops_to_objective=hops_from(adjacency, spec.objective),
-            capacity=capacity, fired_on=fired_on)
+            capacity=capacity, fire_level=fire_level, fired_on=fired_on)
 
 
 _TABLES: weakref.WeakKeyDictionary[Scenario, RoadTables] = weakref.WeakKeyDictionary()
@@ -172,6 +174,9 @@ class Space:
         self.capacity = tables.capacity
         self.enemy_fire_reach: dict[str, frozenset[str]] = {}  # side -> places the enemy's guns reach today
         self._fired_on = tables.fired_on
+        self._fire_level = tables.fire_level
+        self._under_fire = tables.under_fire
+        self._interdiction, self._min_flow = scenario.params.fire_interdiction, scenario.params.supply_min_flow
         self._near = tables.near
         self._routes = tables.routes
         self._carrying, self._traces = tables.carrying, tables.traces
@@ -334,6 +339,16 @@ class Space:
             enemy = self.enemy_of(side)
             reach = self.enemy_fire_reach[side] = under_fire(self.adjacency, guns.get(enemy, ()))
             self.supplied[side] = self._supplied(tuple(side_sources), open_set, enemy, reach)
+
+    def roads_under_fire(self, side: str) -> RoadShares:
+        """``supply.roads_under_fire`` for ``side`` today (the enemy's guns on ``enemy_fire_reach[side]``), memoised
+        on (enemy, reach) for every run of the scenario, like the roads that carry supply."""
+        enemy, reach = self.enemy_of(side), self.enemy_fire_reach.get(side, frozenset())
+        found = self._under_fire.get((enemy, reach))
+        if found is None:
+            found = self._under_fire[enemy, reach] = roads_under_fire(
+                self.capacity, reach, self._fire_level[enemy], self._interdiction, self._min_flow)
+        return found
 
     def _supplied(self, sources: tuple[str, ...], open_set: frozenset[str], enemy: str,
                   reach: frozenset[str]) -> frozenset[str]:

@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Collection, Iterable, Mapping
 
+RoadShares = frozenset[tuple[frozenset, float]]  # roads under fire, each with the share of capacity it keeps
+
 
 def open_places(places: Iterable[str], control: Mapping[str, str | None], side: str,
                 present: Mapping[str, Collection[str]]) -> frozenset[str]:
@@ -54,13 +56,19 @@ def under_fire(adjacency: Mapping[str, Iterable[str]], enemy_at: Iterable[str]) 
     return frozenset(reach)
 
 
+def share_under_fire(fire_level: float, interdiction: float) -> float:
+    """The share of its capacity a road under the enemy's fires of ``fire_level`` keeps: ``1 - interdiction x
+    fire_level``, never below 0."""
+    return max(0.0, 1.0 - interdiction * fire_level)
+
+
 def roads_carrying(adjacency: Mapping[str, Iterable[str]], capacity: Mapping[frozenset, float],
                    reach: Collection[str], fire_level: float, interdiction: float,
                    min_flow: float) -> dict[str, tuple[str, ...]]:
     """Rule: a road with an end in the enemy's reach (``under_fire``) carries its class capacity times
     ``1 - interdiction x fire_level`` (the enemy's artillery plus air levels; never below 0), any other its full
     capacity; supply passes only the roads that still carry ``min_flow``. Returns the adjacency of those roads."""
-    hit = max(0.0, 1.0 - interdiction * fire_level)
+    hit = share_under_fire(fire_level, interdiction)
     out = {}
     for a, nbrs in adjacency.items():
         out[a] = tuple(b for b in nbrs
@@ -69,10 +77,10 @@ def roads_carrying(adjacency: Mapping[str, Iterable[str]], capacity: Mapping[fro
 
 
 def roads_under_fire(capacity: Mapping[frozenset, float], reach: Collection[str], fire_level: float,
-                     interdiction: float, min_flow: float) -> frozenset[tuple[frozenset, float]]:
+                     interdiction: float, min_flow: float) -> RoadShares:
     """The roads with an end in the enemy's reach, each with the share of its capacity it still carries for supply
     under ``roads_carrying``'s rule (0 where what is left is below ``min_flow``): what the supply metrics see."""
-    hit = max(0.0, 1.0 - interdiction * fire_level)
+    hit = share_under_fire(fire_level, interdiction)
     return frozenset((road, hit if cap * hit >= min_flow else 0.0) for road, cap in capacity.items()
                      if not road.isdisjoint(reach))
 

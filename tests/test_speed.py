@@ -24,7 +24,7 @@ from sim.model import SiegeModel
 from sim.parameters import Parameters
 from sim.scenario import Scenario
 from sim.space import Space, carrying_under, fire_extremes
-from sim.supply import roads_carrying, supplied_places
+from sim.supply import roads_carrying, roads_under_fire, supplied_places
 
 ROOT = Path(__file__).resolve().parents[1]
 GUNS = {"artillery": 1.0, "air": 0.6}  # 1.6 levels x 0.35 take 56%: a road of capacity 1 carries 0.44 < 0.5
@@ -102,6 +102,22 @@ def test_every_step_under_fire_traces_what_the_rules_give(tmp_path: Path) -> Non
         m.step()
         for side in m.spec.sides:
             assert m.supplied[side] == traced_afresh(m, side)
+
+
+def test_the_remembered_roads_under_fire_follow_the_enemys_guns(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_m", "blue_army", "mid", {"hold": "mid"}, 300),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 300)],
+              blue_fires=GUNS, parameters={"road_capacity": {"road": 1.0, "track": 1.0}})
+    p = m.params
+
+    def afresh() -> frozenset:
+        return roads_under_fire(m.space.capacity, m.space.enemy_fire_reach["red"], 1.6, p.fire_interdiction,
+                                p.supply_min_flow)
+
+    for at in ("mid", "base", "mid"):  # the guns move, then come back to a situation already remembered
+        m.space.put(m.formation("blue_m"), at)
+        m.space.trace_supply(m.supply_sources)
+        assert m.space.roads_under_fire("red") == afresh() != frozenset()
 
 
 @pytest.mark.parametrize("fire_level", [0.0, 1.4, 1.6, 3.0])
