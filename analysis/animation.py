@@ -20,6 +20,7 @@ from PIL import Image
 from analysis.replay import MapState, replay
 from analysis.theatre_map import KEY_EVENT_LINES, MapOptions, TheatreMap, event_places
 from sim.scenario import Scenario
+from sim.theatre import town_sectors
 
 NOTE_DAYS = 4  # a key event stays written under the map this many days
 FRAME_MS = 700  # a day on screen
@@ -61,7 +62,7 @@ def render_frames(scenario: Scenario, seed: int, dpi: int = DPI) -> list[Frame]:
     view = TheatreMap(scenario, dpi)
     named = event_places(e.row() for s in states for e in s.events)
     notes = _notes(view, states)
-    objective, attacker = scenario.spec.objective, scenario.attacker
+    sectors, attacker = town_sectors(scenario.graph, scenario.spec.objective), scenario.attacker
     fell_before = False
     frames = []
     for state, note in zip(states, notes, strict=True):
@@ -69,7 +70,7 @@ def render_frames(scenario: Scenario, seed: int, dpi: int = DPI) -> list[Frame]:
         view.figure.canvas.draw()
         image = np.asarray(view.figure.canvas.buffer_rgba())[..., :3].copy()
         frames.append(Frame(image, state.day, drawing.title, note, bool(view.captions(state))))
-        fell_before = fell_before or state.control.get(objective) == attacker
+        fell_before = fell_before or all(state.control.get(p) == attacker for p in sectors)
     return frames
 
 

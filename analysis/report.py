@@ -501,8 +501,7 @@ def map_png(subject: Subject, day: float, dpi: int = MAP_DPI, capture_dates_on: 
     state = state_at(subject.scenario, subject.seed, day)
     start = dt.date.fromisoformat(subject.summary["start_date"])
     events = [e for e in subject.events.to_dict("records") if float(e["day"]) <= day]
-    fell_before = any(c["place"] == subject.summary["objective"] and c["by"] == subject.scenario.attacker
-                      and float(c["day"]) < day for c in subject.summary["captures"])
+    fell_before = any(share == 1.0 and taken < day for taken, share in subject.summary["objective_share_path"])
     options = MapOptions(named_places=event_places(events), captured_on=capture_dates(events, start),
                          capture_dates=capture_dates_on, fell_before=fell_before, dpi=dpi)
     return png_bytes(draw_map(subject.scenario, state, options).figure, dpi=dpi)

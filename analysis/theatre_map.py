@@ -54,6 +54,7 @@ from analysis.palette import (
 from analysis.replay import FormationState, MapState
 from sim.events import format_date
 from sim.scenario import Scenario
+from sim.theatre import town_sectors
 
 KM_PER_DEGREE = 111.32
 # road class -> (line width, dash pattern, colour)
@@ -287,14 +288,14 @@ def objective_status(state: MapState, scenario: Scenario, fell_before: bool = Fa
     """What the title says of the objective today: supplied, cut off, assaulted, fallen or retaken."""
     spec = scenario.spec
     objective, attacker = spec.objective, scenario.attacker
-    holder = state.control.get(objective)
-    if holder == attacker:
-        taken_today = any(e.kind.value == "capture" and e.place == objective for e in state.events)
+    sectors = town_sectors(scenario.graph, objective)  # a town split into quarters falls when all are taken
+    if all(state.control.get(p) == attacker for p in sectors):
+        taken_today = any(e.kind.value == "capture" and e.place in sectors for e in state.events)
         return "falls" if taken_today else "fallen"
     status = "supplied" if state.connected else "cut off"
     if fell_before:
         status = f"retaken, {status}"
-    assaulted = any(e.kind.value == "engagement" and e.place == objective and e.side == attacker
+    assaulted = any(e.kind.value == "engagement" and e.place in sectors and e.side == attacker
                     for e in state.events)
     return f"{status}, assaulted" if assaulted else status
 

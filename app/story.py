@@ -24,8 +24,7 @@ def headline(game: Game) -> str:
     m = game.model
     row = game.rows[-1]
     town = m.place_name(m.objective)
-    holder = m.control.get(m.objective)
-    if holder == m.attacker:
+    if m.space.holds_whole(m.objective, m.attacker):
         taken = objective_fall_day(m)
         state = (f"{town} has fallen (taken on {game.dated(taken)})" if game.over
                  else f"{town} taken by the {m.spec.sides[m.attacker].name} on {game.dated(taken)}")
@@ -33,6 +32,9 @@ def headline(game: Game) -> str:
         state = f"{town} supplied (supply flow {row['supply_flow_share']:.0%} of its start)"
     else:
         state = f"{town} cut off from supply"
+    share = m.space.town_share(m.attacker)
+    if 0 < share < 1:
+        state += f", {share:.0%} of it taken"
     end = " - the campaign is over" if game.over else ""
     return f"Day {m.day:g}, {format_date(m.date)}: {state}{end}"
 
@@ -108,7 +110,16 @@ def text_map(game: Game, side: str | None) -> list[str]:
     return ["  +" + "-" * MAP_COLUMNS + "+", *("  |" + "".join(r) + "|" for r in grid),
             "  +" + "-" * MAP_COLUMNS + "+",
             f"  north up; {key}; capitals: your formations are there; . nobody; @ {m.place_name(m.objective)} "
-            f"({_holder_name(game, m.control.get(m.objective))})"]
+            f"({_town_holder(game)})"]
+
+
+def _town_holder(game: Game) -> str:
+    """Who holds the objective town: one side's name, or each side's share of its quarters while it is split."""
+    m = game.model
+    whole = [sid for sid in m.spec.sides if m.space.holds_whole(m.objective, sid)]
+    if whole or len(m.space.objective_sectors) == 1:
+        return _holder_name(game, whole[0] if whole else m.control.get(m.objective))
+    return ", ".join(f"{m.spec.sides[sid].name} {m.space.town_share(sid):.0%}" for sid in m.spec.sides)
 
 
 def _holder_name(game: Game, holder: str | None) -> str:

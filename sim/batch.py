@@ -532,7 +532,8 @@ class MesaBatchModel(SiegeModel):
         self.datacollector = mesa.DataCollector(model_reporters={
             "Day": "day",
             "SupplyFlowShare": lambda m: supply_row(m, m._cache)["supply_flow_share"],
-            "ObjectiveHolder": lambda m: m.control[m.objective] or "",
+            "ObjectiveHolder": lambda m: next((side for side in m.spec.sides
+                                               if m.space.holds_whole(m.objective, side)), ""),
         })
         self.datacollector.collect(self)
 

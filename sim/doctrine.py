@@ -70,6 +70,7 @@ class Ground(Protocol):
     def objective_sectors(self) -> tuple[str, ...]: ...
     def town_share(self, side: str, town: str | None = None) -> float: ...
     def holds_whole(self, place: str, side: str) -> bool: ...
+    def sectors_of(self, place: str) -> tuple[str, ...]: ...
 
 
 class Situation(Protocol):
@@ -109,7 +110,13 @@ def decide(f: Formation, s: Situation) -> Intent | None:
     if f.edge is not None:
         return None  # keep marching
     here = f.place
+    if f.side == s.defender and here in s.space.objective_sectors and abandons_town(f, s):
+        way_out = withdraw_from_town(f, s)  # the last act, under assault too
+        if way_out is not None:
+            return way_out
     if s.space.enemy_present(here, f.side):
+        if f.posture is Posture.RAID:
+            return _follow_orders(f, s)  # a relief column slipping through: on its way, or fights if the town is lost
         if f.posture is Posture.ATTACK and combat.calls_off(f.morale, s.params):
             return CALL_OFF
         return None  # the fight here goes on
@@ -119,8 +126,6 @@ def decide(f: Formation, s: Situation) -> Intent | None:
         return withdraw_to_supply(f, s)
     if f.side == s.defender and s.doctrine.breakout_when_cut and not f.in_supply:
         return withdraw_to_supply(f, s, through_enemy=True)  # break out of the pocket
-    if f.side == s.defender and here in s.space.objective_sectors and abandons_town(f, s):
-        return withdraw_from_town(f, s)
     return _follow_orders(f, s)
 
 
@@ -132,9 +137,34 @@ def _follow_orders(f: Formation, s: Situation) -> Intent:
         return _hold(f, s, f.orders.hold)
     if kind == "reserve":
         return _reserve(f, s, f.orders.reserve)
-    if f.place == f.orders.move:  # move: arrived, so hold here from now on
+    goal = f.orders.move
+    relief = relief_posts(f, s, goal)
+    if f.place == goal or f.place in relief:  # move: arrived (a relief column: in the town), so hold here
         return _stand_and_watch(f, s, Posture.HOLD, hold=f.place)
-    return go_or_attack(f, s, f.orders.move)
+    if relief and not clear_route(f, relief, s):
+        return break_in(f, s, relief)
+    if not relief and goal in s.initially_held[f.side]:
+        return _stand_and_watch(f, s, Posture.HOLD, hold=f.place)  # too late: its town has fallen
+    return go_or_attack(f, s, goal)
+
+
+def relief_posts(f: Formation, s: Situation, goal: str) -> frozenset[str]:
+    """The places of the town ``goal`` names (its sectors, or itself) that ``f``'s side holds: a formation
+    ordered there is its relief."""
+    return frozenset(p for p in s.space.sectors_of(goal) if s.space.control.get(p) == f.side)
+
+
+def break_in(f: Formation, s: Situation, posts: frozenset[str]) -> Intent:
+    """Rule (a relief column): a formation ordered to a town its side still holds, with no way in over its own
+    ground, slips through the enemy's lines to the nearest of ``posts`` by the shortest road, taking no ground
+    and storming nothing on the way (the 30 May relief of 300 broke in through the army's lines at Shamsin;
+    reinforcements got in in the town battle's last week: urban-combat notes 4d); the model makes it pay
+    ``interdicted_move_loss`` on the way when the enemy's guns reach the route. It holds where it gets in; one
+    that comes too late, its side's town all lost, holds where it stands."""
+    route = s.space.route_to_any(f, posts, enemy_ground_cost=0.0)
+    if not route:
+        return HOLD
+    return Intent(Posture.RAID, tuple(route), break_in=f.posture is not Posture.RAID)
 
 
 # --------------------------------------------------------------------------- orders
@@ -190,8 +220,11 @@ def mop_up_target(f: Formation, s: Situation) -> str | None:
 
 
 def _hold(f: Formation, s: Situation, post: str) -> Intent:
-    """Rule: hold the post; go back to it if away, unless the enemy has it (then ``fall_back_on_the_town``)."""
+    """Rule: hold the post; go back to it if away, unless the enemy has it (then ``fall_back_on_the_town``);
+    a broken formation (morale below ``morale_break``) re-forms where it fell back to before it goes back."""
     if f.place == post:
+        return _stand_and_watch(f, s, Posture.HOLD)
+    if combat.breaks(f.morale, s.params):
         return _stand_and_watch(f, s, Posture.HOLD)
     if s.space.hostile(post, f.side):
         return fall_back_on_the_town(f, s)
@@ -381,14 +414,16 @@ def counterattack_chance(f: Formation, s: Situation) -> float | None:
 def counterattack_target(f: Formation, s: Situation) -> str | None:
     """Rule: the local counterattack's target: a neighbouring place the enemy took from the side's starting
     ground, open by road, that ``f`` alone outguns by ``counterattack_ratio`` (or that is empty), never leaving
-    its own post open to another threat."""
+    its own post open to another threat, and never into the objective town once its side is giving it up
+    (``abandons_town``)."""
     space = s.space
     own = s.formation_power(f, attacking=True)
     enemy = space.enemy_of(f.side)
     others_here = any(g is not f for g in space.active_at(f.place, f.side))
+    giving_up = f.side == s.defender and abandons_town(f, s)
     for place in space.adjacency[f.place]:
         if (space.control.get(place) != enemy or place not in s.initially_held[f.side]
-                or space.road_blocked(f.place, place)):
+                or space.road_blocked(f.place, place) or giving_up and place in space.objective_sectors):
             continue
         other_threats = any(space.active_at(q, enemy) for q in space.adjacency[f.place] if q != place)
         if other_threats and not others_here:
@@ -409,17 +444,18 @@ def abandons_town(f: Formation, s: Situation) -> bool:
             or (f.in_supply and s.town_pressure_days >= p.pullout_days))
 
 
-def withdraw_from_town(f: Formation, s: Situation) -> Intent:
+def withdraw_from_town(f: Formation, s: Situation) -> Intent | None:
     """Rule: the organised withdrawal from the objective town goes along the last open route (no enemy-held
     place on it, no enemy standing in it) to the nearest place outside the town its side holds, supplied
-    ones first, and holds there; with no such route the defenders fight on where they stand."""
+    ones first, and holds there, whether or not it is under assault where it stands; with no such route (None)
+    the defenders fight on where they stand."""
     space = s.space
     outside = frozenset(p for p, c in space.control.items() if c == f.side and p not in space.objective_sectors)
     for goals in (outside & space.supplied[f.side], outside):
         route = clear_route(f, goals, s)
         if route:
             return Intent(Posture.RETREAT, tuple(route), hold=route[-1], withdraw=True)
-    return _follow_orders(f, s)
+    return None
 
 
 def withdraw_to_supply(f: Formation, s: Situation, through_enemy: bool = False) -> Intent:

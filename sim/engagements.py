@@ -21,13 +21,20 @@ if TYPE_CHECKING:
 
 
 def fight(m: SiegeModel) -> None:
-    """Fight every engagement of the step: on roads where both sides meet, then in places."""
+    """Fight every engagement of the step: on roads where both sides meet, the storm of each town split into
+    sectors that both sides stand in (one battle), then in the other places."""
     for fs in list(m.space.on_road.values()):
         fighters = list(fs)
         if len({f.side for f in fighters}) == 2:
             _engage_road(m, fighters)
+    stormed = set()
+    for sectors in m.space.towns_with_sectors:
+        if _storm(m, sectors):
+            stormed.update(sectors)
     for place, fs in list(m.space.at_place.items()):
         fighters = [f for f in fs if f.posture is not Posture.RAID]
+        if place in stormed:
+            continue
         if len(fighters) > 1 and len({f.side for f in fighters}) == 2:
             _engage_place(m, place, fighters)
         elif place in m.assault_start and not fighters:
@@ -65,6 +72,53 @@ def _bombard(m: SiegeModel, side: str, rate: float) -> None:
         hit = Losses(killed, wounded)
         m.log(EventKind.BOMBARDMENT, f"{m.spec.sides[side].name} fires hit the enemy in contact: "
               f"{hit.describe()}", side=side, other_side=m.enemy_of(side), enemy_losses=hit)
+
+def _storm(m: SiegeModel, sectors: tuple[str, ...]) -> bool:
+    """Rule (the storm of a town is one battle): while both sides stand in the sectors of a town split into
+    sectors, everyone in them fights one assault a day (``combat.resolve``, built-up: the urban rates, which
+    include each side's fires, at the whole town's force ratio and engaged shares), the holders of each sector
+    as its defenders; who breaks or calls off falls back from the sector it stands in, and the sectors change
+    hands as their last defenders go (``ground.update_control``). The record: the town was "stormed from several
+    directions"; 76-90 rebels and 31 Hezbollah killed in its first two or three days (urban-combat notes 7 P1
+    and P2: 1-2 %/day for the attacker, 3-6 %/day for the defender under active assault). Returns whether the
+    town was fought for today."""
+    town = sectors[0]
+    fighters = [f for p in sectors for f in m.space.at_place.get(p, ()) if f.posture is not Posture.RAID]
+    attackers = [f for f in fighters if f.side == m.attacker]
+    defenders = [f for f in fighters if f.side != m.attacker]
+    if not attackers or not defenders:
+        m.storm_start.pop(town, None)
+        return False
+    first = town not in m.storm_start
+    m.storm_start.setdefault(town, m.day)
+    contested = {f.place for f in attackers} & {f.place for f in defenders}
+    for place in contested:
+        if place not in m.assault_start:
+            m.assault_start[place] = m.day
+            m.first_assault.setdefault(place, m.day)
+            m.fight_losses[place] = [0, 0, 0, 0]
+    hits = _resolve(m, EngagementKind.ASSAULT, attackers, defenders, first, town)
+    for f, hit in zip(attackers, hits.attackers, strict=True):
+        _tally(m, f.place, 0, hit.losses)
+    for f, hit in zip(defenders, hits.defenders, strict=True):
+        _tally(m, f.place, 2, hit.losses)
+    a_loss, d_loss = hits.attacker_losses, hits.defender_losses
+    m.log(EventKind.ENGAGEMENT, f"{_names(attackers)} stormed {m.place_name(town)}, held in part by "
+          f"{_names(defenders)}: attackers lost {a_loss.describe()}; defenders lost {d_loss.describe()}",
+          place=town, formation=attackers[0], other=defenders[0], losses=a_loss, enemy_losses=d_loss)
+    for f, hit in zip(attackers + defenders, hits.attackers + hits.defenders, strict=True):
+        if hit.falls_back and f.active:
+            m.fall_back(f, "broke and fell back from" if f.side != m.attacker else "called off its assault on")
+    return True
+
+
+def _tally(m: SiegeModel, place: str | None, column: int, losses: Losses) -> None:
+    """Add a formation's losses in the storm to the fight for its sector (the capture's log reads them)."""
+    tally = m.fight_losses.get(place)
+    if tally is not None:
+        tally[column] += losses.killed
+        tally[column + 1] += losses.wounded
+
 
 def _engage_road(m: SiegeModel, fighters: list[Formation]) -> None:
     ambushers = [f for f in fighters if f.posture is Posture.AMBUSH]

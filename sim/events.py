@@ -26,6 +26,7 @@ class EventKind(enum.StrEnum):
     OBJECTIVE_RECONNECTED = "objective_reconnected"
     TOWN_SHARE = "town_share"  # the share of the objective town each side holds, after a sector changed hands
     WITHDRAWAL = "withdrawal"  # an organised withdrawal from the objective town (the defenders' last act)
+    BREAK_IN = "break_in"  # a relief column sets out through the enemy's lines into a town its side holds
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ class SiegeModel(mesa.Model):
             self.holder_name[sector] = self.holder_name[town]
         self.ever_held = {p: {c} for p, c in self.control.items() if c is not None}
         self.assault_start: dict[str, float] = {}
+        self.storm_start: dict[str, float] = {}  # town -> day the storm of it began (sim/engagements.py)
         self.first_assault: dict[str, float] = {}  # place -> day of the first fight in it (the metrics read it)
         self.fight_losses: dict[str, list[int]] = {}  # place -> [att killed, att wounded, def killed, def wounded]
         self.events: list[Event] = []
@@ -144,8 +145,8 @@ class SiegeModel(mesa.Model):
         if intent.call_off:
             self.fall_back(f, "called off its assault on")
             return
-        if intent.withdraw:
-            self._withdraw(f, intent.path)
+        if intent.withdraw or intent.break_in:
+            self._run_the_gauntlet(f, intent.path, intent.withdraw)
             if not f.active:
                 return
         men = doctrine.detachment_for(f, intent, self)
@@ -178,18 +179,24 @@ class SiegeModel(mesa.Model):
         pressed = self.objective_supplied and own > 0 and enemy >= self.params.pullout_ratio * own
         self.town_pressure_days = self.town_pressure_days + self.dt if pressed else 0.0
 
-    def _withdraw(self, f: Formation, path: list[str]) -> None:
-        """Rule: a formation withdrawing from the town along a road the enemy's guns reach (either end) loses
-        ``interdicted_move_loss`` of its men on the way (``combat.share_lost``)."""
+    def _run_the_gauntlet(self, f: Formation, path: tuple[str, ...], withdrawing: bool) -> None:
+        """Rule: a formation withdrawing from the town, or a relief column breaking into it, loses
+        ``interdicted_move_loss`` of its men on the way (``combat.share_lost``) when the enemy's guns reach a place
+        on its route (where it sets out included)."""
         here = f.place
         reach = self.space.enemy_fire_reach.get(f.side, frozenset())
-        shelled = here in reach or path[0] in reach
+        shelled = any(p in reach for p in (here, *path))
         loss = combat.share_lost(f.personnel, self.params.interdicted_move_loss if shelled else 0.0, self.params,
                                  self.rng)
-        self.log(EventKind.WITHDRAWAL, f"{f.label} withdrew from {self.place_name(self.objective)} towards "
-                 f"{self.place_name(path[-1])} ({self.space.town_share(f.side):.0%} of the town held, supply "
-                 f"{f.supply:.0%}; {loss.describe()} on the way{' under fire' if shelled else ''})",
-                 place=here, formation=f, losses=loss)
+        cost = f"{loss.describe()} on the way{' under fire' if shelled else ''}"
+        if withdrawing:
+            self.log(EventKind.WITHDRAWAL, f"{f.label} withdrew from {self.place_name(self.objective)} towards "
+                     f"{self.place_name(path[-1])} ({self.space.town_share(f.side):.0%} of the town held, supply "
+                     f"{f.supply:.0%}; {cost})", place=here, formation=f, losses=loss)
+        else:
+            self.log(EventKind.BREAK_IN, f"{f.label} set out from {self.place_name(here)} to break through the "
+                     f"enemy's lines into {self.place_name(path[-1])} ({cost})", place=here, formation=f,
+                     losses=loss)
         self._suffer(f, loss, here)
 
     def leave_detachment(self, f: Formation, men: int) -> None:
@@ -249,7 +256,8 @@ class SiegeModel(mesa.Model):
 
     # ------------------------------------------------------------------ recovery
     def _recover(self) -> None:
-        """Rule: out of combat, morale recovers in supply and decays out of it."""
+        """Rule: out of combat, morale recovers in supply and decays out of it, in a built-up place its side
+        holds at ``urban_morale_factor`` of the rate (defenders in their own town break later)."""
         p = self.params
         for f in self.agents_by_type[Formation]:
             if not f.active or f.engaged:
@@ -257,7 +265,9 @@ class SiegeModel(mesa.Model):
             if f.in_supply:
                 f.morale = min(1.0, f.morale + p.morale_recovery * self.dt)
             else:
-                f.morale = max(0.0, f.morale - p.morale_unsupplied * self.dt)
+                steadiness = p.urban_morale_factor if f.place in self.space.built_up and \
+                    self.control.get(f.place) == f.side else 1.0
+                f.morale = max(0.0, f.morale - p.morale_unsupplied * steadiness * self.dt)
 
     # ------------------------------------------------------------------ the log
     def log(self, kind: EventKind, text: str, place: str = "", side: str = "", formation: Formation | None = None,

@@ -63,8 +63,9 @@ class Parameters:
                                     "20-40% losses, committed ones at 50%+; Manila, XIV Corps at Hue: ~50% losses, "
                                     "yet the line held; Qusayr's defenders took ~75% casualties); 0.3 is an "
                                     "assumption inside that span",
-                                    "defenders' morale lost per loss in a built-up place they hold: defenders in "
-                                    "their own town break later")
+                                    "defenders' morale lost per loss, and per day out of supply, in a built-up "
+                                    "place they hold, as a share of the open ground's: defenders in their own town "
+                                    "break later")
     urban_tank_factor: float = _p(0.5, 0.0, 1.0, "x", "urban-combat notes (Grozny 1994-95: 20 of 26 tanks lost in "
                                   "60 h); 0.5 is an assumption",
                                   "a tank's combat value in a built-up place, as a share of ``tank_value``")
@@ -217,8 +218,8 @@ class Parameters:
     interdicted_move_loss: float = _p(0.2, 0.0, 0.5, "fraction a trip",
                                       "urban-combat notes 7 P12 and 4d (Qusayr: of each ~50 who tried to get out, "
                                       "~25 came back and the rest were killed): 0.2-0.5 a trip; isolation never "
-                                      "complete", "share of its men a formation loses withdrawing from a town "
-                                      "along a road under the enemy's fires")
+                                      "complete", "share of its men a formation loses withdrawing from a town, "
+                                      "or breaking into one, along a route under the enemy's fires")
     pullout_days: float = _p(7.0, 1.0, 60.0, "days", "assumption: a week under pressure",
                              "how long the defenders of the objective town stand outnumbered by pullout_ratio "
                              "before pulling out while still supplied")

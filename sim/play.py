@@ -634,7 +634,7 @@ def debrief(game: Game, runs: int = DOCTRINE_RUNS) -> dict[str, list[str]]:
     summary = game.record().summary
     cut, fall = summary["encirclement_day"], summary["objective_fall_day"]
     if not game.over:
-        fall = None if game.model.control.get(game.model.objective) != game.model.attacker else fall
+        fall = fall if game.model.space.holds_whole(game.model.objective, game.model.attacker) else None
     cuts, falls, killed = doctrine_spread(game.source, game.knobs, runs)
     record = load_record(game.scenario)
     so_far = "" if game.over else f" (day {game.day:g} of {game.scenario.days:g}: the campaign is not over)"

@@ -171,6 +171,8 @@ class Space:
         self.built_up = frozenset(p for p in self.places if self.graph.nodes[p].get("kind") in BUILT_UP)
         self.hops_to_objective = tables.hops_to_objective
         self.objective_sectors = town_sectors(self.graph, self.objective)
+        # the towns split into sectors (each as its sectors, the town's own place first): fought street by street
+        self.towns_with_sectors = tuple(tuple(s) for s in self.graph.graph.get("towns", {}).values() if len(s) > 1)
         self.capacity = tables.capacity
         self.enemy_fire_reach: dict[str, frozenset[str]] = {}  # side -> places the enemy's guns reach today
         self._fired_on = tables.fired_on
@@ -231,6 +233,10 @@ class Space:
         source gives the quarters' sizes); a town without sectors is held whole or not at all."""
         sectors = self.objective_sectors if town is None else town_sectors(self.graph, town)
         return sum(self.control[p] == side for p in sectors) / len(sectors)
+
+    def sectors_of(self, place: str) -> tuple[str, ...]:
+        """The sectors of the town ``place`` names, or just ``place`` when it has none."""
+        return town_sectors(self.graph, place)
 
     def holds_whole(self, place: str, side: str) -> bool:
         """Whether ``side`` holds every sector of the town ``place`` names (the place itself if it has none)."""

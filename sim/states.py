@@ -66,7 +66,8 @@ class Intent(NamedTuple):
     ``call_off`` breaks off the assault here and falls back; ``group`` names every formation (ids) that attacks
     along ``path`` together; ``counterattack_roll`` is the chance today of a local counterattack, which the model
     rolls for (None: not eligible, no roll) and, on success, asks doctrine for the target; ``withdraw`` marks an
-    organised withdrawal from the objective town (the model logs it).
+    organised withdrawal from the objective town and ``break_in`` a relief column setting out through the enemy's
+    lines (the model takes the losses of both on the way and logs them).
 
     A named tuple, so immutable, and cheap to make: every formation makes one every day.
     """
@@ -79,3 +80,4 @@ class Intent(NamedTuple):
     group: tuple[str, ...] = ()
     counterattack_roll: float | None = None
     withdraw: bool = False
+    break_in: bool = False

@@ -23,13 +23,14 @@ from unittest.mock import patch
 import pytest
 import yaml
 
-from sim import doctrine, ground
+from sim import combat, doctrine, engagements, ground
+from sim.agents import Formation
 from sim.errors import InputError
 from sim.events import EventKind
 from sim.model import SiegeModel
 from sim.records import day_row, metrics_cache, objective_fall_day, objective_share_column
-from sim.scenario import _Checker, load_scenario
-from sim.states import Intent, Posture
+from sim.scenario import FormationSpec, Orders, _Checker, load_scenario
+from sim.states import EngagementKind, Intent, Posture, Status
 from sim.theatre import theatre_from_geojson, town_sectors
 
 POS = {"base": (0.0, 0.0), "south": (0.05, 0.0), "town": (0.06, 0.0), "north": (0.07, 0.0),
@@ -322,3 +323,128 @@ def test_a_withdrawal_along_a_road_the_enemys_guns_reach_costs_men(
     assert lost_between[0] <= lost <= lost_between[1]
     assert red.killed + red.wounded == lost and red.killed <= lost / 2
     assert m.events[-1].kind is EventKind.WITHDRAWAL and ("under fire" in m.events[-1].text) == blue_guns_next_door
+
+
+# ---------------------------------------------------------------- the storm, the relief, the broken
+
+
+def test_the_storm_of_a_town_is_one_battle_of_everyone_in_its_quarters(tmp_path: Path) -> None:
+    """Blue in the south, red in the centre and the north: nobody shares a place, yet the town is fought for
+    as one assault of all three at the urban rates and the whole town's force ratio."""
+    m = world(tmp_path, [unit("blue_a", "blue_army", "south", {"hold": "south"}, 1000),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 300),
+                         unit("red_n", "red_army", "north", {"hold": "north"}, 200)])
+    take(m, "blue", "south")
+    m.adjudications = []
+    engagements.fight(m)
+    [fight] = m.adjudications
+    blue, reds = m.formation("blue_a"), [m.formation("red_t"), m.formation("red_n")]
+    assert fight["place"] == "town" and fight["kind"] == "assault" and fight["first_day"]
+    assert {f["formation"] for f in fight["formations"]} == {"blue_a", "red_t", "red_n"}
+    attacker_power = fight["formations"][0]["power"]
+    defender_power = sum(f["power"] for f in fight["formations"][1:])
+    rates = combat.loss_rates(EngagementKind.ASSAULT, attacker_power, defender_power, True, m.params, built_up=True)
+    assert (fight["attacker_rate"], fight["defender_rate"]) == pytest.approx(rates, abs=1e-4)
+    assert blue.personnel < 1000 and all(f.personnel < start for f, start in zip(reds, (300, 200), strict=True))
+    assert m.events[-1].kind is EventKind.ENGAGEMENT and "stormed town, held in part by" in m.events[-1].text
+    assert m.assault_start == {}  # no quarter is contested: none changes hands by this fight alone
+    engagements.fight(m)
+    assert not m.adjudications[-1]["first_day"]  # the storm goes on: later days' rates
+
+
+def test_a_town_with_no_attacker_in_its_quarters_is_not_stormed(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"hold": "base"}, 1000),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 300)])
+    engagements.fight(m)
+    assert m.formation("red_t").personnel == 300 and not m.events
+
+
+def test_in_the_storm_a_broken_defender_falls_back_from_its_quarter(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "south", {"hold": "south"}, 1000),
+                         unit("red_n", "red_army", "north", {"hold": "north"}, 200)])
+    take(m, "blue", "south")
+    red = m.formation("red_n")
+    red.morale = 0.1  # below morale_break
+    engagements.fight(m)
+    assert red.posture is Posture.RETREAT and red.path == ["refuge"]
+
+
+def relief_world(tmp_path: Path, blue_holds: tuple[str, ...]) -> SiegeModel:
+    """A red column at the depot ordered into the town; blue 500 in the refuge when blue holds it."""
+    blue = [unit("blue_r", "blue_army", "refuge", {"hold": "refuge"}, 500)] if "refuge" in blue_holds else []
+    m = world(tmp_path, [unit("red_c", "red_army", "depot", {"move": "town"}, 300), *blue],
+              parameters={"interdicted_move_loss": 0.2})
+    take(m, "blue", *blue_holds)
+    ground.trace_supply(m, log=False)
+    return m
+
+
+def test_a_relief_column_cut_off_from_its_town_slips_through_the_enemys_lines(tmp_path: Path) -> None:
+    m = relief_world(tmp_path, ("refuge",))
+    red = m.formation("red_c")
+    assert doctrine.decide(red, m) == Intent(Posture.RAID, ("refuge", "north"), break_in=True)
+    m.carry_out(red, doctrine.decide(red, m))
+    assert 30 <= 300 - red.personnel <= 90  # about interdicted_move_loss 0.2: blue's guns reach the refuge
+    assert m.events[-1].kind is EventKind.BREAK_IN and "under fire" in m.events[-1].text
+    m.space.put(red, "refuge")  # through the lines: on into the town over its own ground, paying once
+    onward = doctrine.decide(red, m)
+    assert onward.path[0] == "north" and not onward.break_in
+    m.space.put(red, "north")
+    arrived = doctrine.decide(red, m)  # in: it holds the quarter it reached
+    assert (arrived.posture, arrived.path, arrived.hold) == (Posture.HOLD, (), "north")
+
+
+def test_a_relief_column_with_a_way_in_over_its_own_ground_marches_in(tmp_path: Path) -> None:
+    m = relief_world(tmp_path, ())
+    assert doctrine.decide(m.formation("red_c"), m) == Intent(Posture.ADVANCE, ("refuge", "north", "town"))
+
+
+def test_a_relief_column_that_comes_too_late_holds_where_it_stands(tmp_path: Path) -> None:
+    m = relief_world(tmp_path, ("refuge", "town", "north", "south"))
+    intent = doctrine.decide(m.formation("red_c"), m)
+    assert (intent.posture, intent.path, intent.hold) == (Posture.HOLD, (), "depot")
+
+
+def test_the_defenders_last_act_is_taken_under_assault_too(tmp_path: Path) -> None:
+    m = last_act_world(tmp_path, town_withdraw_share=0.4)
+    m.space.put(world_unit(m, "blue_a"), "north")  # blue fights in the north quarter itself
+    assert doctrine.decide(m.formation("red_n"), m) == Intent(Posture.RETREAT, ("refuge",), hold="refuge",
+                                                              withdraw=True)
+
+
+def world_unit(m: SiegeModel, fid: str) -> Formation:
+    """A blue infantry formation of 500 put on the map of ``m`` (placed by the caller)."""
+    from_spec = FormationSpec(id=fid, name=fid, faction="blue_army", type="infantry", personnel=500, at="base",
+                              orders=Orders(hold="base"))
+    f = Formation(m, from_spec, "blue", "Blue Army")
+    f.status = Status.ACTIVE
+    return f
+
+
+@pytest.mark.parametrize(("morale", "goes_back"), [(0.2, False), (0.5, True)])
+def test_a_broken_formation_re_forms_before_it_goes_back_to_its_post(tmp_path: Path, morale: float,
+                                                                     goes_back: bool) -> None:
+    m = world(tmp_path, [unit("red_n", "red_army", "refuge", {"hold": "north"}, 200)])
+    red = m.formation("red_n")
+    red.morale = morale  # morale_break 0.3
+    expected = Intent(Posture.ADVANCE, ("north",)) if goes_back else Intent(Posture.HOLD)
+    assert doctrine.decide(red, m)[:2] == expected[:2]
+
+
+@pytest.mark.parametrize(("place", "decay"), [("north", 0.015 * 0.3), ("refuge", 0.015)])
+def test_out_of_supply_morale_decays_slower_in_a_town_its_side_holds(tmp_path: Path, place: str,
+                                                                     decay: float) -> None:
+    m = world(tmp_path, [unit("red_n", "red_army", place, {"hold": place}, 200)])
+    red = m.formation("red_n")
+    red.in_supply, red.morale = False, 0.8
+    m._recover()
+    assert red.morale == pytest.approx(0.8 - decay)
+
+
+@pytest.mark.parametrize(("withdraw_share", "target"), [(0.2, "north"), (0.7, None)])
+def test_no_counterattack_into_a_town_its_side_is_giving_up(tmp_path: Path, withdraw_share: float,
+                                                            target: str | None) -> None:
+    m = world(tmp_path, [unit("red_r", "red_army", "refuge", {"hold": "refuge"}, 300)],
+              parameters={"town_withdraw_share": withdraw_share})
+    take(m, "blue", "north")  # empty, and red's at the start; red holds two thirds of the town
+    assert doctrine.counterattack_target(m.formation("red_r"), m) == target
