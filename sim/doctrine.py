@@ -504,13 +504,16 @@ def picket_for(place: str, side: str, s: Situation) -> Formation | None:
     """Rule (zone of control, with the doctrine's ``pickets``): an enemy who walks into an empty place ``side``
     holds is met by ``side``'s strongest formation next door (by open road) that is free and fit to move: not in
     the objective, not in a fight, not falling back or raiding, with no enemy in its own place, and with the
-    morale and supply of a counterattack (``counterattack_morale``, ``counterattack_supply``). None when no one
-    is: then the place is taken unopposed."""
+    morale and supply of a counterattack (``counterattack_morale``, ``counterattack_supply``), and never into the
+    objective town once its side is giving it up (``abandons_town``). None when no one is: then the place is taken
+    unopposed."""
     space, p = s.space, s.params
+    into_town = place in space.objective_sectors and side == s.defender
     free = [g for q in space.adjacency[place] if q not in space.objective_sectors and not space.road_blocked(place, q)
             and not space.enemy_present(q, side) for g in space.active_at(q, side)
             if not g.engaged and g.posture not in (Posture.RETREAT, Posture.RAID)
-            and g.morale >= p.counterattack_morale and g.supply >= p.counterattack_supply]
+            and g.morale >= p.counterattack_morale and g.supply >= p.counterattack_supply
+            and not (into_town and abandons_town(g, s))]
     return max(free, key=lambda g: (g.personnel, g.fid)) if free else None
 
 

@@ -448,3 +448,13 @@ def test_no_counterattack_into_a_town_its_side_is_giving_up(tmp_path: Path, with
               parameters={"town_withdraw_share": withdraw_share})
     take(m, "blue", "north")  # empty, and red's at the start; red holds two thirds of the town
     assert doctrine.counterattack_target(m.formation("red_r"), m) == target
+
+
+@pytest.mark.parametrize(("withdraw_share", "picket"), [(0.2, "red_r"), (0.7, None)])
+def test_no_picket_moves_into_a_town_its_side_is_giving_up(tmp_path: Path, withdraw_share: float,
+                                                           picket: str | None) -> None:
+    m = world(tmp_path, [unit("red_r", "red_army", "refuge", {"hold": "refuge"}, 300)],
+              parameters={"town_withdraw_share": withdraw_share})
+    take(m, "blue", "south")  # red holds two thirds of the town; blue walks into the empty north next
+    found = doctrine.picket_for("north", "red", m)
+    assert (found.fid if found else None) == picket
