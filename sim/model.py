@@ -242,8 +242,10 @@ class SiegeModel(mesa.Model):
         if fate is not Fate.RETREAT:
             return
         loss = combat.draw_losses(f.personnel, self.params.retreat_loss, self.dt, self.params, self.rng)
-        f.take_losses(loss.killed, loss.wounded)
+        self._suffer(f, loss, here)
         if not f.active:
+            self.log(EventKind.RETREAT, f"{f.label} {why} {where} and was lost falling back ({loss.describe()})",
+                     place=here, formation=f, losses=loss)
             return
         if f.edge is not None:
             self.space.put(f, here)

@@ -37,3 +37,14 @@ def test_a_garrison_wiped_out_in_its_place_is_not_asked_to_fall_back(tmp_path: P
         engagements.fight(m)
     assert m.formation("red_t").status is Status.DESTROYED
     assert [e.kind for e in m.events] == [EventKind.DESTROYED, EventKind.ENGAGEMENT]
+
+
+def test_a_formation_lost_falling_back_is_logged_destroyed_with_its_losses(tmp_path: Path) -> None:
+    # red's last 3 men break in the town; the retreat's losses take all three
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 3)])
+    red = m.formation("red_t")
+    with patch.object(combat, "draw_losses", return_value=Losses(1, 2)):
+        m.fall_back(red, "broke and fell back from")
+    assert red.status is Status.DESTROYED
+    assert [e.kind for e in m.events] == [EventKind.DESTROYED, EventKind.RETREAT]
+    assert m.events[-1].killed + m.events[-1].wounded == 3 and "was lost falling back" in m.events[-1].text
