@@ -46,6 +46,7 @@ from sim.theatre import town_sectors
 
 FM101 = "FM 101-10-1/2 Table 4-18"
 ATP = "ATP 5-0.2-1 Table 2-12"
+LOSS_TERMS = ("captures", "first_assault", "cut", "losses")  # the fitted-period loss's terms (``loss_terms``)
 CAP_DAYS = 21.0  # a day error counts at most three weeks, so one event that never happens cannot swamp the rest
 BOUND_SHARE = 0.02  # a fitted value this close to an end of its range (as a share of the range) is "on a bound"
 FIGHT_KINDS = (EventKind.ENGAGEMENT, EventKind.AMBUSH, EventKind.RETREAT)  # the events whose killed are losses
@@ -128,14 +129,22 @@ class FitTask:
     split_day: int | None
 
 
-def fitted_period(events: Sequence[Any], objective: Collection[str], attacker: str, split_day: int) -> dict[str, Any]:
-    """What a run did up to ``split_day`` and nothing after: killed per (day, place, side), and the attacker's
-    first assault on the objective (any of its sectors; None if none by then)."""
+def fitted_period(events: Sequence[Any], objective: Collection[str], attacker: str, split_day: int,
+                  min_cut_days: float = 3.0) -> dict[str, Any]:
+    """What a run did up to ``split_day`` and nothing after: killed per (day, place, side), the attacker's
+    first assault on the objective (any of its sectors; None if none by then) and the first day the objective was
+    cut off for ``min_cut_days`` or until the split (``encirclement_min_days``: None if not by then)."""
     killed: dict[tuple[int, str, str], int] = defaultdict(int)
-    first_assault = None
+    first_assault = cut_day = cut_since = None
     for e in events:
         if e.day > split_day:
             break
+        if e.kind is EventKind.OBJECTIVE_CUT and cut_since is None:
+            cut_since = float(e.day)
+        elif e.kind is EventKind.OBJECTIVE_RECONNECTED and cut_since is not None:
+            if cut_day is None and e.day - cut_since >= min_cut_days:
+                cut_day = cut_since
+            cut_since = None
         if e.kind not in FIGHT_KINDS:
             continue
         killed[(int(e.day), e.place, e.side)] += e.killed
@@ -143,7 +152,9 @@ def fitted_period(events: Sequence[Any], objective: Collection[str], attacker: s
             killed[(int(e.day), e.place, e.other_side)] += e.enemy_killed
         if first_assault is None and e.place in objective and e.side == attacker and e.kind is EventKind.ENGAGEMENT:
             first_assault = float(e.day)
-    return {"split_day": split_day, "first_assault_day": first_assault,
+    if cut_day is None and cut_since is not None:
+        cut_day = cut_since  # still cut off at the split
+    return {"split_day": split_day, "first_assault_day": first_assault, "cut_day": cut_day,
             "killed": [[day, place, side, n] for (day, place, side), n in sorted(killed.items()) if n]}
 
 
@@ -155,8 +166,8 @@ def fit_run(job: FitTask) -> dict[str, Any]:
     summary = dict(record.summary)
     if job.split_day is not None:
         summary["fitted_period"] = fitted_period(record.events, town_sectors(scenario.graph, scenario.spec.objective),
-                                                 scenario.attacker,
-                                                 job.split_day)
+                                                 scenario.attacker, job.split_day,
+                                                 scenario.params.encirclement_min_days)
     return summary
 
 
@@ -182,11 +193,21 @@ def _median(values: Sequence[float]) -> float:
 def assault_term(runs: Sequence[Mapping[str, Any]], record: Record) -> float:
     """The first assault on the objective, in weeks: the error of the runs' median day when the record dates
     one by the split day; otherwise how long before the split the runs assaulted (the record says: not yet)."""
+    return dated_term(runs, "first_assault_day", record.first_assault_day, record)
+
+
+def cut_term(runs: Sequence[Mapping[str, Any]], record: Record) -> float:
+    """The cut-off of the objective, in weeks, as ``assault_term`` (the record's encirclement date): a fit that
+    never cuts the town off by the split when the record has it cut pays for it."""
+    return dated_term(runs, "cut_day", record.encirclement_day, record)
+
+
+def dated_term(runs: Sequence[Mapping[str, Any]], field: str, recorded: int | None, record: Record) -> float:
+    """A dated event of the fitted period (``field`` of each run's ``fitted_period``, None: not by the split), in
+    weeks: the error of the runs' median day (a run without it counts the day after the split) when the record
+    dates it by the split day; otherwise how long before the split the runs had it (the record says: not yet)."""
     censor = record.split_day + 1.0
-    days = [censor if r["fitted_period"]["first_assault_day"] is None else r["fitted_period"]["first_assault_day"]
-            for r in runs]
-    median = _median(days)
-    recorded = record.first_assault_day
+    median = _median([censor if r["fitted_period"].get(field) is None else r["fitted_period"][field] for r in runs])
     if recorded is not None and recorded <= record.split_day:
         return min(abs(median - recorded), CAP_DAYS) / WINDOW_DAYS
     return min(max(0.0, censor - median), CAP_DAYS) / WINDOW_DAYS
@@ -210,10 +231,10 @@ def losses_term(runs: Sequence[Mapping[str, Any]], record: Record) -> float:
 
 def loss_terms(runs: Sequence[Mapping[str, Any]], record: Record) -> dict[str, float]:
     """The fitted-period loss and its terms (lower is better): captures (dates, share within 7 days, order),
-    the first assault on the objective, and the partial losses; each term is about 0-3."""
+    the first assault on the objective, its cut-off, and the partial losses; each term is about 0-3."""
     rows = [capture_row(runs, c, record) for c in record.captures() if c.day <= record.split_day]
     terms = {"captures": fit_loss(rows, CAP_DAYS) if rows else 0.0, "first_assault": assault_term(runs, record),
-             "losses": losses_term(runs, record)}
+             "cut": cut_term(runs, record), "losses": losses_term(runs, record)}
     return {"loss": sum(terms.values()), **terms}
 
 
@@ -274,7 +295,7 @@ def check_journal(trials: Sequence[Mapping[str, Any]], identity: Mapping[str, An
     for t in trials:
         if t["identity"] != identity:
             raise InputError(str(path), "identity", "was written by another calibration (scenario, seed, runs, "
-                             "batch or search space differ): choose another --out, or delete the file")
+                             "loss terms, batch or search space differ): choose another --out, or delete the file")
 
 
 def _study(trials: Sequence[Mapping[str, Any]], space: Sequence[Dimension]) -> optuna.Study:
@@ -299,7 +320,7 @@ def search(executor: Executor, base: Path, record: Record, budget: Budget, seed:
            ) -> list[dict[str, Any]]:
     """Run trials until the budget is spent, resuming from ``journal``; return every trial, in order."""
     identity = {"scenario": base.name, "seed": seed, "runs": budget.runs, "batch": budget.batch,
-                "startup": budget.startup, "space": [[d.name, d.low, d.high] for d in space]}
+                "startup": budget.startup, "space": [[d.name, d.low, d.high] for d in space], "terms": list(LOSS_TERMS)}
     trials = read_journal(journal)
     check_journal(trials, identity, journal)
     if trials:
@@ -376,7 +397,7 @@ def calibrate(executor: Executor, base: Path, record: Record, out: Path, budget:
 def write_trials(result: Mapping[str, Any], path: Path) -> None:
     """trials.parquet: one flat row per trial (number, loss, its terms, each parameter), written atomically."""
     rows = [{"number": t["number"], "loss": t["loss"], "captures": t["captures"], "first_assault": t["first_assault"],
-             "losses": t["losses"], **t["params"]} for t in result["trials"]]
+             "cut": t["cut"], "losses": t["losses"], **t["params"]} for t in result["trials"]]
     with atomic_path(path) as tmp:
         pd.DataFrame(rows).to_parquet(tmp, index=False)
 

@@ -23,6 +23,7 @@ from analysis.calibrate import (
     SEARCH_SPACE,
     Budget,
     assault_term,
+    cut_term,
     fitted_period,
     loss_terms,
     losses_term,
@@ -233,6 +234,29 @@ def test_the_first_assault_term_only_punishes_assaults_the_record_had_not_made_b
     assert assault_term(runs, dated) == pytest.approx(4 / 7)  # |26 - 30| days, in weeks
 
 
+def _cut_event(day: float, cut: bool) -> Event:
+    return Event(day=day, date="", kind=EventKind.OBJECTIVE_CUT if cut else EventKind.OBJECTIVE_RECONNECTED,
+                 place="town", side="blue")
+
+
+def test_the_fitted_period_sees_a_cut_that_lasts_or_is_still_on_at_the_split() -> None:
+    short_then_long = [_cut_event(2, True), _cut_event(4, False), _cut_event(6, True), _cut_event(9, False)]
+    assert fitted_period(short_then_long, ("town",), "red", 20, 3.0)["cut_day"] == 6.0  # the 2-day cut is a raid
+    assert fitted_period(short_then_long, ("town",), "red", 7, 3.0)["cut_day"] == 6.0  # still cut at the split
+    assert fitted_period(short_then_long, ("town",), "red", 5, 3.0)["cut_day"] is None  # reconnected by then
+
+
+def test_the_cut_term_punishes_a_fit_that_does_not_cut_the_town_off_when_the_record_does(record: Record) -> None:
+    def runs(*cuts: float | None) -> list[dict[str, Any]]:
+        return [{"fitted_period": {"split_day": SPLIT_DAY, "first_assault_day": None, "cut_day": c, "killed": []}}
+                for c in cuts]
+    recorded = record.encirclement_day
+    assert recorded is not None and recorded <= SPLIT_DAY
+    assert cut_term(runs(recorded, recorded, None), record) == 0.0
+    # never cut by the split: the median counts the day after it
+    assert cut_term(runs(None, None, recorded), record) == pytest.approx((SPLIT_DAY + 1 - recorded) / 7)
+
+
 def test_the_losses_term_measures_the_partial_figures_at_their_places_and_dates(record: Record) -> None:
     assert [(p.side, p.place, p.killed) for p in record.partial_losses] == [
         ("government", "tell_nabi_mando", (40, 40)), ("rebels", "abil", (21, 21))]
@@ -252,7 +276,7 @@ def test_a_run_reports_nothing_after_the_split_day() -> None:
               Event(day=6, date="", kind=EventKind.ENGAGEMENT, place="town", side="red", other_side="blue",
                     killed=7, enemy_killed=7)]
     assert fitted_period(events, ("town",), "red", 5) == {
-        "split_day": 5, "first_assault_day": 3.0,
+        "split_day": 5, "first_assault_day": 3.0, "cut_day": None,
         "killed": [[3, "town", "blue", 2], [3, "town", "red", 4], [5, "hill", "blue", 1]]}
     assert fitted_period(events, ("hill",), "red", 5)["first_assault_day"] is None
 
