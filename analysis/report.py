@@ -327,9 +327,10 @@ switches of this scenario: {_esc(switches)}. The rules in words: docs/model.md; 
 scenario; every number of the engine is in the parameter table below, with its source. A run is a pure function
 of (scenario, seed); replicates differ only by their seed.</p>
 <p><b>Limitations.</b> No civilians, weather, logistics beyond road supply, or command friction beyond the
-doctrine rules; combat is aggregated per place and day; losses are the least reliable output (compare them with
-the record's ranges in the validation summary), timing and order of captures the better supported; medians and
-intervals describe the model's spread, not the uncertainty of history.</p>"""
+doctrine rules; combat is aggregated per place and day (a town split into quarters is one battle across them
+while both sides stand in it), and the wounded never return to the fight; losses are the least reliable output
+(compare them with the record's ranges in the validation summary), timing and order of captures the better
+supported; medians and intervals describe the model's spread, not the uncertainty of history.</p>"""
 
 
 def parameters_html(scenario: Scenario) -> str:
