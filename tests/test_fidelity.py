@@ -257,6 +257,17 @@ def test_the_cut_term_punishes_a_fit_that_does_not_cut_the_town_off_when_the_rec
     assert cut_term(runs(None, None, recorded), record) == pytest.approx((SPLIT_DAY + 1 - recorded) / 7)
 
 
+def test_the_loss_adds_the_cut_off_to_its_other_terms(record: Record) -> None:
+    never_cut = [{"objective": record.objective, "days": 65.0, "captures": [], "objective_fall_day": None,
+                  "objective_first_sector_day": None,
+                  "fitted_period": {"split_day": SPLIT_DAY, "first_assault_day": None, "cut_day": None,
+                                    "killed": []}}] * 3
+    terms = loss_terms(never_cut, record)
+    assert terms["cut"] == pytest.approx((SPLIT_DAY + 1 - record.encirclement_day) / 7)
+    assert terms["cut"] > 0
+    assert terms["loss"] == pytest.approx(terms["captures"] + terms["first_assault"] + terms["cut"] + terms["losses"])
+
+
 def test_the_losses_term_measures_the_partial_figures_at_their_places_and_dates(record: Record) -> None:
     assert [(p.side, p.place, p.killed) for p in record.partial_losses] == [
         ("government", "tell_nabi_mando", (40, 40)), ("rebels", "abil", (21, 21))]
