@@ -51,6 +51,8 @@ def update_control(m: SiegeModel) -> None:
     empty place whose holder has a picket next door (``doctrine.picket_for``) is not taken: the picket moves in,
     and the place is fought for."""
     for place, fs in list(m.space.at_place.items()):
+        if not fs:
+            continue  # an empty place changes no hands (most places, most days)
         holders = [f for f in fs if f.posture is not Posture.RAID and f.posture is not Posture.RETREAT
                    and not combat.breaks(f.morale, m.params)]
         if len({f.side for f in holders}) != 1 or m.control[place] == holders[0].side:
