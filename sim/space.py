@@ -337,9 +337,11 @@ class Space:
         present: dict[str, set[str]] = {}
         guns: dict[str, set[str]] = {}  # side -> places its formations that call on its fires stand in
         for place, fs in self.at_place.items():
+            if not fs:
+                continue  # (a place once stood in keeps its empty list)
+            sides = None
             for f in fs:
                 if f.posture is not Posture.RAID:
-                    sides = present.get(place)
                     if sides is None:
                         sides = present[place] = set()
                     sides.add(f.side)
