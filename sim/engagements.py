@@ -24,20 +24,19 @@ def fight(m: SiegeModel) -> None:
     """Fight every engagement of the step: on roads where both sides meet, the storm of each town split into
     sectors that both sides stand in (one battle), then in the other places."""
     for fs in list(m.space.on_road.values()):
-        fighters = list(fs)
-        if len({f.side for f in fighters}) == 2:
-            _engage_road(m, fighters)
+        if len(fs) > 1 and len({f.side for f in fs}) == 2:  # (most roads and places hold one formation or none)
+            _engage_road(m, list(fs))
     stormed = set()
     for sectors in m.space.towns_with_sectors:
         if _storm(m, sectors):
             stormed.update(sectors)
     for place, fs in list(m.space.at_place.items()):
-        fighters = [f for f in fs if f.posture is not Posture.RAID]
         if place in stormed:
             continue
+        fighters = [f for f in fs if f.posture is not Posture.RAID] if fs else fs
         if len(fighters) > 1 and len({f.side for f in fighters}) == 2:
             _engage_place(m, place, fighters)
-        elif place in m.assault_start and not fighters:
+        elif not fighters and place in m.assault_start:
             m.assault_start.pop(place, None)
     for side, rate in m.bombardment.items():
         if rate > 0:

@@ -31,18 +31,18 @@ def trace_supply(m: SiegeModel, log: bool) -> None:
     m.objective_supplied = not cut
     if not log:
         return
+    supplied_by_side, dt, p = m.supplied, m.dt, m.params
     for f in m.agents_by_type.get(Formation, []):
         if not f.active:
             continue
-        supplied = m.supplied[f.side]
+        supplied = supplied_by_side[f.side]
         in_supply = f.place in supplied if f.place is not None else f.edge[0] in supplied or f.edge[1] in supplied
         if in_supply != f.in_supply:
             kind = EventKind.SUPPLY_RESTORED if in_supply else EventKind.SUPPLY_CUT
             what = "is back in supply" if in_supply else "is cut off from supply"
             m.log(kind, f"{f.label} {what} at {f.location_text()}", place=f.place or "", formation=f)
             f.in_supply = in_supply
-        f.supply = next_supply_level(f.supply, f.in_supply, m.dt, m.params.supply_recovery,
-                                     m.params.supply_depletion)
+        f.supply = next_supply_level(f.supply, f.in_supply, dt, p.supply_recovery, p.supply_depletion)
 
 
 def update_control(m: SiegeModel) -> None:
@@ -51,6 +51,8 @@ def update_control(m: SiegeModel) -> None:
     empty place whose holder has a picket next door (``doctrine.picket_for``) is not taken: the picket moves in,
     and the place is fought for."""
     for place, fs in list(m.space.at_place.items()):
+        if not fs:
+            continue  # an empty place changes no hands (most places, most days)
         holders = [f for f in fs if f.posture is not Posture.RAID and f.posture is not Posture.RETREAT
                    and not combat.breaks(f.morale, m.params)]
         if len({f.side for f in holders}) != 1 or m.control[place] == holders[0].side:

@@ -30,6 +30,7 @@ Pure functions only; the one piece of state is the explicit ``MetricsCache``.
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -571,9 +572,28 @@ def supply_baseline(
     return SupplyBaseline(supply_metrics(graph, open_list, sources, objective, open_list, capacity, speed))
 
 
-STATE_CACHE_LIMIT = 5_000  # control states a MetricsCache remembers before it starts afresh, with the supply networks
-# under them (far fewer: most states are a few set operations on top of one; with the roads under fire in their keys
-# they are no longer bounded by the map alone)
+STATE_CACHE_LIMIT = 5_000  # control states a MetricsCache remembers (with the roads under fire in their keys they are
+# no longer bounded by the map alone); when full it forgets the least recently used quarter: the states every run
+# meets (the first weeks of a campaign) stay, where starting afresh computed them all again (a 10,000-run batch
+# computed about twice as many states). The supply networks under them are far fewer (most states are a few set
+# operations on top of one): bounded alike, they start afresh when full.
+
+
+def _recalled(memo: dict[Any, Any], key: Any) -> Any:
+    """``memo[key]`` (None when it is not there), made the most recently used."""
+    found = memo.pop(key, None)
+    if found is not None:
+        memo[key] = found
+    return found
+
+
+def _remembered(memo: dict[Any, Any], key: Any, value: Any) -> Any:
+    """Store ``value`` as the most recently used; a full memo first forgets its least recently used quarter."""
+    if len(memo) >= STATE_CACHE_LIMIT:
+        for old in list(itertools.islice(memo, max(1, STATE_CACHE_LIMIT // 4))):
+            del memo[old]
+    memo[key] = value
+    return value
 
 
 class MetricsCache:
@@ -617,16 +637,14 @@ class MetricsCache:
         """The full ``SupplyMetrics`` of a control state (and the roads under fire: ``supply_metrics``),
         computed at most once per state."""
         key = (frozenset(open_places), frozenset(held), under_fire)
-        found = self._metrics.get(key)
+        found = _recalled(self._metrics, key)
         if found is None:
-            if len(self._metrics) >= STATE_CACHE_LIMIT:  # a batch worker's memory stays flat however many runs
-                self._metrics.clear()
-                self._days.clear()
+            if len(self._networks) >= STATE_CACHE_LIMIT:  # a batch worker's memory stays flat however many runs
                 self._networks.clear()
             found = supply_metrics(self.graph, key[0], self.sources, self.objective, key[1], self.capacity, self.speed,
                                    self._networks, under_fire)
             self.computations += 1
-            self._metrics[key] = found
+            _remembered(self._metrics, key, found)
         return found
 
     def day(self, open_places: Iterable[str], held: Iterable[str],
@@ -636,7 +654,7 @@ class MetricsCache:
         Only ``route_lengthening`` and ``effective_resistance`` can be inf (when supply is cut).
         """
         key = (frozenset(open_places), frozenset(held), under_fire)
-        row = self._days.get(key)
+        row = _recalled(self._days, key)
         if row is None:
             m = self.metrics(*key)
             row = {
@@ -648,7 +666,7 @@ class MetricsCache:
                 "effective_resistance": float(m.effective_resistance),
                 "supply_connected": int(m.connected),
             }
-            self._days[key] = row
+            _remembered(self._days, key, row)
         return dict(row)
 
     def best_interdiction(self, k: int, candidates: Iterable[str]) -> tuple[float, tuple[str, ...]]:

@@ -33,6 +33,7 @@ from sim.events import EVENT_COLUMNS, Event, format_date
 from sim.metrics import MetricsCache, SupplyMetrics, interdiction_efficiency
 from sim.model import SiegeModel
 from sim.scenario import Scenario
+from sim.supply import RoadShares
 from sim.theatre import town_sectors
 
 _CACHES: weakref.WeakKeyDictionary[Scenario, MetricsCache] = weakref.WeakKeyDictionary()
@@ -118,8 +119,15 @@ def add_town_sink(graph: nx.Graph, objective: str) -> str:
 
 def defender_supply(model: SiegeModel, cache: MetricsCache) -> SupplyMetrics:
     """Today's supply metrics of the defending side to the objective (the town as a whole: ``add_town_sink``)."""
-    held = frozenset(p for p, c in model.control.items() if c == model.defender)
-    return cache.metrics(defender_open(model, cache), held, model.space.roads_under_fire(model.defender))
+    return cache.metrics(*defender_state(model, cache))
+
+
+def defender_state(model: SiegeModel, cache: MetricsCache) -> tuple[frozenset[str], frozenset[str], RoadShares]:
+    """What the defender's supply metrics are measured on today: the places open to its supply
+    (``defender_open``), the places it holds, and the roads under the enemy's fires."""
+    defender = model.defender
+    held = frozenset([p for p, c in model.control.items() if c == defender])  # a list: asked every day of every run
+    return defender_open(model, cache), held, model.space.roads_under_fire(defender)
 
 
 def defender_open(model: SiegeModel, cache: MetricsCache) -> frozenset[str]:
@@ -130,9 +138,7 @@ def defender_open(model: SiegeModel, cache: MetricsCache) -> frozenset[str]:
 
 def supply_row(model: SiegeModel, cache: MetricsCache) -> dict[str, float]:
     """Today's supply-line metrics of the defending side (computed once per distinct control state)."""
-    defender = model.defender
-    held = frozenset(p for p, c in model.control.items() if c == defender)
-    today = cache.day(defender_open(model, cache), held, model.space.roads_under_fire(model.defender))
+    today = cache.day(*defender_state(model, cache))
     return {k: round(v, 6) if isinstance(v, float) else v for k, v in today.items()}
 
 

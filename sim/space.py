@@ -171,8 +171,9 @@ class Space:
         self.built_up = frozenset(p for p in self.places if self.graph.nodes[p].get("kind") in BUILT_UP)
         self.hops_to_objective = tables.hops_to_objective
         self.objective_sectors = town_sectors(self.graph, self.objective)
+        self._towns: Mapping[str, tuple[str, ...]] = self.graph.graph.get("towns", {})  # town -> its sectors
         # the towns split into sectors (each as its sectors, the town's own place first): fought street by street
-        self.towns_with_sectors = tuple(tuple(s) for s in self.graph.graph.get("towns", {}).values() if len(s) > 1)
+        self.towns_with_sectors = tuple(tuple(s) for s in self._towns.values() if len(s) > 1)
         self.capacity = tables.capacity
         self.enemy_fire_reach: dict[str, frozenset[str]] = {}  # side -> places the enemy's guns reach today
         self._fired_on = tables.fired_on
@@ -236,11 +237,12 @@ class Space:
 
     def sectors_of(self, place: str) -> tuple[str, ...]:
         """The sectors of the town ``place`` names, or just ``place`` when it has none."""
-        return town_sectors(self.graph, place)
+        return self._towns.get(place, (place,))
 
     def holds_whole(self, place: str, side: str) -> bool:
         """Whether ``side`` holds every sector of the town ``place`` names (the place itself if it has none)."""
-        return all(self.control.get(p) == side for p in town_sectors(self.graph, place))
+        control = self.control  # town_sectors, without looking up the map's towns each time
+        return all(control.get(p) == side for p in self._towns.get(place, (place,)))
 
     # ------------------------------------------------------------------ queries
     def place_name(self, place: str) -> str:
@@ -250,10 +252,19 @@ class Space:
         return self.defender if side == self.attacker else self.attacker
 
     def active_at(self, place: str, side: str | None = None) -> list[Formation]:
-        return [f for f in self.at_place.get(place, ()) if side is None or f.side == side]
+        """The formations standing at ``place`` (of ``side`` only, if given), as a fresh list."""
+        here = self.at_place.get(place)
+        if not here:
+            return []
+        return list(here) if side is None else [f for f in here if f.side == side]
 
     def enemy_present(self, place: str, side: str) -> bool:
-        return any(f.side != side and f.posture is not Posture.RAID for f in self.at_place.get(place, ()))
+        """Whether a formation not of ``side`` stands at ``place`` (raiders slipping through do not count)."""
+        # a plain loop, not any() of a generator: asked for every formation every day, it is a twentieth of a run
+        for f in self.at_place.get(place, ()):  # noqa: SIM110
+            if f.side != side and f.posture is not Posture.RAID:
+                return True
+        return False
 
     def hostile(self, place: str, side: str) -> bool:
         return self.control.get(place) == self.enemy_of(side) or self.enemy_present(place, side)
@@ -332,9 +343,11 @@ class Space:
         present: dict[str, set[str]] = {}
         guns: dict[str, set[str]] = {}  # side -> places its formations that call on its fires stand in
         for place, fs in self.at_place.items():
+            if not fs:
+                continue  # (a place once stood in keeps its empty list)
+            sides = None
             for f in fs:
                 if f.posture is not Posture.RAID:
-                    sides = present.get(place)
                     if sides is None:
                         sides = present[place] = set()
                     sides.add(f.side)

@@ -22,6 +22,7 @@ class Strength:
 
     def __init__(self, scenario: Scenario, space: Space) -> None:
         self.params, self.space = scenario.params, space
+        self._type_value, self._built_up = self.params.type_value, space.built_up  # read for every power asked
         sides = scenario.spec.sides
         self.support = {name: combat.support_multiplier(s.fires.artillery, s.fires.air, self.params)
                         for name, s in sides.items()}
@@ -31,22 +32,23 @@ class Strength:
     def formation_power(self, f: Formation, attacking: bool) -> float:
         """Rule: a formation's power, times its side's fire support when it attacks, or times the place's
         defence when it defends a place its side holds."""
-        power = combat.combat_power(f.personnel, f.tanks, self.params.type_value[f.unit_type], f.quality,
-                                    f.morale, f.supply, self.params, f.place in self.space.built_up)
+        place = f.place
+        power = combat.combat_power(f.personnel, f.tanks, self._type_value[f.unit_type], f.quality,
+                                    f.morale, f.supply, self.params, place in self._built_up)
         if attacking:
             return power * self.support[f.side]
-        if f.place is not None and self.space.control.get(f.place) == f.side:
-            return power * self.space.defence[f.place]
+        if place is not None and self.space.control.get(place) == f.side:
+            return power * self.space.defence[place]
         return power
 
     def side_power_at(self, place: str, side: str) -> float:
         """Defensive power of a side's formations standing in a place."""
-        return sum(self.formation_power(f, attacking=False) for f in self.space.at_place.get(place, ())
-                   if f.side == side)
+        # sum() of a list, not of a generator (the same numbers in the same order: the same total, sooner)
+        return sum([self.formation_power(f, False) for f in self.space.at_place.get(place, ()) if f.side == side])
 
     def threat_to(self, place: str, side: str) -> float:
         """Enemy attacking power in or next to a place."""
         space = self.space
         enemy, at_place = space.enemy_of(side), space.at_place
-        return sum(self.formation_power(f, attacking=True) for p in (place, *space.adjacency[place])
-                   for f in at_place.get(p, ()) if f.side == enemy)
+        return sum([self.formation_power(f, True) for p in (place, *space.adjacency[place])
+                    for f in at_place.get(p, ()) if f.side == enemy])

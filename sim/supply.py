@@ -19,16 +19,9 @@ RoadShares = frozenset[tuple[frozenset, float]]  # roads under fire, each with t
 def open_places(places: Iterable[str], control: Mapping[str, str | None], side: str,
                 present: Mapping[str, Collection[str]]) -> frozenset[str]:
     """Places the side can trace supply through; ``present`` maps a place to the sides with formations in it."""
-    out = []
-    for place in places:
-        holder = control.get(place)
-        if holder == side:
-            out.append(place)
-            continue
-        sides_here = present.get(place)
-        if (side in sides_here) if sides_here else holder is None:
-            out.append(place)
-    return frozenset(out)
+    sides_at = present.get
+    return frozenset([place for place in places if (holder := control.get(place)) == side
+                      or ((side in sides_here) if (sides_here := sides_at(place)) else holder is None)])
 
 
 def supplied_places(adjacency: Mapping[str, Iterable[str]], open_set: Collection[str],

@@ -175,6 +175,20 @@ def test_the_remembered_states_are_bounded(monkeypatch: pytest.MonkeyPatch) -> N
         supply_metrics(graph, state, {"S"}, "T", state, CAP, SPEED) for state in states]
 
 
+def test_a_full_memo_forgets_the_state_used_longest_ago(monkeypatch: pytest.MonkeyPatch) -> None:
+    graph = with_outpost()
+    cache = MetricsCache(graph, {"S"}, "T", set(graph), CAP, SPEED)
+    monkeypatch.setattr(metrics, "STATE_CACHE_LIMIT", 2)
+    first, second, third = {"S", "A", "B", "T"}, {"S", "B", "T"}, {"S", "A", "T"}
+    for state in (first, second, first, third):  # the first used again after the second: the second goes
+        cache.metrics(state, state)
+    assert cache.computations == 3
+    assert cache.metrics(first, first) == supply_metrics(graph, first, {"S"}, "T", first, CAP, SPEED)
+    assert cache.computations == 3  # still remembered
+    assert cache.metrics(second, second) == supply_metrics(graph, second, {"S"}, "T", second, CAP, SPEED)
+    assert cache.computations == 4  # computed again
+
+
 def test_a_dead_end_changes_no_measure_of_the_supply_network() -> None:
     """The core leaves out the dead ends, places on no route from a source to the objective (a branching side
     road, a place between two sources only): the measures with and without them are the same (computed here
