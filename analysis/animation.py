@@ -18,9 +18,8 @@ import numpy as np
 from PIL import Image
 
 from analysis.replay import MapState, replay
-from analysis.theatre_map import KEY_EVENT_LINES, MapOptions, TheatreMap, event_places
+from analysis.theatre_map import KEY_EVENT_LINES, MapOptions, TheatreMap, event_places, holds_town
 from sim.scenario import Scenario
-from sim.theatre import town_sectors
 
 NOTE_DAYS = 4  # a key event stays written under the map this many days
 FRAME_MS = 700  # a day on screen
@@ -62,7 +61,6 @@ def render_frames(scenario: Scenario, seed: int, dpi: int = DPI) -> list[Frame]:
     view = TheatreMap(scenario, dpi)
     named = event_places(e.row() for s in states for e in s.events)
     notes = _notes(view, states)
-    sectors, attacker = town_sectors(scenario.graph, scenario.spec.objective), scenario.attacker
     fell_before = False
     frames = []
     for state, note in zip(states, notes, strict=True):
@@ -70,7 +68,7 @@ def render_frames(scenario: Scenario, seed: int, dpi: int = DPI) -> list[Frame]:
         view.figure.canvas.draw()
         image = np.asarray(view.figure.canvas.buffer_rgba())[..., :3].copy()
         frames.append(Frame(image, state.day, drawing.title, note, bool(view.captions(state))))
-        fell_before = fell_before or all(state.control.get(p) == attacker for p in sectors)
+        fell_before = fell_before or holds_town(state, scenario, scenario.attacker)
     return frames
 
 

@@ -284,12 +284,17 @@ def _nice_length(span_km: float) -> float:
     return max((s for s in SCALE_STEPS_KM if s <= span_km / 5), default=SCALE_STEPS_KM[0])
 
 
+def holds_town(state: MapState, scenario: Scenario, side: str) -> bool:
+    """Whether ``side`` holds the whole objective that day: every quarter of a town split into quarters."""
+    return all(state.control.get(p) == side for p in town_sectors(scenario.graph, scenario.spec.objective))
+
+
 def objective_status(state: MapState, scenario: Scenario, fell_before: bool = False) -> str:
     """What the title says of the objective today: supplied, cut off, assaulted, fallen or retaken."""
     spec = scenario.spec
     objective, attacker = spec.objective, scenario.attacker
-    sectors = town_sectors(scenario.graph, objective)  # a town split into quarters falls when all are taken
-    if all(state.control.get(p) == attacker for p in sectors):
+    sectors = town_sectors(scenario.graph, objective)
+    if holds_town(state, scenario, attacker):
         taken_today = any(e.kind.value == "capture" and e.place in sectors for e in state.events)
         return "falls" if taken_today else "fallen"
     status = "supplied" if state.connected else "cut off"

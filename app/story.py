@@ -116,9 +116,9 @@ def text_map(game: Game, side: str | None) -> list[str]:
 def _town_holder(game: Game) -> str:
     """Who holds the objective town: one side's name, or each side's share of its quarters while it is split."""
     m = game.model
-    whole = [sid for sid in m.spec.sides if m.space.holds_whole(m.objective, sid)]
-    if whole or len(m.space.objective_sectors) == 1:
-        return _holder_name(game, whole[0] if whole else m.control.get(m.objective))
+    whole = m.space.whole_holder(m.objective)
+    if whole is not None or len(m.space.objective_sectors) == 1:
+        return _holder_name(game, whole)
     return ", ".join(f"{m.spec.sides[sid].name} {m.space.town_share(sid):.0%}" for sid in m.spec.sides)
 
 

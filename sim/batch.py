@@ -532,8 +532,7 @@ class MesaBatchModel(SiegeModel):
         self.datacollector = mesa.DataCollector(model_reporters={
             "Day": "day",
             "SupplyFlowShare": lambda m: supply_row(m, m._cache)["supply_flow_share"],
-            "ObjectiveHolder": lambda m: next((side for side in m.spec.sides
-                                               if m.space.holds_whole(m.objective, side)), ""),
+            "ObjectiveHolder": lambda m: m.space.whole_holder(m.objective) or "",
         })
         self.datacollector.collect(self)
 

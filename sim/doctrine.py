@@ -138,7 +138,7 @@ def _follow_orders(f: Formation, s: Situation) -> Intent:
     if kind == "reserve":
         return _reserve(f, s, f.orders.reserve)
     goal = f.orders.move
-    relief = relief_posts(f, s, goal)
+    relief = quarters_held(goal, f.side, s)
     if f.place == goal or f.place in relief:  # move: arrived (a relief column: in the town), so hold here
         return _stand_and_watch(f, s, Posture.HOLD, hold=f.place)
     if relief and not clear_route(f, relief, s):
@@ -148,10 +148,10 @@ def _follow_orders(f: Formation, s: Situation) -> Intent:
     return go_or_attack(f, s, goal)
 
 
-def relief_posts(f: Formation, s: Situation, goal: str) -> frozenset[str]:
-    """The places of the town ``goal`` names (its sectors, or itself) that ``f``'s side holds: a formation
-    ordered there is its relief."""
-    return frozenset(p for p in s.space.sectors_of(goal) if s.space.control.get(p) == f.side)
+def quarters_held(town: str, side: str, s: Situation) -> frozenset[str]:
+    """The places of ``town`` (its sectors, or itself) that ``side`` holds: where its own fall back to, and where
+    a relief column ordered there goes."""
+    return frozenset(p for p in s.space.sectors_of(town) if s.space.control.get(p) == side)
 
 
 def break_in(f: Formation, s: Situation, posts: frozenset[str]) -> Intent:
@@ -236,8 +236,7 @@ def fall_back_on_the_town(f: Formation, s: Situation) -> Intent:
     side holds, over its own ground, and holds that quarter (the villages' fighters joined the town's defence:
     by 24 May the rebels were confined to the triangle Arjoun - al-Dab'a - northern al-Qusayr, and the town battle
     was fought by most of the 1,900); the attacker, or a defender who cannot get there, holds where it stands."""
-    space = s.space
-    held = frozenset(p for p in space.objective_sectors if space.control.get(p) == f.side)
+    held = quarters_held(s.space.objective, f.side, s)
     route = clear_route(f, held, s) if f.side == s.defender and f.place not in held else None
     if not route:
         return Intent(Posture.HOLD, hold=f.place)

@@ -90,12 +90,8 @@ def _storm(m: SiegeModel, sectors: tuple[str, ...]) -> bool:
         return False
     first = town not in m.storm_start
     m.storm_start.setdefault(town, m.day)
-    contested = {f.place for f in attackers} & {f.place for f in defenders}
-    for place in contested:
-        if place not in m.assault_start:
-            m.assault_start[place] = m.day
-            m.first_assault.setdefault(place, m.day)
-            m.fight_losses[place] = [0, 0, 0, 0]
+    for place in {f.place for f in attackers} & {f.place for f in defenders}:  # the quarters fought in
+        _fight_begins(m, place)
     hits = _resolve(m, EngagementKind.ASSAULT, attackers, defenders, first, town)
     for f, hit in zip(attackers, hits.attackers, strict=True):
         _tally(m, f.place, 0, hit.losses)
@@ -111,8 +107,20 @@ def _storm(m: SiegeModel, sectors: tuple[str, ...]) -> bool:
     return True
 
 
+def _fight_begins(m: SiegeModel, place: str) -> bool:
+    """Whether the fight at ``place`` begins today: if so, note its first day (the capture's log and the metrics
+    read them) and open its tally of losses."""
+    if place in m.assault_start:
+        return False
+    m.assault_start[place] = m.day
+    m.first_assault.setdefault(place, m.day)
+    m.fight_losses[place] = [0, 0, 0, 0]
+    return True
+
+
 def _tally(m: SiegeModel, place: str | None, column: int, losses: Losses) -> None:
-    """Add a formation's losses in the storm to the fight for its sector (the capture's log reads them)."""
+    """Add losses to the tally of the fight for ``place`` (column 0: the attackers', 2: the defenders'), if one is
+    open there (the capture's log reads it)."""
     tally = m.fight_losses.get(place)
     if tally is not None:
         tally[column] += losses.killed
@@ -147,16 +155,11 @@ def _engage_place(m: SiegeModel, place: str, fighters: list[Formation]) -> None:
     defending = holder if kind is EngagementKind.ASSAULT else m.defender
     defenders = [f for f in fighters if f.side == defending]
     attackers = [f for f in fighters if f not in defenders]
-    first = place not in m.assault_start
-    if first:
-        m.assault_start[place] = m.day
-        m.first_assault.setdefault(place, m.day)
-        m.fight_losses[place] = [0, 0, 0, 0]
+    first = _fight_begins(m, place)
     hits = _resolve(m, kind, attackers, defenders, first, place)
     a_loss, d_loss = hits.attacker_losses, hits.defender_losses
-    tally = m.fight_losses[place]
-    for i, n in enumerate((a_loss.killed, a_loss.wounded, d_loss.killed, d_loss.wounded)):
-        tally[i] += n
+    _tally(m, place, 0, a_loss)
+    _tally(m, place, 2, d_loss)
     verb, held = (("assaulted", f" held by {_names(defenders)}") if kind is EngagementKind.ASSAULT
                   else ("fought", f" with {_names(defenders)}"))
     m.log(EventKind.ENGAGEMENT,

@@ -232,12 +232,16 @@ class Space:
     def town_share(self, side: str, town: str | None = None) -> float:
         """Rule: the share of a town (default the objective) that ``side`` holds: its sectors count alike (no
         source gives the quarters' sizes); a town without sectors is held whole or not at all."""
-        sectors = self.objective_sectors if town is None else town_sectors(self.graph, town)
+        sectors = self.objective_sectors if town is None else self.sectors_of(town)
         return sum(self.control[p] == side for p in sectors) / len(sectors)
 
     def sectors_of(self, place: str) -> tuple[str, ...]:
         """The sectors of the town ``place`` names, or just ``place`` when it has none."""
         return self._towns.get(place, (place,))
+
+    def whole_holder(self, place: str) -> str | None:
+        """The side that holds every sector of the town ``place`` names, or None while it is split or nobody's."""
+        return next((side for side in (self.attacker, self.defender) if self.holds_whole(place, side)), None)
 
     def holds_whole(self, place: str, side: str) -> bool:
         """Whether ``side`` holds every sector of the town ``place`` names (the place itself if it has none)."""
