@@ -51,6 +51,7 @@ class Formation(mesa.Agent):
         self.engaged = False  # fought this step
         self.engaged_ambush = False  # a raid that has sprung its ambush goes home
         self.killed = self.wounded = self.captured = 0
+        self.trapped_wounded = 0  # of its wounded, those it could not evacuate (taken while cut off from supply)
 
     # ------------------------------------------------------------------ state helpers
     @property
@@ -102,9 +103,13 @@ class Formation(mesa.Agent):
         movement.advance(self, self.model)
 
     def take_losses(self, killed: int, wounded: int) -> None:
+        """Rule: wounded taken while cut off from supply cannot be evacuated (casualties go out along the supply
+        lines): the formation carries them (``trapped_wounded``) until it is back in supply."""
         self.personnel -= killed + wounded
         self.killed += killed
         self.wounded += wounded
+        if not self.in_supply:
+            self.trapped_wounded += wounded
         if self.tanks and self.personnel >= 0:
             self.tanks = min(self.tanks, round(self.tanks * self.personnel / max(1, self.personnel + killed + wounded)))
         if self.personnel <= 0:

@@ -92,6 +92,12 @@ def share_lost(personnel: int, share: float, params: Parameters, rng: np.random.
     return Losses(killed, lost - killed)
 
 
+def wounded_lost(wounded: int, share: float, rng: np.random.Generator) -> int:
+    """Rule: each wounded man carried along a route under fire is lost with probability ``share``, and lost is
+    dead: hit again, with no care on the way."""
+    return int(rng.binomial(wounded, share)) if wounded > 0 and share > 0 else 0
+
+
 def morale_after_losses(morale: float, lost_share: float, params: Parameters, steadiness: float = 1.0) -> float:
     """Rule: morale falls by ``morale_per_loss`` times the share of strength lost in the step (times
     ``steadiness``: ``urban_morale_factor`` for defenders of a built-up place)."""

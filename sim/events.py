@@ -31,7 +31,9 @@ class EventKind(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Event:
-    """One dated record; ``text`` is the sentence, the other fields are for filtering and analysis."""
+    """One dated record; ``text`` is the sentence, the other fields are for filtering and analysis. ``killed``
+    and ``wounded`` change the side's totals, so they sum to them: wounded who later die on the way or are left
+    behind and captured leave ``wounded`` (a negative count) for ``killed`` or the captured."""
 
     day: float
     date: str

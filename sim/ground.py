@@ -40,8 +40,11 @@ def trace_supply(m: SiegeModel, log: bool) -> None:
         if in_supply != f.in_supply:
             kind = EventKind.SUPPLY_RESTORED if in_supply else EventKind.SUPPLY_CUT
             what = "is back in supply" if in_supply else "is cut off from supply"
-            m.log(kind, f"{f.label} {what} at {f.location_text()}", place=f.place or "", formation=f)
+            evacuated = f" and evacuated {f.trapped_wounded:,} wounded" if in_supply and f.trapped_wounded else ""
+            m.log(kind, f"{f.label} {what} at {f.location_text()}{evacuated}", place=f.place or "", formation=f)
             f.in_supply = in_supply
+        if in_supply:
+            f.trapped_wounded = 0  # Rule: back in supply, the wounded it carried are evacuated
         f.supply = next_supply_level(f.supply, f.in_supply, dt, p.supply_recovery, p.supply_depletion)
 
 

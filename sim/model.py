@@ -184,20 +184,36 @@ class SiegeModel(mesa.Model):
         ``interdicted_move_loss`` of its men on the way (``combat.share_lost``) when the enemy's guns reach a place
         on its route (where it sets out included)."""
         here = f.place
-        reach = self.space.enemy_fire_reach.get(f.side, frozenset())
-        shelled = any(p in reach for p in (here, *path))
+        shelled = self._under_fire(f, (here, *path))
         loss = combat.share_lost(f.personnel, self.params.interdicted_move_loss if shelled else 0.0, self.params,
                                  self.rng)
+        carried = f.trapped_wounded
+        died = self._wounded_on_the_way(f, shelled)
         cost = f"{loss.describe()} on the way{' under fire' if shelled else ''}"
+        if carried:
+            cost += f"; {died:,} of the {carried:,} wounded it carried died"
         if withdrawing:
             self.log(EventKind.WITHDRAWAL, f"{f.label} withdrew from {self.place_name(self.objective)} towards "
                      f"{self.place_name(path[-1])} ({self.space.town_share(f.side):.0%} of the town held, supply "
-                     f"{f.supply:.0%}; {cost})", place=here, formation=f, losses=loss)
+                     f"{f.supply:.0%}; {cost})", place=here, formation=f, losses=_with_dead(loss, died))
         else:
             self.log(EventKind.BREAK_IN, f"{f.label} set out from {self.place_name(here)} to break through the "
                      f"enemy's lines into {self.place_name(path[-1])} ({cost})", place=here, formation=f,
-                     losses=loss)
+                     losses=_with_dead(loss, died))
         self._suffer(f, loss, here)
+
+    def _under_fire(self, f: Formation, route: tuple[str, ...]) -> bool:
+        """Whether the enemy's guns reach a place on ``f``'s route."""
+        reach = self.space.enemy_fire_reach.get(f.side, frozenset())
+        return any(p in reach for p in route)
+
+    def _wounded_on_the_way(self, f: Formation, shelled: bool) -> int:
+        """Rule: the wounded ``f`` carries out of a cut-off place along a route under fire (a withdrawal, a
+        break-in, a retreat) are lost at ``interdicted_move_loss`` (``combat.wounded_lost``), and the lost die.
+        Returns how many died."""
+        died = combat.wounded_lost(f.trapped_wounded, self.params.interdicted_move_loss if shelled else 0.0, self.rng)
+        f.trapped_wounded, f.wounded, f.killed = f.trapped_wounded - died, f.wounded - died, f.killed + died
+        return died
 
     def leave_detachment(self, f: Formation, men: int) -> None:
         """Split ``men`` off ``f`` as a new formation that holds ``f``'s place (``doctrine.detachment_for``)."""
@@ -224,9 +240,27 @@ class SiegeModel(mesa.Model):
 
     def _suffer(self, f: Formation, losses: Losses, place: str | None) -> None:
         """``f`` takes ``losses`` at ``place``; a formation that has no one left is logged destroyed there."""
+        here = f.place
         f.take_losses(losses.killed, losses.wounded)
         if not f.active:
             self.log(EventKind.DESTROYED, f"{f.label} was destroyed", place=place or "", formation=f)
+            self._leave_wounded(f, here)
+
+    def _leave_wounded(self, f: Formation, here: str | None) -> None:
+        """Rule: the wounded a destroyed or surrendering formation carried pass to a formation of its side where
+        it stood, or else are captured."""
+        carried, f.trapped_wounded = f.trapped_wounded, 0
+        if not carried:
+            return
+        comrades = self.space.active_at(here, f.side) if here is not None else []
+        f.wounded -= carried
+        if comrades:
+            comrades[0].wounded += carried
+            comrades[0].trapped_wounded += carried
+            return
+        f.captured += carried
+        self.log(EventKind.SURRENDER, f"{carried:,} wounded of {f.label} left behind were captured",
+                 place=here or "", formation=f, losses=Losses(0, -carried))
 
     def fall_back(self, f: Formation, why: str) -> None:
         """Carry out ``combat.fate_of_broken`` for ``f``: retreat along doctrine's way out, surrender or stand."""
@@ -237,15 +271,19 @@ class SiegeModel(mesa.Model):
         if fate is Fate.SURRENDER:
             men = f.personnel
             f.surrender()
+            self._leave_wounded(f, here)
             self.log(EventKind.SURRENDER, f"{f.label} surrendered at {where} ({men:,} captured)",
                      place=here, formation=f)
         if fate is not Fate.RETREAT:
             return
         loss = combat.draw_losses(f.personnel, self.params.retreat_loss, self.dt, self.params, self.rng)
+        carried = f.trapped_wounded
+        died = self._wounded_on_the_way(f, carried > 0 and self._under_fire(f, (here, dest)))
         self._suffer(f, loss, here)
+        wounded_died = f"; {died:,} of the {carried:,} wounded it carried died" if carried else ""
         if not f.active:
-            self.log(EventKind.RETREAT, f"{f.label} {why} {where} and was lost falling back ({loss.describe()})",
-                     place=here, formation=f, losses=loss)
+            self.log(EventKind.RETREAT, f"{f.label} {why} {where} and was lost falling back ({loss.describe()}"
+                     f"{wounded_died})", place=here, formation=f, losses=_with_dead(loss, died))
             return
         if f.edge is not None:
             self.space.put(f, here)
@@ -254,7 +292,8 @@ class SiegeModel(mesa.Model):
         f.posture = Posture.RAID if f.order_kind == "raid" else Posture.RETREAT  # raiders slip away, taking nothing
         f.rest_until = self.day + self.params.consolidation_days
         self.log(EventKind.RETREAT, f"{f.label} {why} {where} and retreated to {self.place_name(dest)} "
-                 f"({loss.describe()} on the way)", place=here, formation=f, losses=loss)
+                 f"({loss.describe()} on the way{wounded_died})", place=here, formation=f,
+                 losses=_with_dead(loss, died))
 
     # ------------------------------------------------------------------ recovery
     def _recover(self) -> None:
@@ -285,3 +324,8 @@ class SiegeModel(mesa.Model):
             enemy_killed=enemy_losses.killed if enemy_losses else 0,
             enemy_wounded=enemy_losses.wounded if enemy_losses else 0,
             text=f"{date}: {text}."))
+
+
+def _with_dead(losses: Losses, died: int) -> Losses:
+    """An event's losses when ``died`` of the wounded carried died as well: they leave the wounded for the killed."""
+    return Losses(losses.killed + died, losses.wounded - died)

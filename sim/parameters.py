@@ -219,7 +219,8 @@ class Parameters:
                                       "urban-combat notes 7 P12 and 4d (Qusayr: of each ~50 who tried to get out, "
                                       "~25 came back and the rest were killed): 0.2-0.5 a trip; isolation never "
                                       "complete", "share of its men a formation loses withdrawing from a town, "
-                                      "or breaking into one, along a route under the enemy's fires")
+                                      "or breaking into one, along a route under the enemy's fires; also the share "
+                                      "of the wounded it carries out of a cut-off place (a retreat too) who die")
     pullout_days: float = _p(7.0, 1.0, 60.0, "days", "assumption: a week under pressure",
                              "how long the defenders of the objective town stand outnumbered by pullout_ratio "
                              "before pulling out while still supplied")
