@@ -247,12 +247,12 @@ class SiegeModel(mesa.Model):
             self._leave_wounded(f, here)
 
     def _leave_wounded(self, f: Formation, here: str | None) -> None:
-        """Rule: the wounded a destroyed or surrendering formation carried pass to a formation of its side where
-        it stood, or else are captured."""
+        """Rule: the wounded a destroyed or surrendering formation carried pass to a formation of its faction where
+        it stood (on its books: each faction's casualties stay its own), or else are captured."""
         carried, f.trapped_wounded = f.trapped_wounded, 0
         if not carried:
             return
-        comrades = self.space.active_at(here, f.side) if here is not None else []
+        comrades = [g for g in self.space.active_at(here, f.side) if g.faction == f.faction] if here else []
         f.wounded -= carried
         if comrades:
             comrades[0].wounded += carried

@@ -58,6 +58,7 @@ def check_strength_and_levels(m: SiegeModel) -> None:
     for f in m.formations():
         assert f.personnel >= 0 and f.tanks >= 0, f.fid
         assert f.killed >= 0 and f.wounded >= 0 and f.captured >= 0, f.fid
+        assert 0 <= f.trapped_wounded <= f.wounded, f.fid  # the wounded it carries are among its wounded
         assert 0.0 <= f.morale <= 1.0, (f.fid, f.morale)
         assert 0.0 <= f.supply <= 1.0, (f.fid, f.supply)
         if f.status in (Status.DESTROYED, Status.SURRENDERED):

@@ -93,11 +93,16 @@ def test_a_broken_formation_falling_back_under_fire_loses_the_wounded_it_carries
     assert m.events[-1].kind is EventKind.RETREAT and ("wounded it carried died" in m.events[-1].text)
 
 
-@pytest.mark.parametrize("comrade", [True, False])
-def test_the_wounded_of_a_destroyed_formation_pass_to_a_comrade_or_are_captured(tmp_path: Path,
-                                                                             comrade: bool) -> None:
-    others = [unit("red_m", "red_army", "north", {"hold": "north"}, 100)] if comrade else []
-    m = world(tmp_path, [unit("red_n", "red_army", "north", {"hold": "north"}, 10), *others])
+@pytest.mark.parametrize(("comrade_faction", "comrade"), [("red_army", True), ("red_militia", False), (None, False)])
+def test_the_wounded_of_a_destroyed_formation_pass_to_a_comrade_or_are_captured(
+        tmp_path: Path, comrade_faction: str | None, comrade: bool) -> None:
+    """A comrade of its own faction in the same place takes them on (and on its books); another faction's
+    formation there does not (each faction's casualties stay its own): then they are captured."""
+    others = [unit("red_m", comrade_faction, "north", {"hold": "north"}, 100)] if comrade_faction else []
+    m = world(tmp_path, [unit("red_n", "red_army", "north", {"hold": "north"}, 10), *others],
+              factions={"blue_army": {"name": "Blue Army", "side": "blue"},
+                        "red_army": {"name": "Red Army", "side": "red"},
+                        "red_militia": {"name": "Red Militia", "side": "red"}})
     red = m.formation("red_n")
     red.in_supply = False
     red.take_losses(0, 5)  # five wounded carried
