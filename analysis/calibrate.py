@@ -39,7 +39,7 @@ from sim.errors import InputError
 from sim.events import EventKind
 from sim.parameters import SPECS
 from sim.record import Record, date_text
-from sim.records import atomic_path, atomic_write_text
+from sim.records import atomic_path, atomic_write_text, cut_spells
 from sim.simulation import simulate
 from sim.sweep import point_json
 from sim.theatre import town_sectors
@@ -129,22 +129,18 @@ class FitTask:
     split_day: int | None
 
 
-def fitted_period(events: Sequence[Any], objective: Collection[str], attacker: str, split_day: int,
-                  min_cut_days: float = 3.0) -> dict[str, Any]:
+def fitted_period(events: Sequence[Any], rows: Sequence[Mapping[str, Any]], objective: Collection[str],
+                  attacker: str, defender: str, split_day: int, min_cut_days: float = 3.0) -> dict[str, Any]:
     """What a run did up to ``split_day`` and nothing after: killed per (day, place, side), the attacker's
-    first assault on the objective (any of its sectors; None if none by then) and the first day the objective was
-    cut off for ``min_cut_days`` or until the split (``encirclement_min_days``: None if not by then)."""
+    first assault on the objective (any of its sectors; None if none by then) and the first day of a cut of the
+    defender-held objective that lasted ``min_cut_days`` or was still on at the split (``encirclement_min_days``;
+    None if none by then), from the daily ``rows`` as ``sim.records.cut_spells`` reads them: the attacker's
+    capture of the town is not a cut."""
     killed: dict[tuple[int, str, str], int] = defaultdict(int)
-    first_assault = cut_day = cut_since = None
+    first_assault = None
     for e in events:
         if e.day > split_day:
             break
-        if e.kind is EventKind.OBJECTIVE_CUT and cut_since is None:
-            cut_since = float(e.day)
-        elif e.kind is EventKind.OBJECTIVE_RECONNECTED and cut_since is not None:
-            if cut_day is None and e.day - cut_since >= min_cut_days:
-                cut_day = cut_since
-            cut_since = None
         if e.kind not in FIGHT_KINDS:
             continue
         killed[(int(e.day), e.place, e.side)] += e.killed
@@ -152,8 +148,10 @@ def fitted_period(events: Sequence[Any], objective: Collection[str], attacker: s
             killed[(int(e.day), e.place, e.other_side)] += e.enemy_killed
         if first_assault is None and e.place in objective and e.side == attacker and e.kind is EventKind.ENGAGEMENT:
             first_assault = float(e.day)
-    if cut_day is None and cut_since is not None:
-        cut_day = cut_since  # still cut off at the split
+    seen = [r for r in rows if r["day"] <= split_day]
+    on_at_split = seen[-1]["day"] if seen else -math.inf  # a spell running past the last row seen is still on
+    cut_day = next((start for start, end, _ in cut_spells(seen, defender)
+                    if end - start >= min_cut_days or end > on_at_split), None)
     return {"split_day": split_day, "first_assault_day": first_assault, "cut_day": cut_day,
             "killed": [[day, place, side, n] for (day, place, side), n in sorted(killed.items()) if n]}
 
@@ -165,8 +163,9 @@ def fit_run(job: FitTask) -> dict[str, Any]:
     record = simulate(scenario, task.seed, task.time_limit)
     summary = dict(record.summary)
     if job.split_day is not None:
-        summary["fitted_period"] = fitted_period(record.events, town_sectors(scenario.graph, scenario.spec.objective),
-                                                 scenario.attacker, job.split_day,
+        summary["fitted_period"] = fitted_period(record.events, record.timeseries,
+                                                 town_sectors(scenario.graph, scenario.spec.objective),
+                                                 scenario.attacker, scenario.defender, job.split_day,
                                                  scenario.params.encirclement_min_days)
     return summary
 

@@ -234,16 +234,24 @@ def test_the_first_assault_term_only_punishes_assaults_the_record_had_not_made_b
     assert assault_term(runs, dated) == pytest.approx(4 / 7)  # |26 - 30| days, in weeks
 
 
-def _cut_event(day: float, cut: bool) -> Event:
-    return Event(day=day, date="", kind=EventKind.OBJECTIVE_CUT if cut else EventKind.OBJECTIVE_RECONNECTED,
-                 place="town", side="blue")
+def _days(cut: set[int], red_holds_town_from: int | None = None, last: int = 20) -> list[dict[str, Any]]:
+    """Daily rows of a run: the town (blue's) cut off on the days in ``cut``; red holding all of it from a day."""
+    return [{"day": float(d), "objective_held.blue": 0.0 if red_holds_town_from is not None
+             and d >= red_holds_town_from else 1.0, "objective_supplied": d not in cut} for d in range(last + 1)]
 
 
 def test_the_fitted_period_sees_a_cut_that_lasts_or_is_still_on_at_the_split() -> None:
-    short_then_long = [_cut_event(2, True), _cut_event(4, False), _cut_event(6, True), _cut_event(9, False)]
-    assert fitted_period(short_then_long, ("town",), "red", 20, 3.0)["cut_day"] == 6.0  # the 2-day cut is a raid
-    assert fitted_period(short_then_long, ("town",), "red", 7, 3.0)["cut_day"] == 6.0  # still cut at the split
-    assert fitted_period(short_then_long, ("town",), "red", 5, 3.0)["cut_day"] is None  # reconnected by then
+    short_then_long = _days({2, 3, 6, 7, 8})
+    assert fitted_period([], short_then_long, ("town",), "red", "blue", 20, 3.0)["cut_day"] == 6.0  # 2 days: a raid
+    assert fitted_period([], short_then_long, ("town",), "red", "blue", 7, 3.0)["cut_day"] == 6.0  # on at the split
+    assert fitted_period([], short_then_long, ("town",), "red", "blue", 5, 3.0)["cut_day"] is None  # reconnected
+
+
+def test_the_fitted_period_does_not_count_the_attackers_capture_of_the_town_as_a_cut() -> None:
+    taken = _days(set(range(6, 21)), red_holds_town_from=6)  # no supply reaches the town: red holds all of it
+    assert fitted_period([], taken, ("town",), "red", "blue", 20, 3.0)["cut_day"] is None
+    cut_then_taken = _days(set(range(3, 21)), red_holds_town_from=8)  # cut off for five days, then taken
+    assert fitted_period([], cut_then_taken, ("town",), "red", "blue", 20, 3.0)["cut_day"] == 3.0
 
 
 def test_the_cut_term_punishes_a_fit_that_does_not_cut_the_town_off_when_the_record_does(record: Record) -> None:
@@ -286,10 +294,10 @@ def test_a_run_reports_nothing_after_the_split_day() -> None:
               Event(day=5, date="", kind=EventKind.RETREAT, place="hill", side="blue", killed=1),
               Event(day=6, date="", kind=EventKind.ENGAGEMENT, place="town", side="red", other_side="blue",
                     killed=7, enemy_killed=7)]
-    assert fitted_period(events, ("town",), "red", 5) == {
+    assert fitted_period(events, _days(set()), ("town",), "red", "blue", 5) == {
         "split_day": 5, "first_assault_day": 3.0, "cut_day": None,
         "killed": [[3, "town", "blue", 2], [3, "town", "red", 4], [5, "hill", "blue", 1]]}
-    assert fitted_period(events, ("hill",), "red", 5)["first_assault_day"] is None
+    assert fitted_period(events, _days(set()), ("hill",), "red", "blue", 5)["first_assault_day"] is None
 
 
 def test_moving_a_held_back_event_does_not_change_the_loss(record: Record) -> None:
