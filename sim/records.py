@@ -166,21 +166,23 @@ def control_columns(places: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def casualties(model: SiegeModel) -> dict[str, dict[str, Any]]:
-    """Killed, wounded and captured per faction (with its side)."""
-    out = {fid: {"side": f.side, "killed": 0, "wounded": 0, "captured": 0}
+    """Killed, wounded and captured per faction (with its side), and ``trapped``: of its wounded, those still
+    carried by formations cut off from supply at the end (the wounded of a cut-off garrison)."""
+    out = {fid: {"side": f.side, "killed": 0, "wounded": 0, "captured": 0, "trapped": 0}
            for fid, f in model.spec.factions.items()}
     for f in model.agents_by_type.get(Formation, []):
         c = out[f.faction]
         c["killed"] += f.killed
         c["wounded"] += f.wounded
         c["captured"] += f.captured
+        c["trapped"] += f.trapped_wounded
     return out
 
 
 def by_side(per_faction: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for c in per_faction.values():
-        side = out.setdefault(c["side"], {"killed": 0, "wounded": 0, "captured": 0})
+        side = out.setdefault(c["side"], {"killed": 0, "wounded": 0, "captured": 0, "trapped": 0})
         for key in side:
             side[key] += c[key]
     return out
@@ -511,5 +513,6 @@ def summary_lines(record: RunRecord) -> list[str]:
                  f"interdiction efficiency {s['interdiction']['efficiency']:.2f}.")
     lines.append(f"{len(s['captures'])} captures ({s['captures_unopposed']} unopposed); losses by side:")
     for side, c in s["casualties_by_side"].items():
-        lines.append(f"  {side}: {c['killed']:,} killed, {c['wounded']:,} wounded, {c['captured']:,} captured")
+        trapped = f" ({c['trapped']:,} of them trapped, cut off)" if c["trapped"] else ""
+        lines.append(f"  {side}: {c['killed']:,} killed, {c['wounded']:,} wounded{trapped}, {c['captured']:,} captured")
     return lines

@@ -57,7 +57,7 @@ RUN_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("objective_battle_days", pa.float64()), ("cut_episodes", pa.int64()), ("cut_reconnections", pa.int64()),
     ("captures_unopposed", pa.int64()),
 ]
-LOSSES = ("killed", "wounded", "captured")
+LOSSES = ("killed", "wounded", "captured", "trapped")
 TASK = "task"  # the run's task number, in the parts only
 MAX_BUFFER = 256  # runs held before a part is written
 FLUSH_SECONDS = 1.0  # a finished run waits at most about this long before it is on disk

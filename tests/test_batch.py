@@ -34,7 +34,8 @@ RUN_COLUMNS = ["scenario", "scenario_file", "design_point", "parameters", "repli
                "days_encirclement_to_fall", "interdiction_efficiency", "captures",
                "objective_first_capture_day", "objective_changes_of_hands", "objective_battle_days", "cut_episodes",
                "cut_reconnections", "captures_unopposed",
-               "killed_blue", "wounded_blue", "captured_blue", "killed_red", "wounded_red", "captured_red",
+               "killed_blue", "wounded_blue", "captured_blue", "trapped_blue", "killed_red", "wounded_red",
+               "captured_red", "trapped_red",
                "summary_json"]
 
 

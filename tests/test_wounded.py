@@ -17,6 +17,7 @@ import pytest
 from sim import combat, doctrine, ground
 from sim.events import EventKind
 from sim.model import SiegeModel
+from sim.records import by_side, casualties
 from sim.states import Losses
 from tests.test_town import take, unit, world
 
@@ -116,3 +117,13 @@ def test_the_wounded_of_a_destroyed_formation_pass_to_a_comrade_or_are_captured(
         assert red.captured == 5
         assert m.events[-1].kind is EventKind.SURRENDER and "5 wounded of Red Army red_n left behind were captured" in \
             m.events[-1].text
+
+
+def test_the_records_count_the_wounded_still_trapped_per_faction_and_side(tmp_path: Path) -> None:
+    m = red_in_the_north(tmp_path)
+    red = m.formation("red_n")
+    red.in_supply = False
+    red.take_losses(2, 12)
+    per_faction = casualties(m)
+    assert per_faction["red_army"] == {"side": "red", "killed": 2, "wounded": 12, "captured": 0, "trapped": 12}
+    assert by_side(per_faction)["red"]["trapped"] == 12 and by_side(per_faction)["blue"]["trapped"] == 0
