@@ -52,7 +52,8 @@ def update_control(m: SiegeModel) -> None:
     """Rule: a place changes hands when formations of one side only stand in it; raiders, formations falling
     back and broken ones (morale below ``morale_break``: stranded, they stand but hold nothing) take nothing; an
     empty place whose holder has a picket next door (``doctrine.picket_for``) is not taken: the picket moves in,
-    and the place is fought for."""
+    and the place is fought for. A place won in a fight (its defenders broke or fell there) is the winner's: the
+    picket stops a walk-in, it does not restart a lost fight (the counterattack rule may)."""
     for place, fs in list(m.space.at_place.items()):
         if not fs:
             continue  # an empty place changes no hands (most places, most days)
@@ -62,7 +63,7 @@ def update_control(m: SiegeModel) -> None:
             continue
         previous = m.control[place]
         picket = (doctrine.picket_for(place, previous, m) if m.doctrine.pickets and previous is not None
-                  and len(holders) == len(fs) else None)
+                  and len(holders) == len(fs) and place not in m.assault_start else None)  # (no fight on there)
         if picket is None:
             capture(m, place, holders[0].side, holders)
             continue

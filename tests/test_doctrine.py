@@ -902,6 +902,26 @@ def test_an_empty_place_is_not_walked_into_while_a_picket_is_next_door(tmp_path:
         assert walk_in(tmp_path, red, pickets=False).control["mid"] == "blue"  # the doctrine's switch
 
 
+@pytest.mark.parametrize("fought_there", [True, False])
+def test_a_place_won_in_a_fight_is_the_winners_no_picket_restarts_the_fight(tmp_path: Path,
+                                                                           fought_there: bool) -> None:
+    """Blue fought for mid and its defenders have gone: it takes mid though red has a picket next door (the
+    picket stops a walk-in, not a fight that is over); with no fight there, the picket moves in as before."""
+    red = [unit("red_d", "red_army", "depot", {"hold": "depot"}, 100)]
+    m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"axis": ["mid"]}, 500), *red],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"))
+    if fought_there:
+        engagements._fight_begins(m, "mid")
+    blue = m.formation("blue_a")
+    m.space.put(blue, "mid")
+    blue.posture = Posture.ADVANCE
+    ground.update_control(m)
+    assert m.control["mid"] == ("blue" if fought_there else "red")
+    assert (m.formation("red_d").place == "mid") is not fought_there
+    if fought_there:
+        assert m.captures[-1]["opposed"] is True
+
+
 # ---------------------------------------------------------------- a fifth place: a short cut through a farm
 # The four-place world cannot tell "the shortest way" from "the way round enemy ground" or "the objective" from
 # "the nearest enemy place": a farm between the depot and mid makes them differ. The depot-mid track becomes a
