@@ -22,6 +22,7 @@ scikit-learn, statsmodels, seaborn, platypus).
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -32,6 +33,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 from scipy.stats import qmc
 
 from analysis.calibrate import SEARCH_SPACE, Dimension, run_points
@@ -384,7 +386,7 @@ def discovery_figure(document: Mapping[str, Any]) -> Figure:
         dots = left.scatter([s["coverage"] for s in steps], [s["density"] for s in steps],
                             c=[len(s["limits"]) for s in steps], cmap="viridis", s=36, zorder=2)
         left.plot([s["coverage"] for s in steps], [s["density"] for s in steps], color=TRAJECTORY, lw=1, zorder=1)
-        fig.colorbar(dots, ax=left, label="inputs limited")
+        fig.colorbar(dots, ax=left, label="inputs limited", ticks=MaxNLocator(integer=True))  # a count
         chosen = steps[first["chosen_step"]]
         left.scatter([chosen["coverage"]], [chosen["density"]], s=220, facecolors="none", edgecolors=CHOSEN, lw=2.5,
                      label=f"chosen step {first['chosen_step']}", zorder=3)
@@ -403,6 +405,17 @@ def discovery_figure(document: Mapping[str, Any]) -> Figure:
     return fig
 
 
+LABEL_WIDTH = 60  # characters a line of a box's levels takes in the limits panel
+
+
+def levels_text(name: str, levels: Sequence[str], every: Sequence[str]) -> str:
+    """The levels a box keeps, in words a reader takes in at a glance: the ones left out when they are fewer."""
+    left_out = [level for level in every if level not in levels]
+    if left_out and len(left_out) < len(levels):
+        return f"every {name} but {', '.join(left_out)}"
+    return ", ".join(levels)
+
+
 def _limits_panel(ax: Any, document: Mapping[str, Any]) -> None:
     """Each box's limits: a bar over each numeric input's range scaled to 0..1, the allowed levels of a
     categorical input written out; each box in its own colour and lane."""
@@ -419,7 +432,8 @@ def _limits_panel(ax: Any, document: Mapping[str, Any]) -> None:
             if limit is None:
                 continue
             if isinstance(limit[0], str):
-                ax.text(0.01, lane, f"box {i + 1}: {', '.join(limit)}", va="center", fontsize=12, color=colour)
+                ax.text(0.01, lane, textwrap.fill(f"box {i + 1}: {levels_text(name, limit, document['variants'])}",
+                                                  LABEL_WIDTH), va="center", fontsize=12, color=colour)
                 continue
             low, high = ranges[name]
             ax.barh(lane, (limit[1] - limit[0]) / (high - low), left=(limit[0] - low) / (high - low),

@@ -27,6 +27,7 @@ from analysis.discovery import (
     drop_needless_limits,
     full_box,
     inputs,
+    levels_text,
     paste,
     peel,
     prim,
@@ -178,3 +179,10 @@ def test_the_discover_command_writes_the_sample_the_boxes_and_the_plot(tiny_path
                          capture_output=True, text=True, timeout=120, check=False)
     assert bad.returncode == 2 and "--alpha" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "bad").exists()
+
+
+def test_a_box_that_keeps_most_levels_is_labelled_by_the_ones_it_leaves_out() -> None:
+    every = ["a", "b", "c", "d"]
+    assert levels_text("variant", ["a", "b", "c"], every) == "every variant but d"
+    assert levels_text("variant", ["a", "b"], every) == "a, b"  # as many kept as left out: the kept ones
+    assert levels_text("variant", every, every) == "a, b, c, d"
