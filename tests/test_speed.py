@@ -8,6 +8,7 @@ attacks from base, red is supplied from the depot) and the six-place tiny theatr
 from __future__ import annotations
 
 import itertools
+import random
 import subprocess
 import sys
 from dataclasses import replace
@@ -20,10 +21,11 @@ from test_metrics import CAP, SPEED, road_graph, two_paths
 
 from sim import metrics
 from sim.metrics import MetricsCache, supply_metrics
-from sim.model import SiegeModel
+from sim.model import SiegeModel, shuffle
 from sim.parameters import Parameters
 from sim.scenario import Scenario
 from sim.space import Space, carrying_under, fire_extremes
+from sim.states import Posture
 from sim.supply import roads_carrying, roads_under_fire, supplied_places
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -215,6 +217,43 @@ def test_a_shared_network_memo_gives_the_measures_computed_afresh() -> None:
             shared = supply_metrics(graph, open_places, {"S1", "S2"}, "T", held, CAP, SPEED, memo)
             assert shared == supply_metrics(graph, open_places, {"S1", "S2"}, "T", held, CAP, SPEED)
     assert 0 < len(memo) < 2 ** len(places)
+
+
+# ---------------------------------------------------------------- occupancy by side, power queries (sim/space.py)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_every_step_the_occupancy_by_side_and_the_power_queries_are_the_formations_own(historical: Scenario,
+                                                                                      seed: int) -> None:
+    """``Space.side_at`` (kept by every put and removal) is each place's formations of one side, in their order,
+    so the power sums read from it add the same numbers in the same order as a scan of everyone there."""
+    m = SiegeModel(historical, rng=seed)
+    while m.running:
+        m.step()
+        space = m.space
+        for place in m.places:
+            here = space.at_place.get(place, [])
+            for side in m.spec.sides:
+                enemy = space.enemy_of(side)
+                own = [f for f in here if f.side == side]
+                assert space.side_at[side].get(place, []) == own == space.active_at(place, side)
+                assert space.enemy_present(place, side) == any(f.side == enemy and f.posture is not Posture.RAID
+                                                               for f in here)
+                assert m.side_power_at(place, side) == sum([m.formation_power(f, False) for f in own])
+                assert m.threat_to(place, side) == sum([m.formation_power(f, True)
+                                                        for p in (place, *space.adjacency[place])
+                                                        for f in space.at_place.get(p, ()) if f.side == enemy])
+
+
+@pytest.mark.parametrize("length", [0, 1, 2, 3, 31, 64, 65])
+def test_the_models_shuffle_draws_what_pythons_shuffle_draws(length: int) -> None:
+    for seed in range(50):
+        ours, theirs = list(range(length)), list(range(length))
+        ours_rng, theirs_rng = random.Random(seed), random.Random(seed)
+        shuffle(ours, ours_rng)
+        theirs_rng.shuffle(theirs)
+        assert ours == theirs
+        assert ours_rng.random() == theirs_rng.random()  # the generator is left in the same state
 
 
 # ---------------------------------------------------------------- batch start-up (sim/batch.py, sim/sweep.py)
