@@ -50,14 +50,16 @@ def update_control(m: SiegeModel) -> None:
     back and broken ones (morale below ``morale_break``: stranded, they stand but hold nothing) take nothing; an
     empty place whose holder has a picket next door (``doctrine.picket_for``) is not taken: the picket moves in,
     and the place is fought for."""
+    enemy_at = {side: m.space.side_at[m.enemy_of(side)] for side in m.space.side_at}
     for place, fs in list(m.space.at_place.items()):
-        if not fs:
-            continue  # an empty place changes no hands (most places, most days)
+        holder = m.control[place]
+        if not fs or holder is not None and not enemy_at[holder].get(place):
+            continue  # empty, or only its holder's formations in it: no change of hands (most places, most days)
         holders = [f for f in fs if f.posture is not Posture.RAID and f.posture is not Posture.RETREAT
                    and not combat.breaks(f.morale, m.params)]
-        if len({f.side for f in holders}) != 1 or m.control[place] == holders[0].side:
+        if len({f.side for f in holders}) != 1 or holder == holders[0].side:
             continue
-        previous = m.control[place]
+        previous = holder
         picket = (doctrine.picket_for(place, previous, m) if m.doctrine.pickets and previous is not None
                   and len(holders) == len(fs) else None)
         if picket is None:

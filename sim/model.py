@@ -192,9 +192,9 @@ class SiegeModel(mesa.Model):
         ``abandons_town`` reads the count)."""
         sectors = self.space.objective_sectors
         own = sum(self.side_power_at(p, self.defender) for p in sectors)
-        near = {q for p in sectors for q in (p, *self.space.adjacency[p])}
-        enemy = sum(self.formation_power(f, attacking=True) for q in near
-                    for f in self.space.active_at(q, self.attacker))
+        attackers_at = self.space.side_at[self.attacker]
+        enemy = sum(self.formation_power(f, attacking=True) for q in self.space.objective_surroundings
+                    for f in attackers_at.get(q, ()))
         pressed = self.objective_supplied and own > 0 and enemy >= self.params.pullout_ratio * own
         self.town_pressure_days = self.town_pressure_days + self.dt if pressed else 0.0
 

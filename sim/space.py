@@ -172,6 +172,9 @@ class Space:
         self.built_up = frozenset(p for p in self.places if self.graph.nodes[p].get("kind") in BUILT_UP)
         self.hops_to_objective = tables.hops_to_objective
         self.objective_sectors = town_sectors(self.graph, self.objective)
+        # the objective town's sectors and the places next to them, in the order of the set the town-pressure rule
+        # (SiegeModel._measure_town_pressure) once built every step: its sums add in the same order
+        self.objective_surroundings = tuple({q for p in self.objective_sectors for q in (p, *self.adjacency[p])})
         self._towns: Mapping[str, tuple[str, ...]] = self.graph.graph.get("towns", {})  # town -> its sectors
         # the towns split into sectors (each as its sectors, the town's own place first): fought street by street
         self.towns_with_sectors = tuple(tuple(s) for s in self._towns.values() if len(s) > 1)

@@ -7,8 +7,10 @@ attacks from base, red is supplied from the depot) and the six-place tiny theatr
 
 from __future__ import annotations
 
+import gc
 import itertools
 import random
+import signal
 import subprocess
 import sys
 from dataclasses import replace
@@ -27,6 +29,7 @@ from sim.scenario import Scenario
 from sim.space import Space, carrying_under, fire_extremes
 from sim.states import Posture
 from sim.supply import roads_carrying, roads_under_fire, supplied_places
+from sim.workers import WORKER_GC_THRESHOLDS, start_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 GUNS = {"artillery": 1.0, "air": 0.6}  # 1.6 levels x 0.35 take 56%: a road of capacity 1 carries 0.44 < 0.5
@@ -243,6 +246,8 @@ def test_every_step_the_occupancy_by_side_and_the_power_queries_are_the_formatio
                 assert m.threat_to(place, side) == sum([m.formation_power(f, True)
                                                         for p in (place, *space.adjacency[place])
                                                         for f in space.at_place.get(p, ()) if f.side == enemy])
+        sectors = space.objective_sectors  # the town-pressure rule's places, in the order of its set of them
+        assert space.objective_surroundings == tuple({q for p in sectors for q in (p, *space.adjacency[p])})
 
 
 @pytest.mark.parametrize("length", [0, 1, 2, 3, 31, 64, 65])
@@ -257,6 +262,19 @@ def test_the_models_shuffle_draws_what_pythons_shuffle_draws(length: int) -> Non
 
 
 # ---------------------------------------------------------------- batch start-up (sim/batch.py, sim/sweep.py)
+
+
+def test_a_batch_worker_collects_garbage_less_often_and_never_the_engine_it_inherits() -> None:
+    thresholds, handler = gc.get_threshold(), signal.getsignal(signal.SIGINT)
+    try:
+        start_worker()
+        assert gc.get_threshold() == WORKER_GC_THRESHOLDS
+        assert gc.get_freeze_count() > 0
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+        signal.signal(signal.SIGINT, handler)
 
 
 @pytest.mark.e2e
