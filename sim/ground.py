@@ -31,7 +31,7 @@ def trace_supply(m: SiegeModel, log: bool) -> None:
     m.objective_supplied = not cut
     if not log:
         return
-    supplied_by_side, dt, p = m.supplied, m.dt, m.params
+    supplied_by_side, dt, recovery, depletion = m.supplied, m.dt, m.params.supply_recovery, m.params.supply_depletion
     for f in m.agents_by_type.get(Formation, []):
         if not f.active:
             continue
@@ -42,7 +42,7 @@ def trace_supply(m: SiegeModel, log: bool) -> None:
             what = "is back in supply" if in_supply else "is cut off from supply"
             m.log(kind, f"{f.label} {what} at {f.location_text()}", place=f.place or "", formation=f)
             f.in_supply = in_supply
-        f.supply = next_supply_level(f.supply, f.in_supply, dt, p.supply_recovery, p.supply_depletion)
+        f.supply = next_supply_level(f.supply, f.in_supply, dt, recovery, depletion)
 
 
 def update_control(m: SiegeModel) -> None:

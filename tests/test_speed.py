@@ -202,7 +202,7 @@ def test_a_dead_end_changes_no_measure_of_the_supply_network() -> None:
     graph.add_edges_from([("A", "D1"), ("D1", "D2"), ("D1", "D3"), ("D3", "D4")], road_class="road", km=2.0)
     graph.add_edges_from([("S", "E"), ("E", "S2")], road_class="road", km=2.0)  # E: between two sources only
     everything = supply_metrics(graph, set(graph), {"S", "S2"}, "T", set(graph), CAP, SPEED)
-    assert metrics._routes_core(graph, set(graph), {"S", "S2"}, "T") == {"S", "S2", "A", "B", "T", "L", "X"}
+    assert metrics._routes_core(graph.adj, set(graph), {"S", "S2"}, "T") == {"S", "S2", "A", "B", "T", "L", "X"}
     core = supply_metrics(graph, {"S", "S2", "A", "B", "T", "L", "X"}, {"S", "S2"}, "T", set(graph), CAP, SPEED)
     assert replace(core, isolation_share=0.0) == replace(everything, isolation_share=0.0)
 
@@ -220,6 +220,21 @@ def test_a_shared_network_memo_gives_the_measures_computed_afresh() -> None:
             shared = supply_metrics(graph, open_places, {"S1", "S2"}, "T", held, CAP, SPEED, memo)
             assert shared == supply_metrics(graph, open_places, {"S1", "S2"}, "T", held, CAP, SPEED)
     assert 0 < len(memo) < 2 ** len(places)
+
+
+def test_the_plain_adjacency_gives_the_measures_of_the_graphs_own_views() -> None:
+    """``MetricsCache`` searches ``plain_adjacency``: the same roads in the same order as ``graph.adj``."""
+    graph = road_graph(("S1", "A", "road", 4.0), ("S2", "A", "track", 3.0), ("A", "T", "highway", 5.0),
+                       ("S2", "B", "road", 2.0), ("B", "T", "track", 6.0), ("S1", "S2", "road", 1.0),
+                       ("B", "D", "track", 2.0), population={"A": 300, "T": 5000})
+    plain = metrics.plain_adjacency(graph)
+    assert plain == {place: tuple(graph.adj[place]) for place in graph}
+    places = sorted(graph)
+    for size in range(len(places) + 1):
+        for open_places in itertools.combinations(places, size):
+            held = [p for p in open_places if p != "S1"] + ["B"]
+            assert supply_metrics(graph, open_places, {"S1", "S2"}, "T", held, CAP, SPEED, adjacency=plain) \
+                == supply_metrics(graph, open_places, {"S1", "S2"}, "T", held, CAP, SPEED)
 
 
 # ---------------------------------------------------------------- occupancy by side, power queries (sim/space.py)
