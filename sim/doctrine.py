@@ -22,14 +22,13 @@ one rule per function (each opens with "Rule:"; docs/model.md lists them):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from sim import combat
 from sim.parameters import Parameters
 from sim.scenario import Doctrine, UnitType
 from sim.states import Intent, Posture
-from sim.supply import supplied_places
 
 if TYPE_CHECKING:
     from sim.agents import Formation
@@ -70,6 +69,7 @@ class Ground(Protocol):
     def objective_sectors(self) -> tuple[str, ...]: ...
     def town_share(self, side: str, town: str | None = None) -> float: ...
     def holds_whole(self, place: str, side: str) -> bool: ...
+    def supplied_without(self, side: str, place: str, sources: Collection[str]) -> frozenset[str]: ...
     def sectors_of(self, place: str) -> tuple[str, ...]: ...
 
 
@@ -475,7 +475,7 @@ def retreat_destination(f: Formation, s: Situation) -> str | None:
     space = s.space
     here = f.place if f.place is not None else f.edge[0]
     # the place it leaves may be lost: supply that reaches a neighbour only through it does not count
-    supplied = supplied_places(space.open_adjacency, space.open_sets[f.side] - {here}, s.supply_sources[f.side])
+    supplied = space.supplied_without(f.side, here, s.supply_sources[f.side])
     options = []
     for place in space.adjacency[here]:
         if space.enemy_present(place, f.side) or space.road_blocked(here, place):

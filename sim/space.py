@@ -63,6 +63,7 @@ class RoadTables:
     carrying: dict[tuple[str, frozenset[str]], Roads] = field(default_factory=dict)
     under_fire: dict[tuple[str, frozenset[str]], RoadShares] = field(default_factory=dict)
     traces: dict[tuple, frozenset[str]] = field(default_factory=dict)
+    supplied_without: dict[tuple, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, scenario: Scenario) -> RoadTables:
@@ -70,7 +71,8 @@ class RoadTables:
         if tables is None:
             tables = _TABLES[scenario] = cls.build(scenario)
         for memo, limit in ((tables.routes, ROUTE_CACHE_LIMIT), (tables.carrying, TRACE_CACHE_LIMIT),
-                            (tables.under_fire, TRACE_CACHE_LIMIT), (tables.traces, TRACE_CACHE_LIMIT)):
+                            (tables.under_fire, TRACE_CACHE_LIMIT), (tables.traces, TRACE_CACHE_LIMIT),
+                            (tables.supplied_without, TRACE_CACHE_LIMIT)):
             if len(memo) > limit:
                 memo.clear()
         return tables
@@ -187,6 +189,7 @@ class Space:
         self._near = tables.near
         self._routes = tables.routes
         self._carrying, self._traces = tables.carrying, tables.traces
+        self._supplied_without = tables.supplied_without
         self._enemy_ground: dict[str, frozenset[str]] = {}
         self.at_place: dict[str, list[Formation]] = {}
         # the same formations by side (each list in at_place's order): the power and presence queries, asked
@@ -369,6 +372,18 @@ class Space:
             enemy = self.enemy_of(side)
             reach = self.enemy_fire_reach[side] = under_fire(self.adjacency, guns.get(enemy, ()))
             self.supplied[side] = self._supplied(tuple(side_sources), open_set, enemy, reach)
+
+    def supplied_without(self, side: str, place: str, sources: Collection[str]) -> frozenset[str]:
+        """``supply.supplied_places`` from ``sources`` through the places open to ``side`` today but ``place``, along
+        the open roads: where a formation leaving ``place`` is still supplied (``doctrine.retreat_destination``).
+        Memoised on (sources, the places open to ``side``, ``place``) for every run of the scenario: a retreat
+        from one place in one situation comes back again and again."""
+        open_set = self.open_sets[side]
+        key = (tuple(sources), open_set, place)
+        found = self._supplied_without.get(key)
+        if found is None:
+            found = self._supplied_without[key] = supplied_places(self.open_adjacency, open_set - {place}, key[0])
+        return found
 
     def roads_under_fire(self, side: str) -> RoadShares:
         """``supply.roads_under_fire`` for ``side`` today (the enemy's guns on ``enemy_fire_reach[side]``), memoised

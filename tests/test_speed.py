@@ -244,7 +244,8 @@ def test_the_plain_adjacency_gives_the_measures_of_the_graphs_own_views() -> Non
 def test_every_step_the_occupancy_by_side_and_the_power_queries_are_the_formations_own(historical: Scenario,
                                                                                       seed: int) -> None:
     """``Space.side_at`` (kept by every put and removal) is each place's formations of one side, in their order,
-    so the power sums read from it add the same numbers in the same order as a scan of everyone there."""
+    so the power sums read from it add the same numbers in the same order as a scan of everyone there; the
+    remembered supply without a place (``Space.supplied_without``, a retreat's) is the rule's computed afresh."""
     m = SiegeModel(historical, rng=seed)
     while m.running:
         m.step()
@@ -261,6 +262,9 @@ def test_every_step_the_occupancy_by_side_and_the_power_queries_are_the_formatio
                 assert m.threat_to(place, side) == sum([m.formation_power(f, True)
                                                         for p in (place, *space.adjacency[place])
                                                         for f in space.at_place.get(p, ()) if f.side == enemy])
+            for side, sources in m.supply_sources.items():  # remembered over both runs of the scenario
+                assert space.supplied_without(side, place, sources) == supplied_places(
+                    space.open_adjacency, space.open_sets[side] - {place}, sources)
         sectors = space.objective_sectors  # the town-pressure rule's places, in the order of its set of them
         assert space.objective_surroundings == tuple({q for p in sectors for q in (p, *space.adjacency[p])})
 
