@@ -18,16 +18,19 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from test_batch import assert_same_store
 from test_doctrine import unit, world
 from test_metrics import CAP, SPEED, road_graph, two_paths
 
-from sim import metrics
+from sim import metrics, store
+from sim.batch import make_plan, open_store, run_task
 from sim.metrics import MetricsCache, supply_metrics
 from sim.model import SiegeModel, shuffle
 from sim.parameters import Parameters
 from sim.scenario import Scenario
 from sim.space import Space, carrying_under, fire_extremes
 from sim.states import Posture
+from sim.store import Store
 from sim.supply import roads_carrying, roads_under_fire, supplied_places
 from sim.workers import WORKER_GC_THRESHOLDS, start_worker
 
@@ -281,6 +284,38 @@ def test_the_models_shuffle_draws_what_pythons_shuffle_draws(length: int) -> Non
 
 
 # ---------------------------------------------------------------- batch start-up (sim/batch.py, sim/sweep.py)
+
+
+def test_consolidation_reads_a_part_across_two_ranges_once_and_stores_what_one_range_does(
+        tiny_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seven runs in parts of three, consolidated two tasks at a time: the parts of tasks 0-2 and 3-5 straddle a
+    boundary of ranges, are kept for the next range, and each part is read whole once."""
+    plan = make_plan([str(tiny_path)], 7, 5)
+    results = [(task.index, run_task(task)) for task in plan.tasks()]
+
+    def stored(out: Path, per_part: int) -> Store:
+        written = open_store(plan, out, False, [])
+        for index, (run, series) in results:
+            written.add(index, run, series)
+            if (index + 1) % per_part == 0:
+                written.flush()
+        written.flush()
+        return written
+
+    stored(tmp_path / "whole", 7).consolidate()
+    read_whole: list[str] = []
+    real_read = store.pq.read_table
+
+    def counted(path: object, **options: object) -> object:
+        if "columns" not in options:
+            read_whole.append(str(path))
+        return real_read(path, **options)
+
+    monkeypatch.setattr(store.pq, "read_table", counted)
+    monkeypatch.setattr(store, "RANGE", 2)
+    stored(tmp_path / "ranged", 3).consolidate()
+    assert len(read_whole) == len(set(read_whole)) == 6  # three parts, runs and series, once each
+    assert_same_store(tmp_path / "ranged", tmp_path / "whole")
 
 
 def test_a_batch_worker_collects_garbage_less_often_and_never_the_engine_it_inherits() -> None:
