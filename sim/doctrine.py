@@ -21,6 +21,7 @@ one rule per function (each opens with "Rule:"; docs/model.md lists them):
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Protocol
@@ -395,6 +396,13 @@ def most_threatened(f: Formation, s: Situation) -> str | None:
 def _stand_and_watch(f: Formation, s: Situation, posture: Posture, hold: str | None = None) -> Intent:
     """Stand in ``posture``; a defending formation may seize a chance to counterattack."""
     roll = counterattack_chance(f, s) if f.side == s.defender else None
+    return _standing(posture, hold, roll)
+
+
+@functools.lru_cache(maxsize=1024)
+def _standing(posture: Posture, hold: str | None, roll: float | None) -> Intent:
+    """``Intent(posture, hold=hold, counterattack_roll=roll)``, made once (an Intent is immutable): most formations
+    stand and watch most days."""
     return Intent(posture, hold=hold, counterattack_roll=roll)
 
 

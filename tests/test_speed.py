@@ -22,14 +22,14 @@ from test_batch import assert_same_store
 from test_doctrine import unit, world
 from test_metrics import CAP, SPEED, road_graph, two_paths
 
-from sim import metrics, store
+from sim import doctrine, metrics, store
 from sim.batch import make_plan, open_store, run_task
 from sim.metrics import MetricsCache, supply_metrics
 from sim.model import SiegeModel, shuffle
 from sim.parameters import Parameters
 from sim.scenario import Scenario
 from sim.space import Space, carrying_under, fire_extremes
-from sim.states import Posture
+from sim.states import Intent, Posture
 from sim.store import Store
 from sim.supply import roads_carrying, roads_under_fire, supplied_places
 from sim.workers import WORKER_GC_THRESHOLDS, start_worker
@@ -270,6 +270,13 @@ def test_every_step_the_occupancy_by_side_and_the_power_queries_are_the_formatio
                     space.open_adjacency, space.open_sets[side] - {place}, sources)
         sectors = space.objective_sectors  # the town-pressure rule's places, in the order of its set of them
         assert space.objective_surroundings == tuple({q for p in sectors for q in (p, *space.adjacency[p])})
+
+
+def test_a_remembered_standing_intent_is_the_one_made_afresh() -> None:
+    for posture, hold, roll in itertools.product(Posture, (None, "mid", "town"), (None, 0.0, 0.05)):
+        remembered = doctrine._standing(posture, hold, roll)
+        assert remembered == Intent(posture, hold=hold, counterattack_roll=roll)
+        assert doctrine._standing(posture, hold, roll) is remembered
 
 
 @pytest.mark.parametrize("length", [0, 1, 2, 3, 31, 64, 65])
