@@ -54,7 +54,7 @@ from sim.store import (
     writer_lock,
 )
 from sim.sweep import NO_SWEEP, Design, nested, point_json
-from sim.workers import ignore_interrupts, process_context
+from sim.workers import process_context, start_worker
 
 IN_FLIGHT_PER_WORKER = 2  # runs queued per worker: enough to keep it busy, few enough to bound memory
 RUN_TIMEOUT = 300.0  # seconds a run may take in a batch (a shipped scenario takes about 0.1 s): then it fails
@@ -360,7 +360,7 @@ def open_executor(workers: int | None = None, scheduler: str | None = None,
         if workers < 1:
             raise InputError("--workers", "", "must be at least 1")
         with ProcessPoolExecutor(max_workers=workers, mp_context=process_context(),
-                                 initializer=ignore_interrupts) as pool:
+                                 initializer=start_worker) as pool:
             yield pool, workers, f"{workers} local process{'es' if workers > 1 else ''}"
         return
     # a deliberate lazy import: Dask's distributed takes 0.2 s, and a local batch (its process and every worker)

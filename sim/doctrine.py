@@ -21,15 +21,15 @@ one rule per function (each opens with "Rule:"; docs/model.md lists them):
 
 from __future__ import annotations
 
+import functools
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Protocol
 
 from sim import combat
 from sim.parameters import Parameters
 from sim.scenario import Doctrine, UnitType
 from sim.states import Intent, Posture
-from sim.supply import supplied_places
 
 if TYPE_CHECKING:
     from sim.agents import Formation
@@ -70,6 +70,7 @@ class Ground(Protocol):
     def objective_sectors(self) -> tuple[str, ...]: ...
     def town_share(self, side: str, town: str | None = None) -> float: ...
     def holds_whole(self, place: str, side: str) -> bool: ...
+    def supplied_without(self, side: str, place: str, sources: Collection[str]) -> frozenset[str]: ...
     def sectors_of(self, place: str) -> tuple[str, ...]: ...
 
 
@@ -395,6 +396,13 @@ def most_threatened(f: Formation, s: Situation) -> str | None:
 def _stand_and_watch(f: Formation, s: Situation, posture: Posture, hold: str | None = None) -> Intent:
     """Stand in ``posture``; a defending formation may seize a chance to counterattack."""
     roll = counterattack_chance(f, s) if f.side == s.defender else None
+    return _standing(posture, hold, roll)
+
+
+@functools.lru_cache(maxsize=1024)
+def _standing(posture: Posture, hold: str | None, roll: float | None) -> Intent:
+    """``Intent(posture, hold=hold, counterattack_roll=roll)``, made once (an Intent is immutable): most formations
+    stand and watch most days."""
     return Intent(posture, hold=hold, counterattack_roll=roll)
 
 
@@ -475,7 +483,7 @@ def retreat_destination(f: Formation, s: Situation) -> str | None:
     space = s.space
     here = f.place if f.place is not None else f.edge[0]
     # the place it leaves may be lost: supply that reaches a neighbour only through it does not count
-    supplied = supplied_places(space.open_adjacency, space.open_sets[f.side] - {here}, s.supply_sources[f.side])
+    supplied = space.supplied_without(f.side, here, s.supply_sources[f.side])
     options = []
     for place in space.adjacency[here]:
         if space.enemy_present(place, f.side) or space.road_blocked(here, place):

@@ -29,11 +29,12 @@ class EventKind(enum.StrEnum):
     BREAK_IN = "break_in"  # a relief column sets out through the enemy's lines into a town its side holds
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Event:
     """One dated record; ``text`` is the sentence, the other fields are for filtering and analysis. ``killed``
     and ``wounded`` change the side's totals, so they sum to them: wounded who later die on the way or are left
-    behind and captured leave ``wounded`` (a negative count) for ``killed`` or the captured."""
+    behind and captured leave ``wounded`` (a negative count) for ``killed`` or the captured. (Slots: a run makes
+    hundreds, each made a third quicker without an instance dictionary.)"""
 
     day: float
     date: str

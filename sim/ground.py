@@ -31,7 +31,7 @@ def trace_supply(m: SiegeModel, log: bool) -> None:
     m.objective_supplied = not cut
     if not log:
         return
-    supplied_by_side, dt, p = m.supplied, m.dt, m.params
+    supplied_by_side, dt, recovery, depletion = m.supplied, m.dt, m.params.supply_recovery, m.params.supply_depletion
     for f in m.agents_by_type.get(Formation, []):
         if not f.active:
             continue
@@ -45,7 +45,7 @@ def trace_supply(m: SiegeModel, log: bool) -> None:
             f.in_supply = in_supply
         if in_supply:
             f.trapped_wounded = 0  # Rule: back in supply, the wounded it carried are evacuated
-        f.supply = next_supply_level(f.supply, f.in_supply, dt, p.supply_recovery, p.supply_depletion)
+        f.supply = next_supply_level(f.supply, f.in_supply, dt, recovery, depletion)
 
 
 def update_control(m: SiegeModel) -> None:
@@ -54,14 +54,16 @@ def update_control(m: SiegeModel) -> None:
     empty place whose holder has a picket next door (``doctrine.picket_for``) is not taken: the picket moves in,
     and the place is fought for. A place won in a fight (its defenders broke or fell there) is the winner's: the
     picket stops a walk-in, it does not restart a lost fight (the counterattack rule may)."""
+    enemy_at = {side: m.space.side_at[m.enemy_of(side)] for side in m.space.side_at}
     for place, fs in list(m.space.at_place.items()):
-        if not fs:
-            continue  # an empty place changes no hands (most places, most days)
+        holder = m.control[place]
+        if not fs or holder is not None and not enemy_at[holder].get(place):
+            continue  # empty, or only its holder's formations in it: no change of hands (most places, most days)
         holders = [f for f in fs if f.posture is not Posture.RAID and f.posture is not Posture.RETREAT
                    and not combat.breaks(f.morale, m.params)]
-        if len({f.side for f in holders}) != 1 or m.control[place] == holders[0].side:
+        if len({f.side for f in holders}) != 1 or holder == holders[0].side:
             continue
-        previous = m.control[place]
+        previous = holder
         picket = (doctrine.picket_for(place, previous, m) if m.doctrine.pickets and previous is not None
                   and len(holders) == len(fs) and place not in m.assault_start else None)  # (no fight on there)
         if picket is None:

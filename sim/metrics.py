@@ -46,6 +46,8 @@ from scipy.sparse.linalg import spsolve
 from sim.parameters import Parameters
 from sim.supply import RoadShares
 
+Adjacency = Mapping[str, Iterable[str]]  # place -> its neighbours: graph.adj, or plain_adjacency(graph)
+
 __all__ = [
     "DAY_KEYS",
     "ROAD_CAPACITY",
@@ -172,7 +174,7 @@ def _check_tables(capacity: Mapping[str, float], speed: Mapping[str, float] | No
 
 def _check_places(graph: nx.Graph, what: str, places: Iterable[str]) -> None:
     """Unknown place ids are a caller bug (typo, wrong map); say which, instead of silently ignoring them."""
-    unknown = [p for p in places if p not in graph]
+    unknown = set(places).difference(graph)  # (one pass over the graph's nodes in C, not a lookup per place)
     if unknown:
         raise ValueError(f"{what}: places not in the road graph: {sorted(map(str, unknown))[:10]}")
 
@@ -358,6 +360,7 @@ def supply_metrics(
     speed: Mapping[str, float] = SUPPLY_SPEED_KMH,
     networks: dict[NetworkKey, SupplyMetrics] | None = None,
     under_fire: RoadShares = frozenset(),
+    adjacency: Adjacency | None = None,
 ) -> SupplyMetrics:
     """All supply-line measures for one control state.
 
@@ -371,18 +374,21 @@ def supply_metrics(
     the objective through open places (``_routes_core``; the rest of the open ground carries nothing to it):
     ``networks``, when given, memoises them on that set, for calls with the same graph, sources, objective and
     tables (``MetricsCache`` passes one: many control states differ only away from the supply network).
+    ``adjacency``, when given, is ``plain_adjacency(graph)``: the same roads in the same order, read faster than
+    networkx's views (``MetricsCache`` passes its own).
     """
     held_list = list(dict.fromkeys(held))
     open_set, live = _checked_network(graph, open_places, sources, objective, ("held", held_list), capacity, speed)
     factor = dict(under_fire)
     shut = frozenset(road for road, f in factor.items() if f <= 0.0)
-    reach = _reached(graph, open_set, live, shut)
+    adj = graph.adj if adjacency is None else adjacency
+    reach = _reached(adj, open_set, live, shut)
     isolation = _isolation(graph, held_list, reach)
     if objective in live:
         return SupplyMetrics(INF, (), isolation, INF, INF, 0.0, 0.0, True)
     if objective not in reach:
         return _cut_off(isolation)
-    core = frozenset(_routes_core(graph, reach, live, objective, shut))
+    core = frozenset(_routes_core(adj, reach, live, objective, shut))
     key = (core, frozenset((road, f) for road, f in factor.items() if road <= core))
     network = None if networks is None else networks.get(key)
     if network is None:
@@ -396,14 +402,20 @@ _SOURCES = object()  # the live sources, merged into one node, as a neighbour in
 NetworkKey = tuple[frozenset[str], RoadShares]
 
 
-def _routes_core(graph: nx.Graph, reach: set[str], live: set[str], objective: str,
+def plain_adjacency(graph: nx.Graph) -> dict[str, tuple[str, ...]]:
+    """Each place's neighbours in ``graph.adj``'s order, as plain tuples: a search over them visits the places in
+    the same order as over ``graph.adj``, without making a networkx view at every place."""
+    return {place: tuple(neighbours) for place, neighbours in graph.adj.items()}
+
+
+def _routes_core(adj: Adjacency, reach: set[str], live: set[str], objective: str,
                  shut: frozenset[frozenset[str]] = frozenset()) -> set[str]:
     """The places of ``reach`` that can lie on a route from a live source to the objective: ``reach`` without the
     dead ends hanging off it. A place (not a source, not the objective) with at most one neighbour left, the live
     sources counting as one, is on no such route, so no flow, cut, route or current passes it; taking it away may
     leave another such place. The measures of the supply network are the same on the core, which changes less
-    often than ``reach`` (a capture at the end of a side road leaves it as it was)."""
-    adj = graph.adj
+    often than ``reach`` (a capture at the end of a side road leaves it as it was). ``adj``: the graph's roads
+    (``graph.adj``, or ``plain_adjacency`` of it)."""
     core = set(reach)
     ends = [v for v in core if v not in live and v != objective]
     while ends:
@@ -415,11 +427,10 @@ def _routes_core(graph: nx.Graph, reach: set[str], live: set[str], objective: st
     return core
 
 
-def _reached(graph: nx.Graph, open_set: set[str], live: set[str],
+def _reached(adj: Adjacency, open_set: set[str], live: set[str],
              shut: frozenset[frozenset[str]] = frozenset()) -> set[str]:
     """Places joined to a live source through open places by roads that are not ``shut`` (the sources'
-    component of the open ground)."""
-    adj = graph.adj
+    component of the open ground); ``adj`` as in ``_routes_core``."""
     seen = set(live)
     stack = list(live)
     while stack:
@@ -619,6 +630,7 @@ class MetricsCache:
         self.capacity = capacity
         self.speed = speed
         self.baseline_open = frozenset(baseline_open)
+        self._adjacency = plain_adjacency(graph)  # (the graph does not change while the cache is in use)
         if objective in self.sources:
             # Every connectivity would be inf: the daily numbers would say nothing about supply lines.
             raise ValueError(f"objective {objective!r} is itself a supply source")
@@ -642,7 +654,7 @@ class MetricsCache:
             if len(self._networks) >= STATE_CACHE_LIMIT:  # a batch worker's memory stays flat however many runs
                 self._networks.clear()
             found = supply_metrics(self.graph, key[0], self.sources, self.objective, key[1], self.capacity, self.speed,
-                                   self._networks, under_fire)
+                                   self._networks, under_fire, self._adjacency)
             self.computations += 1
             _remembered(self._metrics, key, found)
         return found

@@ -13,6 +13,7 @@ sim/ground.py, the fights by sim/engagements.py.
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import mesa
 import numpy as np
@@ -25,6 +26,19 @@ from sim.scenario import Doctrine, FactionSpec, FormationSpec, Orders, Scenario
 from sim.space import Space
 from sim.states import Fate, Intent, Losses, Posture, Status
 from sim.strength import Strength
+
+
+def shuffle(items: list, rng: random.Random) -> None:
+    """Shuffle ``items`` in place exactly as ``rng.shuffle`` does (the same draws, the same order), without its
+    call per item: Python 3.12's ``random.shuffle`` with ``_randbelow_with_getrandbits``, the model's twice a step."""
+    getrandbits = rng.getrandbits
+    for i in range(len(items) - 1, 0, -1):
+        bound = i + 1
+        bits = bound.bit_length()
+        j = getrandbits(bits)
+        while j >= bound:
+            j = getrandbits(bits)
+        items[i], items[j] = items[j], items[i]
 
 
 class SiegeModel(mesa.Model):
@@ -121,11 +135,16 @@ class SiegeModel(mesa.Model):
         active = [f for f in self.agents_by_type[Formation] if f.active]
         for f in active:
             f.engaged = False
-        for method in (Formation.decide, Formation.move):  # Mesa's shuffle_do, without an AgentSet a step
-            order = active.copy()
-            self.random.shuffle(order)
-            for f in order:
-                method(f)
+        # Mesa's shuffle_do, without an AgentSet a step
+        order = active.copy()
+        shuffle(order, self.random)
+        for f in order:
+            f.decide()
+        order = active.copy()
+        shuffle(order, self.random)
+        for f in order:
+            if f.path or f.edge is not None:  # (a formation with no road to go has no march: movement.advance)
+                f.move()
         engagements.fight(self)
         ground.update_control(self)
         self._recover()
@@ -173,9 +192,9 @@ class SiegeModel(mesa.Model):
         ``abandons_town`` reads the count)."""
         sectors = self.space.objective_sectors
         own = sum(self.side_power_at(p, self.defender) for p in sectors)
-        near = {q for p in sectors for q in (p, *self.space.adjacency[p])}
-        enemy = sum(self.formation_power(f, attacking=True) for q in near
-                    for f in self.space.active_at(q, self.attacker))
+        attackers_at = self.space.side_at[self.attacker]
+        enemy = sum(self.formation_power(f, attacking=True) for q in self.space.objective_surroundings
+                    for f in attackers_at.get(q, ()))
         pressed = self.objective_supplied and own > 0 and enemy >= self.params.pullout_ratio * own
         self.town_pressure_days = self.town_pressure_days + self.dt if pressed else 0.0
 

@@ -48,6 +48,7 @@ class RoadTables:
     """
 
     adjacency: dict[str, tuple[str, ...]]
+    around: dict[str, tuple[str, ...]]  # each place, then the places its roads lead to (the reach of a threat)
     blocked: set[frozenset]
     costs: dict[UnitType, Costs]
     neighbours: dict[UnitType, dict[str, list[tuple[str, float]]]]
@@ -62,6 +63,7 @@ class RoadTables:
     carrying: dict[tuple[str, frozenset[str]], Roads] = field(default_factory=dict)
     under_fire: dict[tuple[str, frozenset[str]], RoadShares] = field(default_factory=dict)
     traces: dict[tuple, frozenset[str]] = field(default_factory=dict)
+    supplied_without: dict[tuple, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, scenario: Scenario) -> RoadTables:
@@ -69,7 +71,8 @@ class RoadTables:
         if tables is None:
             tables = _TABLES[scenario] = cls.build(scenario)
         for memo, limit in ((tables.routes, ROUTE_CACHE_LIMIT), (tables.carrying, TRACE_CACHE_LIMIT),
-                            (tables.under_fire, TRACE_CACHE_LIMIT), (tables.traces, TRACE_CACHE_LIMIT)):
+                            (tables.under_fire, TRACE_CACHE_LIMIT), (tables.traces, TRACE_CACHE_LIMIT),
+                            (tables.supplied_without, TRACE_CACHE_LIMIT)):
             if len(memo) > limit:
                 memo.clear()
         return tables
@@ -87,7 +90,7 @@ class RoadTables:
         fire_level = {name: side.fires.artillery + side.fires.air for name, side in spec.sides.items()}
         fired_on = {name: fire_extremes(open_adjacency, capacity, level, params) for name, level in fire_level.items()}
         return cls(
-            adjacency=adjacency, blocked=blocked, costs=costs,
+            adjacency=adjacency, around={p: (p, *nbrs) for p, nbrs in adjacency.items()}, blocked=blocked, costs=costs,
             neighbours={t: road_neighbours(adjacency, costs[t]) for t in UnitType},
             open_adjacency=open_adjacency,
             defence={p: combat.defence_multiplier(terrain_defence(graph, p, params.kind_defence),
@@ -162,7 +165,7 @@ class Space:
         self.attacker, self.defender = scenario.attacker, scenario.defender
         self.hostile_entry_penalty = scenario.params.hostile_entry_penalty
         tables = RoadTables.of(scenario)
-        self.adjacency = tables.adjacency
+        self.adjacency, self.around = tables.adjacency, tables.around
         self.blocked = tables.blocked
         self.costs = tables.costs
         self.neighbours = tables.neighbours
@@ -171,6 +174,9 @@ class Space:
         self.built_up = frozenset(p for p in self.places if self.graph.nodes[p].get("kind") in BUILT_UP)
         self.hops_to_objective = tables.hops_to_objective
         self.objective_sectors = town_sectors(self.graph, self.objective)
+        # the objective town's sectors and the places next to them, in the order of the set the town-pressure rule
+        # (SiegeModel._measure_town_pressure) once built every step: its sums add in the same order
+        self.objective_surroundings = tuple({q for p in self.objective_sectors for q in (p, *self.adjacency[p])})
         self._towns: Mapping[str, tuple[str, ...]] = self.graph.graph.get("towns", {})  # town -> its sectors
         # the towns split into sectors (each as its sectors, the town's own place first): fought street by street
         self.towns_with_sectors = tuple(tuple(s) for s in self._towns.values() if len(s) > 1)
@@ -183,8 +189,13 @@ class Space:
         self._near = tables.near
         self._routes = tables.routes
         self._carrying, self._traces = tables.carrying, tables.traces
+        self._supplied_without = tables.supplied_without
         self._enemy_ground: dict[str, frozenset[str]] = {}
         self.at_place: dict[str, list[Formation]] = {}
+        # the same formations by side (each list in at_place's order): the power and presence queries, asked
+        # for every formation every day, read one side's formations without looking at the other's
+        self.side_at: dict[str, dict[str, list[Formation]]] = {self.attacker: {}, self.defender: {}}
+        self._enemy_at = {self.attacker: self.side_at[self.defender], self.defender: self.side_at[self.attacker]}
         self.on_road: dict[frozenset, list[Formation]] = {}
         self.control: dict[str, str | None] = dict.fromkeys(self.places)
         self.supplied: dict[str, frozenset[str]] = {}
@@ -196,6 +207,7 @@ class Space:
         self.remove(f)
         f.place, f.edge, f.km_done = place, None, 0.0
         self.at_place.setdefault(place, []).append(f)
+        self.side_at[f.side].setdefault(place, []).append(f)
 
     def set_out(self, f: Formation, a: str, b: str, km_done: float = 0.0) -> None:
         """Set ``f`` out along the road a->b, ``km_done`` march-km along it."""
@@ -209,6 +221,7 @@ class Space:
         """Take ``f`` off the map (it keeps its last place or road until it is put somewhere else)."""
         if f.place is not None:
             self.at_place[f.place].remove(f)
+            self.side_at[f.side][f.place].remove(f)
         elif f.edge is not None:
             self.on_road[frozenset(f.edge)].remove(f)
 
@@ -257,16 +270,13 @@ class Space:
 
     def active_at(self, place: str, side: str | None = None) -> list[Formation]:
         """The formations standing at ``place`` (of ``side`` only, if given), as a fresh list."""
-        here = self.at_place.get(place)
-        if not here:
-            return []
-        return list(here) if side is None else [f for f in here if f.side == side]
+        return list((self.at_place if side is None else self.side_at[side]).get(place, ()))
 
     def enemy_present(self, place: str, side: str) -> bool:
         """Whether a formation not of ``side`` stands at ``place`` (raiders slipping through do not count)."""
         # a plain loop, not any() of a generator: asked for every formation every day, it is a twentieth of a run
-        for f in self.at_place.get(place, ()):  # noqa: SIM110
-            if f.side != side and f.posture is not Posture.RAID:
+        for f in self._enemy_at[side].get(place, ()):  # noqa: SIM110
+            if f.posture is not Posture.RAID:
                 return True
         return False
 
@@ -362,6 +372,18 @@ class Space:
             enemy = self.enemy_of(side)
             reach = self.enemy_fire_reach[side] = under_fire(self.adjacency, guns.get(enemy, ()))
             self.supplied[side] = self._supplied(tuple(side_sources), open_set, enemy, reach)
+
+    def supplied_without(self, side: str, place: str, sources: Collection[str]) -> frozenset[str]:
+        """``supply.supplied_places`` from ``sources`` through the places open to ``side`` today but ``place``, along
+        the open roads: where a formation leaving ``place`` is still supplied (``doctrine.retreat_destination``).
+        Memoised on (sources, the places open to ``side``, ``place``) for every run of the scenario: a retreat
+        from one place in one situation comes back again and again."""
+        open_set = self.open_sets[side]
+        key = (tuple(sources), open_set, place)
+        found = self._supplied_without.get(key)
+        if found is None:
+            found = self._supplied_without[key] = supplied_places(self.open_adjacency, open_set - {place}, key[0])
+        return found
 
     def roads_under_fire(self, side: str) -> RoadShares:
         """``supply.roads_under_fire`` for ``side`` today (the enemy's guns on ``enemy_fire_reach[side]``), memoised

@@ -44,11 +44,11 @@ class Strength:
     def side_power_at(self, place: str, side: str) -> float:
         """Defensive power of a side's formations standing in a place."""
         # sum() of a list, not of a generator (the same numbers in the same order: the same total, sooner)
-        return sum([self.formation_power(f, False) for f in self.space.at_place.get(place, ()) if f.side == side])
+        power = self.formation_power
+        return sum([power(f, False) for f in self.space.side_at[side].get(place, ())])
 
     def threat_to(self, place: str, side: str) -> float:
         """Enemy attacking power in or next to a place."""
-        space = self.space
-        enemy, at_place = space.enemy_of(side), space.at_place
-        return sum([self.formation_power(f, True) for p in (place, *space.adjacency[place])
-                    for f in at_place.get(p, ()) if f.side == enemy])
+        space, power = self.space, self.formation_power
+        enemy_at = space.side_at[space.enemy_of(side)]
+        return sum([power(f, True) for p in space.around[place] for f in enemy_at.get(p, ())])

@@ -7,7 +7,10 @@ attacks from base, red is supplied from the depot) and the six-place tiny theatr
 
 from __future__ import annotations
 
+import gc
 import itertools
+import random
+import signal
 import subprocess
 import sys
 from dataclasses import replace
@@ -15,16 +18,21 @@ from pathlib import Path
 
 import networkx as nx
 import pytest
+from test_batch import assert_same_store
 from test_doctrine import unit, world
 from test_metrics import CAP, SPEED, road_graph, two_paths
 
-from sim import metrics
+from sim import doctrine, metrics, store
+from sim.batch import make_plan, open_store, run_task
 from sim.metrics import MetricsCache, supply_metrics
-from sim.model import SiegeModel
+from sim.model import SiegeModel, shuffle
 from sim.parameters import Parameters
 from sim.scenario import Scenario
 from sim.space import Space, carrying_under, fire_extremes
+from sim.states import Intent, Posture
+from sim.store import Store
 from sim.supply import roads_carrying, roads_under_fire, supplied_places
+from sim.workers import WORKER_GC_THRESHOLDS, start_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 GUNS = {"artillery": 1.0, "air": 0.6}  # 1.6 levels x 0.35 take 56%: a road of capacity 1 carries 0.44 < 0.5
@@ -197,7 +205,7 @@ def test_a_dead_end_changes_no_measure_of_the_supply_network() -> None:
     graph.add_edges_from([("A", "D1"), ("D1", "D2"), ("D1", "D3"), ("D3", "D4")], road_class="road", km=2.0)
     graph.add_edges_from([("S", "E"), ("E", "S2")], road_class="road", km=2.0)  # E: between two sources only
     everything = supply_metrics(graph, set(graph), {"S", "S2"}, "T", set(graph), CAP, SPEED)
-    assert metrics._routes_core(graph, set(graph), {"S", "S2"}, "T") == {"S", "S2", "A", "B", "T", "L", "X"}
+    assert metrics._routes_core(graph.adj, set(graph), {"S", "S2"}, "T") == {"S", "S2", "A", "B", "T", "L", "X"}
     core = supply_metrics(graph, {"S", "S2", "A", "B", "T", "L", "X"}, {"S", "S2"}, "T", set(graph), CAP, SPEED)
     assert replace(core, isolation_share=0.0) == replace(everything, isolation_share=0.0)
 
@@ -217,7 +225,117 @@ def test_a_shared_network_memo_gives_the_measures_computed_afresh() -> None:
     assert 0 < len(memo) < 2 ** len(places)
 
 
+def test_the_plain_adjacency_gives_the_measures_of_the_graphs_own_views() -> None:
+    """``MetricsCache`` searches ``plain_adjacency``: the same roads in the same order as ``graph.adj``."""
+    graph = road_graph(("S1", "A", "road", 4.0), ("S2", "A", "track", 3.0), ("A", "T", "highway", 5.0),
+                       ("S2", "B", "road", 2.0), ("B", "T", "track", 6.0), ("S1", "S2", "road", 1.0),
+                       ("B", "D", "track", 2.0), population={"A": 300, "T": 5000})
+    plain = metrics.plain_adjacency(graph)
+    assert plain == {place: tuple(graph.adj[place]) for place in graph}
+    places = sorted(graph)
+    for size in range(len(places) + 1):
+        for open_places in itertools.combinations(places, size):
+            held = [p for p in open_places if p != "S1"] + ["B"]
+            assert supply_metrics(graph, open_places, {"S1", "S2"}, "T", held, CAP, SPEED, adjacency=plain) \
+                == supply_metrics(graph, open_places, {"S1", "S2"}, "T", held, CAP, SPEED)
+
+
+# ---------------------------------------------------------------- occupancy by side, power queries (sim/space.py)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_every_step_the_occupancy_by_side_and_the_power_queries_are_the_formations_own(historical: Scenario,
+                                                                                      seed: int) -> None:
+    """``Space.side_at`` (kept by every put and removal) is each place's formations of one side, in their order,
+    so the power sums read from it add the same numbers in the same order as a scan of everyone there; the
+    remembered supply without a place (``Space.supplied_without``, a retreat's) is the rule's computed afresh."""
+    m = SiegeModel(historical, rng=seed)
+    while m.running:
+        m.step()
+        space = m.space
+        for place in m.places:
+            here = space.at_place.get(place, [])
+            for side in m.spec.sides:
+                enemy = space.enemy_of(side)
+                own = [f for f in here if f.side == side]
+                assert space.side_at[side].get(place, []) == own == space.active_at(place, side)
+                assert space.enemy_present(place, side) == any(f.side == enemy and f.posture is not Posture.RAID
+                                                               for f in here)
+                assert m.side_power_at(place, side) == sum([m.formation_power(f, False) for f in own])
+                assert m.threat_to(place, side) == sum([m.formation_power(f, True)
+                                                        for p in (place, *space.adjacency[place])
+                                                        for f in space.at_place.get(p, ()) if f.side == enemy])
+            for side, sources in m.supply_sources.items():  # remembered over both runs of the scenario
+                assert space.supplied_without(side, place, sources) == supplied_places(
+                    space.open_adjacency, space.open_sets[side] - {place}, sources)
+        sectors = space.objective_sectors  # the town-pressure rule's places, in the order of its set of them
+        assert space.objective_surroundings == tuple({q for p in sectors for q in (p, *space.adjacency[p])})
+
+
+def test_a_remembered_standing_intent_is_the_one_made_afresh() -> None:
+    for posture, hold, roll in itertools.product(Posture, (None, "mid", "town"), (None, 0.0, 0.05)):
+        remembered = doctrine._standing(posture, hold, roll)
+        assert remembered == Intent(posture, hold=hold, counterattack_roll=roll)
+        assert doctrine._standing(posture, hold, roll) is remembered
+
+
+@pytest.mark.parametrize("length", [0, 1, 2, 3, 31, 64, 65])
+def test_the_models_shuffle_draws_what_pythons_shuffle_draws(length: int) -> None:
+    for seed in range(50):
+        ours, theirs = list(range(length)), list(range(length))
+        ours_rng, theirs_rng = random.Random(seed), random.Random(seed)
+        shuffle(ours, ours_rng)
+        theirs_rng.shuffle(theirs)
+        assert ours == theirs
+        assert ours_rng.random() == theirs_rng.random()  # the generator is left in the same state
+
+
 # ---------------------------------------------------------------- batch start-up (sim/batch.py, sim/sweep.py)
+
+
+def test_consolidation_reads_a_part_across_two_ranges_once_and_stores_what_one_range_does(
+        tiny_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Seven runs in parts of three, consolidated two tasks at a time: the parts of tasks 0-2 and 3-5 straddle a
+    boundary of ranges, are kept for the next range, and each part is read whole once."""
+    plan = make_plan([str(tiny_path)], 7, 5)
+    results = [(task.index, run_task(task)) for task in plan.tasks()]
+
+    def stored(out: Path, per_part: int) -> Store:
+        written = open_store(plan, out, False, [])
+        for index, (run, series) in results:
+            written.add(index, run, series)
+            if (index + 1) % per_part == 0:
+                written.flush()
+        written.flush()
+        return written
+
+    stored(tmp_path / "whole", 7).consolidate()
+    read_whole: list[str] = []
+    real_read = store.pq.read_table
+
+    def counted(path: object, **options: object) -> object:
+        if "columns" not in options:
+            read_whole.append(str(path))
+        return real_read(path, **options)
+
+    monkeypatch.setattr(store.pq, "read_table", counted)
+    monkeypatch.setattr(store, "RANGE", 2)
+    stored(tmp_path / "ranged", 3).consolidate()
+    assert len(read_whole) == len(set(read_whole)) == 6  # three parts, runs and series, once each
+    assert_same_store(tmp_path / "ranged", tmp_path / "whole")
+
+
+def test_a_batch_worker_collects_garbage_less_often_and_never_the_engine_it_inherits() -> None:
+    thresholds, handler = gc.get_threshold(), signal.getsignal(signal.SIGINT)
+    try:
+        start_worker()
+        assert gc.get_threshold() == WORKER_GC_THRESHOLDS
+        assert gc.get_freeze_count() > 0
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+        signal.signal(signal.SIGINT, handler)
 
 
 @pytest.mark.e2e
