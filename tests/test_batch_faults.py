@@ -329,10 +329,10 @@ def test_a_manifest_of_another_program_is_refused(tiny: Path, tmp_path: Path) ->
 
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 256 KiB tmpfs (only where this process may mount one: root, with the capability)."""
+    """A 1 MiB tmpfs (only where this process may mount one: root, with the capability)."""
     disk = tmp_path / "disk"
     disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], capture_output=True,
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True,
                              text=True, check=False) if os.geteuid() == 0 else None
     if mounted is None or mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here ({mounted.stderr.strip() if mounted else 'not root'})")
