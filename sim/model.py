@@ -206,19 +206,16 @@ class SiegeModel(mesa.Model):
         shelled = self._under_fire(f, (here, *path))
         loss = combat.share_lost(f.personnel, self.params.interdicted_move_loss if shelled else 0.0, self.params,
                                  self.rng)
-        carried = f.trapped_wounded
-        died = self._wounded_on_the_way(f, shelled)
-        cost = f"{loss.describe()} on the way{' under fire' if shelled else ''}"
-        if carried:
-            cost += f"; {died:,} of the {carried:,} wounded it carried died"
+        died, wounded_died = self._wounded_on_the_way(f, shelled)
+        cost = f"{loss.describe()} on the way{' under fire' if shelled else ''}{wounded_died}"
         if withdrawing:
-            self.log(EventKind.WITHDRAWAL, f"{f.label} withdrew from {self.place_name(self.objective)} towards "
-                     f"{self.place_name(path[-1])} ({self.space.town_share(f.side):.0%} of the town held, supply "
-                     f"{f.supply:.0%}; {cost})", place=here, formation=f, losses=_with_dead(loss, died))
+            kind, text = EventKind.WITHDRAWAL, (
+                f"{f.label} withdrew from {self.place_name(self.objective)} towards {self.place_name(path[-1])} "
+                f"({self.space.town_share(f.side):.0%} of the town held, supply {f.supply:.0%}; {cost})")
         else:
-            self.log(EventKind.BREAK_IN, f"{f.label} set out from {self.place_name(here)} to break through the "
-                     f"enemy's lines into {self.place_name(path[-1])} ({cost})", place=here, formation=f,
-                     losses=_with_dead(loss, died))
+            kind, text = EventKind.BREAK_IN, (f"{f.label} set out from {self.place_name(here)} to break through the "
+                                              f"enemy's lines into {self.place_name(path[-1])} ({cost})")
+        self.log(kind, text, place=here, formation=f, losses=_with_dead(loss, died))
         self._suffer(f, loss, here)
 
     def _under_fire(self, f: Formation, route: tuple[str, ...]) -> bool:
@@ -226,13 +223,14 @@ class SiegeModel(mesa.Model):
         reach = self.space.enemy_fire_reach.get(f.side, frozenset())
         return any(p in reach for p in route)
 
-    def _wounded_on_the_way(self, f: Formation, shelled: bool) -> int:
+    def _wounded_on_the_way(self, f: Formation, shelled: bool) -> tuple[int, str]:
         """Rule: the wounded ``f`` carries out of a cut-off place along a route under fire (a withdrawal, a
         break-in, a retreat) are lost at ``interdicted_move_loss`` (``combat.wounded_lost``), and the lost die.
-        Returns how many died."""
-        died = combat.wounded_lost(f.trapped_wounded, self.params.interdicted_move_loss if shelled else 0.0, self.rng)
-        f.trapped_wounded, f.wounded, f.killed = f.trapped_wounded - died, f.wounded - died, f.killed + died
-        return died
+        Returns how many died, and the words for the log ("" when it carried none)."""
+        carried = f.trapped_wounded
+        died = combat.wounded_lost(carried, self.params.interdicted_move_loss if shelled else 0.0, self.rng)
+        f.trapped_wounded, f.wounded, f.killed = carried - died, f.wounded - died, f.killed + died
+        return died, f"; {died:,} of the {carried:,} wounded it carried died" if carried else ""
 
     def leave_detachment(self, f: Formation, men: int) -> None:
         """Split ``men`` off ``f`` as a new formation that holds ``f``'s place (``doctrine.detachment_for``)."""
@@ -296,10 +294,8 @@ class SiegeModel(mesa.Model):
         if fate is not Fate.RETREAT:
             return
         loss = combat.draw_losses(f.personnel, self.params.retreat_loss, self.dt, self.params, self.rng)
-        carried = f.trapped_wounded
-        died = self._wounded_on_the_way(f, carried > 0 and self._under_fire(f, (here, dest)))
+        died, wounded_died = self._wounded_on_the_way(f, self._under_fire(f, (here, dest)))
         self._suffer(f, loss, here)
-        wounded_died = f"; {died:,} of the {carried:,} wounded it carried died" if carried else ""
         if not f.active:
             self.log(EventKind.RETREAT, f"{f.label} {why} {where} and was lost falling back ({loss.describe()}"
                      f"{wounded_died})", place=here, formation=f, losses=_with_dead(loss, died))

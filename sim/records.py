@@ -165,11 +165,14 @@ def control_columns(places: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(control_column(place) for place in places)
 
 
+LOSS_KINDS = ("killed", "wounded", "captured", "trapped")  # the casualty counts per faction and side (runs.parquet's
+# killed_<side>, ...): ``trapped`` is part of ``wounded``
+
+
 def casualties(model: SiegeModel) -> dict[str, dict[str, Any]]:
     """Killed, wounded and captured per faction (with its side), and ``trapped``: of its wounded, those still
     carried by formations cut off from supply at the end (the wounded of a cut-off garrison)."""
-    out = {fid: {"side": f.side, "killed": 0, "wounded": 0, "captured": 0, "trapped": 0}
-           for fid, f in model.spec.factions.items()}
+    out = {fid: {"side": f.side, **dict.fromkeys(LOSS_KINDS, 0)} for fid, f in model.spec.factions.items()}
     for f in model.agents_by_type.get(Formation, []):
         c = out[f.faction]
         c["killed"] += f.killed
@@ -182,7 +185,7 @@ def casualties(model: SiegeModel) -> dict[str, dict[str, Any]]:
 def by_side(per_faction: dict[str, dict[str, Any]]) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for c in per_faction.values():
-        side = out.setdefault(c["side"], {"killed": 0, "wounded": 0, "captured": 0, "trapped": 0})
+        side = out.setdefault(c["side"], dict.fromkeys(LOSS_KINDS, 0))
         for key in side:
             side[key] += c[key]
     return out

@@ -258,8 +258,8 @@ class Space:
 
     def holds_whole(self, place: str, side: str) -> bool:
         """Whether ``side`` holds every sector of the town ``place`` names (the place itself if it has none)."""
-        control = self.control  # town_sectors, without looking up the map's towns each time
-        return all(control.get(p) == side for p in self._towns.get(place, (place,)))
+        control = self.control
+        return all(control.get(p) == side for p in self.sectors_of(place))
 
     # ------------------------------------------------------------------ queries
     def place_name(self, place: str) -> str:

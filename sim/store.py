@@ -44,7 +44,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sim.errors import InputError
-from sim.records import atomic_path, atomic_write_text, output_folder, remove_temp_files, to_json
+from sim.records import LOSS_KINDS, atomic_path, atomic_write_text, output_folder, remove_temp_files, to_json
 
 RUN_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("scenario", pa.string()), ("scenario_file", pa.string()), ("design_point", pa.int64()),
@@ -57,7 +57,6 @@ RUN_COLUMNS: list[tuple[str, pa.DataType]] = [
     ("objective_battle_days", pa.float64()), ("cut_episodes", pa.int64()), ("cut_reconnections", pa.int64()),
     ("captures_unopposed", pa.int64()),
 ]
-LOSSES = ("killed", "wounded", "captured", "trapped")
 TASK = "task"  # the run's task number, in the parts only
 MAX_BUFFER = 256  # runs held before a part is written
 FLUSH_SECONDS = 1.0  # a finished run waits at most about this long before it is on disk
@@ -69,7 +68,7 @@ SET_ASIDE = "_damaged."  # put before the name of a part that cannot be read (re
 
 def run_schema(sides: Sequence[str]) -> pa.Schema:
     """Columns of runs.parquet: keys, status, scores, losses per side, the full summary as JSON."""
-    losses = [(f"{what}_{side}", pa.int64()) for side in sides for what in LOSSES]
+    losses = [(f"{what}_{side}", pa.int64()) for side in sides for what in LOSS_KINDS]
     return pa.schema(RUN_COLUMNS + losses + [("summary_json", pa.string())])
 
 
