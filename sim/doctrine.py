@@ -187,6 +187,13 @@ def _axis(f: Formation, s: Situation) -> Intent:
     return go_or_attack(f, s, sector_to_take(f, s, goal))
 
 
+def consolidation_pause(side: str, s: Situation) -> float:
+    """Rule: after a capture the attacker consolidates ``consolidation_days`` before its next attack; once it holds
+    the whole objective it pursues without a pause (the record: Dabaa, Salhiyeh, Masoudiyeh and al-Buwaydah fell
+    on the three days after the town, against defenders who had fled there)."""
+    return 0.0 if s.space.holds_whole(s.space.objective, side) else s.params.consolidation_days
+
+
 def sector_to_take(f: Formation, s: Situation, goal: str) -> str:
     """Rule: going for the objective town, a formation goes for its nearest sector its side does not hold (by
     route, skirting enemy ground); any other goal stays as it is."""

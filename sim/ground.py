@@ -100,5 +100,6 @@ def capture(m: SiegeModel, place: str, side: str, captors: list[Formation]) -> N
     m.captures.append({"place": place, "day": m.day, "date": m.date.isoformat(), "by": side,
                        "formation": lead.fid, "from": previous, "opposed": tally is not None})
     if side == m.attacker:
+        pause = doctrine.consolidation_pause(side, m)
         for f in captors:
-            f.rest_until = m.day + m.params.consolidation_days
+            f.rest_until = m.day + pause

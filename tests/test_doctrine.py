@@ -421,6 +421,18 @@ def test_after_a_capture_an_axis_waits_until_rested(tmp_path: Path) -> None:
     assert doctrine.decide(m.formation("blue_a"), m).posture is Posture.ATTACK
 
 
+@pytest.mark.parametrize(("town_taken", "pause"), [(False, 2.0), (True, 0.0)])
+def test_captors_consolidate_until_the_objective_is_taken_then_pursue(tmp_path: Path, town_taken: bool,
+                                                                      pause: float) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["depot"]}, 1000)],
+              blue_holds=("base", "mid", "town") if town_taken else ("base", "mid"),
+              red_holds=("depot",) if town_taken else ("town", "depot"))
+    m.day = 3.0
+    ground.capture(m, "depot", "blue", [m.formation("blue_a")])
+    assert doctrine.consolidation_pause("blue", m) == pause
+    assert m.formation("blue_a").rest_until == 3.0 + pause
+
+
 @pytest.mark.parametrize(("blue_b", "garrison"), [(600, "blue_a"), (1200, "blue_b"), (1000, "blue_b")])
 def test_the_strongest_formation_in_the_taken_objective_garrisons_it(tmp_path: Path, blue_b: int,
                                                                      garrison: str) -> None:
