@@ -152,6 +152,7 @@ def uncertainty_note(plan: Plan) -> str:
 def cmd_compare(args: argparse.Namespace) -> int:
     """A batch of the scenarios, then the ranked scores table of their successful runs."""
     _start_workers_early(args)
+    from analysis.contrasts import contrasts, contrasts_markdown
     from analysis.scores import rank_scenarios, score_columns, scores_markdown, scores_text
     from sim.batch import final_line, write_errors
     from sim.records import atomic_write_text, to_csv
@@ -159,16 +160,19 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     plan, outcome = _run_batch(args)
     out = Path(args.out)
+    reference = plan.layout.scenarios[0]  # the first scenario given: the one the others are measured against
     by_scenario = {name: runs for name, runs in summaries_by_scenario(out, plan.layout.scenarios).items() if runs}
     if by_scenario:
         rows = rank_scenarios(by_scenario)
         shows = uncertainty_note(plan)
+        differences = contrasts_markdown(contrasts(by_scenario, reference), reference)
         with write_errors(out):
             atomic_write_text(out / "scores.csv", to_csv(rows, score_columns(rows)))
-            atomic_write_text(out / "scores.md", f"{scores_markdown(rows)}\n{shows}\n")
-        print(scores_text(rows))
+            atomic_write_text(out / "scores.md", f"{scores_markdown(rows, reference)}\n{shows}\n\n{differences}")
+        print(scores_text(rows, reference))
         print(shows)
-        print(f"Wrote {out}/scores.csv and scores.md")
+        print(f"Wrote {out}/scores.csv and scores.md" + (f" (with each scenario's differences from {reference}, "
+                                                          "run by run)" if differences else ""))
     print(final_line(outcome, out))
     return 1 if outcome.failed else 0
 
@@ -537,7 +541,9 @@ def build_parser() -> argparse.ArgumentParser:
     _batch_arguments(batch, runs=100, out="output folder of the results store")
     batch.set_defaults(func=cmd_batch)
 
-    compare = verbs.add_parser("compare", help="run seeded replicates of scenarios and rank them by supply scores")
+    compare = verbs.add_parser("compare", help="run seeded replicates of scenarios and rank them by supply "
+                               "scores; the first scenario is the reference, and scores.md gives each other's "
+                               "differences from it, run by run, with 90%% intervals")
     _batch_arguments(compare, runs=20, out="output folder for scores.csv, scores.md and the results store")
     compare.set_defaults(func=cmd_compare)
 

@@ -36,6 +36,7 @@ import pandas as pd
 
 from analysis import narrative
 from analysis.animation import Frame, jpeg_bytes, write_animation
+from analysis.contrasts import contrasts, contrasts_markdown
 from analysis.distributions import distribution_figure, scenario_order
 from analysis.fidelity import fidelity_lines, fidelity_report
 from analysis.folders import (
@@ -195,7 +196,8 @@ def _figure(data: bytes, mime: str, caption: str) -> str:
 
 
 def markdown_table_html(markdown: str) -> str:
-    """The scores table (analysis.scores.scores_markdown) as HTML: same cells, same note."""
+    """A table of analysis.scores.scores_markdown or analysis.contrasts.contrasts_markdown as HTML: same cells,
+    same note."""
     lines = markdown.strip().splitlines()
     rows = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines if line.startswith("|")]
     note = " ".join(line for line in lines if line and not line.startswith("|"))
@@ -602,8 +604,10 @@ def _overview(page: Page, source: RunFolder | StoreFolder, subject: Subject, pic
         "objective_fall_day": None if history.fall_date is None else (history.fall_date - start).days}
     chart = pictures.keep("distributions.png", png_bytes(distribution_figure(ok, subject.name, titles,
                                                                              history_days)))
+    differences = contrasts_markdown(contrasts(by_scenario, subject.name), subject.name)
     page.add("compared", "Scenarios compared",
-             markdown_table_html(scores_markdown(rank_scenarios(by_scenario), subject.name)),
+             markdown_table_html(scores_markdown(rank_scenarios(by_scenario), subject.name))
+             + (markdown_table_html(differences) if differences else ""),
              _figure(chart, "image/png", "Cut-off day, supply AUC and fall day per scenario, each named by its "
                      "title and the question it asks: box = middle 50% of runs, whiskers = middle 90%; dotted = "
                      "history, where the record has it."))

@@ -137,6 +137,7 @@ def test_compare_report_of_a_theatre_without_record_shows_no_history(compare_rep
     assert "What if Blue came with one brigade only?" in info["text"]  # the counterfactual's question
     assert NO_RECORD in info["text"]
     assert "Over all 3 runs of tiny" in info["text"]  # the reference (first) scenario's turning points
+    assert "Differences from tiny, run by run" in info["text"]  # each other scenario against it, seed by seed
 
 
 @pytest.mark.e2e
