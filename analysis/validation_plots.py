@@ -82,7 +82,7 @@ def _losses_panel(ax: Axes, held: Mapping[str, Any]) -> None:
     ax.set_yticks(range(len(items)), [name for name, _, _ in items])
     ax.set_ylim(len(items) - 0.5, -0.5)
     ax.set_xlim(0, None)
-    ax.set_xlabel("diamonds: recorded; dots: simulated median, 80% interval", fontsize=13)
+    ax.set_xlabel("diamonds: recorded\ndots: simulated median, 80% interval", fontsize=13)
     ax.grid(axis="x", alpha=0.3)
 
 
