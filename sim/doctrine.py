@@ -172,7 +172,7 @@ def break_in(f: Formation, s: Situation, posts: frozenset[str]) -> Intent:
 
 
 def _axis(f: Formation, s: Situation) -> Intent:
-    """Rule: take the axis's places in turn, pausing ``consolidation_days`` after a capture; with the axis done,
+    """Rule: take the axis's places in turn, pausing after a capture (``consolidation_pause``); with the axis done,
     the attacker goes for the objective, then mops up; the garrison of the taken objective stays."""
     space = s.space
     if s.day < f.rest_until:
