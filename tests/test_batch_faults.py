@@ -180,6 +180,44 @@ def test_ctrl_c_says_what_is_kept_without_worker_tracebacks_and_resume_completes
     assert len(pd.read_parquet(out / "runs.parquet")) == 6000
 
 
+# A Ctrl-C that lands while the batch's process holds the lock of an unfinished future: the executor's own
+# thread (the process pool's result thread, or the Dask client's event loop) then waits for that lock to finish it,
+# and a KeyboardInterrupt raised there would leave it held for ever (the batch hung on exit). Here the Ctrl-C is
+# sent from inside concurrent.futures.wait, between taking the first future's lock and the next, every time.
+CTRL_C_HOLDING_A_LOCK = """
+import itertools, os, signal, sys
+from concurrent.futures import _base
+calls = itertools.count()
+real_enter = _base._AcquireFutures.__enter__
+def enter(self):
+    if next(calls) < 20 or len(self.futures) < 2:
+        return real_enter(self)
+    _base._AcquireFutures.__enter__ = real_enter
+    self.futures[0]._condition.acquire()
+    os.kill(os.getpid(), signal.SIGINT)
+    for future in self.futures[1:]:
+        future._condition.acquire()
+_base._AcquireFutures.__enter__ = enter
+import run
+sys.exit(run.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("executor", [["--workers", "2"], ["--dask-local", "2"]], ids=["local", "dask-local"])
+def test_ctrl_c_while_the_batch_holds_a_futures_lock_still_stops_it(tiny: Path, tmp_path: Path,
+                                                                    executor: list[str]) -> None:
+    out = tmp_path / "held"
+    done = subprocess.run([sys.executable, "-c", CTRL_C_HOLDING_A_LOCK, "batch", str(tiny), "--runs", "2000",
+                           "--seed", "4", *executor, "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines() == [f"interrupted; {out} keeps every finished run: run the same "
+                                                "command with --resume to complete it"]
+    kept = pd.read_parquet(out / "parts" / "runs")
+    assert 0 < len(kept) < 2000 and kept["status"].eq("ok").all()
+
+
 # ---------------------------------------------------------------- faults of the disk and of the files
 
 
