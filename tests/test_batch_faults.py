@@ -183,14 +183,16 @@ def test_ctrl_c_says_what_is_kept_without_worker_tracebacks_and_resume_completes
 # A Ctrl-C that lands while the batch's process holds the lock of an unfinished future: the executor's own
 # thread (the process pool's result thread, or the Dask client's event loop) then waits for that lock to finish it,
 # and a KeyboardInterrupt raised there would leave it held for ever (the batch hung on exit). Here the Ctrl-C is
-# sent from inside concurrent.futures.wait, between taking the first future's lock and the next, every time.
+# sent from inside concurrent.futures.wait, between taking the first future's lock and the next, every time (once
+# the first part is on disk, so that there are finished runs to keep).
 CTRL_C_HOLDING_A_LOCK = """
-import itertools, os, signal, sys
+import os, signal, sys
 from concurrent.futures import _base
-calls = itertools.count()
+from pathlib import Path
+parts = Path(sys.argv[sys.argv.index("--out") + 1]) / "parts" / "runs"
 real_enter = _base._AcquireFutures.__enter__
 def enter(self):
-    if next(calls) < 20 or len(self.futures) < 2:
+    if len(self.futures) < 2 or not any(parts.glob("*.parquet")):
         return real_enter(self)
     _base._AcquireFutures.__enter__ = real_enter
     self.futures[0]._condition.acquire()
