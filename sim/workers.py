@@ -60,8 +60,9 @@ class Interrupts:
         self.pending = True
 
     def check(self) -> None:
-        """Raise KeyboardInterrupt if Ctrl-C was pressed since the deferral began."""
+        """Raise KeyboardInterrupt if Ctrl-C was pressed since the deferral began (once per Ctrl-C)."""
         if self.pending:
+            self.pending = False
             raise KeyboardInterrupt
 
     @contextmanager

@@ -29,6 +29,7 @@ from sim.errors import InputError
 from sim.records import file_digests, scenario_digest
 from sim.scenario import load_scenario
 from sim.store import LOCK_FILE, SET_ASIDE, Store, writer_lock
+from sim.workers import interrupts_deferred
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 6
@@ -178,6 +179,41 @@ def test_ctrl_c_says_what_is_kept_without_worker_tracebacks_and_resume_completes
     resumed = subprocess.run([*command, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert len(pd.read_parquet(out / "runs.parquet")) == 6000
+
+
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C as in a terminal: Python's own handler (a test runner's worker may have it ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_a_deferred_ctrl_c_is_raised_where_asked_or_at_the_end(ctrl_c_raises: None) -> None:
+    with interrupts_deferred() as interrupts:
+        interrupts.check()  # nothing yet
+        os.kill(os.getpid(), signal.SIGINT)  # noted, not raised here
+        with pytest.raises(KeyboardInterrupt):
+            interrupts.check()
+    with pytest.raises(KeyboardInterrupt), interrupts_deferred():
+        os.kill(os.getpid(), signal.SIGINT)  # never checked in the block: raised as it ends
+    with interrupts_deferred() as interrupts, pytest.raises(KeyboardInterrupt), interrupts.allowed():
+        os.kill(os.getpid(), signal.SIGINT)  # allowed: raised at once
+        pytest.fail("a Ctrl-C inside allowed() must stop the block")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+def test_an_ignored_ctrl_c_stays_ignored() -> None:
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with interrupts_deferred() as interrupts:
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            os.kill(os.getpid(), signal.SIGINT)
+            interrupts.check()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 # A Ctrl-C that lands while the batch's process holds the lock of an unfinished future: the executor's own
