@@ -54,10 +54,11 @@ from sim.store import (
     writer_lock,
 )
 from sim.sweep import NO_SWEEP, Design, nested, point_json
-from sim.workers import process_context, start_worker
+from sim.workers import Interrupts, interrupts_deferred, process_context, start_worker
 
 IN_FLIGHT_PER_WORKER = 2  # runs queued per worker: enough to keep it busy, few enough to bound memory
 RUN_TIMEOUT = 300.0  # seconds a run may take in a batch (a shipped scenario takes about 0.1 s): then it fails
+INTERRUPT_POLL = 0.2  # seconds between looks for a Ctrl-C while no run finishes (see sim.workers.Interrupts)
 
 
 def replicate_seeds(base_seed: int, runs: int) -> list[int]:
@@ -392,8 +393,12 @@ class BatchAborted(Exception):
 
 
 def run_batch(plan: Plan, store: Store, executor: Executor, slots: int,
-              progress: Callable[[Outcome], None] | None = None) -> Outcome:
-    """Run every task not yet stored with status ok; stream results into the store; consolidate at the end."""
+              progress: Callable[[Outcome], None] | None = None, interrupts: Interrupts | None = None) -> Outcome:
+    """Run every task not yet stored with status ok; stream results into the store; consolidate at the end.
+
+    Under ``interrupts`` (``sim.workers.interrupts_deferred``), a Ctrl-C stops the batch between two looks at the
+    finished runs, never inside the executor's locks."""
+    interrupts = interrupts or Interrupts()
     _, ok = store.stored()
     outcome = Outcome(plan.layout.total, resumed=int(ok.sum()))
     if progress:
@@ -402,11 +407,14 @@ def run_batch(plan: Plan, store: Store, executor: Executor, slots: int,
     pending: dict[Future, Task] = {}
     try:
         while True:
+            interrupts.check()
             while len(pending) < slots * IN_FLIGHT_PER_WORKER and (task := next(todo, None)) is not None:
                 pending[executor.submit(run_task, task)] = task
             if not pending:
                 break
-            done, _ = wait(pending, timeout=store.seconds_to_flush(), return_when=FIRST_COMPLETED)
+            flush_in = store.seconds_to_flush()
+            done, _ = wait(pending, timeout=INTERRUPT_POLL if flush_in is None else min(flush_in, INTERRUPT_POLL),
+                           return_when=FIRST_COMPLETED)
             for future in done:
                 _store_result(future, pending.pop(future), store, outcome)
                 if progress:
@@ -419,7 +427,8 @@ def run_batch(plan: Plan, store: Store, executor: Executor, slots: int,
         for future in pending:
             future.cancel()
         store.flush()
-    store.consolidate()
+    with interrupts.allowed():
+        store.consolidate()
     return outcome
 
 
@@ -487,8 +496,8 @@ def execute(paths: Sequence[str], runs: int, seed: int, out: str | Path, *, desi
     check_store(plan, out, resume)  # before starting workers or a cluster, or making the folder
     plan.schemas  # noqa: B018 (the engine's own checks of each scenario, likewise)
     layout = plan.layout
-    with (open_executor(workers, scheduler, dask_local) as (executor, slots, what), writer_lock(Path(out)) as killed,
-          write_errors(out)):
+    with (interrupts_deferred() as interrupts, open_executor(workers, scheduler, dask_local) as (executor, slots, what),
+          writer_lock(Path(out)) as killed, write_errors(out)):
         if killed:
             echo(f"{out}: the batch that wrote here ({killed}) stopped before the end; its finished runs are kept")
         store = open_store(plan, out, resume, command, warn=echo)
@@ -496,7 +505,7 @@ def execute(paths: Sequence[str], runs: int, seed: int, out: str | Path, *, desi
              f"{_count(layout.points, 'design point')} x {_count(layout.replicates, 'replicate')}, seed {seed}) "
              f"on {what}")
         with progress_bar(layout.total) as progress:
-            outcome = run_batch(plan, store, executor, slots, progress)
+            outcome = run_batch(plan, store, executor, slots, progress, interrupts)
         finish_manifest(out, outcome)
     return plan, outcome
 

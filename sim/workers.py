@@ -16,8 +16,10 @@ import multiprocessing
 import multiprocessing.context
 import multiprocessing.forkserver
 import signal
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from types import FrameType
 
 ENGINE = ["sim.batch"]  # what the server imports before it forks a worker: everything a worker runs
 WORKER_GC_THRESHOLDS = (20_000, 50, 100)  # a worker's garbage collector: allocations, then younger collections
@@ -39,6 +41,62 @@ def interrupts_ignored() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+class Interrupts:
+    """Ctrl-C noted by a signal handler and raised as KeyboardInterrupt only where the batch's process calls
+    ``check``, or at once inside ``allowed``.
+
+    Why: an executor finishes futures from a thread of its own (the process pool's result thread, the Dask client's
+    event loop), taking each future's lock; a KeyboardInterrupt raised at any point of the batch's process could
+    come while it holds one (inside ``concurrent.futures.wait``, or a ``with`` on a future's condition), which is
+    then never released, and the executor's thread, then its shutdown, wait for ever: the batch hung on Ctrl-C."""
+
+    def __init__(self) -> None:
+        self.pending = False
+        self.deferring = False
+
+    def note(self, _signum: int, _frame: FrameType | None) -> None:
+        self.pending = True
+
+    def check(self) -> None:
+        """Raise KeyboardInterrupt if Ctrl-C was pressed since the deferral began (once per Ctrl-C)."""
+        if self.pending:
+            self.pending = False
+            raise KeyboardInterrupt
+
+    @contextmanager
+    def allowed(self) -> Iterator[None]:
+        """Let Ctrl-C interrupt the block at once: for work of this thread that touches no executor."""
+        self.check()
+        if not self.deferring:
+            yield
+            return
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, self.note)
+
+
+@contextmanager
+def interrupts_deferred() -> Iterator[Interrupts]:
+    """Note Ctrl-C instead of raising KeyboardInterrupt wherever it lands (``Interrupts``), for the block; raise
+    it at the end of the block if the block did not. Only where Ctrl-C raises KeyboardInterrupt (the main thread,
+    with Python's own handler): an ignored or otherwise handled Ctrl-C is left as it is."""
+    interrupts = Interrupts()
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield interrupts
+        return
+    signal.signal(signal.SIGINT, interrupts.note)
+    interrupts.deferring = True
+    try:
+        yield interrupts
+    finally:
+        interrupts.deferring = False
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    interrupts.check()
 
 
 def start_server() -> None:

@@ -29,6 +29,7 @@ from sim.errors import InputError
 from sim.records import file_digests, scenario_digest
 from sim.scenario import load_scenario
 from sim.store import LOCK_FILE, SET_ASIDE, Store, writer_lock
+from sim.workers import interrupts_deferred
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = 6
@@ -178,6 +179,81 @@ def test_ctrl_c_says_what_is_kept_without_worker_tracebacks_and_resume_completes
     resumed = subprocess.run([*command, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert len(pd.read_parquet(out / "runs.parquet")) == 6000
+
+
+@pytest.fixture
+def ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C as in a terminal: Python's own handler (a test runner's worker may have it ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_a_deferred_ctrl_c_is_raised_where_asked_or_at_the_end(ctrl_c_raises: None) -> None:
+    with interrupts_deferred() as interrupts:
+        interrupts.check()  # nothing yet
+        os.kill(os.getpid(), signal.SIGINT)  # noted, not raised here
+        with pytest.raises(KeyboardInterrupt):
+            interrupts.check()
+    with pytest.raises(KeyboardInterrupt), interrupts_deferred():
+        os.kill(os.getpid(), signal.SIGINT)  # never checked in the block: raised as it ends
+    with interrupts_deferred() as interrupts, pytest.raises(KeyboardInterrupt), interrupts.allowed():
+        os.kill(os.getpid(), signal.SIGINT)  # allowed: raised at once
+        pytest.fail("a Ctrl-C inside allowed() must stop the block")
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+def test_an_ignored_ctrl_c_stays_ignored() -> None:
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with interrupts_deferred() as interrupts:
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            os.kill(os.getpid(), signal.SIGINT)
+            interrupts.check()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+# A Ctrl-C that lands while the batch's process holds the lock of an unfinished future: the executor's own
+# thread (the process pool's result thread, or the Dask client's event loop) then waits for that lock to finish it,
+# and a KeyboardInterrupt raised there would leave it held for ever (the batch hung on exit). Here the Ctrl-C is
+# sent from inside concurrent.futures.wait, between taking the first future's lock and the next, every time (once
+# the first part is on disk, so that there are finished runs to keep).
+CTRL_C_HOLDING_A_LOCK = """
+import os, signal, sys
+from concurrent.futures import _base
+from pathlib import Path
+parts = Path(sys.argv[sys.argv.index("--out") + 1]) / "parts" / "runs"
+real_enter = _base._AcquireFutures.__enter__
+def enter(self):
+    if len(self.futures) < 2 or not any(parts.glob("*.parquet")):
+        return real_enter(self)
+    _base._AcquireFutures.__enter__ = real_enter
+    self.futures[0]._condition.acquire()
+    os.kill(os.getpid(), signal.SIGINT)
+    for future in self.futures[1:]:
+        future._condition.acquire()
+_base._AcquireFutures.__enter__ = enter
+import run
+sys.exit(run.main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("executor", [["--workers", "2"], ["--dask-local", "2"]], ids=["local", "dask-local"])
+def test_ctrl_c_while_the_batch_holds_a_futures_lock_still_stops_it(tiny: Path, tmp_path: Path,
+                                                                    executor: list[str]) -> None:
+    out = tmp_path / "held"
+    done = subprocess.run([sys.executable, "-c", CTRL_C_HOLDING_A_LOCK, "batch", str(tiny), "--runs", "2000",
+                           "--seed", "4", *executor, "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines() == [f"interrupted; {out} keeps every finished run: run the same "
+                                                "command with --resume to complete it"]
+    kept = pd.read_parquet(out / "parts" / "runs")
+    assert 0 < len(kept) < 2000 and kept["status"].eq("ok").all()
 
 
 # ---------------------------------------------------------------- faults of the disk and of the files
