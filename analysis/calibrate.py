@@ -34,7 +34,7 @@ from optuna.distributions import FloatDistribution
 from optuna.trial import create_trial
 
 from analysis.fidelity import WINDOW_DAYS, capture_row, fidelity_report, fit_loss, relative_error
-from sim.batch import Task, replicate_seeds, scenario_variant
+from sim.batch import Task, map_in_order, replicate_seeds, scenario_variant
 from sim.errors import InputError
 from sim.events import EventKind
 from sim.parameters import SPECS
@@ -177,7 +177,7 @@ def run_points(executor: Executor, base: Path, points: Sequence[Mapping[str, flo
     jobs = [FitTask(Task(0, base.stem, path, i, point_json(p), r, seed), split_day)
             for i, p in enumerate(points) for r, seed in enumerate(seeds)]
     out: list[list[dict[str, Any]]] = [[] for _ in points]
-    for job, summary in zip(jobs, executor.map(fit_run, jobs), strict=True):
+    for job, summary in zip(jobs, map_in_order(executor, fit_run, jobs), strict=True):
         out[job.task.design_point].append(summary)
     return out
 

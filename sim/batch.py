@@ -54,7 +54,7 @@ from sim.store import (
     writer_lock,
 )
 from sim.sweep import NO_SWEEP, Design, nested, point_json
-from sim.workers import Interrupts, interrupts_deferred, process_context, start_worker
+from sim.workers import Interrupts, active_interrupts, interrupts_deferred, process_context, start_worker
 
 IN_FLIGHT_PER_WORKER = 2  # runs queued per worker: enough to keep it busy, few enough to bound memory
 RUN_TIMEOUT = 300.0  # seconds a run may take in a batch (a shipped scenario takes about 0.1 s): then it fails
@@ -355,20 +355,40 @@ def open_store(plan: Plan, out: str | Path, resume: bool, command: Sequence[str]
 def open_executor(workers: int | None = None, scheduler: str | None = None,
                   dask_local: int | None = None) -> Iterator[tuple[Executor, int, str]]:
     """An executor with its number of worker slots and a description: local processes (default, all cores),
-    a running Dask cluster (``scheduler``), or a Dask LocalCluster started for the batch (``dask_local``)."""
+    a running Dask cluster (``scheduler``), or a Dask LocalCluster started for the batch (``dask_local``). Ctrl-C
+    is deferred while it is open (``interrupts_deferred``; inside a deferral already in force, that one holds):
+    code that waits on it checks for Ctrl-C between its waits (``run_batch``, ``map_in_order``)."""
     if scheduler is None and dask_local is None:
         workers = os.cpu_count() or 1 if workers is None else workers
         if workers < 1:
             raise InputError("--workers", "", "must be at least 1")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=process_context(),
-                                 initializer=start_worker) as pool:
+        with interrupts_deferred(), ProcessPoolExecutor(max_workers=workers, mp_context=process_context(),
+                                                        initializer=start_worker) as pool:
             yield pool, workers, f"{workers} local process{'es' if workers > 1 else ''}"
         return
     # a deliberate lazy import: Dask's distributed takes 0.2 s, and a local batch (its process and every worker)
     # never needs it
     from sim.dask_executors import open_dask_executor  # noqa: PLC0415
-    with open_dask_executor(scheduler, dask_local) as opened:
+    with interrupts_deferred(), open_dask_executor(scheduler, dask_local) as opened:
         yield opened
+
+
+def map_in_order[T, R](executor: Executor, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """``fn`` over ``items`` on ``executor``, the results in the items' order (like ``Executor.map``), but under a
+    deferral of Ctrl-C (``sim.workers.interrupts_deferred``) a Ctrl-C stops it between two looks at the finished
+    ones, never inside the executor's locks, and what has not started is cancelled (see ``Interrupts``: a
+    KeyboardInterrupt raised inside ``Executor.map``'s waiting could hang the command's exit)."""
+    interrupts = active_interrupts()
+    futures = [executor.submit(fn, item) for item in items]
+    try:
+        pending = set(futures)
+        while pending:
+            interrupts.check()
+            _, pending = wait(pending, timeout=INTERRUPT_POLL, return_when=FIRST_COMPLETED)
+        return [future.result() for future in futures]
+    finally:
+        for future in futures:
+            future.cancel()
 
 
 # ---------------------------------------------------------------- running a batch

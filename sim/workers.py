@@ -79,6 +79,15 @@ class Interrupts:
             signal.signal(signal.SIGINT, self.note)
 
 
+_DEFERRING: list[Interrupts] = []  # the deferral in force, innermost last (SIGINT's handler is the process's)
+
+
+def active_interrupts() -> Interrupts:
+    """The ``Interrupts`` of the deferral in force, for code that waits on an executor without being handed it
+    (``sim.batch.map_in_order``); outside any deferral, one that never raises (Ctrl-C raises where it lands)."""
+    return _DEFERRING[-1] if _DEFERRING else Interrupts()
+
+
 @contextmanager
 def interrupts_deferred() -> Iterator[Interrupts]:
     """Note Ctrl-C instead of raising KeyboardInterrupt wherever it lands (``Interrupts``), for the block; raise
@@ -91,9 +100,11 @@ def interrupts_deferred() -> Iterator[Interrupts]:
         return
     signal.signal(signal.SIGINT, interrupts.note)
     interrupts.deferring = True
+    _DEFERRING.append(interrupts)
     try:
         yield interrupts
     finally:
+        _DEFERRING.remove(interrupts)
         interrupts.deferring = False
         signal.signal(signal.SIGINT, signal.default_int_handler)
     interrupts.check()

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pandas as pd
@@ -216,6 +217,31 @@ def test_an_ignored_ctrl_c_stays_ignored() -> None:
         signal.signal(signal.SIGINT, previous)
 
 
+def _slow_square(x: int) -> int:
+    time.sleep(0.05 * x)
+    return x * x
+
+
+def test_map_in_order_keeps_the_items_order_whatever_finishes_first() -> None:
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        assert batch.map_in_order(pool, _slow_square, [3, 1, 2, 0]) == [9, 1, 4, 0]
+
+
+def test_map_in_order_stops_at_a_deferred_ctrl_c_and_cancels_what_has_not_started(ctrl_c_raises: None) -> None:
+    started: list[int] = []
+
+    def job(x: int) -> int:
+        started.append(x)
+        if x == 0:
+            os.kill(os.getpid(), signal.SIGINT)  # noted by the deferral, raised at the next look
+        time.sleep(0.3)
+        return x
+
+    with ThreadPoolExecutor(max_workers=1) as pool, interrupts_deferred(), pytest.raises(KeyboardInterrupt):
+        batch.map_in_order(pool, job, list(range(20)))
+    assert started == [0]  # the nineteen queued behind it never ran
+
+
 # A Ctrl-C that lands while the batch's process holds the lock of an unfinished future: the executor's own
 # thread (the process pool's result thread, or the Dask client's event loop) then waits for that lock to finish it,
 # and a KeyboardInterrupt raised there would leave it held for ever (the batch hung on exit). Here the Ctrl-C is
@@ -254,6 +280,24 @@ def test_ctrl_c_while_the_batch_holds_a_futures_lock_still_stops_it(tiny: Path, 
                                                 "command with --resume to complete it"]
     kept = pd.read_parquet(out / "parts" / "runs")
     assert 0 < len(kept) < 2000 and kept["status"].eq("ok").all()
+
+
+# The same Ctrl-C in a command that maps runs over an executor without a store (fidelity, calibrate, sensitivity,
+# discover: analysis.calibrate.run_points), sent at its third wait.
+CTRL_C_HOLDING_A_LOCK_IN_A_MAP = (CTRL_C_HOLDING_A_LOCK
+                                  .replace("not any(parts.glob(\"*.parquet\"))", "next(waits) < 3")
+                                  .replace("real_enter = ", "waits = iter(range(10**6))\nreal_enter = "))
+
+
+@pytest.mark.e2e
+def test_ctrl_c_while_a_fidelity_check_holds_a_futures_lock_still_stops_it(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", CTRL_C_HOLDING_A_LOCK_IN_A_MAP, "fidelity", "--runs", "400",
+                           "--workers", "2", "--out", str(tmp_path / "fid")], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # noqa: PLW1509
+    assert done.returncode == 130, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "interrupted"
+    assert not (tmp_path / "fid" / "fidelity.json").exists()
 
 
 # ---------------------------------------------------------------- faults of the disk and of the files
