@@ -79,16 +79,17 @@ def contrasts(summaries_by_scenario: Mapping[str, list[Summary]], reference: str
             for name, runs in summaries_by_scenario.items() if name != reference]
 
 
-def _signed(value: float, digits: int, scale: float = 1.0) -> str:
-    text = f"{value * scale:+.{digits}f}"
+def _signed(value: float) -> str:
+    text = f"{value:+.0f}"
     return "0" if float(text) == 0 else text
 
 
-def _cell(row: Mapping[str, Any], name: str, digits: int = 0, scale: float = 1.0, unit: str = "") -> str:
+def _cell(row: Mapping[str, Any], name: str, scale: float = 1.0) -> str:
+    """A difference and its interval, signed and rounded (``scale`` 100 turns a share into points)."""
     if f"{name}_diff" not in row:
         return "–"
-    mid, low, high = (_signed(row[f"{name}_diff{q}"], digits, scale) for q in ("", "_p05", "_p95"))
-    return f"{mid}{unit} ({low} to {high})"
+    mid, low, high = (_signed(row[f"{name}_diff{q}"] * scale) for q in ("", "_p05", "_p95"))
+    return f"{mid} ({low} to {high})"
 
 
 def contrasts_markdown(rows: list[Mapping[str, Any]], reference: str) -> str:
@@ -105,11 +106,10 @@ def contrasts_markdown(rows: list[Mapping[str, Any]], reference: str) -> str:
         cells += [_cell(r, f"{side}_killed") for side in sides]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", f"Differences from {reference}, run by run. Each scenario's replicates share their seeds with "
-              f"{reference}'s, so each run is compared with "
-              f"the {reference} run of the same seed: the median of those paired differences (positive = later or "
-              "more than the reference), and in brackets its 90% interval from resampling the pairs "
-              f"({RESAMPLES:,} bootstrap resamples, seeded). Days are censored: a cut or fall that never happened "
-              "counts one day past the end. Fell in: the difference of the shares of runs that fell, in "
-              "percentage points. A direction is only shown by the data when "
-              "its whole interval lies on one side of zero."]
+              f"{reference}'s, so each run is compared with the {reference} run of the same seed: the median of "
+              "those paired differences (positive = later or more than the reference), and in brackets its 90% "
+              f"interval from resampling the pairs ({RESAMPLES:,} bootstrap resamples, seeded). Days are censored: "
+              "a cut or fall that never happened counts one day past the end. Fell in: the difference of the "
+              "shares of runs that fell, in percentage points. A direction is only shown by the data when its "
+              "whole interval lies on one side of zero."]
     return "\n".join(lines) + "\n"

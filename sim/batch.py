@@ -54,7 +54,7 @@ from sim.store import (
     writer_lock,
 )
 from sim.sweep import NO_SWEEP, Design, nested, point_json
-from sim.workers import Interrupts, active_interrupts, interrupts_deferred, process_context, start_worker
+from sim.workers import active_interrupts, interrupts_deferred, process_context, start_worker
 
 IN_FLIGHT_PER_WORKER = 2  # runs queued per worker: enough to keep it busy, few enough to bound memory
 RUN_TIMEOUT = 300.0  # seconds a run may take in a batch (a shipped scenario takes about 0.1 s): then it fails
@@ -356,8 +356,8 @@ def open_executor(workers: int | None = None, scheduler: str | None = None,
                   dask_local: int | None = None) -> Iterator[tuple[Executor, int, str]]:
     """An executor with its number of worker slots and a description: local processes (default, all cores),
     a running Dask cluster (``scheduler``), or a Dask LocalCluster started for the batch (``dask_local``). Ctrl-C
-    is deferred while it is open (``interrupts_deferred``; inside a deferral already in force, that one holds):
-    code that waits on it checks for Ctrl-C between its waits (``run_batch``, ``map_in_order``)."""
+    is deferred while it is open (``interrupts_deferred``): code that waits on it looks for Ctrl-C between its
+    waits (``run_batch``, ``map_in_order``)."""
     if scheduler is None and dask_local is None:
         workers = os.cpu_count() or 1 if workers is None else workers
         if workers < 1:
@@ -413,12 +413,12 @@ class BatchAborted(Exception):
 
 
 def run_batch(plan: Plan, store: Store, executor: Executor, slots: int,
-              progress: Callable[[Outcome], None] | None = None, interrupts: Interrupts | None = None) -> Outcome:
+              progress: Callable[[Outcome], None] | None = None) -> Outcome:
     """Run every task not yet stored with status ok; stream results into the store; consolidate at the end.
 
-    Under ``interrupts`` (``sim.workers.interrupts_deferred``), a Ctrl-C stops the batch between two looks at the
+    Under the deferral of Ctrl-C in force (``open_executor``'s), a Ctrl-C stops the batch between two looks at the
     finished runs, never inside the executor's locks."""
-    interrupts = interrupts or Interrupts()
+    interrupts = active_interrupts()
     _, ok = store.stored()
     outcome = Outcome(plan.layout.total, resumed=int(ok.sum()))
     if progress:
@@ -516,8 +516,8 @@ def execute(paths: Sequence[str], runs: int, seed: int, out: str | Path, *, desi
     check_store(plan, out, resume)  # before starting workers or a cluster, or making the folder
     plan.schemas  # noqa: B018 (the engine's own checks of each scenario, likewise)
     layout = plan.layout
-    with (interrupts_deferred() as interrupts, open_executor(workers, scheduler, dask_local) as (executor, slots, what),
-          writer_lock(Path(out)) as killed, write_errors(out)):
+    with (open_executor(workers, scheduler, dask_local) as (executor, slots, what), writer_lock(Path(out)) as killed,
+          write_errors(out)):
         if killed:
             echo(f"{out}: the batch that wrote here ({killed}) stopped before the end; its finished runs are kept")
         store = open_store(plan, out, resume, command, warn=echo)
@@ -525,7 +525,7 @@ def execute(paths: Sequence[str], runs: int, seed: int, out: str | Path, *, desi
              f"{_count(layout.points, 'design point')} x {_count(layout.replicates, 'replicate')}, seed {seed}) "
              f"on {what}")
         with progress_bar(layout.total) as progress:
-            outcome = run_batch(plan, store, executor, slots, progress, interrupts)
+            outcome = run_batch(plan, store, executor, slots, progress)
         finish_manifest(out, outcome)
     return plan, outcome
 
