@@ -52,6 +52,8 @@ class Ground(Protocol):
     @property
     def hops_to_objective(self) -> Mapping[str, int]: ...
     @property
+    def hops_to_town(self) -> Mapping[str, int]: ...
+    @property
     def costs(self) -> Mapping[UnitType, Mapping[frozenset, float]]: ...
     @property
     def open_adjacency(self) -> Mapping[str, tuple[str, ...]]: ...
@@ -218,11 +220,15 @@ def garrisons_objective(f: Formation, s: Situation) -> bool:
 
 def mop_up_target(f: Formation, s: Situation) -> str | None:
     """Rule: with its axis done and the objective taken, the attacker goes for the nearest enemy-held place
-    within ``mop_up_hops`` roads of the objective."""
+    within ``mop_up_hops`` roads of the objective town (counted from its nearest quarter: the record's pursuit
+    took Dabaa, Salhiyeh, Masoudiyeh and al-Buwaydah, one to three roads out), never one of the enemy's supply
+    sources: a source stands for country off the map (Lebanon, the Homs countryside, east of the M5), not a
+    place to clear."""
     space = s.space
     enemy = space.enemy_of(f.side)
-    pocket = [p for p, hops in space.hops_to_objective.items()
-              if hops <= s.params.mop_up_hops and space.control.get(p) == enemy]
+    sources = s.supply_sources[enemy]
+    pocket = [p for p, hops in space.hops_to_town.items()
+              if hops <= s.params.mop_up_hops and space.control.get(p) == enemy and p not in sources]
     route = space.route_to_any(f, frozenset(pocket)) if pocket else None
     return route[-1] if route else None
 

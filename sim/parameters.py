@@ -187,7 +187,8 @@ class Parameters:
                                         "how much more a threat to the objective weighs with reserves than a "
                                         "threat elsewhere")
     mop_up_hops: float = _p(3.0, 0.0, 20.0, "roads", "assumption",
-                            "how far from the taken objective (in roads) the attacker mops up the pocket")
+                            "how far from the taken objective town (in roads from its nearest quarter) the "
+                            "attacker mops up the pocket")
     withdraw_supply: float = _p(0.3, 0.0, 1.0, "supply", "assumption",
                                 "an attacking formation below this supply level withdraws to supplied ground")
     # --- the town battle (sectors, urban, last act) ---

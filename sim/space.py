@@ -55,6 +55,7 @@ class RoadTables:
     open_adjacency: dict[str, tuple[str, ...]]
     defence: dict[str, float]
     hops_to_objective: dict[str, int]
+    hops_to_town: dict[str, int]
     capacity: dict[frozenset, float]
     fire_level: dict[str, float]
     fired_on: dict[str, FireExtremes]
@@ -96,7 +97,8 @@ class RoadTables:
             defence={p: combat.defence_multiplier(terrain_defence(graph, p, params.kind_defence),
                                                   fortification(spec.fortifications, graph, p), params)
                      for p in graph},
-            hops_to_objective=hops_from(adjacency, spec.objective),
+            hops_to_objective=hops_from(adjacency, (spec.objective,)),
+            hops_to_town=hops_from(adjacency, town_sectors(graph, spec.objective)),
             capacity=capacity, fire_level=fire_level, fired_on=fired_on)
 
 
@@ -141,10 +143,10 @@ def fortification(fortifications: Mapping[str, float], graph: nx.Graph, place: s
     return fortifications.get(place, fortifications.get(town, 0.0))
 
 
-def hops_from(adjacency: Mapping[str, tuple[str, ...]], source: str) -> dict[str, int]:
-    """Roads to cross from ``source`` to every place (breadth-first)."""
-    hops = {source: 0}
-    queue = deque([source])
+def hops_from(adjacency: Mapping[str, tuple[str, ...]], sources: Collection[str]) -> dict[str, int]:
+    """Roads to cross from the nearest of ``sources`` to every place (breadth-first)."""
+    hops = dict.fromkeys(sources, 0)
+    queue = deque(hops)
     while queue:
         node = queue.popleft()
         for nxt in adjacency[node]:
@@ -172,7 +174,8 @@ class Space:
         self.open_adjacency = tables.open_adjacency
         self.defence = tables.defence
         self.built_up = frozenset(p for p in self.places if self.graph.nodes[p].get("kind") in BUILT_UP)
-        self.hops_to_objective = tables.hops_to_objective
+        self.hops_to_objective = tables.hops_to_objective  # roads to the objective's own place
+        self.hops_to_town = tables.hops_to_town  # roads to the objective town's nearest quarter
         self.objective_sectors = town_sectors(self.graph, self.objective)
         # the objective town's sectors and the places next to them, in the order of the set the town-pressure rule
         # (SiegeModel._measure_town_pressure) once built every step: its sums add in the same order

@@ -297,6 +297,15 @@ def test_a_reserve_with_no_threat_about_stays_in_reserve(tmp_path: Path) -> None
 # ---------------------------------------------------------------- mop-up
 
 
+def rear_world(tmp_path: Path, formations: list[dict[str, Any]], red_holds: tuple[str, ...],
+               **spec: Any) -> SiegeModel:
+    """The four-place world with red's source moved to ``rear``, a fifth place 5 km behind the depot, so that the
+    depot is a place to mop up (the pursuit never goes for the enemy's source)."""
+    return world(tmp_path, formations, places={**POS, "rear": (0.15, 0.05)},
+                 roads=[*ROADS, ("depot", "rear", "road", 5.0)], sources=("base", "rear"),
+                 red_holds=(*red_holds, "rear"), **spec)
+
+
 @pytest.mark.parametrize(("red_place", "hops", "target"), [
     ("depot", 1, "depot"),  # one road from the taken town
     ("base", 1, None),  # two roads away: out of reach
@@ -304,11 +313,11 @@ def test_a_reserve_with_no_threat_about_stays_in_reserve(tmp_path: Path) -> None
 ])
 def test_mop_up_reaches_mop_up_hops_roads_round_the_objective(tmp_path: Path, red_place: str, hops: int,
                                                               target: str | None) -> None:
-    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["town"]}, 1000),
-                         unit("blue_t", "blue_army", "town", {"hold": "town"}, 500),
-                         unit("red_x", "red_army", red_place, {"hold": red_place}, 10)],
-              blue_holds=tuple(sorted({"mid", "town", "base", "depot"} - {red_place})), red_holds=(red_place,),
-              parameters={"mop_up_hops": hops})
+    m = rear_world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["town"]}, 1000),
+                              unit("blue_t", "blue_army", "town", {"hold": "town"}, 500),
+                              unit("red_x", "red_army", red_place, {"hold": red_place}, 10)],
+                   blue_holds=tuple(sorted({"mid", "town", "base", "depot"} - {red_place})), red_holds=(red_place,),
+                   parameters={"mop_up_hops": hops})
     blue = m.formation("blue_a")
     assert doctrine.mop_up_target(blue, m) == target
     assert doctrine.decide(blue, m) == (doctrine.HOLD if target is None else
@@ -436,9 +445,9 @@ def test_captors_consolidate_until_the_objective_is_taken_then_pursue(tmp_path: 
 @pytest.mark.parametrize(("blue_b", "garrison"), [(600, "blue_a"), (1200, "blue_b"), (1000, "blue_b")])
 def test_the_strongest_formation_in_the_taken_objective_garrisons_it(tmp_path: Path, blue_b: int,
                                                                      garrison: str) -> None:
-    m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 1000),
-                         unit("blue_b", "blue_army", "town", {"axis": ["town"]}, blue_b)],
-              blue_holds=("base", "mid", "town"), red_holds=("depot",))
+    m = rear_world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 1000),
+                              unit("blue_b", "blue_army", "town", {"axis": ["town"]}, blue_b)],
+                   blue_holds=("base", "mid", "town"), red_holds=("depot",))
     other = "blue_b" if garrison == "blue_a" else "blue_a"  # (at equal strength the id decides)
     assert doctrine.decide(m.formation(garrison), m) == doctrine.HOLD
     # the other mops up alone, whichever decides first: the garrison is not taken along

@@ -181,6 +181,32 @@ def test_a_quarter_is_defended_by_the_enemy_in_the_quarters_next_to_it_too(tmp_p
     assert doctrine.decide(m.formation("blue_a"), m).posture is (Posture.ATTACK if attacks else Posture.HOLD)
 
 
+def pursuit_world(tmp_path: Path, red_holds: tuple[str, ...], mop_up_hops: int) -> SiegeModel:
+    """Blue holds the whole town, its garrison and a pursuer in the north quarter; red holds ``red_holds``."""
+    blue_holds = tuple(p for p in POS if p not in red_holds)
+    return world(tmp_path, [unit("blue_g", "blue_army", "north", {"hold": "town"}, 1000),
+                            unit("blue_p", "blue_army", "north", {"axis": ["town"]}, 500)],
+                 blue_holds=blue_holds, red_holds=red_holds, parameters={"mop_up_hops": mop_up_hops})
+
+
+@pytest.mark.parametrize(("mop_up_hops", "target"), [(1, "refuge"), (0, None)])
+def test_the_pursuit_counts_its_roads_from_the_towns_nearest_quarter(tmp_path: Path, mop_up_hops: int,
+                                                                    target: str | None) -> None:
+    # refuge is one road from the north quarter, two from the town's own place: one road of pursuit reaches it
+    m = pursuit_world(tmp_path, ("refuge", "depot"), mop_up_hops)
+    pursuer = m.formation("blue_p")
+    assert doctrine.mop_up_target(pursuer, m) == target
+    assert doctrine.decide(pursuer, m) == (doctrine.HOLD if target is None else
+                                           Intent(Posture.ATTACK, (target,), group=("blue_p",)))
+
+
+def test_the_pursuit_never_goes_for_the_enemys_supply_source(tmp_path: Path) -> None:
+    # depot, two roads from the north quarter, is all red holds; it is red's source (country off the map)
+    m = pursuit_world(tmp_path, ("depot",), 5)
+    assert doctrine.mop_up_target(m.formation("blue_p"), m) is None
+    assert doctrine.decide(m.formation("blue_p"), m) == doctrine.HOLD
+
+
 # ---------------------------------------------------------------- the defenders' last act
 
 
