@@ -420,8 +420,17 @@ def _routes_core(adj: Adjacency, reach: set[str], live: set[str], objective: str
     ends = [v for v in core if v not in live and v != objective]
     while ends:
         v = ends.pop()
-        if v in core and len({_SOURCES if w in live else w for w in adj[v]
-                              if w in core and frozenset((v, w)) not in shut}) <= 1:
+        if v not in core:
+            continue
+        first = None  # its one neighbour left so far (the live sources as one): a second one ends the look
+        for w in adj[v]:
+            if w in core and (not shut or frozenset((v, w)) not in shut):
+                w = _SOURCES if w in live else w
+                if first is None:
+                    first = w
+                elif w != first:
+                    break
+        else:
             core.discard(v)
             ends.extend(w for w in adj[v] if w in core and w not in live and w != objective)
     return core

@@ -125,7 +125,11 @@ def carrying_under(extremes: FireExtremes, open_adjacency: Roads, reach: Collect
         return clear
     out = dict(clear)
     for a in ends:
-        out[a] = tuple(b for b in open_adjacency[a] if b in (shelled[a] if a in reach or b in reach else clear[a]))
+        if a in reach:  # every road from it is under fire: its roads are the shelled extreme's (in the same order)
+            out[a] = shelled[a]
+            continue
+        under, out_of_reach = shelled[a], clear[a]
+        out[a] = tuple(b for b in open_adjacency[a] if b in (under if b in reach else out_of_reach))
     return out
 
 
