@@ -199,7 +199,8 @@ class Space:
         # the same formations by side (each list in at_place's order): the power and presence queries, asked
         # for every formation every day, read one side's formations without looking at the other's
         self.side_at: dict[str, dict[str, list[Formation]]] = {self.attacker: {}, self.defender: {}}
-        self._enemy_at = {self.attacker: self.side_at[self.defender], self.defender: self.side_at[self.attacker]}
+        # each side's enemy formations by place: side_at of the other side
+        self.enemy_at = {self.attacker: self.side_at[self.defender], self.defender: self.side_at[self.attacker]}
         self.on_road: dict[frozenset, list[Formation]] = {}
         self.control: dict[str, str | None] = dict.fromkeys(self.places)
         self.supplied: dict[str, frozenset[str]] = {}
@@ -250,7 +251,8 @@ class Space:
         """Rule: the share of a town (default the objective) that ``side`` holds: its sectors count alike (no
         source gives the quarters' sizes); a town without sectors is held whole or not at all."""
         sectors = self.objective_sectors if town is None else self.sectors_of(town)
-        return sum(self.control[p] == side for p in sectors) / len(sectors)
+        control = self.control
+        return sum([control[p] == side for p in sectors]) / len(sectors)
 
     def sectors_of(self, place: str) -> tuple[str, ...]:
         """The sectors of the town ``place`` names, or just ``place`` when it has none."""
@@ -279,7 +281,7 @@ class Space:
     def enemy_present(self, place: str, side: str) -> bool:
         """Whether a formation not of ``side`` stands at ``place`` (raiders slipping through do not count)."""
         # a plain loop, not any() of a generator: asked for every formation every day, it is a twentieth of a run
-        for f in self._enemy_at[side].get(place, ()):  # noqa: SIM110
+        for f in self.enemy_at[side].get(place, ()):  # noqa: SIM110
             if f.posture is not Posture.RAID:
                 return True
         return False
