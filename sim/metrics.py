@@ -251,20 +251,28 @@ class _FlowNet:
         # Residual capacity below this counts as saturated (float capacities from the engine's table).
         self.tol = 1e-9 * max(cap, default=1.0)
 
-    def recapacitated(self, cap: list[float]) -> _FlowNet:
-        """The same arcs with other capacities (one per arc, in arc order), sharing the structure."""
-        new = object.__new__(_FlowNet)
-        new.head = self.head
-        new.to = self.to
+    @classmethod
+    def from_arcs(cls, head: list[list[int]], to: list[int], cap: list[float]) -> _FlowNet:
+        """The network of arcs already numbered: ``head[u]`` the arcs out of u (pairs ``a``, ``a ^ 1``), ``to[a]``
+        and ``cap[a]`` each arc's end and capacity."""
+        new = object.__new__(cls)
+        new.head = head
+        new.to = to
         new._set(cap)
         return new
 
-    def max_flow(self, s: int, t: int) -> float:
-        """Push a maximum flow from s to t into the residual capacities and return its value."""
+    def recapacitated(self, cap: list[float]) -> _FlowNet:
+        """The same arcs with other capacities (one per arc, in arc order), sharing the structure."""
+        return _FlowNet.from_arcs(self.head, self.to, cap)
+
+    def max_flow(self, s: int, t: int, bound: float = INF) -> float:
+        """Push a maximum flow from s to t into the residual capacities and return its value. ``bound``: a value
+        no flow can exceed (the capacities into t, for instance), known exactly (integer capacities): once the
+        flow reaches it, the last search, which would find no path, is spared."""
         head, to, cap, tol = self.head, self.to, self.cap, self.tol
         n = len(head)
         total = 0.0
-        while True:
+        while total < bound:
             parent = [-1] * n  # arc by which each node was reached
             parent[s] = -2
             queue = [s]
@@ -296,6 +304,7 @@ class _FlowNet:
                 cap[a ^ 1] += push
                 v = to[a ^ 1]
             total += push
+        return total
 
     def reaching(self, t: int) -> set[int]:
         """Nodes that can still reach t through spare capacity: the sink side of the min cut nearest t."""
@@ -505,25 +514,39 @@ def _network_metrics(
             (u, v) if u < v else (v, u) for u, v, a, b in roads if (a in sink_side) != (b in sink_side)
         )
     )
-    edge_conn = int(round(unit_net.max_flow(s, t)))
+    # No more roads can be cut than meet at either end (counts of roads: sums of small integers, exact).
+    ends = [sum(e[3] for e in edges if end in (e[0], e[1])) for end in (s, t)]
+    edge_conn = int(round(unit_net.max_flow(s, t, bound=min(ends))))
     # Internally disjoint routes never outnumber edge-disjoint ones, and a connected pair has one.
-    node_conn = 1 if edge_conn == 1 else _node_connectivity(n, edges, s, t)
+    node_conn = 1 if edge_conn == 1 else _node_connectivity(n, edges, s, t, edge_conn)
     hours = _shortest_hours(n, edges, s, t)
     resistance = _effective_resistance(n, edges, s, t)
     return SupplyMetrics(max_flow, min_cut, 0.0, edge_conn, node_conn, hours, resistance, True)
 
 
-def _node_connectivity(n: int, edges: list[tuple[int, int, float, float, float]], s: int, t: int) -> int:
+def _node_connectivity(n: int, edges: list[tuple[int, int, float, float, float]], s: int, t: int,
+                       bound: int) -> int:
     """Local node connectivity by node splitting, as ``nx.node_connectivity(G, s, t)``.
 
     Place v becomes the arc 2v -> 2v+1 of capacity 1; flow runs from s "out" to t "in", so a direct
-    s-t road is one more route, the networkx convention for adjacent nodes.
+    s-t road is one more route, the networkx convention for adjacent nodes. ``bound``: the pair's edge
+    connectivity, which the count of internally disjoint routes cannot exceed.
     """
-    arcs = [(2 * v, 2 * v + 1, 1.0, 0.0) for v in range(n)]
+    # The arcs, as _FlowNet((2v, 2v + 1) for each place v, then (2i + 1, 2j), (2j + 1, 2i) for each road (i, j))
+    # would number them, without making a tuple per arc: place v's pair is 2v, 2v + 1; road k's pairs start at
+    # 2n + 4k. Each node's arcs stay in that order.
+    head: list[list[int]] = [[a] for a in range(2 * n)]  # in 2v: its own arc 2v; out 2v + 1: the reverse 2v + 1
+    to = [x for v in range(n) for x in (2 * v + 1, 2 * v)]
+    a = 2 * n
     for i, j, _, _, _ in edges:
-        arcs.append((2 * i + 1, 2 * j, 1.0, 0.0))
-        arcs.append((2 * j + 1, 2 * i, 1.0, 0.0))
-    return int(round(_FlowNet(2 * n, arcs).max_flow(2 * s + 1, 2 * t)))
+        to += (2 * j, 2 * i + 1, 2 * i, 2 * j + 1)
+        head[2 * i + 1].append(a)
+        head[2 * j].append(a + 1)
+        head[2 * j + 1].append(a + 2)
+        head[2 * i].append(a + 3)
+        a += 4
+    net = _FlowNet.from_arcs(head, to, [1.0, 0.0] * (len(to) // 2))
+    return int(round(net.max_flow(2 * s + 1, 2 * t, bound=bound)))
 
 
 def _cut_off(isolation: float) -> SupplyMetrics:
