@@ -188,12 +188,6 @@ def _edge_value(table: Mapping[str, float], data: Mapping[str, Any], u: str, v: 
         raise ValueError(f"road {u}-{v}: road_class {cls!r} has no {what} entry") from None
 
 
-def _weight(graph: nx.Graph, place: str) -> float:
-    """Isolation weight of a place: its population if positive, else 1 (a hamlet still counts)."""
-    pop = graph.nodes[place].get("population", 0) or 0
-    return float(pop) if pop > 0 else 1.0
-
-
 def _component(adj: Mapping[str, Iterable[str]], start: str) -> set[str]:
     """Places reachable from ``start`` (plain BFS; cheaper than building an nx graph for it)."""
     seen = {start}
@@ -208,11 +202,14 @@ def _component(adj: Mapping[str, Iterable[str]], start: str) -> set[str]:
 
 
 def _isolation(graph: nx.Graph, held: Iterable[str], reach: set[str]) -> float:
-    """E: held places outside the sources' component are isolated."""
+    """E: held places outside the sources' component are isolated. A place weighs its population if positive,
+    else 1 (a hamlet still counts)."""
+    nodes = graph.nodes
     total = 0.0
     cut = 0.0
     for p in held:
-        w = _weight(graph, p)
+        pop = nodes[p].get("population", 0) or 0
+        w = float(pop) if pop > 0 else 1.0
         total += w
         if p not in reach:
             cut += w
@@ -450,11 +447,13 @@ def _reached(adj: Adjacency, open_set: set[str], live: set[str],
     """Places joined to a live source through open places by roads that are not ``shut`` (the sources'
     component of the open ground); ``adj`` as in ``_routes_core``."""
     seen = set(live)
+    unseen = open_set - seen  # (one test a road instead of two)
     stack = list(live)
     while stack:
         u = stack.pop()
         for v in adj[u]:
-            if v not in seen and v in open_set and (not shut or frozenset((u, v)) not in shut):
+            if v in unseen and (not shut or frozenset((u, v)) not in shut):
+                unseen.discard(v)
                 seen.add(v)
                 stack.append(v)
     return seen
