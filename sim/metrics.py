@@ -258,6 +258,16 @@ class _FlowNet:
         new._set(cap)
         return new
 
+    def without(self, nodes: Iterable[int]) -> _FlowNet:
+        """The same arcs with every arc at ``nodes`` shut (capacity 0 both ways), sharing the structure: a search
+        passes a shut arc by, so flows, throughputs and cuts are those of the network without the nodes (the
+        other arcs keep their order)."""
+        cap = self.orig.copy()
+        for v in nodes:
+            for a in self.head[v]:
+                cap[a] = cap[a ^ 1] = 0.0
+        return self.recapacitated(cap)
+
     def recapacitated(self, cap: list[float]) -> _FlowNet:
         """The same arcs with other capacities (one per arc, in arc order), sharing the structure."""
         return _FlowNet.from_arcs(self.head, self.to, cap)
@@ -765,13 +775,14 @@ class _Interdiction:
         # A source's own stocks: more than every road together can carry.
         self.big = 1.0 + sum(c for _, _, c in self.roads)
         self.evaluations = 0
+        # The whole network, built once (n: the super-source); a flow with places removed shuts their arcs.
+        self.network = _FlowNet(self.n + 1, [*((self.n, s, self.big, 0.0) for s in self.live),
+                                             *((u, v, cap, cap) for u, v, cap in self.roads)])
 
     def flow(self, removed: frozenset[int]) -> tuple[float, list[float]]:
         """Max flow with ``removed`` places gone, and each place's throughput in that flow."""
         self.evaluations += 1
-        arcs = [(self.n, s, self.big, 0.0) for s in self.live if s not in removed]  # n: super-source
-        arcs += [(u, v, cap, cap) for u, v, cap in self.roads if u not in removed and v not in removed]
-        net = _FlowNet(self.n + 1, arcs)
+        net = self.network.without(removed)
         value = net.max_flow(self.n, self.t)
         return value, net.throughput()
 
