@@ -33,10 +33,12 @@ def fight(m: SiegeModel) -> None:
     for place, fs in list(m.space.at_place.items()):
         if place in stormed:
             continue
-        fighters = [f for f in fs if f.posture is not Posture.RAID] if fs else fs
-        if len(fighters) > 1 and len({f.side for f in fighters}) == 2:
-            _engage_place(m, place, fighters)
-        elif not fighters and place in m.assault_start:
+        if len(fs) > 1:  # (most places hold one formation or none: no fight there)
+            fighters = [f for f in fs if f.posture is not Posture.RAID]
+            if len(fighters) > 1 and len({f.side for f in fighters}) == 2:
+                _engage_place(m, place, fighters)
+                continue
+        if place in m.assault_start and all(f.posture is Posture.RAID for f in fs):  # no one left to fight
             m.assault_start.pop(place, None)
     for side, rate in m.bombardment.items():
         if rate > 0:

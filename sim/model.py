@@ -313,11 +313,12 @@ class SiegeModel(mesa.Model):
         """Rule: out of combat, morale recovers in supply and decays out of it, in a built-up place its side
         holds at ``urban_morale_factor`` of the rate (defenders in their own town break later)."""
         p = self.params
+        recovery = p.morale_recovery * self.dt
         for f in self.agents_by_type[Formation]:
             if not f.active or f.engaged:
                 continue
             if f.in_supply:
-                f.morale = min(1.0, f.morale + p.morale_recovery * self.dt)
+                f.morale = min(1.0, f.morale + recovery)
             else:
                 steadiness = p.urban_morale_factor if f.place in self.space.built_up and \
                     self.control.get(f.place) == f.side else 1.0
