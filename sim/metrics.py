@@ -405,7 +405,7 @@ def supply_metrics(
     if objective not in reach:
         return _cut_off(isolation)
     core = frozenset(_routes_core(adj, reach, live, objective, shut))
-    key = (core, frozenset((road, f) for road, f in factor.items() if road <= core))
+    key = (core, frozenset([pair for pair in under_fire if pair[0] <= core]))  # (the pairs themselves: shared)
     network = None if networks is None else networks.get(key)
     if network is None:
         network = _network_metrics(graph, core, live, objective, capacity, speed, factor)

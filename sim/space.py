@@ -23,7 +23,15 @@ from sim.movement import Costs, road_costs, road_neighbours, shortest_route
 from sim.parameters import Parameters
 from sim.scenario import Scenario, UnitType
 from sim.states import Posture
-from sim.supply import RoadShares, open_places, roads_carrying, roads_under_fire, supplied_places, under_fire
+from sim.supply import (
+    RoadShares,
+    open_places,
+    road_shares,
+    roads_carrying,
+    roads_under_fire,
+    supplied_places,
+    under_fire,
+)
 from sim.theatre import town_sectors
 
 if TYPE_CHECKING:
@@ -58,6 +66,7 @@ class RoadTables:
     capacity: dict[frozenset, float]
     fire_level: dict[str, float]
     fired_on: dict[str, FireExtremes]
+    shares: dict[str, dict[frozenset, tuple[frozenset, float]]]  # side -> each road's share under its fires
     routes: dict[tuple, tuple[str, ...] | None] = field(default_factory=dict)
     near: dict[tuple, list[str]] = field(default_factory=dict)
     carrying: dict[tuple[str, frozenset[str]], Roads] = field(default_factory=dict)
@@ -89,6 +98,8 @@ class RoadTables:
                     for a, b, data in graph.edges(data=True)}
         fire_level = {name: side.fires.artillery + side.fires.air for name, side in spec.sides.items()}
         fired_on = {name: fire_extremes(open_adjacency, capacity, level, params) for name, level in fire_level.items()}
+        shares = {name: road_shares(capacity, level, params.fire_interdiction, params.supply_min_flow)
+                  for name, level in fire_level.items()}
         return cls(
             adjacency=adjacency, around={p: (p, *nbrs) for p, nbrs in adjacency.items()}, blocked=blocked, costs=costs,
             neighbours={t: road_neighbours(adjacency, costs[t]) for t in UnitType},
@@ -97,7 +108,7 @@ class RoadTables:
                                                   fortification(spec.fortifications, graph, p), params)
                      for p in graph},
             hops_to_objective=hops_from(adjacency, spec.objective),
-            capacity=capacity, fire_level=fire_level, fired_on=fired_on)
+            capacity=capacity, fire_level=fire_level, fired_on=fired_on, shares=shares)
 
 
 _TABLES: weakref.WeakKeyDictionary[Scenario, RoadTables] = weakref.WeakKeyDictionary()
@@ -187,9 +198,8 @@ class Space:
         self.capacity = tables.capacity
         self.enemy_fire_reach: dict[str, frozenset[str]] = {}  # side -> places the enemy's guns reach today
         self._fired_on = tables.fired_on
-        self._fire_level = tables.fire_level
+        self._road_shares = tables.shares
         self._under_fire = tables.under_fire
-        self._interdiction, self._min_flow = scenario.params.fire_interdiction, scenario.params.supply_min_flow
         self._near = tables.near
         self._routes = tables.routes
         self._carrying, self._traces = tables.carrying, tables.traces
@@ -397,8 +407,7 @@ class Space:
         enemy, reach = self.enemy_of(side), self.enemy_fire_reach.get(side, frozenset())
         found = self._under_fire.get((enemy, reach))
         if found is None:
-            found = self._under_fire[enemy, reach] = roads_under_fire(
-                self.capacity, reach, self._fire_level[enemy], self._interdiction, self._min_flow)
+            found = self._under_fire[enemy, reach] = roads_under_fire(self._road_shares[enemy], reach)
         return found
 
     def _supplied(self, sources: tuple[str, ...], open_set: frozenset[str], enemy: str,
