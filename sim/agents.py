@@ -29,6 +29,8 @@ class Formation(mesa.Agent):
         self.name = spec.name
         self.faction = spec.faction
         self.faction_name = faction_name
+        # the name the log gives it (its faction's name first, unless its own name starts with it)
+        self.label = self.name if self.name.startswith(faction_name) else f"{faction_name} {self.name}"
         self.side = side
         self.unit_type: UnitType = spec.type
         self.quality = spec.quality
@@ -71,10 +73,6 @@ class Formation(mesa.Agent):
     def status(self, value: Status) -> None:
         self._status = value
         self.active = value is Status.ACTIVE  # a plain attribute: read on every hot path
-
-    @property
-    def label(self) -> str:
-        return f"{self.faction_name} {self.name}" if not self.name.startswith(self.faction_name) else self.name
 
     def location_text(self) -> str:
         """Where the formation is, in words: a place's name or "the road A-B"."""

@@ -33,10 +33,12 @@ def fight(m: SiegeModel) -> None:
     for place, fs in list(m.space.at_place.items()):
         if place in stormed:
             continue
-        fighters = [f for f in fs if f.posture is not Posture.RAID] if fs else fs
-        if len(fighters) > 1 and len({f.side for f in fighters}) == 2:
-            _engage_place(m, place, fighters)
-        elif not fighters and place in m.assault_start:
+        if len(fs) > 1:  # (most places hold one formation or none: no fight there)
+            fighters = [f for f in fs if f.posture is not Posture.RAID]
+            if len(fighters) > 1 and len({f.side for f in fighters}) == 2:
+                _engage_place(m, place, fighters)
+                continue
+        if place in m.assault_start and all(f.posture is Posture.RAID for f in fs):  # no one left to fight
             m.assault_start.pop(place, None)
     for side, rate in m.bombardment.items():
         if rate > 0:
@@ -46,15 +48,14 @@ def fight(m: SiegeModel) -> None:
 def in_contact(m: SiegeModel, side: str) -> list[Formation]:
     """The enemy formations a side's fires can reach: standing in a place next to one where the side has a
     formation, and not in a fight today."""
-    enemy, adjacency = m.enemy_of(side), m.space.adjacency
+    space = m.space
+    adjacency, enemy_at = space.adjacency, space.enemy_at[side]
     near_posts = set()  # the places next to one where the side has a formation (roads run both ways)
-    for place, fs in m.space.at_place.items():
-        for f in fs:
-            if f.side == side and f.active:
-                near_posts.update(adjacency[place])
-                break
-    return [f for place, fs in m.space.at_place.items() if fs and place in near_posts
-            for f in fs if f.side == enemy and f.active and not f.engaged]
+    for place, fs in space.side_at[side].items():
+        if fs:  # (the formations standing in places are the active ones)
+            near_posts.update(adjacency[place])
+    # in the order of at_place (each side's list in a place is in at_place's order): the order of the draws
+    return [f for place in space.at_place if place in near_posts for f in enemy_at.get(place, ()) if not f.engaged]
 
 
 def _bombard(m: SiegeModel, side: str, rate: float) -> None:

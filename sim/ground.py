@@ -54,7 +54,7 @@ def update_control(m: SiegeModel) -> None:
     empty place whose holder has a picket next door (``doctrine.picket_for``) is not taken: the picket moves in,
     and the place is fought for. A place won in a fight (its defenders broke or fell there) is the winner's: the
     picket stops a walk-in, it does not restart a lost fight (the counterattack rule may)."""
-    enemy_at = {side: m.space.side_at[m.enemy_of(side)] for side in m.space.side_at}
+    enemy_at = m.space.enemy_at
     for place, fs in list(m.space.at_place.items()):
         holder = m.control[place]
         if not fs or holder is not None and not enemy_at[holder].get(place):

@@ -188,12 +188,6 @@ def _edge_value(table: Mapping[str, float], data: Mapping[str, Any], u: str, v: 
         raise ValueError(f"road {u}-{v}: road_class {cls!r} has no {what} entry") from None
 
 
-def _weight(graph: nx.Graph, place: str) -> float:
-    """Isolation weight of a place: its population if positive, else 1 (a hamlet still counts)."""
-    pop = graph.nodes[place].get("population", 0) or 0
-    return float(pop) if pop > 0 else 1.0
-
-
 def _component(adj: Mapping[str, Iterable[str]], start: str) -> set[str]:
     """Places reachable from ``start`` (plain BFS; cheaper than building an nx graph for it)."""
     seen = {start}
@@ -208,11 +202,14 @@ def _component(adj: Mapping[str, Iterable[str]], start: str) -> set[str]:
 
 
 def _isolation(graph: nx.Graph, held: Iterable[str], reach: set[str]) -> float:
-    """E: held places outside the sources' component are isolated."""
+    """E: held places outside the sources' component are isolated. A place weighs its population if positive,
+    else 1 (a hamlet still counts)."""
+    nodes = graph.nodes
     total = 0.0
     cut = 0.0
     for p in held:
-        w = _weight(graph, p)
+        pop = nodes[p].get("population", 0) or 0
+        w = float(pop) if pop > 0 else 1.0
         total += w
         if p not in reach:
             cut += w
@@ -251,20 +248,38 @@ class _FlowNet:
         # Residual capacity below this counts as saturated (float capacities from the engine's table).
         self.tol = 1e-9 * max(cap, default=1.0)
 
-    def recapacitated(self, cap: list[float]) -> _FlowNet:
-        """The same arcs with other capacities (one per arc, in arc order), sharing the structure."""
-        new = object.__new__(_FlowNet)
-        new.head = self.head
-        new.to = self.to
+    @classmethod
+    def from_arcs(cls, head: list[list[int]], to: list[int], cap: list[float]) -> _FlowNet:
+        """The network of arcs already numbered: ``head[u]`` the arcs out of u (pairs ``a``, ``a ^ 1``), ``to[a]``
+        and ``cap[a]`` each arc's end and capacity."""
+        new = object.__new__(cls)
+        new.head = head
+        new.to = to
         new._set(cap)
         return new
 
-    def max_flow(self, s: int, t: int) -> float:
-        """Push a maximum flow from s to t into the residual capacities and return its value."""
+    def without(self, nodes: Iterable[int]) -> _FlowNet:
+        """The same arcs with every arc at ``nodes`` shut (capacity 0 both ways), sharing the structure: a search
+        passes a shut arc by, so flows, throughputs and cuts are those of the network without the nodes (the
+        other arcs keep their order)."""
+        cap = self.orig.copy()
+        for v in nodes:
+            for a in self.head[v]:
+                cap[a] = cap[a ^ 1] = 0.0
+        return self.recapacitated(cap)
+
+    def recapacitated(self, cap: list[float]) -> _FlowNet:
+        """The same arcs with other capacities (one per arc, in arc order), sharing the structure."""
+        return _FlowNet.from_arcs(self.head, self.to, cap)
+
+    def max_flow(self, s: int, t: int, bound: float = INF) -> float:
+        """Push a maximum flow from s to t into the residual capacities and return its value. ``bound``: a value
+        no flow can exceed (the capacities into t, for instance), known exactly (integer capacities): once the
+        flow reaches it, the last search, which would find no path, is spared."""
         head, to, cap, tol = self.head, self.to, self.cap, self.tol
         n = len(head)
         total = 0.0
-        while True:
+        while total < bound:
             parent = [-1] * n  # arc by which each node was reached
             parent[s] = -2
             queue = [s]
@@ -296,6 +311,7 @@ class _FlowNet:
                 cap[a ^ 1] += push
                 v = to[a ^ 1]
             total += push
+        return total
 
     def reaching(self, t: int) -> set[int]:
         """Nodes that can still reach t through spare capacity: the sink side of the min cut nearest t."""
@@ -389,7 +405,7 @@ def supply_metrics(
     if objective not in reach:
         return _cut_off(isolation)
     core = frozenset(_routes_core(adj, reach, live, objective, shut))
-    key = (core, frozenset((road, f) for road, f in factor.items() if road <= core))
+    key = (core, frozenset([pair for pair in under_fire if pair[0] <= core]))  # (the pairs themselves: shared)
     network = None if networks is None else networks.get(key)
     if network is None:
         network = _network_metrics(graph, core, live, objective, capacity, speed, factor)
@@ -420,8 +436,17 @@ def _routes_core(adj: Adjacency, reach: set[str], live: set[str], objective: str
     ends = [v for v in core if v not in live and v != objective]
     while ends:
         v = ends.pop()
-        if v in core and len({_SOURCES if w in live else w for w in adj[v]
-                              if w in core and frozenset((v, w)) not in shut}) <= 1:
+        if v not in core:
+            continue
+        first = None  # its one neighbour left so far (the live sources as one): a second one ends the look
+        for w in adj[v]:
+            if w in core and (not shut or frozenset((v, w)) not in shut):
+                w = _SOURCES if w in live else w
+                if first is None:
+                    first = w
+                elif w != first:
+                    break
+        else:
             core.discard(v)
             ends.extend(w for w in adj[v] if w in core and w not in live and w != objective)
     return core
@@ -432,11 +457,13 @@ def _reached(adj: Adjacency, open_set: set[str], live: set[str],
     """Places joined to a live source through open places by roads that are not ``shut`` (the sources'
     component of the open ground); ``adj`` as in ``_routes_core``."""
     seen = set(live)
+    unseen = open_set - seen  # (one test a road instead of two)
     stack = list(live)
     while stack:
         u = stack.pop()
         for v in adj[u]:
-            if v not in seen and v in open_set and (not shut or frozenset((u, v)) not in shut):
+            if v in unseen and (not shut or frozenset((u, v)) not in shut):
+                unseen.discard(v)
                 seen.add(v)
                 stack.append(v)
     return seen
@@ -496,25 +523,39 @@ def _network_metrics(
             (u, v) if u < v else (v, u) for u, v, a, b in roads if (a in sink_side) != (b in sink_side)
         )
     )
-    edge_conn = int(round(unit_net.max_flow(s, t)))
+    # No more roads can be cut than meet at either end (counts of roads: sums of small integers, exact).
+    ends = [sum(e[3] for e in edges if end in (e[0], e[1])) for end in (s, t)]
+    edge_conn = int(round(unit_net.max_flow(s, t, bound=min(ends))))
     # Internally disjoint routes never outnumber edge-disjoint ones, and a connected pair has one.
-    node_conn = 1 if edge_conn == 1 else _node_connectivity(n, edges, s, t)
+    node_conn = 1 if edge_conn == 1 else _node_connectivity(n, edges, s, t, edge_conn)
     hours = _shortest_hours(n, edges, s, t)
     resistance = _effective_resistance(n, edges, s, t)
     return SupplyMetrics(max_flow, min_cut, 0.0, edge_conn, node_conn, hours, resistance, True)
 
 
-def _node_connectivity(n: int, edges: list[tuple[int, int, float, float, float]], s: int, t: int) -> int:
+def _node_connectivity(n: int, edges: list[tuple[int, int, float, float, float]], s: int, t: int,
+                       bound: int) -> int:
     """Local node connectivity by node splitting, as ``nx.node_connectivity(G, s, t)``.
 
     Place v becomes the arc 2v -> 2v+1 of capacity 1; flow runs from s "out" to t "in", so a direct
-    s-t road is one more route, the networkx convention for adjacent nodes.
+    s-t road is one more route, the networkx convention for adjacent nodes. ``bound``: the pair's edge
+    connectivity, which the count of internally disjoint routes cannot exceed.
     """
-    arcs = [(2 * v, 2 * v + 1, 1.0, 0.0) for v in range(n)]
+    # The arcs, as _FlowNet((2v, 2v + 1) for each place v, then (2i + 1, 2j), (2j + 1, 2i) for each road (i, j))
+    # would number them, without making a tuple per arc: place v's pair is 2v, 2v + 1; road k's pairs start at
+    # 2n + 4k. Each node's arcs stay in that order.
+    head: list[list[int]] = [[a] for a in range(2 * n)]  # in 2v: its own arc 2v; out 2v + 1: the reverse 2v + 1
+    to = [x for v in range(n) for x in (2 * v + 1, 2 * v)]
+    a = 2 * n
     for i, j, _, _, _ in edges:
-        arcs.append((2 * i + 1, 2 * j, 1.0, 0.0))
-        arcs.append((2 * j + 1, 2 * i, 1.0, 0.0))
-    return int(round(_FlowNet(2 * n, arcs).max_flow(2 * s + 1, 2 * t)))
+        to += (2 * j, 2 * i + 1, 2 * i, 2 * j + 1)
+        head[2 * i + 1].append(a)
+        head[2 * j].append(a + 1)
+        head[2 * j + 1].append(a + 2)
+        head[2 * i].append(a + 3)
+        a += 4
+    net = _FlowNet.from_arcs(head, to, [1.0, 0.0] * (len(to) // 2))
+    return int(round(net.max_flow(2 * s + 1, 2 * t, bound=bound)))
 
 
 def _cut_off(isolation: float) -> SupplyMetrics:
@@ -734,13 +775,14 @@ class _Interdiction:
         # A source's own stocks: more than every road together can carry.
         self.big = 1.0 + sum(c for _, _, c in self.roads)
         self.evaluations = 0
+        # The whole network, built once (n: the super-source); a flow with places removed shuts their arcs.
+        self.network = _FlowNet(self.n + 1, [*((self.n, s, self.big, 0.0) for s in self.live),
+                                             *((u, v, cap, cap) for u, v, cap in self.roads)])
 
     def flow(self, removed: frozenset[int]) -> tuple[float, list[float]]:
         """Max flow with ``removed`` places gone, and each place's throughput in that flow."""
         self.evaluations += 1
-        arcs = [(self.n, s, self.big, 0.0) for s in self.live if s not in removed]  # n: super-source
-        arcs += [(u, v, cap, cap) for u, v, cap in self.roads if u not in removed and v not in removed]
-        net = _FlowNet(self.n + 1, arcs)
+        net = self.network.without(removed)
         value = net.max_flow(self.n, self.t)
         return value, net.throughput()
 

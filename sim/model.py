@@ -62,6 +62,7 @@ class SiegeModel(mesa.Model):
         self.formation_power = self.strength.formation_power
         self.side_power_at, self.threat_to = self.strength.side_power_at, self.strength.threat_to
         self.supply_sources = {name: s.supply_sources for name, s in spec.sides.items()}
+        self.date = self.start_date  # the date of ``day``: start_date + day, set with it each step
         self._date_text = (self.start_date.isoformat(), format_date(self.start_date))
         self.holder_name: dict[str, str] = {}
         for side_id, side in spec.sides.items():
@@ -109,10 +110,6 @@ class SiegeModel(mesa.Model):
     def doctrine(self) -> Doctrine:
         return self.spec.doctrine
 
-    @property
-    def date(self) -> dt.date:
-        return self.start_date + dt.timedelta(days=self.day)
-
     def place_name(self, place: str) -> str:
         return self.space.place_name(place)
 
@@ -129,7 +126,8 @@ class SiegeModel(mesa.Model):
     # ------------------------------------------------------------------ the step
     def step(self) -> None:
         self.day = self.time * self.dt
-        self._date_text = (self.date.isoformat(), format_date(self.date))
+        self.date = date = self.start_date + dt.timedelta(days=self.day)
+        self._date_text = (date.isoformat(), format_date(date))
         ground.trace_supply(self, log=True)
         self._measure_town_pressure()
         active = [f for f in self.agents_by_type[Formation] if f.active]
@@ -168,7 +166,7 @@ class SiegeModel(mesa.Model):
             self._run_the_gauntlet(f, intent.path, intent.withdraw)
             if not f.active:
                 return
-        men = doctrine.detachment_for(f, intent, self)
+        men = doctrine.detachment_for(f, intent, self) if intent.path else 0  # (one that stays leaves none)
         if men:
             self.leave_detachment(f, men)
         if intent.hold is not None:
@@ -315,11 +313,12 @@ class SiegeModel(mesa.Model):
         """Rule: out of combat, morale recovers in supply and decays out of it, in a built-up place its side
         holds at ``urban_morale_factor`` of the rate (defenders in their own town break later)."""
         p = self.params
+        recovery = p.morale_recovery * self.dt
         for f in self.agents_by_type[Formation]:
             if not f.active or f.engaged:
                 continue
             if f.in_supply:
-                f.morale = min(1.0, f.morale + p.morale_recovery * self.dt)
+                f.morale = min(1.0, f.morale + recovery)
             else:
                 steadiness = p.urban_morale_factor if f.place in self.space.built_up and \
                     self.control.get(f.place) == f.side else 1.0
@@ -330,15 +329,17 @@ class SiegeModel(mesa.Model):
             other: Formation | None = None, other_side: str = "", losses: Losses | None = None,
             enemy_losses: Losses | None = None) -> None:
         iso, date = self._date_text
+        # (by position, in Event's order: day, date, kind, place, side, faction, formation, other_side, killed,
+        # wounded, enemy_killed, enemy_wounded, text; quicker than by keyword)
         self.events.append(Event(
-            day=self.day, date=iso, kind=kind, place=place,
-            side=formation.side if formation else side, faction=formation.faction if formation else "",
-            formation=formation.fid if formation else "",
-            other_side=other.side if other else other_side,
-            killed=losses.killed if losses else 0, wounded=losses.wounded if losses else 0,
-            enemy_killed=enemy_losses.killed if enemy_losses else 0,
-            enemy_wounded=enemy_losses.wounded if enemy_losses else 0,
-            text=f"{date}: {text}."))
+            self.day, iso, kind, place,
+            formation.side if formation else side, formation.faction if formation else "",
+            formation.fid if formation else "",
+            other.side if other else other_side,
+            losses.killed if losses else 0, losses.wounded if losses else 0,
+            enemy_losses.killed if enemy_losses else 0,
+            enemy_losses.wounded if enemy_losses else 0,
+            f"{date}: {text}."))
 
 
 def _with_dead(losses: Losses, died: int) -> Losses:

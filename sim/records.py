@@ -18,7 +18,6 @@ import math
 import os
 import tempfile
 import weakref
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -78,8 +77,8 @@ def faction_strength(model: SiegeModel) -> dict[str, int]:
 def held_shares(model: SiegeModel) -> dict[str, float]:
     """Share of the map's places each side holds."""
     n = len(model.places)
-    held = Counter(model.control.values())
-    return {side: held[side] / n for side in model.spec.sides}
+    holders = list(model.control.values())
+    return {side: holders.count(side) / n for side in model.spec.sides}
 
 
 def metrics_cache(scenario: Scenario) -> MetricsCache:

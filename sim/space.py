@@ -23,7 +23,15 @@ from sim.movement import Costs, road_costs, road_neighbours, shortest_route
 from sim.parameters import Parameters
 from sim.scenario import Scenario, UnitType
 from sim.states import Posture
-from sim.supply import RoadShares, open_places, roads_carrying, roads_under_fire, supplied_places, under_fire
+from sim.supply import (
+    RoadShares,
+    open_places,
+    road_shares,
+    roads_carrying,
+    roads_under_fire,
+    supplied_places,
+    under_fire,
+)
 from sim.theatre import town_sectors
 
 if TYPE_CHECKING:
@@ -59,6 +67,7 @@ class RoadTables:
     capacity: dict[frozenset, float]
     fire_level: dict[str, float]
     fired_on: dict[str, FireExtremes]
+    shares: dict[str, dict[frozenset, tuple[frozenset, float]]]  # side -> each road's share under its fires
     routes: dict[tuple, tuple[str, ...] | None] = field(default_factory=dict)
     near: dict[tuple, list[str]] = field(default_factory=dict)
     carrying: dict[tuple[str, frozenset[str]], Roads] = field(default_factory=dict)
@@ -90,6 +99,8 @@ class RoadTables:
                     for a, b, data in graph.edges(data=True)}
         fire_level = {name: side.fires.artillery + side.fires.air for name, side in spec.sides.items()}
         fired_on = {name: fire_extremes(open_adjacency, capacity, level, params) for name, level in fire_level.items()}
+        shares = {name: road_shares(capacity, level, params.fire_interdiction, params.supply_min_flow)
+                  for name, level in fire_level.items()}
         return cls(
             adjacency=adjacency, around={p: (p, *nbrs) for p, nbrs in adjacency.items()}, blocked=blocked, costs=costs,
             neighbours={t: road_neighbours(adjacency, costs[t]) for t in UnitType},
@@ -99,7 +110,7 @@ class RoadTables:
                      for p in graph},
             hops_to_objective=hops_from(adjacency, (spec.objective,)),
             hops_to_town=hops_from(adjacency, town_sectors(graph, spec.objective)),
-            capacity=capacity, fire_level=fire_level, fired_on=fired_on)
+            capacity=capacity, fire_level=fire_level, fired_on=fired_on, shares=shares)
 
 
 _TABLES: weakref.WeakKeyDictionary[Scenario, RoadTables] = weakref.WeakKeyDictionary()
@@ -127,7 +138,11 @@ def carrying_under(extremes: FireExtremes, open_adjacency: Roads, reach: Collect
         return clear
     out = dict(clear)
     for a in ends:
-        out[a] = tuple(b for b in open_adjacency[a] if b in (shelled[a] if a in reach or b in reach else clear[a]))
+        if a in reach:  # every road from it is under fire: its roads are the shelled extreme's (in the same order)
+            out[a] = shelled[a]
+            continue
+        under, out_of_reach = shelled[a], clear[a]
+        out[a] = tuple(b for b in open_adjacency[a] if b in (under if b in reach else out_of_reach))
     return out
 
 
@@ -186,9 +201,8 @@ class Space:
         self.capacity = tables.capacity
         self.enemy_fire_reach: dict[str, frozenset[str]] = {}  # side -> places the enemy's guns reach today
         self._fired_on = tables.fired_on
-        self._fire_level = tables.fire_level
+        self._road_shares = tables.shares
         self._under_fire = tables.under_fire
-        self._interdiction, self._min_flow = scenario.params.fire_interdiction, scenario.params.supply_min_flow
         self._near = tables.near
         self._routes = tables.routes
         self._carrying, self._traces = tables.carrying, tables.traces
@@ -198,7 +212,8 @@ class Space:
         # the same formations by side (each list in at_place's order): the power and presence queries, asked
         # for every formation every day, read one side's formations without looking at the other's
         self.side_at: dict[str, dict[str, list[Formation]]] = {self.attacker: {}, self.defender: {}}
-        self._enemy_at = {self.attacker: self.side_at[self.defender], self.defender: self.side_at[self.attacker]}
+        # each side's enemy formations by place: side_at of the other side
+        self.enemy_at = {self.attacker: self.side_at[self.defender], self.defender: self.side_at[self.attacker]}
         self.on_road: dict[frozenset, list[Formation]] = {}
         self.control: dict[str, str | None] = dict.fromkeys(self.places)
         self.supplied: dict[str, frozenset[str]] = {}
@@ -249,7 +264,8 @@ class Space:
         """Rule: the share of a town (default the objective) that ``side`` holds: its sectors count alike (no
         source gives the quarters' sizes); a town without sectors is held whole or not at all."""
         sectors = self.objective_sectors if town is None else self.sectors_of(town)
-        return sum(self.control[p] == side for p in sectors) / len(sectors)
+        control = self.control
+        return sum([control[p] == side for p in sectors]) / len(sectors)
 
     def sectors_of(self, place: str) -> tuple[str, ...]:
         """The sectors of the town ``place`` names, or just ``place`` when it has none."""
@@ -278,7 +294,7 @@ class Space:
     def enemy_present(self, place: str, side: str) -> bool:
         """Whether a formation not of ``side`` stands at ``place`` (raiders slipping through do not count)."""
         # a plain loop, not any() of a generator: asked for every formation every day, it is a twentieth of a run
-        for f in self._enemy_at[side].get(place, ()):  # noqa: SIM110
+        for f in self.enemy_at[side].get(place, ()):  # noqa: SIM110
             if f.posture is not Posture.RAID:
                 return True
         return False
@@ -394,8 +410,7 @@ class Space:
         enemy, reach = self.enemy_of(side), self.enemy_fire_reach.get(side, frozenset())
         found = self._under_fire.get((enemy, reach))
         if found is None:
-            found = self._under_fire[enemy, reach] = roads_under_fire(
-                self.capacity, reach, self._fire_level[enemy], self._interdiction, self._min_flow)
+            found = self._under_fire[enemy, reach] = roads_under_fire(self._road_shares[enemy], reach)
         return found
 
     def _supplied(self, sources: tuple[str, ...], open_set: frozenset[str], enemy: str,

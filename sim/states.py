@@ -7,7 +7,6 @@ movement, combat, the model, the front ends) can name these states without impor
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from typing import NamedTuple
 
 from sim.events import casualty_text
@@ -44,8 +43,9 @@ class Fate(enum.Enum):
     STAND = "stand"  # no way out, but it fights on where it is
 
 
-@dataclass(frozen=True, slots=True)
-class Losses:
+class Losses(NamedTuple):
+    """Killed and wounded (a named tuple, so immutable, and cheap to make: every draw of losses makes one)."""
+
     killed: int
     wounded: int
 

@@ -49,6 +49,5 @@ class Strength:
 
     def threat_to(self, place: str, side: str) -> float:
         """Enemy attacking power in or next to a place."""
-        space, power = self.space, self.formation_power
-        enemy_at = space.side_at[space.enemy_of(side)]
-        return sum([power(f, True) for p in space.around[place] for f in enemy_at.get(p, ())])
+        power, enemy_at = self.formation_power, self.space.enemy_at[side]
+        return sum([power(f, True) for p in self.space.around[place] for f in enemy_at.get(p, ())])

@@ -10,7 +10,6 @@ only roads that still carry ``supply_min_flow``.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Collection, Iterable, Mapping
 
 RoadShares = frozenset[tuple[frozenset, float]]  # roads under fire, each with the share of capacity it keeps
@@ -30,11 +29,12 @@ def supplied_places(adjacency: Mapping[str, Iterable[str]], open_set: Collection
     leave blocked roads out of ``adjacency``)."""
     live = [s for s in sources if s in open_set]
     seen = set(live)
-    queue = deque(live)
-    while queue:
-        node = queue.popleft()
+    unseen = set(open_set).difference(live)  # (one test a road instead of two)
+    queue = live.copy()
+    for node in queue:  # breadth-first: the list grows while it is read
         for nxt in adjacency[node]:
-            if nxt not in seen and nxt in open_set:
+            if nxt in unseen:
+                unseen.discard(nxt)
                 seen.add(nxt)
                 queue.append(nxt)
     return frozenset(seen)
@@ -69,13 +69,20 @@ def roads_carrying(adjacency: Mapping[str, Iterable[str]], capacity: Mapping[fro
     return out
 
 
-def roads_under_fire(capacity: Mapping[frozenset, float], reach: Collection[str], fire_level: float,
-                     interdiction: float, min_flow: float) -> RoadShares:
-    """The roads with an end in the enemy's reach, each with the share of its capacity it still carries for supply
-    under ``roads_carrying``'s rule (0 where what is left is below ``min_flow``): what the supply metrics see."""
+def road_shares(capacity: Mapping[frozenset, float], fire_level: float, interdiction: float,
+                min_flow: float) -> dict[frozenset, tuple[frozenset, float]]:
+    """Each road, as the pair (road, the share of its capacity it still carries for supply under the enemy's fires of
+    ``fire_level``) by ``roads_carrying``'s rule (0 where what is left is below ``min_flow``): the pieces of
+    ``roads_under_fire``, the same for every reach of the guns."""
     hit = share_under_fire(fire_level, interdiction)
-    return frozenset((road, hit if cap * hit >= min_flow else 0.0) for road, cap in capacity.items()
-                     if not road.isdisjoint(reach))
+    return {road: (road, hit if cap * hit >= min_flow else 0.0) for road, cap in capacity.items()}
+
+
+def roads_under_fire(shares: Mapping[frozenset, tuple[frozenset, float]], reach: Collection[str]) -> RoadShares:
+    """The roads with an end in the enemy's reach, each with the share of its capacity it still carries for supply
+    (``road_shares``): what the supply metrics see. The pairs are ``shares``' own, so the roads under fire of
+    every reach share them (a long batch remembers thousands of such sets)."""
+    return frozenset([pair for road, pair in shares.items() if not road.isdisjoint(reach)])
 
 
 def next_supply_level(level: float, in_supply: bool, dt: float, recovery: float, depletion: float) -> float:

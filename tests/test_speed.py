@@ -31,7 +31,7 @@ from sim.scenario import Scenario
 from sim.space import Space, carrying_under, fire_extremes
 from sim.states import Intent, Posture
 from sim.store import Store
-from sim.supply import roads_carrying, roads_under_fire, supplied_places
+from sim.supply import road_shares, roads_carrying, roads_under_fire, supplied_places
 from sim.workers import WORKER_GC_THRESHOLDS, start_worker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -119,8 +119,8 @@ def test_the_remembered_roads_under_fire_follow_the_enemys_guns(tmp_path: Path) 
     p = m.params
 
     def afresh() -> frozenset:
-        return roads_under_fire(m.space.capacity, m.space.enemy_fire_reach["red"], 1.6, p.fire_interdiction,
-                                p.supply_min_flow)
+        shares = road_shares(m.space.capacity, 1.6, p.fire_interdiction, p.supply_min_flow)
+        return roads_under_fire(shares, m.space.enemy_fire_reach["red"])
 
     for at in ("mid", "base", "mid"):  # the guns move, then come back to a situation already remembered
         m.space.put(m.formation("blue_m"), at)
