@@ -65,7 +65,6 @@ class RoadTables:
     hops_to_objective: dict[str, int]
     hops_to_town: dict[str, int]
     capacity: dict[frozenset, float]
-    fire_level: dict[str, float]
     fired_on: dict[str, FireExtremes]
     shares: dict[str, dict[frozenset, tuple[frozenset, float]]]  # side -> each road's share under its fires
     routes: dict[tuple, tuple[str, ...] | None] = field(default_factory=dict)
@@ -110,7 +109,7 @@ class RoadTables:
                      for p in graph},
             hops_to_objective=hops_from(adjacency, (spec.objective,)),
             hops_to_town=hops_from(adjacency, town_sectors(graph, spec.objective)),
-            capacity=capacity, fire_level=fire_level, fired_on=fired_on, shares=shares)
+            capacity=capacity, fired_on=fired_on, shares=shares)
 
 
 _TABLES: weakref.WeakKeyDictionary[Scenario, RoadTables] = weakref.WeakKeyDictionary()
