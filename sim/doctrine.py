@@ -234,10 +234,13 @@ def mop_up_target(f: Formation, s: Situation) -> str | None:
 
 
 def _hold(f: Formation, s: Situation, post: str) -> Intent:
-    """Rule: hold the post; go back to it if away, unless the enemy has it (then ``fall_back_on_the_town``);
+    """Rule: hold the post; go back to it if away (a break-out from the town slips on through the enemy's lines,
+    ``withdraw_from_town``), unless the enemy has it (then ``fall_back_on_the_town``);
     a broken formation (morale below ``morale_break``) re-forms where it fell back to before it goes back."""
     if f.place == post:
         return _stand_and_watch(f, s, Posture.HOLD)
+    if f.posture is Posture.RAID:
+        return break_in(f, s, frozenset({post}))  # a break-out from the town on its way: it slips on through
     if combat.breaks(f.morale, s.params):
         return _stand_and_watch(f, s, Posture.HOLD)
     if s.space.hostile(post, f.side):
@@ -467,14 +470,22 @@ def abandons_town(f: Formation, s: Situation) -> bool:
 def withdraw_from_town(f: Formation, s: Situation) -> Intent | None:
     """Rule: the organised withdrawal from the objective town goes along the last open route (no enemy-held
     place on it, no enemy standing in it) to the nearest place outside the town its side holds, supplied
-    ones first, and holds there, whether or not it is under assault where it stands; with no such route (None)
-    the defenders fight on where they stand."""
+    ones first, and holds there, whether or not it is under assault where it stands. With no open route the
+    defenders break out: they slip through the enemy's lines by the shortest road to that place, taking
+    nothing on the way (the record's last act: the escapers went north on foot, off the roads, through a ring
+    that leaked both ways, urban-combat notes 4d and 6). None (fight on where they stand) only when their side
+    holds nothing outside the town."""
     space = s.space
     outside = frozenset(p for p, c in space.control.items() if c == f.side and p not in space.objective_sectors)
-    for goals in (outside & space.supplied[f.side], outside):
+    supplied_first = (outside & space.supplied[f.side], outside)
+    for goals in supplied_first:
         route = clear_route(f, goals, s)
         if route:
             return Intent(Posture.RETREAT, tuple(route), hold=route[-1], withdraw=True)
+    for goals in supplied_first:
+        route = space.route_to_any(f, goals, enemy_ground_cost=0.0) if goals else None
+        if route:
+            return Intent(Posture.RAID, tuple(route), hold=route[-1], withdraw=True)
     return None
 
 

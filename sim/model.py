@@ -163,7 +163,7 @@ class SiegeModel(mesa.Model):
             self.fall_back(f, "called off its assault on")
             return
         if intent.withdraw or intent.break_in:
-            self._run_the_gauntlet(f, intent.path, intent.withdraw)
+            self._run_the_gauntlet(f, intent)
             if not f.active:
                 return
         men = doctrine.detachment_for(f, intent, self) if intent.path else 0  # (one that stays leaves none)
@@ -196,19 +196,20 @@ class SiegeModel(mesa.Model):
         pressed = self.objective_supplied and own > 0 and enemy >= self.params.pullout_ratio * own
         self.town_pressure_days = self.town_pressure_days + self.dt if pressed else 0.0
 
-    def _run_the_gauntlet(self, f: Formation, path: tuple[str, ...], withdrawing: bool) -> None:
+    def _run_the_gauntlet(self, f: Formation, intent: Intent) -> None:
         """Rule: a formation withdrawing from the town, or a relief column breaking into it, loses
         ``interdicted_move_loss`` of its men on the way (``combat.share_lost``) when the enemy's guns reach a place
-        on its route (where it sets out included)."""
-        here = f.place
+        on its route (where it sets out included). A withdrawal with no open route breaks out through the lines."""
+        here, path = f.place, intent.path
         shelled = self._under_fire(f, (here, *path))
         loss = combat.share_lost(f.personnel, self.params.interdicted_move_loss if shelled else 0.0, self.params,
                                  self.rng)
         died, wounded_died = self._wounded_on_the_way(f, shelled)
         cost = f"{loss.describe()} on the way{' under fire' if shelled else ''}{wounded_died}"
-        if withdrawing:
+        if intent.withdraw:
+            how = "broke out of" if intent.posture is Posture.RAID else "withdrew from"
             kind, text = EventKind.WITHDRAWAL, (
-                f"{f.label} withdrew from {self.place_name(self.objective)} towards {self.place_name(path[-1])} "
+                f"{f.label} {how} {self.place_name(self.objective)} towards {self.place_name(path[-1])} "
                 f"({self.space.town_share(f.side):.0%} of the town held, supply {f.supply:.0%}; {cost})")
         else:
             kind, text = EventKind.BREAK_IN, (f"{f.label} set out from {self.place_name(here)} to break through the "

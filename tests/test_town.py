@@ -245,11 +245,47 @@ def test_the_defenders_pull_out_still_supplied_after_days_outnumbered(tmp_path: 
     assert doctrine.decide(m.formation("red_n"), m).withdraw is withdraws
 
 
-def test_the_withdrawal_never_crosses_enemy_ground_and_with_no_way_out_they_fight_on(tmp_path: Path) -> None:
+def test_with_no_open_route_the_defenders_break_out_through_the_lines_to_their_nearest_ground(
+        tmp_path: Path) -> None:
     m = last_act_world(tmp_path, town_withdraw_share=0.5)
-    take(m, "blue", "refuge")  # the one way out is the enemy's
+    take(m, "blue", "refuge")  # the one way out is the enemy's: they slip through it to the depot, taking nothing
+    intent = doctrine.decide(m.formation("red_n"), m)
+    assert intent == Intent(Posture.RAID, ("refuge", "depot"), hold="depot", withdraw=True)
+
+
+def test_a_break_out_makes_for_supplied_ground_before_nearer_cut_off_ground(tmp_path: Path) -> None:
+    m = last_act_world(tmp_path, town_withdraw_share=0.5)
+    take(m, "blue", "refuge")
+    take(m, "red", "base")  # 6 km away through the south, but cut off; the depot is 8 km through the refuge
+    ground.trace_supply(m, log=False)
+    assert doctrine.decide(m.formation("red_n"), m).path == ("refuge", "depot")
+
+
+def test_with_nothing_of_theirs_outside_the_town_the_defenders_fight_on(tmp_path: Path) -> None:
+    m = last_act_world(tmp_path, town_withdraw_share=0.5)
+    take(m, "blue", "refuge", "depot")
     intent = doctrine.decide(m.formation("red_n"), m)
     assert not intent.withdraw and intent.posture is Posture.HOLD
+
+
+def test_a_break_out_stopped_among_the_enemy_slips_on_even_when_broken(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_n", "red_army", "refuge", {"hold": "depot"}, 100),
+                         unit("blue_r", "blue_army", "refuge", {"hold": "refuge"}, 300)])
+    take(m, "blue", "town", "south", "refuge")
+    red = m.formation("red_n")
+    red.posture, red.morale = Posture.RAID, 0.1  # broken: a broken formation on its way back would stop to re-form
+    assert doctrine.decide(red, m) == Intent(Posture.RAID, ("depot",))
+
+
+def test_the_break_out_is_logged_as_one_and_pays_the_gauntlet(tmp_path: Path) -> None:
+    m = last_act_world(tmp_path, town_withdraw_share=0.5, interdicted_move_loss=0.5)
+    take(m, "blue", "refuge")
+    ground.trace_supply(m, log=False)
+    red = m.formation("red_n")
+    m.space.enemy_fire_reach = {"red": frozenset({"refuge"})}
+    m.carry_out(red, doctrine.decide(red, m))
+    assert "broke out of town towards depot" in m.events[-1].text and red.personnel < 300
+    assert red.orders.hold == "depot" and red.posture is Posture.RAID
 
 
 def test_the_withdrawal_is_logged_and_the_unit_holds_where_it_went(tmp_path: Path) -> None:
