@@ -143,15 +143,22 @@ def box_text(box: Mapping[str, Any]) -> str:
 
 
 def discovery_numbers(found: Mapping[str, Any]) -> dict[str, str]:
-    """What exercise 6's answer quotes: the share held, overall and per variant, and the first two boxes."""
+    """What exercise 6's answer quotes: the share held, overall and per variant, and what PRIM found, in words
+    (its first two boxes, or why there is none)."""
     out = {"d_runs": f"{found['points'] * found['runs']:,}", "d_points": str(found["points"]),
            "d_held": f"{found['held_overall']:.0%}",
            **{f"d_held_{variant}": f"{share:.0%}" for variant, share in found["held_by_variant"].items()}}
-    for i in (1, 2):
-        box = found["boxes"][i - 1] if len(found["boxes"]) >= i else None
-        out |= {f"d_box{i}": box_text(box) if box else "none", f"d_box{i}_n": str(box["n"]) if box else "0",
-                f"d_box{i}_density": f"{box['density']:.0%}" if box else "n/a",
-                f"d_box{i}_coverage": f"{box['coverage']:.0%}" if box else "n/a"}
+    boxes = found["boxes"]
+    if not boxes:
+        out["d_boxes"] = ("PRIM finds no box: the town held in so many of the runs that the whole sample is "
+                          "already as sure of it as a box must be, so no limits are needed; turn the question "
+                          "round and ask in which parameter sets history's own plan succeeds")
+        return out
+    said = [f"Box 1 is {box_text(boxes[0])}: density {boxes[0]['density']:.0%}, coverage "
+            f"{boxes[0]['coverage']:.0%}, {boxes[0]['n']} of {found['points']} points"]
+    if len(boxes) > 1:
+        said.append(f"Box 2 is {box_text(boxes[1])}, {boxes[1]['n']} points")
+    out["d_boxes"] = ". ".join(said)
     return out
 
 

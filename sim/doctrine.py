@@ -357,13 +357,17 @@ def staging_places(f: Formation, target: str, s: Situation) -> tuple[str, ...]:
 def assault_ratio_needed(target: str, side: str, s: Situation) -> float:
     """Rule: the power ratio wanted before attacking: ``attack_ratio``; for the attacker storming the objective
     ``assault_ratio_objective``, but while it is still supplied and doctrine says siege before assault,
-    ``direct_assault_ratio`` (until the doctrine's ``storm_from_day``, if it names one). The defender retaking
-    its own objective counterattacks at the ordinary ``attack_ratio``: the siege rules are the attacker's."""
+    ``direct_assault_ratio``. A dated decision to storm (the doctrine's ``storm_from_day``, with siege before
+    assault) decides instead: from that day the objective is stormed at ``storm_ratio``, cut off or not, and
+    before it only at ``direct_assault_ratio`` (the record: the ring closed about 5 May, the storm came on 19 May,
+    its assault troops about one to one with the defenders). The defender retaking its own objective
+    counterattacks at the ordinary ``attack_ratio``: the siege rules are the attacker's."""
     p, space, rules = s.params, s.space, s.doctrine
     if target not in space.objective_sectors or side != s.attacker:
         return p.attack_ratio
-    storm_day = rules.storm_from_day is not None and s.day >= rules.storm_from_day
-    if rules.siege_before_assault and not storm_day and target in space.supplied[space.enemy_of(side)]:
+    if rules.siege_before_assault and rules.storm_from_day is not None:
+        return p.storm_ratio if s.day >= rules.storm_from_day else p.direct_assault_ratio
+    if rules.siege_before_assault and target in space.supplied[space.enemy_of(side)]:
         return p.direct_assault_ratio
     return p.assault_ratio_objective
 
@@ -508,12 +512,15 @@ def retreat_destination(f: Formation, s: Situation) -> str | None:
     here = f.place if f.place is not None else f.edge[0]
     # the place it leaves may be lost: supply that reaches a neighbour only through it does not count
     supplied = space.supplied_without(f.side, here, s.supply_sources[f.side])
+    in_town = f.side == s.defender and here in space.objective_sectors
     options = []
     for place in space.adjacency[here]:
         if space.enemy_present(place, f.side) or space.road_blocked(here, place):
             continue
         holder = space.control.get(place)
         rank = (0 if place in supplied else 1) if holder == f.side else (2 if holder is None else 3)
+        if in_town and holder == f.side and place in space.objective_sectors:
+            rank = -1
         toward = space.hops_to_objective.get(place, 99) if f.side == s.defender else int(place != f.came_from)
         options.append((rank, toward, place))
     return min(options)[2] if options else None

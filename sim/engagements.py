@@ -102,10 +102,36 @@ def _storm(m: SiegeModel, sectors: tuple[str, ...]) -> bool:
     m.log(EventKind.ENGAGEMENT, f"{_names(attackers)} stormed {m.place_name(town)}, held in part by "
           f"{_names(defenders)}: attackers lost {a_loss.describe()}; defenders lost {d_loss.describe()}",
           place=town, formation=attackers[0], other=defenders[0], losses=a_loss, enemy_losses=d_loss)
-    for f, hit in zip(attackers + defenders, hits.attackers + hits.defenders, strict=True):
+    for f, hit in zip(attackers, hits.attackers, strict=True):
         if hit.falls_back and f.active:
-            m.fall_back(f, "broke and fell back from" if f.side != m.attacker else "called off its assault on")
+            m.fall_back(f, "called off its assault on")
+    _clear(m, sectors)
     return True
+
+
+def _clear(m: SiegeModel, sectors: tuple[str, ...]) -> None:
+    """Rule (clearing a quarter): the attackers standing in a sector the defenders hold clear ``urban_advance_km``
+    of it a day while their power there is at least its defenders' (Dupuy: advance needs local superiority and is
+    otherwise not tied to the force ratio; urban-combat notes 7 P6: 0.3-0.5 km/day of depth); once they have
+    cleared ``quarter_depth_km`` its defenders are pushed out (they fall back) and it changes hands. Ground taken
+    by advance, not by killing the last defender: the record's town was "more than half" taken within hours and
+    its defenders held on in the north."""
+    p, space = m.params, m.space
+    for place in sectors:
+        if space.control.get(place) == m.attacker or place not in m.assault_start:
+            m.cleared.pop(place, None)
+            continue
+        held_by = [f for f in space.side_at[space.control.get(place) or m.defender].get(place, ())
+                   if f.posture is not Posture.RAID]
+        storming = [f for f in space.side_at[m.attacker].get(place, ()) if f.posture is not Posture.RAID]
+        if not held_by or not storming:
+            continue
+        if sum(m.formation_power(f, attacking=True) for f in storming) >= m.side_power_at(place, held_by[0].side):
+            m.cleared[place] = m.cleared.get(place, 0.0) + p.urban_advance_km * m.dt
+        if m.cleared.get(place, 0.0) >= p.quarter_depth_km:
+            for f in held_by:
+                if f.active:
+                    m.fall_back(f, "fell back from the cleared streets of")
 
 
 def _fight_begins(m: SiegeModel, place: str) -> bool:

@@ -74,6 +74,7 @@ class SiegeModel(mesa.Model):
         self.ever_held = {p: {c} for p, c in self.control.items() if c is not None}
         self.assault_start: dict[str, float] = {}
         self.storm_start: dict[str, float] = {}  # town -> day the storm of it began (sim/engagements.py)
+        self.cleared: dict[str, float] = {}  # sector -> km of it its attackers have cleared (engagements._clear)
         self.first_assault: dict[str, float] = {}  # place -> day of the first fight in it (the metrics read it)
         self.fight_losses: dict[str, list[int]] = {}  # place -> [att killed, att wounded, def killed, def wounded]
         self.events: list[Event] = []

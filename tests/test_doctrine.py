@@ -111,13 +111,21 @@ def test_without_siege_doctrine_the_objective_is_stormed_at_the_deliberate_ratio
     assert doctrine.decide(m.formation("blue_a"), m).posture is Posture.ATTACK
 
 
-@pytest.mark.parametrize(("day", "ratio"), [(4.0, 6.0), (5.0, 3.0)])
-def test_a_dated_decision_storms_the_still_supplied_objective_at_the_deliberate_ratio(tmp_path: Path, day: float,
-                                                                                      ratio: float) -> None:
+@pytest.mark.parametrize(("day", "cut_off", "ratio"), [(4.0, False, 6.0), (4.0, True, 6.0), (5.0, False, 1.0),
+                                                     (5.0, True, 1.0)])
+def test_a_dated_decision_storms_the_objective_on_its_day_at_the_storm_ratio_and_not_before(
+        tmp_path: Path, day: float, cut_off: bool, ratio: float) -> None:
     m = siege_world(tmp_path, 2000, doctrine={"storm_from_day": 5})
+    if cut_off:
+        cut_town_off(m)  # before the day, even a cut-off town is stormed only at the overwhelming ratio
     m.day = day
-    assert "town" in m.supplied["red"]
     assert doctrine.assault_ratio_needed("town", "blue", m) == ratio
+
+
+def test_without_siege_before_assault_the_date_does_not_hold_the_storm_back(tmp_path: Path) -> None:
+    m = siege_world(tmp_path, 2000, doctrine={"storm_from_day": 5, "siege_before_assault": False})
+    m.day = 1.0
+    assert doctrine.assault_ratio_needed("town", "blue", m) == m.params.assault_ratio_objective == 3.0
 
 
 def test_places_other_than_the_objective_need_the_hasty_attack_ratio(tmp_path: Path) -> None:

@@ -45,8 +45,9 @@ def test_exercise_6s_answer_is_written_from_the_boxes_its_command_found():
              "boxes": [{"coverage": 0.9, "density": 0.8, "n": 4, "limits": {"variant": ["late"]}}]}
     numbers = teaching_numbers.discovery_numbers(found)
     assert (numbers["d_runs"], numbers["d_held"], numbers["d_held_late"]) == ("24", "50%", "75%")
-    assert numbers["d_box1"] == "variant in {late}, no parameter limit" and numbers["d_box1_n"] == "4"
-    assert (numbers["d_box2"], numbers["d_box2_n"]) == ("none", "0")
+    assert numbers["d_boxes"] == "Box 1 is variant in {late}, no parameter limit: density 80%, coverage 90%, 4 of 8 " \
+        "points"
+    assert teaching_numbers.discovery_numbers(found | {"boxes": []})["d_boxes"].startswith("PRIM finds no box")
     ranged = {"limits": {"attack_loss": [0.02, 0.03], "morale_break": [0.2, 0.3]}}
     assert teaching_numbers.box_text(ranged) == "every variant inside 2 parameter limits (`attack_loss`, " \
         "`morale_break`)"

@@ -421,14 +421,50 @@ def test_a_town_with_no_attacker_in_its_quarters_is_not_stormed(tmp_path: Path) 
     assert m.formation("red_t").personnel == 300 and not m.events
 
 
-def test_in_the_storm_a_broken_defender_falls_back_from_its_quarter(tmp_path: Path) -> None:
+def test_in_the_storm_a_broken_defender_holds_its_quarter(tmp_path: Path) -> None:
     m = world(tmp_path, [unit("blue_a", "blue_army", "south", {"hold": "south"}, 1000),
                          unit("red_n", "red_army", "north", {"hold": "north"}, 200)])
     take(m, "blue", "south")
     red = m.formation("red_n")
-    red.morale = 0.1  # below morale_break
+    red.morale = 0.1  # below morale_break: in the open it would fall back
     engagements.fight(m)
-    assert red.posture is Posture.RETREAT and red.path == ["refuge"]
+    assert red.place == "north" and red.posture is Posture.HOLD and not red.path
+
+
+def clearing_world(tmp_path: Path, blue: int) -> SiegeModel:
+    """``blue`` men storming the north, which 200 red hold; blue holds the south, red the centre and the refuge
+    (supplied: the north is red's only way from the centre to it). Blue's power 0.9 a man, red's 0.9 x 2."""
+    m = world(tmp_path, [unit("blue_a", "blue_army", "north", {"axis": ["town"]}, blue),
+                         unit("red_n", "red_army", "north", {"hold": "north"}, 200)])
+    take(m, "blue", "south")
+    m.assault_start["north"] = 0.0  # the fight for the north is on
+    return m
+
+
+def test_with_local_superiority_the_attackers_clear_a_quarter_and_push_its_defenders_out(tmp_path: Path) -> None:
+    m = clearing_world(tmp_path, 1000)  # 900 against 360
+    red = m.formation("red_n")
+    for day in (1, 2):  # 0.4 km a day of a 0.9 km deep quarter
+        engagements._clear(m, SECTORS)
+        assert m.cleared["north"] == pytest.approx(0.4 * day) and red.place == "north" and not red.path
+    engagements._clear(m, SECTORS)
+    assert red.posture is Posture.RETREAT and red.path == ["town"]  # into the quarter its side still holds
+    assert "fell back from the cleared streets of" in m.events[-1].text
+
+
+def test_without_local_superiority_no_ground_is_cleared(tmp_path: Path) -> None:
+    m = clearing_world(tmp_path, 350)  # 315 against 360
+    for _ in range(5):
+        engagements._clear(m, SECTORS)
+    assert m.cleared.get("north", 0.0) == 0.0 and m.formation("red_n").place == "north"
+
+
+def test_a_defender_leaving_a_quarter_falls_back_into_the_town_before_supplied_ground_outside(
+        tmp_path: Path) -> None:
+    m = clearing_world(tmp_path, 1000)
+    ground.trace_supply(m, log=False)
+    assert "refuge" in m.supplied["red"]
+    assert doctrine.retreat_destination(m.formation("red_n"), m) == "town"
 
 
 def relief_world(tmp_path: Path, blue_holds: tuple[str, ...]) -> SiegeModel:
