@@ -188,8 +188,8 @@ class Doctrine(Strict):
                            "formation next door; that formation moves in and the place is fought for")
     storm_from_day: float | None = _f(None, ge=0, allow_inf_nan=False, example=45,
                                       doc="with `siege_before_assault`, the day (from the start date) from which the "
-                                          "objective is stormed at `assault_ratio_objective` even while still "
-                                          "supplied: a dated decision to storm, for sieges whose ring never closes")
+                                          "objective is stormed at `storm_ratio`, cut off or not, and before which "
+                                          "only at `direct_assault_ratio`: a dated decision to storm")
 
 
 Fortification = Annotated[float, Field(ge=0, le=5, allow_inf_nan=False)]
