@@ -397,7 +397,8 @@ def discovery_figure(document: Mapping[str, Any]) -> Figure:
     left.annotate(f"whole sample {document['held_overall']:.0%}", (1.0, document["held_overall"]), ha="right",
                   va="bottom", fontsize=12)
     left.set(xlim=(0, 1.02), ylim=(0, 1.02), xlabel="coverage (share of all holds in the box)",
-             ylabel="density (share of the box's runs held)", title="Peeling trajectory of box 1")
+             ylabel="density (share of the box's runs held)",
+             title="Peeling trajectory of box 1" if boxes else "No box: none is denser than the whole sample")
     left.grid(alpha=0.3)
     _limits_panel(right, document)
     fig.suptitle(f"Where does the objective hold? {document['scenario']}: {document['points']} points x "
