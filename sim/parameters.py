@@ -73,8 +73,8 @@ class Parameters:
                                  "clearing battalion: Wuerselen 1944, Fallujah 2004's 3/5 Marines)",
                                  "how deep into a quarter of a town the attackers in it clear a day while their "
                                  "power there is at least its defenders'")
-    quarter_depth_km: float = _p(0.9, 0.1, 5.0, "km", "the map: the sectors of al-Qusayr stand about 0.9 km from "
-                                 "its centre (scripts/build_map.py, sectors)",
+    quarter_depth_km: float = _p(0.9, 0.1, 5.0, "km", "the map of the 2013 offensive: the town's sectors stand "
+                                 "about 0.9 km from its centre (scripts/build_map.py, sectors)",
                                  "how deep a quarter of a town is: cleared that far, its last defenders are pushed "
                                  "out")
     max_daily_loss: float = _p(0.25, 0.01, 1.0, "fraction/day", "assumption", "cap on any side's daily loss rate")
@@ -177,7 +177,7 @@ class Parameters:
                                         "power ratio wanted before storming the scenario's objective")
     direct_assault_ratio: float = _p(6.0, 0.5, 50.0, "attacker:defender", "assumption",
                                      "ratio at which the objective is stormed even before it is cut off")
-    storm_ratio: float = _p(1.0, 0.3, 20.0, "attacker:defender", "urban-combat notes 0 (al-Qusayr's storm: "
+    storm_ratio: float = _p(1.0, 0.3, 20.0, "attacker:defender", "urban-combat notes 0 (the 2013 storm: "
                             "Hezbollah's assault troops alone about 0.6-1.2:1 against the defenders, 3-5:1 with the "
                             "Army's)", "the power ratio at which the attacker storms the objective on and after "
                             "the doctrine's dated decision to storm (storm_from_day)")
@@ -206,8 +206,8 @@ class Parameters:
     # --- the town battle (sectors, urban, last act) ---
     town_withdraw_share: float = _p(0.0, 0.0, 1.0, "share of the town",
                                     "urban-combat notes 7 P7 (the last ~20% of a town takes as long as the rest: "
-                                    "al-Qusayr's defenders held its northern quarter from about 28 May to 5 June); "
-                                    "so off (0) by default: the last quarter is held until it is cleared",
+                                    "in 2013 the defenders held the town's northern quarter from about 28 May to "
+                                    "5 June); so off (0) by default: the last quarter is held until it is cleared",
                                     "the defenders of the objective town withdraw once the share of it they hold "
                                     "is at or below this")
     town_withdraw_supply: float = _p(0.0, 0.0, 1.0, "supply level",
