@@ -507,7 +507,9 @@ def retreat_destination(f: Formation, s: Situation) -> str | None:
     """Rule: a formation that falls back goes to the best neighbouring place free of the enemy, by open road:
     own ground in supply without the place it leaves beats other own ground beats no-man's land beats an empty
     enemy-held place (which it passes through, taking nothing: see ``sim.ground.update_control``); ties go
-    towards the objective for the defending side, and back the way it came for the attacking side."""
+    towards the objective for the defending side, and back the way it came for the attacking side. A defender
+    leaving a quarter of the objective town goes into another quarter its side holds before anything else (the
+    record's defenders were driven into the north of the town, not scattered over the villages)."""
     space = s.space
     here = f.place if f.place is not None else f.edge[0]
     # the place it leaves may be lost: supply that reaches a neighbour only through it does not count

@@ -77,8 +77,9 @@ def _storm(m: SiegeModel, sectors: tuple[str, ...]) -> bool:
     """Rule (the storm of a town is one battle): while both sides stand in the sectors of a town split into
     sectors, everyone in them fights one assault a day (``combat.resolve``, built-up: the urban rates, which
     include each side's fires, at the whole town's force ratio and engaged shares), the holders of each sector
-    as its defenders; who breaks or calls off falls back from the sector it stands in, and the sectors change
-    hands as their last defenders go (``ground.update_control``). The record: the town was "stormed from several
+    as its defenders; an attacker who calls off falls back from the sector it stands in, a broken defender holds
+    its own (it is cleared out: ``_clear``), and the sectors change hands as their last defenders go
+    (``ground.update_control``). The record: the town was "stormed from several
     directions"; 76-90 rebels and 31 Hezbollah killed in its first two or three days (urban-combat notes 7 P1
     and P2: 1-2 %/day for the attacker, 3-6 %/day for the defender under active assault). Returns whether the
     town was fought for today."""
