@@ -365,10 +365,11 @@ def assault_ratio_needed(target: str, side: str, s: Situation) -> float:
     p, space, rules = s.params, s.space, s.doctrine
     if target not in space.objective_sectors or side != s.attacker:
         return p.attack_ratio
-    if rules.siege_before_assault and rules.storm_from_day is not None:
-        return p.storm_ratio if s.day >= rules.storm_from_day else p.direct_assault_ratio
-    if rules.siege_before_assault and target in space.supplied[space.enemy_of(side)]:
-        return p.direct_assault_ratio
+    if rules.siege_before_assault:
+        if rules.storm_from_day is not None:
+            return p.storm_ratio if s.day >= rules.storm_from_day else p.direct_assault_ratio
+        if target in space.supplied[space.enemy_of(side)]:
+            return p.direct_assault_ratio
     return p.assault_ratio_objective
 
 

@@ -122,17 +122,16 @@ def _clear(m: SiegeModel, sectors: tuple[str, ...]) -> None:
         if space.control.get(place) == m.attacker or place not in m.assault_start:
             m.cleared.pop(place, None)
             continue
-        held_by = [f for f in space.side_at[space.control.get(place) or m.defender].get(place, ())
-                   if f.posture is not Posture.RAID]
+        holder = space.control.get(place) or m.defender
+        held_by = [f for f in space.side_at[holder].get(place, ()) if f.posture is not Posture.RAID]
         storming = [f for f in space.side_at[m.attacker].get(place, ()) if f.posture is not Posture.RAID]
         if not held_by or not storming:
             continue
-        if sum(m.formation_power(f, attacking=True) for f in storming) >= m.side_power_at(place, held_by[0].side):
+        if sum(m.formation_power(f, attacking=True) for f in storming) >= m.side_power_at(place, holder):
             m.cleared[place] = m.cleared.get(place, 0.0) + p.urban_advance_km * m.dt
         if m.cleared.get(place, 0.0) >= p.quarter_depth_km:
-            for f in held_by:
-                if f.active:
-                    m.fall_back(f, "fell back from the cleared streets of")
+            for f in held_by:  # (standing in a place, each is active: nothing has hit them since)
+                m.fall_back(f, "fell back from the cleared streets of")
 
 
 def _fight_begins(m: SiegeModel, place: str) -> bool:
