@@ -77,9 +77,10 @@ def _storm(m: SiegeModel, sectors: tuple[str, ...]) -> bool:
     """Rule (the storm of a town is one battle): while both sides stand in the sectors of a town split into
     sectors, everyone in them fights one assault a day (``combat.resolve``, built-up: the urban rates, which
     include each side's fires, at the whole town's force ratio and engaged shares), the holders of each sector
-    as its defenders; an attacker who calls off falls back from the sector it stands in, a broken defender holds
-    its own (it is cleared out: ``_clear``), and the sectors change hands as their last defenders go
-    (``ground.update_control``). The record: the town was "stormed from several
+    as its defenders; an attacker who calls off falls back from a sector the enemy holds and stands fast in one
+    its side holds (``SiegeModel.stand_fast``), a broken defender holds its own (it is cleared out: ``_clear``),
+    and the sectors change hands as their last defenders go (``ground.update_control``). The record: the town was
+    "stormed from several
     directions"; 76-90 rebels and 31 Hezbollah killed in its first two or three days (urban-combat notes 7 P1
     and P2: 1-2 %/day for the attacker, 3-6 %/day for the defender under active assault). Returns whether the
     town was fought for today."""
@@ -105,7 +106,10 @@ def _storm(m: SiegeModel, sectors: tuple[str, ...]) -> bool:
           place=town, formation=attackers[0], other=defenders[0], losses=a_loss, enemy_losses=d_loss)
     for f, hit in zip(attackers, hits.attackers, strict=True):
         if hit.falls_back and f.active:
-            m.fall_back(f, "called off its assault on")
+            if m.space.control.get(f.place) == f.side:
+                m.stand_fast(f, town)
+            else:
+                m.fall_back(f, "called off its assault on")
     _clear(m, sectors)
     return True
 

@@ -18,6 +18,7 @@ class EventKind(enum.StrEnum):
     DETACHMENT = "detachment"
     CAPTURE = "capture"
     RETREAT = "retreat"
+    HALT = "halt"  # an attacker calls off its part in a storm and stands fast in a quarter its side holds
     SURRENDER = "surrender"
     DESTROYED = "destroyed"
     SUPPLY_CUT = "supply_cut"

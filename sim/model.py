@@ -279,6 +279,17 @@ class SiegeModel(mesa.Model):
         self.log(EventKind.SURRENDER, f"{carried:,} wounded of {f.label} left behind were captured",
                  place=here or "", formation=f, losses=Losses(0, -carried))
 
+    def stand_fast(self, f: Formation, town: str) -> None:
+        """Rule: an attacker that calls off its part in the storm of ``town`` in a quarter its side holds stands
+        fast there and reorganises for ``consolidation_days`` (urban-combat notes P15: a failing attack pauses and
+        reorganises): it is on its own ground, with nothing to fall back from and no retreat to pay for, and still
+        in the one battle the storm is (``sim/engagements.py`` ``_storm``). Logged once while it reorganises."""
+        if f.rest_until <= self.day:
+            self.log(EventKind.HALT, f"{f.label} called off its part in the storm of {self.place_name(town)} and "
+                     f"stood fast in {self.place_name(f.place)} to reorganise", place=f.place, formation=f)
+        f.path, f.posture = [], Posture.HOLD
+        f.rest_until = self.day + self.params.consolidation_days
+
     def fall_back(self, f: Formation, why: str) -> None:
         """Carry out ``combat.fate_of_broken`` for ``f``: retreat along doctrine's way out, surrender or stand."""
         here = f.place if f.place is not None else f.edge[0]

@@ -431,6 +431,39 @@ def test_in_the_storm_a_broken_defender_holds_its_quarter(tmp_path: Path) -> Non
     assert red.place == "north" and red.posture is Posture.HOLD and not red.path
 
 
+def storm_world(tmp_path: Path, blue_at: str) -> SiegeModel:
+    """Blue's 1,000 in ``blue_at`` (blue holds the south), red's 300 in the centre and 200 in the north."""
+    m = world(tmp_path, [unit("blue_a", "blue_army", blue_at, {"hold": "south"}, 1000),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 300),
+                         unit("red_n", "red_army", "north", {"hold": "north"}, 200)])
+    take(m, "blue", "south")
+    return m
+
+
+@pytest.mark.parametrize(("blue_at", "stands_fast"), [("south", True), ("north", False)])
+def test_an_attacker_calling_off_in_its_own_quarter_stands_fast_and_in_the_enemys_falls_back(
+        tmp_path: Path, blue_at: str, stands_fast: bool) -> None:
+    m = storm_world(tmp_path, blue_at)
+    blue = m.formation("blue_a")
+    blue.morale = 0.45  # at halt_morale: any loss today makes it call off
+    engagements.fight(m)
+    assert blue.morale < 0.45
+    if stands_fast:
+        assert blue.place == "south" and blue.posture is Posture.HOLD and not blue.path
+        assert blue.rest_until == m.day + m.params.consolidation_days
+        [halt] = [e for e in m.events if e.kind is EventKind.HALT]
+        assert "called off its part in the storm of town and stood fast in south" in halt.text
+        assert not [e for e in m.events if e.kind is EventKind.RETREAT]  # no retreat, and none to pay for
+        m.day += 1.0  # still in the one battle the storm is, still shaken: it calls off again, logged once
+        engagements.fight(m)
+        assert blue.place == "south" and blue.rest_until == m.day + m.params.consolidation_days
+        assert len([e for e in m.events if e.kind is EventKind.HALT]) == 1
+    else:
+        assert blue.posture is Posture.RETREAT and blue.path
+        assert "called off its assault on north" in m.events[-1].text
+        assert not [e for e in m.events if e.kind is EventKind.HALT]
+
+
 def clearing_world(tmp_path: Path, blue: int) -> SiegeModel:
     """``blue`` men storming the north, which 200 red hold; blue holds the south, red the centre and the refuge
     (supplied: the north is red's only way from the centre to it). Blue's power 0.9 a man, red's 0.9 x 2."""
