@@ -71,6 +71,7 @@ class RoadTables:
     near: dict[tuple, list[str]] = field(default_factory=dict)
     carrying: dict[tuple[str, frozenset[str]], Roads] = field(default_factory=dict)
     under_fire: dict[tuple[str, frozenset[str]], RoadShares] = field(default_factory=dict)
+    reaches: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
     traces: dict[tuple, frozenset[str]] = field(default_factory=dict)
     supplied_without: dict[tuple, frozenset[str]] = field(default_factory=dict)
 
@@ -80,7 +81,8 @@ class RoadTables:
         if tables is None:
             tables = _TABLES[scenario] = cls.build(scenario)
         for memo, limit in ((tables.routes, ROUTE_CACHE_LIMIT), (tables.carrying, TRACE_CACHE_LIMIT),
-                            (tables.under_fire, TRACE_CACHE_LIMIT), (tables.traces, TRACE_CACHE_LIMIT),
+                            (tables.under_fire, TRACE_CACHE_LIMIT), (tables.reaches, TRACE_CACHE_LIMIT),
+                            (tables.traces, TRACE_CACHE_LIMIT),
                             (tables.supplied_without, TRACE_CACHE_LIMIT)):
             if len(memo) > limit:
                 memo.clear()
@@ -202,6 +204,7 @@ class Space:
         self._fired_on = tables.fired_on
         self._road_shares = tables.shares
         self._under_fire = tables.under_fire
+        self._reaches = tables.reaches
         self._near = tables.near
         self._routes = tables.routes
         self._carrying, self._traces = tables.carrying, tables.traces
@@ -388,8 +391,17 @@ class Space:
         for side, side_sources in sources.items():
             open_set = self.open_sets[side] = open_places(self.places, self.control, side, present)
             enemy = self.enemy_of(side)
-            reach = self.enemy_fire_reach[side] = under_fire(self.adjacency, guns.get(enemy, ()))
+            reach = self.enemy_fire_reach[side] = self._reach(frozenset(guns.get(enemy, ())))
             self.supplied[side] = self._supplied(tuple(side_sources), open_set, enemy, reach)
+
+    def _reach(self, guns: frozenset[str]) -> frozenset[str]:
+        """``supply.under_fire`` of the places where guns stand, memoised on them for every run of the scenario: the
+        guns stand in the same few places day after day, and the one set of places for each reach makes the memos
+        keyed on a reach (traces, roads carrying supply, roads under fire) find it by identity."""
+        found = self._reaches.get(guns)
+        if found is None:
+            found = self._reaches[guns] = under_fire(self.adjacency, guns)
+        return found
 
     def supplied_without(self, side: str, place: str, sources: Collection[str]) -> frozenset[str]:
         """``supply.supplied_places`` from ``sources`` through the places open to ``side`` today but ``place``, along
