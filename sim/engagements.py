@@ -68,8 +68,9 @@ def _bombard(m: SiegeModel, side: str, rate: float) -> None:
     """Rule: ``combat.bombardment_rate`` applied to every enemy formation in contact (``in_contact``); one event a
     day per side that hit anyone."""
     killed = wounded = 0
+    share = combat.loss_share(rate, m.dt)  # (combat.draw_losses for each, the share worked out once)
     for f in in_contact(m, side):
-        loss = combat.draw_losses(f.personnel, rate, m.dt, m.params, m.rng)
+        loss = combat.share_lost(f.personnel, share, m.params, m.rng)
         f.take_losses(loss.killed, loss.wounded)
         killed, wounded = killed + loss.killed, wounded + loss.wounded
         if not f.active:
