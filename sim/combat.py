@@ -82,7 +82,13 @@ def draw_losses(personnel: int, daily_rate: float, dt: float, params: Parameters
     """Rule: each person is lost with probability 1 - exp(-rate * dt); ``killed_share`` of the lost are killed."""
     if personnel <= 0 or daily_rate <= 0:
         return Losses(0, 0)
-    return share_lost(personnel, 1.0 - math.exp(-daily_rate * dt), params, rng)
+    return share_lost(personnel, loss_share(daily_rate, dt), params, rng)
+
+
+def loss_share(daily_rate: float, dt: float) -> float:
+    """The chance that one person is lost in a step of ``dt`` days at ``daily_rate``: 1 - exp(-rate * dt) (the
+    bombardment works it out once for everyone it hits)."""
+    return 1.0 - math.exp(-daily_rate * dt)
 
 
 def share_lost(personnel: int, share: float, params: Parameters, rng: np.random.Generator) -> Losses:

@@ -378,22 +378,25 @@ def ready_to_attack(group: list[Formation], target: str, s: Situation) -> bool:
     place is always a go); the defence of a sector of the objective town counts the enemy in the town's sectors
     next to it too (``town_defence``)."""
     enemy = s.space.enemy_of(group[0].side)
-    if s.side_power_at(target, enemy) <= 0:
+    at_target = s.side_power_at(target, enemy)
+    if at_target <= 0:
         return True
-    defence = town_defence(target, enemy, s)
+    defence = town_defence(target, enemy, s, at_target)
     power = sum(s.formation_power(g, attacking=True) for g in group)
     return power >= assault_ratio_needed(target, group[0].side, s) * defence
 
 
-def town_defence(target: str, side: str, s: Situation) -> float:
+def town_defence(target: str, side: str, s: Situation, at_target: float | None = None) -> float:
     """Rule: the defence an attacker reckons with at ``target``: ``side``'s power in it and, for a sector of the
-    objective town, in the town's sectors next to it that ``side`` holds, whose defenders reach it within hours."""
+    objective town, in the town's sectors next to it that ``side`` holds, whose defenders reach it within hours.
+    ``at_target``: ``side``'s power in ``target``, when the caller has weighed it already."""
     space = s.space
-    near = (target,)
+    defence = s.side_power_at(target, side) if at_target is None else at_target
     if target in space.objective_sectors:
-        near += tuple(p for p in space.adjacency[target] if p in space.objective_sectors
-                      and space.control.get(p) == side)
-    return sum(s.side_power_at(p, side) for p in near)
+        for p in space.adjacency[target]:  # (added in the same order as ever: the same total)
+            if p in space.objective_sectors and space.control.get(p) == side:
+                defence += s.side_power_at(p, side)
+    return defence
 
 
 def most_threatened(f: Formation, s: Situation) -> str | None:

@@ -49,21 +49,28 @@ def in_contact(m: SiegeModel, side: str) -> list[Formation]:
     """The enemy formations a side's fires can reach: standing in a place next to one where the side has a
     formation, and not in a fight today."""
     space = m.space
-    adjacency, enemy_at = space.adjacency, space.enemy_at[side]
-    near_posts = set()  # the places next to one where the side has a formation (roads run both ways)
-    for place, fs in space.side_at[side].items():
-        if fs:  # (the formations standing in places are the active ones)
-            near_posts.update(adjacency[place])
-    # in the order of at_place (each side's list in a place is in at_place's order): the order of the draws
-    return [f for place in space.at_place if place in near_posts for f in enemy_at.get(place, ()) if not f.engaged]
+    adjacency, own_at, enemy_at = space.adjacency, space.side_at[side], space.enemy_at[side]
+    found = []
+    # in the order of at_place (each side's list in a place is in at_place's order): the order of the draws. Only
+    # the few places with enemies in them look at their neighbours (roads run both ways: a place is next to one
+    # of the side's posts when one of its neighbours is a post)
+    for place in space.at_place:
+        enemies = enemy_at.get(place)
+        if enemies:
+            for near in adjacency[place]:
+                if own_at.get(near):  # (the formations standing in places are the active ones)
+                    found += [f for f in enemies if not f.engaged]
+                    break
+    return found
 
 
 def _bombard(m: SiegeModel, side: str, rate: float) -> None:
     """Rule: ``combat.bombardment_rate`` applied to every enemy formation in contact (``in_contact``); one event a
     day per side that hit anyone."""
     killed = wounded = 0
+    share = combat.loss_share(rate, m.dt)  # (combat.draw_losses for each, the share worked out once)
     for f in in_contact(m, side):
-        loss = combat.draw_losses(f.personnel, rate, m.dt, m.params, m.rng)
+        loss = combat.share_lost(f.personnel, share, m.params, m.rng)
         f.take_losses(loss.killed, loss.wounded)
         killed, wounded = killed + loss.killed, wounded + loss.wounded
         if not f.active:

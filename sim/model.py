@@ -190,10 +190,11 @@ class SiegeModel(mesa.Model):
         been at least ``pullout_ratio`` times its supplied defenders' power in it (doctrine's
         ``abandons_town`` reads the count)."""
         sectors = self.space.objective_sectors
-        own = sum(self.side_power_at(p, self.defender) for p in sectors)
+        # sums of lists, not of generators (the same numbers in the same order: the same totals, sooner)
+        own = sum([self.side_power_at(p, self.defender) for p in sectors])
         attackers_at = self.space.side_at[self.attacker]
-        enemy = sum(self.formation_power(f, attacking=True) for q in self.space.objective_surroundings
-                    for f in attackers_at.get(q, ()))
+        enemy = sum([self.formation_power(f, attacking=True) for q in self.space.objective_surroundings
+                     for f in attackers_at.get(q, ())])
         pressed = self.objective_supplied and own > 0 and enemy >= self.params.pullout_ratio * own
         self.town_pressure_days = self.town_pressure_days + self.dt if pressed else 0.0
 

@@ -68,9 +68,11 @@ class RoadTables:
     fired_on: dict[str, FireExtremes]
     shares: dict[str, dict[frozenset, tuple[frozenset, float]]]  # side -> each road's share under its fires
     routes: dict[tuple, tuple[str, ...] | None] = field(default_factory=dict)
+    grounds: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)  # each side's enemy ground, once
     near: dict[tuple, list[str]] = field(default_factory=dict)
     carrying: dict[tuple[str, frozenset[str]], Roads] = field(default_factory=dict)
     under_fire: dict[tuple[str, frozenset[str]], RoadShares] = field(default_factory=dict)
+    reaches: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
     traces: dict[tuple, frozenset[str]] = field(default_factory=dict)
     supplied_without: dict[tuple, frozenset[str]] = field(default_factory=dict)
 
@@ -79,8 +81,9 @@ class RoadTables:
         tables = _TABLES.get(scenario)
         if tables is None:
             tables = _TABLES[scenario] = cls.build(scenario)
-        for memo, limit in ((tables.routes, ROUTE_CACHE_LIMIT), (tables.carrying, TRACE_CACHE_LIMIT),
-                            (tables.under_fire, TRACE_CACHE_LIMIT), (tables.traces, TRACE_CACHE_LIMIT),
+        for memo, limit in ((tables.routes, ROUTE_CACHE_LIMIT), (tables.grounds, TRACE_CACHE_LIMIT),
+                            (tables.carrying, TRACE_CACHE_LIMIT), (tables.under_fire, TRACE_CACHE_LIMIT),
+                            (tables.reaches, TRACE_CACHE_LIMIT), (tables.traces, TRACE_CACHE_LIMIT),
                             (tables.supplied_without, TRACE_CACHE_LIMIT)):
             if len(memo) > limit:
                 memo.clear()
@@ -202,8 +205,9 @@ class Space:
         self._fired_on = tables.fired_on
         self._road_shares = tables.shares
         self._under_fire = tables.under_fire
+        self._reaches = tables.reaches
         self._near = tables.near
-        self._routes = tables.routes
+        self._routes, self._grounds = tables.routes, tables.grounds
         self._carrying, self._traces = tables.carrying, tables.traces
         self._supplied_without = tables.supplied_without
         self._enemy_ground: dict[str, frozenset[str]] = {}
@@ -276,8 +280,15 @@ class Space:
 
     def holds_whole(self, place: str, side: str) -> bool:
         """Whether ``side`` holds every sector of the town ``place`` names (the place itself if it has none)."""
+        # plain tests, not all() of a generator: asked for every axis place of every attacker every day
         control = self.control
-        return all(control.get(p) == side for p in self.sectors_of(place))
+        sectors = self._towns.get(place)
+        if sectors is None:
+            return control.get(place) == side
+        for p in sectors:  # noqa: SIM110
+            if control.get(p) != side:
+                return False
+        return True
 
     # ------------------------------------------------------------------ queries
     def place_name(self, place: str) -> str:
@@ -320,20 +331,23 @@ class Space:
         march-km (default ``hostile_entry_penalty``; 0 for raiders who slip through, inf for a withdrawal that
         must not cross enemy ground).
 
-        Memoised on the enemy's ground, which changes only with captures.
+        Memoised on the enemy's ground, which changes only with captures; each enemy ground is one remembered set
+        for every run of the scenario, so a look-up compares it by identity, not place by place.
         """
         cost = self.hostile_entry_penalty if enemy_ground_cost is None else enemy_ground_cost
         start = f.place if f.place is not None else f.edge[1]
         enemy_ground = self._enemy_ground.get(f.side)
         if enemy_ground is None:
             enemy = self.enemy_of(f.side)
-            enemy_ground = self._enemy_ground[f.side] = frozenset(p for p, c in self.control.items() if c == enemy)
+            ground = frozenset(p for p, c in self.control.items() if c == enemy)
+            enemy_ground = self._enemy_ground[f.side] = self._grounds.setdefault(ground, ground)
         key = (f.unit_type, start, goals, cost, enemy_ground)
-        if key not in self._routes:
+        try:
+            found = self._routes[key]  # (one look-up: nearly every route is found)
+        except KeyError:
             found = shortest_route(self.neighbours[f.unit_type], start, goals,
                                    lambda p: cost if p in enemy_ground else 0.0)
-            self._routes[key] = None if found is None else tuple(found)
-        found = self._routes[key]
+            found = self._routes[key] = None if found is None else tuple(found)
         return None if found is None else list(found)
 
     def arrival_place(self, home: str, side: str, unit_type: UnitType) -> str:
@@ -388,8 +402,17 @@ class Space:
         for side, side_sources in sources.items():
             open_set = self.open_sets[side] = open_places(self.places, self.control, side, present)
             enemy = self.enemy_of(side)
-            reach = self.enemy_fire_reach[side] = under_fire(self.adjacency, guns.get(enemy, ()))
+            reach = self.enemy_fire_reach[side] = self._reach(frozenset(guns.get(enemy, ())))
             self.supplied[side] = self._supplied(tuple(side_sources), open_set, enemy, reach)
+
+    def _reach(self, guns: frozenset[str]) -> frozenset[str]:
+        """``supply.under_fire`` of the places where guns stand, memoised on them for every run of the scenario: the
+        guns stand in the same few places day after day, and the one set of places for each reach makes the memos
+        keyed on a reach (traces, roads carrying supply, roads under fire) find it by identity."""
+        found = self._reaches.get(guns)
+        if found is None:
+            found = self._reaches[guns] = under_fire(self.adjacency, guns)
+        return found
 
     def supplied_without(self, side: str, place: str, sources: Collection[str]) -> frozenset[str]:
         """``supply.supplied_places`` from ``sources`` through the places open to ``side`` today but ``place``, along

@@ -26,8 +26,10 @@ from sim.combat import (
     engaged_share,
     fate_of_broken,
     loss_rates,
+    loss_share,
     morale_after_losses,
     resolve,
+    share_lost,
     support_multiplier,
 )
 from sim.parameters import Parameters
@@ -162,6 +164,14 @@ def test_rates_are_bounded_and_monotone_in_power(kind: EngagementKind, att: floa
                                                        (1000, -0.2, 1.0), (1000, 0.1, 0.0)])
 def test_no_losses_without_people_rate_or_time(personnel: int, rate: float, dt: float) -> None:
     assert draw_losses(personnel, rate, dt, P, np.random.default_rng(1)) == Losses(0, 0)
+
+
+@pytest.mark.parametrize(("personnel", "rate", "dt"), [(1000, 0.02, 1.0), (37, 0.3, 2.0), (5000, 1e-4, 0.5)])
+def test_draw_losses_is_share_lost_at_the_loss_share(personnel: int, rate: float, dt: float) -> None:
+    """The bombardment works the share out once and draws with share_lost: the same draws as draw_losses."""
+    assert loss_share(rate, dt) == 1.0 - math.exp(-rate * dt)
+    assert draw_losses(personnel, rate, dt, P, np.random.default_rng(3)) == share_lost(
+        personnel, loss_share(rate, dt), P, np.random.default_rng(3))
 
 
 def test_a_certain_loss_takes_everybody() -> None:

@@ -28,14 +28,23 @@ from sim.metrics import MetricsCache, supply_metrics
 from sim.model import SiegeModel, shuffle
 from sim.parameters import Parameters
 from sim.scenario import Scenario
-from sim.space import Space, carrying_under, fire_extremes
+from sim.space import UNARMED_TYPES, Space, carrying_under, fire_extremes
 from sim.states import Intent, Posture
 from sim.store import Store
-from sim.supply import road_shares, roads_carrying, roads_under_fire, supplied_places
+from sim.supply import road_shares, roads_carrying, roads_under_fire, supplied_places, under_fire
 from sim.workers import WORKER_GC_THRESHOLDS, start_worker
 
 ROOT = Path(__file__).resolve().parents[1]
 GUNS = {"artillery": 1.0, "air": 0.6}  # 1.6 levels x 0.35 take 56%: a road of capacity 1 carries 0.44 < 0.5
+
+
+def reach_afresh(m: SiegeModel, side: str) -> frozenset[str]:
+    """The places the enemy's guns reach by the rule (``supply.under_fire`` of where its formations that call on
+    fires stand), computed now without any memo."""
+    enemy = m.space.enemy_of(side)
+    guns = [place for place, fs in m.space.at_place.items() for f in fs
+            if f.side == enemy and f.posture is not Posture.RAID and f.unit_type not in UNARMED_TYPES]
+    return under_fire(m.space.adjacency, guns)
 
 
 def traced_afresh(m: SiegeModel, side: str) -> frozenset[str]:
@@ -48,9 +57,11 @@ def traced_afresh(m: SiegeModel, side: str) -> frozenset[str]:
 
 
 def retrace(m: SiegeModel) -> frozenset[str]:
-    """Trace both sides' supply again; return red's, after checking both against the rules computed afresh."""
+    """Trace both sides' supply again; return red's, after checking both (and the reach of the enemy's guns)
+    against the rules computed afresh."""
     m.space.trace_supply(m.supply_sources)
     for side in m.spec.sides:
+        assert m.space.enemy_fire_reach[side] == reach_afresh(m, side)
         assert m.supplied[side] == traced_afresh(m, side)
     return m.supplied["red"]
 
@@ -110,6 +121,7 @@ def test_every_step_under_fire_traces_what_the_rules_give(tmp_path: Path) -> Non
         m.step()
         for side in m.spec.sides:
             assert m.supplied[side] == traced_afresh(m, side)
+        retrace(m)  # where the formations stand after the step: the remembered reach of the guns follows them
 
 
 def test_the_remembered_roads_under_fire_follow_the_enemys_guns(tmp_path: Path) -> None:
