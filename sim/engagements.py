@@ -87,10 +87,9 @@ def _storm(m: SiegeModel, sectors: tuple[str, ...]) -> bool:
     as its defenders; an attacker who calls off falls back from a sector the enemy holds and stands fast in one
     its side holds (``SiegeModel.stand_fast``), a broken defender holds its own (it is cleared out: ``_clear``),
     and the sectors change hands as their last defenders go (``ground.update_control``). The record: the town was
-    "stormed from several
-    directions"; 76-90 rebels and 31 Hezbollah killed in its first two or three days (urban-combat notes 7 P1
-    and P2: 1-2 %/day for the attacker, 3-6 %/day for the defender under active assault). Returns whether the
-    town was fought for today."""
+    "stormed from several directions"; 76-90 rebels and 31 Hezbollah killed in its first two or three days
+    (urban-combat notes 7 P1 and P2: 1-2 %/day for the attacker, 3-6 %/day for the defender under active
+    assault). Returns whether the town was fought for today."""
     town = sectors[0]
     fighters = [f for p in sectors for f in m.space.at_place.get(p, ()) if f.posture is not Posture.RAID]
     attackers = [f for f in fighters if f.side == m.attacker]

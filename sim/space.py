@@ -280,15 +280,12 @@ class Space:
 
     def holds_whole(self, place: str, side: str) -> bool:
         """Whether ``side`` holds every sector of the town ``place`` names (the place itself if it has none)."""
-        # plain tests, not all() of a generator: asked for every axis place of every attacker every day
+        # a place without sectors is one look-up: asked for every axis place of every attacker every day
         control = self.control
         sectors = self._towns.get(place)
         if sectors is None:
             return control.get(place) == side
-        for p in sectors:  # noqa: SIM110
-            if control.get(p) != side:
-                return False
-        return True
+        return all(control.get(p) == side for p in sectors)
 
     # ------------------------------------------------------------------ queries
     def place_name(self, place: str) -> str:

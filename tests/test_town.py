@@ -390,13 +390,19 @@ def test_a_withdrawal_along_a_road_the_enemys_guns_reach_costs_men(
 # ---------------------------------------------------------------- the storm, the relief, the broken
 
 
-def test_the_storm_of_a_town_is_one_battle_of_everyone_in_its_quarters(tmp_path: Path) -> None:
-    """Blue in the south, red in the centre and the north: nobody shares a place, yet the town is fought for
-    as one assault of all three at the urban rates and the whole town's force ratio."""
-    m = world(tmp_path, [unit("blue_a", "blue_army", "south", {"hold": "south"}, 1000),
+def storm_world(tmp_path: Path, blue_at: str) -> SiegeModel:
+    """Blue's 1,000 in ``blue_at`` (blue holds the south), red's 300 in the centre and 200 in the north."""
+    m = world(tmp_path, [unit("blue_a", "blue_army", blue_at, {"hold": "south"}, 1000),
                          unit("red_t", "red_army", "town", {"hold": "town"}, 300),
                          unit("red_n", "red_army", "north", {"hold": "north"}, 200)])
     take(m, "blue", "south")
+    return m
+
+
+def test_the_storm_of_a_town_is_one_battle_of_everyone_in_its_quarters(tmp_path: Path) -> None:
+    """Blue in the south, red in the centre and the north: nobody shares a place, yet the town is fought for
+    as one assault of all three at the urban rates and the whole town's force ratio."""
+    m = storm_world(tmp_path, "south")
     m.adjudications = []
     engagements.fight(m)
     [fight] = m.adjudications
@@ -429,15 +435,6 @@ def test_in_the_storm_a_broken_defender_holds_its_quarter(tmp_path: Path) -> Non
     red.morale = 0.1  # below morale_break: in the open it would fall back
     engagements.fight(m)
     assert red.place == "north" and red.posture is Posture.HOLD and not red.path
-
-
-def storm_world(tmp_path: Path, blue_at: str) -> SiegeModel:
-    """Blue's 1,000 in ``blue_at`` (blue holds the south), red's 300 in the centre and 200 in the north."""
-    m = world(tmp_path, [unit("blue_a", "blue_army", blue_at, {"hold": "south"}, 1000),
-                         unit("red_t", "red_army", "town", {"hold": "town"}, 300),
-                         unit("red_n", "red_army", "north", {"hold": "north"}, 200)])
-    take(m, "blue", "south")
-    return m
 
 
 @pytest.mark.parametrize(("blue_at", "stands_fast"), [("south", True), ("north", False)])
