@@ -49,6 +49,13 @@ def defence_multiplier(terrain_defence: float, fortification: float, params: Par
     return terrain_defence * (1.0 + fortification * params.fortification_bonus)
 
 
+def clearing_rate(fortification: float, params: Parameters) -> float:
+    """Rule: the depth of a town's quarter its attackers clear in a day falls as its defenders' fortification
+    grows, in the proportion the fortification multiplies their power (Dupuy's advance-rate verities, urban-combat
+    notes 2): ``urban_advance_km`` in an unfortified quarter."""
+    return params.urban_advance_km / (1.0 + fortification * params.fortification_bonus)
+
+
 def loss_rates(kind: EngagementKind, attacker_power: float, defender_power: float, first_day: bool,
                params: Parameters, built_up: bool = False) -> tuple[float, float]:
     """Rule: daily loss rates (attacker, defender) are the table's rates for the kind of fight and the terrain,

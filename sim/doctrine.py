@@ -334,14 +334,36 @@ def go_or_attack(f: Formation, s: Situation, goal: str) -> Intent:
         return Intent(Posture.ADVANCE, tuple(route[:hostile_at]))
     target = route[0]
     group = [g for place in staging_places(f, target, s) for g in space.active_at(place)
-             if g.side == f.side and g.active and g.order_kind in ("axis", "move")
-             and not combat.calls_off(g.morale, s.params) and s.day >= g.rest_until and not g.path
-             and not garrisons_objective(g, s)]
+             if g.side == f.side and joins_an_attack(g, s)]
     if f not in group:
         group.append(f)
-    if ready_to_attack(group, target, s):
+    if ready_to_attack(group, target, s) or ready_to_storm(f.side, target, s):
         return Intent(Posture.ATTACK, (target,), group=tuple(g.fid for g in group))
     return HOLD
+
+
+def joins_an_attack(g: Formation, s: Situation) -> bool:
+    """Whether ``g`` is free to join an attack: active, on axis or move orders, steady, rested, not on the march
+    and not the objective's garrison."""
+    return (g.active and g.order_kind in ("axis", "move") and not combat.calls_off(g.morale, s.params)
+            and s.day >= g.rest_until and not g.path and not garrisons_objective(g, s))
+
+
+def ready_to_storm(side: str, target: str, s: Situation) -> bool:
+    """Rule (the storm from several directions): from the doctrine's ``storm_from_day`` (siege before assault),
+    the attacker's formations free to attack in and around the objective town go into its sectors together once
+    all of them have ``storm_ratio`` to the defenders of the whole town, as one battle is fought there
+    (``engagements._storm``): the record's town was "stormed from several directions" on 19 May, not one quarter
+    at a time."""
+    space, rules = s.space, s.doctrine
+    if (not rules.siege_before_assault or rules.storm_from_day is None or s.day < rules.storm_from_day
+            or side != s.attacker or target not in space.objective_sectors):
+        return False
+    enemy = space.enemy_of(side)
+    defence = sum(s.side_power_at(p, enemy) for p in space.objective_sectors)
+    storming = sum(s.formation_power(g, attacking=True) for p in sorted(space.objective_surroundings)
+                   for g in space.active_at(p) if g.side == side and joins_an_attack(g, s))
+    return storming >= s.params.storm_ratio * defence
 
 
 def staging_places(f: Formation, target: str, s: Situation) -> tuple[str, ...]:

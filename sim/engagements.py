@@ -121,12 +121,12 @@ def _storm(m: SiegeModel, sectors: tuple[str, ...]) -> bool:
 
 
 def _clear(m: SiegeModel, sectors: tuple[str, ...]) -> None:
-    """Rule (clearing a quarter): the attackers standing in a sector the defenders hold clear ``urban_advance_km``
-    of it a day while their power there is at least its defenders' (Dupuy: advance needs local superiority and is
-    otherwise not tied to the force ratio; urban-combat notes 7 P6: 0.3-0.5 km/day of depth); once they have
-    cleared ``quarter_depth_km`` its defenders are pushed out (they fall back) and it changes hands. Ground taken
-    by advance, not by killing the last defender: the record's town was "more than half" taken within hours and
-    its defenders held on in the north."""
+    """Rule (clearing a quarter): the attackers standing in a sector the defenders hold clear
+    ``combat.clearing_rate`` of it a day (less the more it is fortified) while their power there is at least its
+    defenders' (Dupuy: advance needs local superiority and is otherwise not tied to the force ratio; urban-combat
+    notes 7 P6: 0.3-0.5 km/day of depth); once they have cleared ``quarter_depth_km`` its defenders are pushed out
+    (they fall back) and it changes hands. Ground taken by advance, not by killing the last defender: the record's
+    town was "more than half" taken within hours and its defenders held on in the north."""
     p, space = m.params, m.space
     for place in sectors:
         if space.control.get(place) == m.attacker or place not in m.assault_start:
@@ -138,7 +138,7 @@ def _clear(m: SiegeModel, sectors: tuple[str, ...]) -> None:
         if not held_by or not storming:
             continue
         if sum(m.formation_power(f, attacking=True) for f in storming) >= m.side_power_at(place, holder):
-            m.cleared[place] = m.cleared.get(place, 0.0) + p.urban_advance_km * m.dt
+            m.cleared[place] = m.cleared.get(place, 0.0) + combat.clearing_rate(space.fortification[place], p) * m.dt
         if m.cleared.get(place, 0.0) >= p.quarter_depth_km:
             for f in held_by:  # (standing in a place, each is active: nothing has hit them since)
                 m.fall_back(f, "fell back from the cleared streets of")

@@ -62,6 +62,7 @@ class RoadTables:
     neighbours: dict[UnitType, dict[str, list[tuple[str, float]]]]
     open_adjacency: dict[str, tuple[str, ...]]
     defence: dict[str, float]
+    fortification: dict[str, float]  # each place's fortification level (a town's sectors take the town's)
     hops_to_objective: dict[str, int]
     hops_to_town: dict[str, int]
     capacity: dict[frozenset, float]
@@ -103,13 +104,14 @@ class RoadTables:
         fired_on = {name: fire_extremes(open_adjacency, capacity, level, params) for name, level in fire_level.items()}
         shares = {name: road_shares(capacity, level, params.fire_interdiction, params.supply_min_flow)
                   for name, level in fire_level.items()}
+        levels = {p: fortification(spec.fortifications, graph, p) for p in graph}
         return cls(
             adjacency=adjacency, around={p: (p, *nbrs) for p, nbrs in adjacency.items()}, blocked=blocked, costs=costs,
             neighbours={t: road_neighbours(adjacency, costs[t]) for t in UnitType},
             open_adjacency=open_adjacency,
-            defence={p: combat.defence_multiplier(terrain_defence(graph, p, params.kind_defence),
-                                                  fortification(spec.fortifications, graph, p), params)
-                     for p in graph},
+            defence={p: combat.defence_multiplier(terrain_defence(graph, p, params.kind_defence), level, params)
+                     for p, level in levels.items()},
+            fortification=levels,
             hops_to_objective=hops_from(adjacency, (spec.objective,)),
             hops_to_town=hops_from(adjacency, town_sectors(graph, spec.objective)),
             capacity=capacity, fired_on=fired_on, shares=shares)
@@ -190,6 +192,7 @@ class Space:
         self.neighbours = tables.neighbours
         self.open_adjacency = tables.open_adjacency
         self.defence = tables.defence
+        self.fortification = tables.fortification
         self.built_up = frozenset(p for p in self.places if self.graph.nodes[p].get("kind") in BUILT_UP)
         self.hops_to_objective = tables.hops_to_objective  # roads to the objective's own place
         self.hops_to_town = tables.hops_to_town  # roads to the objective town's nearest quarter

@@ -20,6 +20,7 @@ from sim.combat import (
     Combatant,
     breaks,
     calls_off,
+    clearing_rate,
     combat_power,
     defence_multiplier,
     draw_losses,
@@ -261,6 +262,18 @@ def test_defence_multiplier_hand_worked() -> None:
     # a town (2.0) with fortification 1.0: 2.0 * (1 + 0.5) = 3.0
     assert defence_multiplier(2.0, 1.0, P) == pytest.approx(3.0)
     assert defence_multiplier(1.5, 0.4, P) == pytest.approx(1.8)
+
+
+def test_clearing_rate_hand_worked() -> None:
+    assert clearing_rate(0.0, P) == pytest.approx(0.4)  # an unfortified quarter: urban_advance_km
+    # the town at fortification 1.0: 0.4 / (1 + 0.5) = 0.267 km a day
+    assert clearing_rate(1.0, P) == pytest.approx(0.4 / 1.5)
+
+
+@given(st.floats(0.0, 5.0), st.floats(0.0, 5.0))
+def test_the_more_fortified_quarter_is_never_cleared_faster(low: float, high: float) -> None:
+    low, high = sorted((low, high))
+    assert clearing_rate(high, P) <= clearing_rate(low, P)
 
 
 def test_morale_falls_with_losses_and_breaks_below_the_threshold() -> None:

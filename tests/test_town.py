@@ -461,11 +461,39 @@ def test_an_attacker_calling_off_in_its_own_quarter_stands_fast_and_in_the_enemy
         assert not [e for e in m.events if e.kind is EventKind.HALT]
 
 
-def clearing_world(tmp_path: Path, blue: int) -> SiegeModel:
+def several_directions_world(tmp_path: Path, with_the_north: bool, storm_from_day: int = 0) -> SiegeModel:
+    """Red's 500 hold the town (100 in each quarter, 300 in the centre): 500 x 0.9 x 2 = 900; blue's 600 at the
+    base (540), and, ``with_the_north``, 600 more in the refuge north of the town (blue holds it)."""
+    blue = [unit("blue_s", "blue_army", "base", {"axis": ["town"]}, 600)]
+    if with_the_north:
+        blue.append(unit("blue_n", "blue_army", "refuge", {"axis": ["town"]}, 600))
+    return world(tmp_path, [*blue, unit("red_t", "red_army", "town", {"hold": "town"}, 300),
+                            unit("red_s", "red_army", "south", {"hold": "south"}, 100),
+                            unit("red_n", "red_army", "north", {"hold": "north"}, 100)],
+                 blue_holds=("base", "refuge"), red_holds=("town", "depot"),
+                 doctrine={"storm_from_day": storm_from_day})
+
+
+@pytest.mark.parametrize(("with_the_north", "storm_from_day", "attacks"), [
+    (True, 0, True),  # 540 + 540 = 1,080 >= 1.0 x 900: both go in together
+    (False, 0, False),  # 540 alone < 900 (the south's defence counts the centre and the north next to it)
+    (True, 5, False),  # before the day of the storm each axis reckons alone, at the overwhelming ratio
+])
+def test_from_the_storm_day_the_town_is_stormed_from_several_directions_at_once(
+        tmp_path: Path, with_the_north: bool, storm_from_day: int, attacks: bool) -> None:
+    m = several_directions_world(tmp_path, with_the_north, storm_from_day)
+    intent = doctrine.decide(m.formation("blue_s"), m)
+    assert intent == (Intent(Posture.ATTACK, ("south",), group=("blue_s",)) if attacks else doctrine.HOLD)
+    if with_the_north:
+        north = doctrine.decide(m.formation("blue_n"), m)
+        assert north.posture is (Posture.ATTACK if attacks else Posture.HOLD)
+
+
+def clearing_world(tmp_path: Path, blue: int, **spec: Any) -> SiegeModel:
     """``blue`` men storming the north, which 200 red hold; blue holds the south, red the centre and the refuge
     (supplied: the north is red's only way from the centre to it). Blue's power 0.9 a man, red's 0.9 x 2."""
     m = world(tmp_path, [unit("blue_a", "blue_army", "north", {"axis": ["town"]}, blue),
-                         unit("red_n", "red_army", "north", {"hold": "north"}, 200)])
+                         unit("red_n", "red_army", "north", {"hold": "north"}, 200)], **spec)
     take(m, "blue", "south")
     m.assault_start["north"] = 0.0  # the fight for the north is on
     return m
@@ -480,6 +508,18 @@ def test_with_local_superiority_the_attackers_clear_a_quarter_and_push_its_defen
     engagements._clear(m, SECTORS)
     assert red.posture is Posture.RETREAT and red.path == ["town"]  # into the quarter its side still holds
     assert "fell back from the cleared streets of" in m.events[-1].text
+
+
+def test_a_fortified_quarter_is_cleared_more_slowly(tmp_path: Path) -> None:
+    """The town at fortification 1 (its quarters take its level): 0.4 / (1 + 1 x 0.5) = 0.267 km a day, so the
+    0.9 km quarter holds a fourth day where an unfortified one is cleared in three."""
+    m = clearing_world(tmp_path, 1000, fortifications={"town": 1.0})  # 900 against 200 x 0.9 x 2 x 1.5 = 540
+    red = m.formation("red_n")
+    for day in (1, 2, 3):
+        engagements._clear(m, SECTORS)
+        assert m.cleared["north"] == pytest.approx(0.4 / 1.5 * day) and red.place == "north" and not red.path
+    engagements._clear(m, SECTORS)
+    assert red.posture is Posture.RETREAT and red.path == ["town"]
 
 
 def test_without_local_superiority_no_ground_is_cleared(tmp_path: Path) -> None:
