@@ -71,8 +71,9 @@ class Parameters:
                                   "a tank's combat value in a built-up place, as a share of ``tank_value``")
     urban_advance_km: float = _p(0.4, 0.05, 2.0, "km/day", "urban-combat notes 7 P6 (0.3-0.5 km/day of depth per "
                                  "clearing battalion: Wuerselen 1944, Fallujah 2004's 3/5 Marines)",
-                                 "how deep into a quarter of a town the attackers in it clear a day while their "
-                                 "power there is at least its defenders'")
+                                 "how deep into an unfortified quarter of a town the attackers in it clear a day "
+                                 "while their power there is at least its defenders' (a fortified one: less, "
+                                 "combat.clearing_rate)")
     quarter_depth_km: float = _p(0.9, 0.1, 5.0, "km", "the map of the 2013 offensive: the town's sectors stand "
                                  "about 0.9 km from its centre (scripts/build_map.py, sectors)",
                                  "how deep a quarter of a town is: cleared that far, its last defenders are pushed "
