@@ -352,18 +352,19 @@ def joins_an_attack(g: Formation, s: Situation) -> bool:
 def ready_to_storm(side: str, target: str, s: Situation) -> bool:
     """Rule (the storm from several directions): from the doctrine's ``storm_from_day`` (siege before assault),
     the attacker's formations free to attack in and around the objective town go into its sectors together once
-    all of them have ``storm_ratio`` to the defenders of the whole town, as one battle is fought there
+    they number ``storm_headcount_ratio`` men to each defender in it, as one battle is fought there
     (``engagements._storm``): the record's town was "stormed from several directions" on 19 May, not one quarter
-    at a time."""
+    at a time, its assault troops about one to one with the defenders; a dated decision is reckoned in men, not
+    in the power the fight will show."""
     space, rules = s.space, s.doctrine
     if (not rules.siege_before_assault or rules.storm_from_day is None or s.day < rules.storm_from_day
             or side != s.attacker or target not in space.objective_sectors):
         return False
-    enemy = space.enemy_of(side)
-    defence = sum(s.side_power_at(p, enemy) for p in space.objective_sectors)
-    storming = sum(s.formation_power(g, attacking=True) for p in sorted(space.objective_surroundings)
-                   for g in space.active_at(p) if g.side == side and joins_an_attack(g, s))
-    return storming >= s.params.storm_ratio * defence
+    enemy_at = space.side_at[space.enemy_of(side)]
+    defenders = sum(f.personnel for p in space.objective_sectors for f in enemy_at.get(p, ()))
+    storming = sum(g.personnel for p in space.objective_surroundings for g in space.active_at(p)
+                   if g.side == side and joins_an_attack(g, s))
+    return storming >= s.params.storm_headcount_ratio * defenders
 
 
 def staging_places(f: Formation, target: str, s: Situation) -> tuple[str, ...]:

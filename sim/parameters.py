@@ -178,6 +178,11 @@ class Parameters:
                                         "power ratio wanted before storming the scenario's objective")
     direct_assault_ratio: float = _p(6.0, 0.5, 50.0, "attacker:defender", "assumption",
                                      "ratio at which the objective is stormed even before it is cut off")
+    storm_headcount_ratio: float = _p(1.0, 0.3, 20.0, "men per defender", "urban-combat notes 0 (the 2013 storm: "
+                                      "Hezbollah's assault troops alone about 0.6-1.2:1 against the defenders, "
+                                      "reckoned in men)", "the men in and around the objective town free to attack, "
+                                      "per defender in it, with which the attacker storms it from all directions "
+                                      "on and after the doctrine's dated decision to storm (storm_from_day)")
     storm_ratio: float = _p(1.0, 0.3, 20.0, "attacker:defender", "urban-combat notes 0 (the 2013 storm: "
                             "Hezbollah's assault troops alone about 0.6-1.2:1 against the defenders, 3-5:1 with the "
                             "Army's)", "the power ratio at which the attacker storms the objective on and after "

@@ -462,21 +462,23 @@ def test_an_attacker_calling_off_in_its_own_quarter_stands_fast_and_in_the_enemy
 
 
 def several_directions_world(tmp_path: Path, with_the_north: bool, storm_from_day: int = 0) -> SiegeModel:
-    """Red's 500 hold the town (100 in each quarter, 300 in the centre): 500 x 0.9 x 2 = 900; blue's 600 at the
-    base (540), and, ``with_the_north``, 600 more in the refuge north of the town (blue holds it)."""
+    """Red's 1,100 hold the town (700 in the centre, 200 in each quarter); blue's 600 at the base and,
+    ``with_the_north``, 600 more in the refuge north of the town (blue holds it)."""
     blue = [unit("blue_s", "blue_army", "base", {"axis": ["town"]}, 600)]
     if with_the_north:
         blue.append(unit("blue_n", "blue_army", "refuge", {"axis": ["town"]}, 600))
-    return world(tmp_path, [*blue, unit("red_t", "red_army", "town", {"hold": "town"}, 300),
-                            unit("red_s", "red_army", "south", {"hold": "south"}, 100),
-                            unit("red_n", "red_army", "north", {"hold": "north"}, 100)],
+    return world(tmp_path, [*blue, unit("red_t", "red_army", "town", {"hold": "town"}, 700),
+                            unit("red_s", "red_army", "south", {"hold": "south"}, 200),
+                            unit("red_n", "red_army", "north", {"hold": "north"}, 200)],
                  blue_holds=("base", "refuge"), red_holds=("town", "depot"),
                  doctrine={"storm_from_day": storm_from_day})
 
 
 @pytest.mark.parametrize(("with_the_north", "storm_from_day", "attacks"), [
-    (True, 0, True),  # 540 + 540 = 1,080 >= 1.0 x 900: both go in together
-    (False, 0, False),  # 540 alone < 900 (the south's defence counts the centre and the north next to it)
+    # 1,200 men against 1,100 (storm_headcount_ratio 1), though blue's power, 1,080, is short of 1,100, and of the
+    # one to one the south alone would want in power (its 360 and the 1,620 of the centre and the north next to it)
+    (True, 0, True),
+    (False, 0, False),  # 600 men against 1,100
     (True, 5, False),  # before the day of the storm each axis reckons alone, at the overwhelming ratio
 ])
 def test_from_the_storm_day_the_town_is_stormed_from_several_directions_at_once(
