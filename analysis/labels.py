@@ -21,6 +21,7 @@ DIRECTIONS = ((1, 0), (-1, 0), (0, 1), (0, -1), (1, 1), (-1, 1), (1, -1), (-1, -
 RINGS = (0.0, 6.0, 14.0, 26.0, 42.0, 64.0, 92.0, 124.0, 160.0, 200.0, 250.0)
 LEADER_FROM = 10.0  # labels set further than this from their marker get a leader line
 GAP_PX = 2.0  # between a marker and its nearest label
+SEARCH_STEP_PX = 6.0  # the lattice a required label with no clear ring searches the frame over
 # Every position tried, in order: ring by ring, each ring in the order of DIRECTIONS.
 _GAPS = np.repeat(RINGS, len(DIRECTIONS)) + GAP_PX
 _DX, _DY = np.tile(DIRECTIONS, (len(RINGS), 1)).T
@@ -56,15 +57,34 @@ def overlap_area(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:
     return np.maximum(w, 0) * np.maximum(h, 0)
 
 
+def _nearest_clear(point: tuple[float, float], size: tuple[float, float], frame: Box,
+                   taken: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """The box of ``size`` inside ``frame`` covering none of ``taken`` whose centre is nearest ``point`` (searched
+    over a lattice of SEARCH_STEP_PX), with that distance; None if there is none."""
+    (w, h), (fx0, fy0, fx1, fy1) = size, frame
+    xs, ys = np.arange(fx0, fx1 - w, SEARCH_STEP_PX), np.arange(fy0, fy1 - h, SEARCH_STEP_PX)
+    if not len(xs) or not len(ys):
+        return None
+    x0, y0 = (a.ravel() for a in np.meshgrid(xs, ys))
+    boxes = np.column_stack([x0, y0, x0 + w, y0 + h])
+    free = np.flatnonzero(overlap_area(boxes, taken).sum(axis=1) == 0) if len(taken) else np.arange(len(boxes))
+    if not len(free):
+        return None
+    distance = np.hypot(x0[free] + w / 2 - point[0], y0[free] + h / 2 - point[1])
+    nearest = int(np.argmin(distance))
+    return boxes[free[nearest]], float(distance[nearest])
+
+
 def place_labels(points: Sequence[tuple[float, float]], sizes: Sequence[tuple[float, float]],
-                 radii: Sequence[float], obstacles: Sequence[Box], frame: Box) -> list[Placement]:
+                 radii: Sequence[float], obstacles: Sequence[Box], frame: Box, required: int = 0) -> list[Placement]:
     """A box for each label (in the order given, which is the order of importance).
 
     ``points`` are the labelled points, ``sizes`` the labels' (width, height), ``radii`` the half-size of each
     point's marker, ``obstacles`` boxes no label may cover (every marker, legends, ornaments), ``frame`` the box
     every label must stay inside. A label takes the first position tried that covers nothing; with no clear
-    position, the first of those that cover least. A ring's eight positions are weighed at once (numpy): the web
-    app places some 70 labels on every Step.
+    position, the first of those that cover least, except that the first ``required`` labels (shown whatever
+    happens) then take the clear spot nearest their point anywhere in the frame, if there is one, with a leader.
+    A ring's eight positions are weighed at once (numpy): the web app places some 70 labels on every Step.
     """
     fixed = np.array(obstacles, dtype=float).reshape(-1, 4)
     placed = np.empty((len(points), 4))
@@ -85,9 +105,14 @@ def place_labels(points: Sequence[tuple[float, float]], sizes: Sequence[tuple[fl
                 best, least = int(tried[first]), float(cover[first])
             if least == 0:
                 break
-        placed[i] = boxes[best]
-        out.append(Placement(tuple(float(v) for v in boxes[best]), least == 0,
-                             bool(RINGS[best // len(DIRECTIONS)] >= LEADER_FROM)))
+        box, leader = boxes[best], bool(RINGS[best // len(DIRECTIONS)] >= LEADER_FROM)
+        if least > 0 and i < required:
+            found = _nearest_clear(point, size, frame, np.vstack([fixed, placed[:i]]))
+            if found is not None:
+                (box, distance), least = found, 0.0
+                leader = distance - max(size) / 2 - radius >= LEADER_FROM
+        placed[i] = box
+        out.append(Placement(tuple(float(v) for v in box), least == 0, leader))
     return out
 
 

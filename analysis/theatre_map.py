@@ -594,7 +594,7 @@ class TheatreMap:
         points += list(unit_px)
         radii += list(unit_r)
         sizes = [tuple(t.get_window_extent(renderer).size) for t in texts]
-        placed = place_labels(points, sizes, radii, markers + ornaments, frame)
+        placed = place_labels(points, sizes, radii, markers + ornaments, frame, required)
         to_data = ax.transData.inverted().transform
         kept = []
         for i, (text, where, point) in enumerate(zip(texts, placed, points, strict=True)):

@@ -309,6 +309,20 @@ def test_two_labels_of_near_points_are_set_apart():
     assert not boxes_overlap(placed[0].box, placed[1].box)
 
 
+def test_a_required_label_with_every_ring_covered_takes_the_nearest_clear_spot_in_the_frame():
+    """A square wall over all but a 60 px margin of an 800 px frame covers every ring (out to 250 px) round a point
+    at its centre; the required label goes to the nearest clear spot (in the top or the bottom margin, straight
+    above or below the point: 346 px against 370 to a side margin), with a leader; the optional one stays where it
+    covers least and says so."""
+    wall = [(60.0, 60.0, 740.0, 740.0)]
+    point, size, frame = (400.0, 400.0), (60.0, 12.0), (0.0, 0.0, 800.0, 800.0)
+    required, optional = place_labels([point, point], [size, size], [3, 3], wall, frame, required=1)
+    assert required.clear and required.leader and not boxes_overlap(required.box, wall[0])
+    x0, y0, x1, y1 = required.box
+    assert abs((x0 + x1) / 2 - 400) <= 6 and (y1 <= 60 or y0 >= 740)
+    assert not optional.clear and boxes_overlap(optional.box, wall[0])
+
+
 @settings(max_examples=30, deadline=None)
 @given(st.lists(st.tuples(st.floats(50, 350), st.floats(50, 350)), min_size=1, max_size=25))
 def test_placed_labels_that_say_they_are_clear_overlap_nothing(points):
