@@ -94,6 +94,20 @@ def test_a_broken_formation_falling_back_under_fire_loses_the_wounded_it_carries
     assert m.events[-1].kind is EventKind.RETREAT and ("wounded it carried died" in m.events[-1].text)
 
 
+def test_wounded_carried_from_one_quarter_into_another_of_the_town_are_not_lost(tmp_path: Path) -> None:
+    """Red in the north falls back into the centre its side still holds, under blue's guns in the south next door:
+    its wounded go through the town's own streets, and none die (only a move out of the town loses them)."""
+    m = world(tmp_path, [unit("red_n", "red_army", "north", {"hold": "north"}, 300),
+                         unit("blue_s", "blue_army", "south", {"hold": "south"}, 500)],
+              parameters={"interdicted_move_loss": 0.5})
+    take(m, "blue", "south")
+    red = m.formation("red_n")
+    red.wounded = red.trapped_wounded = 100
+    m.fall_back(red, "fell back from the cleared streets of")
+    assert red.path == ["town"] and m._under_fire(red, ("north", "town"))
+    assert red.trapped_wounded == 100 and "0 of the 100 wounded it carried died" in m.events[-1].text
+
+
 @pytest.mark.parametrize(("comrade_faction", "comrade"), [("red_army", True), ("red_militia", False), (None, False)])
 def test_the_wounded_of_a_destroyed_formation_pass_to_a_comrade_or_are_captured(
         tmp_path: Path, comrade_faction: str | None, comrade: bool) -> None:
