@@ -47,6 +47,7 @@ from sim.parameters import Parameters
 from sim.supply import RoadShares
 
 Adjacency = Mapping[str, Iterable[str]]  # place -> its neighbours: graph.adj, or plain_adjacency(graph)
+Road = tuple[str, frozenset[str], float, float]  # a neighbour, the road to it, its capacity and truck hours by class
 
 __all__ = [
     "DAY_KEYS",
@@ -60,6 +61,7 @@ __all__ = [
     "interdiction_efficiency",
     "route_lengthening",
     "supply_baseline",
+    "supply_flow",
     "supply_metrics",
 ]
 
@@ -201,15 +203,21 @@ def _component(adj: Mapping[str, Iterable[str]], start: str) -> set[str]:
     return seen
 
 
-def _isolation(graph: nx.Graph, held: Iterable[str], reach: set[str]) -> float:
-    """E: held places outside the sources' component are isolated. A place weighs its population if positive,
-    else 1 (a hamlet still counts)."""
-    nodes = graph.nodes
+def place_weights(graph: nx.Graph) -> dict[str, float]:
+    """Each place's weight in the isolation share: its population if positive, else 1 (a hamlet still counts)."""
+    weights = {}
+    for p, data in graph.nodes(data=True):
+        pop = data.get("population", 0) or 0
+        weights[p] = float(pop) if pop > 0 else 1.0
+    return weights
+
+
+def _isolation(weights: Mapping[str, float], held: Iterable[str], reach: set[str]) -> float:
+    """E: held places outside the sources' component are isolated, each by its weight (``place_weights``)."""
     total = 0.0
     cut = 0.0
     for p in held:
-        pop = nodes[p].get("population", 0) or 0
-        w = float(pop) if pop > 0 else 1.0
+        w = weights[p]
         total += w
         if p not in reach:
             cut += w
@@ -376,7 +384,7 @@ def supply_metrics(
     speed: Mapping[str, float] = SUPPLY_SPEED_KMH,
     networks: dict[NetworkKey, SupplyMetrics] | None = None,
     under_fire: RoadShares = frozenset(),
-    adjacency: Adjacency | None = None,
+    tables: MapTables | None = None,
 ) -> SupplyMetrics:
     """All supply-line measures for one control state.
 
@@ -390,28 +398,73 @@ def supply_metrics(
     the objective through open places (``_routes_core``; the rest of the open ground carries nothing to it):
     ``networks``, when given, memoises them on that set, for calls with the same graph, sources, objective and
     tables (``MetricsCache`` passes one: many control states differ only away from the supply network).
-    ``adjacency``, when given, is ``plain_adjacency(graph)``: the same roads in the same order, read faster than
-    networkx's views (``MetricsCache`` passes its own).
+    ``tables``, when given, is ``MapTables.of(graph, capacity, speed)`` (``MetricsCache`` passes its own; else they
+    are made for this call).
     """
     held_list = list(dict.fromkeys(held))
     open_set, live = _checked_network(graph, open_places, sources, objective, ("held", held_list), capacity, speed)
     factor = dict(under_fire)
     shut = frozenset(road for road, f in factor.items() if f <= 0.0)
-    adj = graph.adj if adjacency is None else adjacency
-    reach = _reached(adj, open_set, live, shut)
-    isolation = _isolation(graph, held_list, reach)
+    if tables is None:
+        tables = MapTables.of(graph, capacity, speed)
+    reach, core = _core(_without(tables.adjacency, shut), open_set, live, objective)
+    isolation = _isolation(tables.weights, held_list, reach)
     if objective in live:
         return SupplyMetrics(INF, (), isolation, INF, INF, 0.0, 0.0, True)
-    if objective not in reach:
+    if core is None:
         return _cut_off(isolation)
-    core = frozenset(_routes_core(adj, reach, live, objective, shut))
     key = (core, frozenset([pair for pair in under_fire if pair[0] <= core]))  # (the pairs themselves: shared)
     network = None if networks is None else networks.get(key)
     if network is None:
-        network = _network_metrics(graph, core, live, objective, capacity, speed, factor)
+        network = _network_metrics(core, live, objective, tables.roads, factor)
         if networks is not None:
             networks[key] = network
     return replace(network, isolation_share=isolation)
+
+
+def supply_flow(
+    graph: nx.Graph,
+    open_places: Iterable[str],
+    sources: Iterable[str],
+    objective: str,
+    capacity: Mapping[str, float] = ROAD_CAPACITY,
+    speed: Mapping[str, float] = SUPPLY_SPEED_KMH,
+    networks: Mapping[NetworkKey, SupplyMetrics] | None = None,
+    flows: dict[frozenset[str], float] | None = None,
+    tables: MapTables | None = None,
+) -> float:
+    """``supply_metrics(graph, open_places, sources, objective, (), capacity, speed).max_flow`` (nothing held, no
+    roads under fire) alone: the interdiction score asks only the flow after each capture, and on a large theatre
+    nearly every run's captures make supply networks never measured before, whose connectivities, route and
+    resistance would cost one and a half times the flow again. ``networks``: ``supply_metrics``' memo, read for a
+    network it has measured; ``flows``, when given, memoises the flows of the others on their core; ``tables`` as
+    there."""
+    open_set, live = _checked_network(graph, open_places, sources, objective, ("held", []), capacity, speed)
+    if tables is None:
+        tables = MapTables.of(graph, capacity, speed)
+    _, core = _core(tables.adjacency, open_set, live, objective)
+    if core is None:
+        return INF if objective in live else 0.0
+    measured = None if networks is None else networks.get((core, frozenset()))
+    if measured is not None:
+        return measured.max_flow
+    flow = None if flows is None else flows.get(core)
+    if flow is None:
+        net = _network(core, live, objective, tables.roads)
+        flow = net.flow_net().max_flow(net.s, net.t)
+        if flows is not None:
+            flows[core] = flow
+    return flow
+
+
+def _core(adj: Adjacency, open_set: set[str], live: set[str],
+          objective: str) -> tuple[set[str], frozenset[str] | None]:
+    """The sources' component of the open ground (``_reached``) and its core (``_routes_core``), None when the
+    objective is not in the component or is a live source itself; ``adj`` as in ``_routes_core``."""
+    reach = _reached(adj, open_set, live)
+    if objective in live or objective not in reach:
+        return reach, None
+    return reach, frozenset(_routes_core(adj, reach, live, objective))
 
 
 _SOURCES = object()  # the live sources, merged into one node, as a neighbour in _routes_core
@@ -424,14 +477,40 @@ def plain_adjacency(graph: nx.Graph) -> dict[str, tuple[str, ...]]:
     return {place: tuple(neighbours) for place, neighbours in graph.adj.items()}
 
 
-def _routes_core(adj: Adjacency, reach: set[str], live: set[str], objective: str,
-                 shut: frozenset[frozenset[str]] = frozenset()) -> set[str]:
+def road_table(graph: nx.Graph, capacity: Mapping[str, float],
+               speed: Mapping[str, float]) -> dict[str, tuple[Road, ...]]:
+    """Each place's roads in ``graph.adj``'s order, with their capacity and truck hours by class. Raises
+    ``ValueError`` for a road class missing from the tables."""
+    return {u: tuple((v, frozenset((u, v)), _edge_value(capacity, data, u, v, "capacity"),
+                      float(data["km"]) / _edge_value(speed, data, u, v, "speed")) for v, data in nbrs.items())
+            for u, nbrs in graph.adj.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class MapTables:
+    """What the supply metrics read of a map, worked out once for every control state (``MetricsCache`` keeps
+    one): looking each road and its class up again, through networkx's views, for every new supply network was a
+    third of its cost on a theatre ten times the historical one, where nearly every day is a new state."""
+
+    adjacency: dict[str, tuple[str, ...]]
+    """``plain_adjacency``: the same roads in the same order as ``graph.adj``, read faster than networkx's views."""
+    roads: dict[str, tuple[Road, ...]]
+    """``road_table``."""
+    weights: dict[str, float]
+    """``place_weights``."""
+
+    @classmethod
+    def of(cls, graph: nx.Graph, capacity: Mapping[str, float], speed: Mapping[str, float]) -> MapTables:
+        return cls(plain_adjacency(graph), road_table(graph, capacity, speed), place_weights(graph))
+
+
+def _routes_core(adj: Adjacency, reach: set[str], live: set[str], objective: str) -> set[str]:
     """The places of ``reach`` that can lie on a route from a live source to the objective: ``reach`` without the
     dead ends hanging off it. A place (not a source, not the objective) with at most one neighbour left, the live
     sources counting as one, is on no such route, so no flow, cut, route or current passes it; taking it away may
     leave another such place. The measures of the supply network are the same on the core, which changes less
     often than ``reach`` (a capture at the end of a side road leaves it as it was). ``adj``: the graph's roads
-    (``graph.adj``, or ``plain_adjacency`` of it)."""
+    (``graph.adj``, or ``plain_adjacency`` of it), without those shut (``_without``)."""
     core = set(reach)
     ends = [v for v in core if v not in live and v != objective]
     while ends:
@@ -440,7 +519,7 @@ def _routes_core(adj: Adjacency, reach: set[str], live: set[str], objective: str
             continue
         first = None  # its one neighbour left so far (the live sources as one): a second one ends the look
         for w in adj[v]:
-            if w in core and (not shut or frozenset((v, w)) not in shut):
+            if w in core:
                 w = _SOURCES if w in live else w
                 if first is None:
                     first = w
@@ -452,75 +531,119 @@ def _routes_core(adj: Adjacency, reach: set[str], live: set[str], objective: str
     return core
 
 
-def _reached(adj: Adjacency, open_set: set[str], live: set[str],
-             shut: frozenset[frozenset[str]] = frozenset()) -> set[str]:
-    """Places joined to a live source through open places by roads that are not ``shut`` (the sources'
-    component of the open ground); ``adj`` as in ``_routes_core``."""
+def _without(adj: Adjacency, shut: frozenset[frozenset[str]]) -> Adjacency:
+    """``adj`` without the ``shut`` roads, each place's other roads in the same order: the searches then test no
+    road (most days' supply networks have roads shut by the enemy's guns, a handful of all the roads)."""
+    if not shut:
+        return adj
+    out = dict(adj)
+    for road in shut:
+        for u in road:
+            out[u] = tuple(v for v in out[u] if frozenset((u, v)) not in shut)
+    return out
+
+
+def _reached(adj: Adjacency, open_set: set[str], live: set[str]) -> set[str]:
+    """Places joined to a live source through open places (the sources' component of the open ground); ``adj`` as
+    in ``_routes_core``."""
     seen = set(live)
     unseen = open_set - seen  # (one test a road instead of two)
     stack = list(live)
     while stack:
         u = stack.pop()
         for v in adj[u]:
-            if v in unseen and (not shut or frozenset((u, v)) not in shut):
+            if v in unseen:
                 unseen.discard(v)
                 seen.add(v)
                 stack.append(v)
     return seen
 
 
-def _network_metrics(
-    graph: nx.Graph,
+Edge = tuple[int, int, float, float, float]  # places i < j of a supply network, capacity, roads, fastest hours
+
+
+@dataclass(frozen=True, slots=True)
+class _Network:
+    """The supply network on a set of places, the live sources merged into one: places by index (``names``), the
+    source ``s`` and objective ``t``, its merged roads (``edges``, parallel roads summed, in sorted order) and the
+    original roads each stands for (``merged``: u, v and their merged names a, b)."""
+
+    names: list[str]
+    s: int
+    t: int
+    edges: list[Edge]
+    merged: list[tuple[str, str, str, str]]
+
+    def flow_net(self) -> _FlowNet:
+        """The roads as a flow network, each way with its capacity."""
+        return _FlowNet(len(self.names), ((i, j, cap, cap) for i, j, cap, _, _ in self.edges))
+
+
+def _network(
     reach: frozenset[str],
     live: set[str],
     objective: str,
-    capacity: Mapping[str, float],
-    speed: Mapping[str, float],
+    roads: Mapping[str, tuple[Road, ...]],
     factor: Mapping[frozenset[str], float] | None = None,
-) -> SupplyMetrics:
-    """The measures of the supply network on ``reach`` (the live sources' component or its core, with the
-    objective in it and not a source), with the isolation share left at 0; a road in ``factor`` carries that
-    share of its capacity (none at 0)."""
+) -> _Network:
+    """The supply network on ``reach`` (the live sources' component or its core, with the objective in it and not a
+    source); ``roads``: ``road_table`` of the map; a road in ``factor`` carries that share of its capacity (none at
+    0)."""
     rep = min(live)
-    # One pass over the roads of the component: merged adjacency, parallel roads aggregated.
+    # One pass over the roads of the component, in graph.edges(reach)'s order (each road once, from the first of
+    # its ends in reach's order): merged adjacency, parallel roads aggregated.
     # agg[(a, b)] = [summed capacity, number of roads, fastest hours], a < b, merged names.
     agg: dict[tuple[str, str], list[float]] = {}
-    roads: list[tuple[str, str, str, str]] = []  # original u, v and merged a, b
-    for u, v, data in graph.edges(reach, data=True):
-        if v not in reach:
-            continue
-        a = rep if u in live else u
-        b = rep if v in live else v
-        if a == b:
-            continue  # road between two sources: inside the merged node
-        share = factor.get(frozenset((u, v)), 1.0) if factor else 1.0
-        if share <= 0.0:
-            continue  # shut by the enemy's guns
-        cap = _edge_value(capacity, data, u, v, "capacity") * share
-        hours = float(data["km"]) / _edge_value(speed, data, u, v, "speed")
-        key = (a, b) if a < b else (b, a)
-        entry = agg.get(key)
-        if entry is None:
-            agg[key] = [cap, 1.0, hours]
-        else:
-            entry[0] += cap
-            entry[1] += 1.0
-            entry[2] = min(entry[2], hours)
-        roads.append((u, v, a, b))
+    merged: list[tuple[str, str, str, str]] = []  # original u, v and merged a, b
+    done: set[str] = set()
+    for u in reach:
+        for v, road, cap, hours in roads[u]:
+            if v in done or v not in reach:
+                continue
+            a = rep if u in live else u
+            b = rep if v in live else v
+            if a == b:
+                continue  # road between two sources: inside the merged node
+            share = factor.get(road, 1.0) if factor else 1.0
+            if share <= 0.0:
+                continue  # shut by the enemy's guns
+            cap *= share
+            key = (a, b) if a < b else (b, a)
+            entry = agg.get(key)
+            if entry is None:
+                agg[key] = [cap, 1.0, hours]
+            else:
+                entry[0] += cap
+                entry[1] += 1.0
+                entry[2] = min(entry[2], hours)
+            merged.append((u, v, a, b))
+        done.add(u)
 
     names = sorted((reach - live) | {rep})  # merged names
     index = {v: i for i, v in enumerate(names)}
-    n, s, t = len(names), index[rep], index[objective]
     edges = [(index[a], index[b], e[0], e[1], e[2]) for (a, b), e in sorted(agg.items())]
+    return _Network(names, index[rep], index[objective], edges, merged)
 
-    flow_net = _FlowNet(n, ((i, j, cap, cap) for i, j, cap, _, _ in edges))
+
+def _network_metrics(
+    reach: frozenset[str],
+    live: set[str],
+    objective: str,
+    roads: Mapping[str, tuple[Road, ...]],
+    factor: Mapping[frozenset[str], float] | None = None,
+) -> SupplyMetrics:
+    """The measures of the supply network on ``reach`` (``_network``), with the isolation share left at 0."""
+    net = _network(reach, live, objective, roads, factor)
+    names, s, t, edges = net.names, net.s, net.t, net.edges
+    n = len(names)
+    flow_net = net.flow_net()
     unit_net = flow_net.recapacitated([c for e in edges for c in (e[3], e[3])])
 
     max_flow = flow_net.max_flow(s, t)
     sink_side = {names[i] for i in flow_net.reaching(t)}
     min_cut = tuple(
         sorted(
-            (u, v) if u < v else (v, u) for u, v, a, b in roads if (a in sink_side) != (b in sink_side)
+            (u, v) if u < v else (v, u) for u, v, a, b in net.merged if (a in sink_side) != (b in sink_side)
         )
     )
     # No more roads can be cut than meet at either end (counts of roads: sums of small integers, exact).
@@ -671,7 +794,7 @@ class MetricsCache:
         self.capacity = capacity
         self.speed = speed
         self.baseline_open = frozenset(baseline_open)
-        self._adjacency = plain_adjacency(graph)  # (the graph does not change while the cache is in use)
+        self._tables = MapTables.of(graph, capacity, speed)  # (the graph does not change while the cache is in use)
         if objective in self.sources:
             # Every connectivity would be inf: the daily numbers would say nothing about supply lines.
             raise ValueError(f"objective {objective!r} is itself a supply source")
@@ -681,6 +804,7 @@ class MetricsCache:
         self._metrics: dict[tuple[frozenset[str], frozenset[str], RoadShares], SupplyMetrics] = {}
         self._networks: dict[NetworkKey, SupplyMetrics] = {}  # supply_metrics' memo of the network measures
         self._days: dict[tuple[frozenset[str], frozenset[str], RoadShares], dict[str, float]] = {}
+        self._flows: dict[frozenset[str], float] = {}  # supply_flow's memo: the flows of networks not measured
         self._interdiction: dict[tuple[int, frozenset[str]], tuple[float, tuple[str, ...]]] = {}
         self.computations = 0
         """How many control states were actually computed (for tests and profiling)."""
@@ -695,10 +819,17 @@ class MetricsCache:
             if len(self._networks) >= STATE_CACHE_LIMIT:  # a batch worker's memory stays flat however many runs
                 self._networks.clear()
             found = supply_metrics(self.graph, key[0], self.sources, self.objective, key[1], self.capacity, self.speed,
-                                   self._networks, under_fire, self._adjacency)
+                                   self._networks, under_fire, self._tables)
             self.computations += 1
             _remembered(self._metrics, key, found)
         return found
+
+    def max_flow(self, open_places: Iterable[str]) -> float:
+        """``metrics(open_places, ()).max_flow``, without the measures it does not need (``supply_flow``)."""
+        if len(self._flows) >= STATE_CACHE_LIMIT:  # bounded like the networks
+            self._flows.clear()
+        return supply_flow(self.graph, open_places, self.sources, self.objective, self.capacity, self.speed,
+                           self._networks, self._flows, self._tables)
 
     def day(self, open_places: Iterable[str], held: Iterable[str],
             under_fire: RoadShares = frozenset()) -> dict[str, float]:

@@ -313,7 +313,7 @@ def interdiction_score(model: SiegeModel, cache: MetricsCache, until_day: float)
     best, best_set = cache.best_interdiction(0, candidates)
     curve = []
     for k in range(1, len(taken) + 1):
-        actual = cache.metrics(baseline - set(taken[:k]), ()).max_flow
+        actual = cache.max_flow(baseline - set(taken[:k]))
         best, best_set = cache.best_interdiction(k, candidates)
         curve.append(interdiction_efficiency(flow0, actual, best))
     return {"k": len(taken), "flow0": flow0, "actual_flow": actual,

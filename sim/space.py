@@ -24,11 +24,13 @@ from sim.parameters import Parameters
 from sim.scenario import Scenario, UnitType
 from sim.states import Posture
 from sim.supply import (
+    RoadShare,
     RoadShares,
     open_places,
     road_shares,
     roads_carrying,
     roads_under_fire,
+    shares_by_place,
     supplied_places,
     under_fire,
 )
@@ -67,7 +69,7 @@ class RoadTables:
     hops_to_town: dict[str, int]
     capacity: dict[frozenset, float]
     fired_on: dict[str, FireExtremes]
-    shares: dict[str, dict[frozenset, tuple[frozenset, float]]]  # side -> each road's share under its fires
+    shares: dict[str, dict[str, tuple[RoadShare, ...]]]  # side -> each place's roads' shares under its fires
     routes: dict[tuple, tuple[str, ...] | None] = field(default_factory=dict)
     grounds: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)  # each side's enemy ground, once
     near: dict[tuple, list[str]] = field(default_factory=dict)
@@ -102,7 +104,7 @@ class RoadTables:
                     for a, b, data in graph.edges(data=True)}
         fire_level = {name: side.fires.artillery + side.fires.air for name, side in spec.sides.items()}
         fired_on = {name: fire_extremes(open_adjacency, capacity, level, params) for name, level in fire_level.items()}
-        shares = {name: road_shares(capacity, level, params.fire_interdiction, params.supply_min_flow)
+        shares = {name: shares_by_place(road_shares(capacity, level, params.fire_interdiction, params.supply_min_flow))
                   for name, level in fire_level.items()}
         levels = {p: fortification(spec.fortifications, graph, p) for p in graph}
         return cls(

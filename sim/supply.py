@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 
-RoadShares = frozenset[tuple[frozenset, float]]  # roads under fire, each with the share of capacity it keeps
+RoadShare = tuple[frozenset, float]  # a road, with the share of its capacity it keeps under the enemy's fires
+RoadShares = frozenset[RoadShare]  # roads under fire
 
 
 def open_places(places: Iterable[str], control: Mapping[str, str | None], side: str,
@@ -78,11 +79,20 @@ def road_shares(capacity: Mapping[frozenset, float], fire_level: float, interdic
     return {road: (road, hit if cap * hit >= min_flow else 0.0) for road, cap in capacity.items()}
 
 
-def roads_under_fire(shares: Mapping[frozenset, tuple[frozenset, float]], reach: Collection[str]) -> RoadShares:
+def shares_by_place(shares: Mapping[frozenset, RoadShare]) -> dict[str, tuple[RoadShare, ...]]:
+    """``road_shares``' pairs of the roads at each place: ``roads_under_fire`` looks only at the places in reach."""
+    at: dict[str, list[RoadShare]] = {}
+    for road, pair in shares.items():
+        for place in road:
+            at.setdefault(place, []).append(pair)
+    return {place: tuple(pairs) for place, pairs in at.items()}
+
+
+def roads_under_fire(shares_at: Mapping[str, Iterable[RoadShare]], reach: Collection[str]) -> RoadShares:
     """The roads with an end in the enemy's reach, each with the share of its capacity it still carries for supply
-    (``road_shares``): what the supply metrics see. The pairs are ``shares``' own, so the roads under fire of
-    every reach share them (a long batch remembers thousands of such sets)."""
-    return frozenset([pair for road, pair in shares.items() if not road.isdisjoint(reach)])
+    (``road_shares``, by place: ``shares_by_place``): what the supply metrics see. The pairs are ``road_shares``'
+    own, so the roads under fire of every reach share them (a long batch remembers thousands of such sets)."""
+    return frozenset([pair for place in reach for pair in shares_at.get(place, ())])
 
 
 def next_supply_level(level: float, in_supply: bool, dt: float, recovery: float, depletion: float) -> float:

@@ -31,7 +31,7 @@ from sim.scenario import Scenario
 from sim.space import UNARMED_TYPES, Space, carrying_under, fire_extremes
 from sim.states import Intent, Posture
 from sim.store import Store
-from sim.supply import road_shares, roads_carrying, roads_under_fire, supplied_places, under_fire
+from sim.supply import road_shares, roads_carrying, roads_under_fire, shares_by_place, supplied_places, under_fire
 from sim.workers import WORKER_GC_THRESHOLDS, start_worker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -132,7 +132,7 @@ def test_the_remembered_roads_under_fire_follow_the_enemys_guns(tmp_path: Path) 
 
     def afresh() -> frozenset:
         shares = road_shares(m.space.capacity, 1.6, p.fire_interdiction, p.supply_min_flow)
-        return roads_under_fire(shares, m.space.enemy_fire_reach["red"])
+        return roads_under_fire(shares_by_place(shares), m.space.enemy_fire_reach["red"])
 
     for at in ("mid", "base", "mid"):  # the guns move, then come back to a situation already remembered
         m.space.put(m.formation("blue_m"), at)
@@ -176,7 +176,7 @@ def test_the_network_measures_are_remembered_per_supply_network(monkeypatch: pyt
     cache = MetricsCache(graph, {"S"}, "T", set(graph), CAP, SPEED)
     computed = []
     real = metrics._network_metrics
-    monkeypatch.setattr(metrics, "_network_metrics", lambda *a: computed.append(a[1]) or real(*a))
+    monkeypatch.setattr(metrics, "_network_metrics", lambda *a: computed.append(a[0]) or real(*a))
     assert [cache.metrics(open_places, held) for open_places, held in states] == afresh
     assert computed == [{"S", "A", "B", "T"}, {"S", "B", "T"}, {"S", "A", "B", "T", "L", "X"}]
     assert afresh[0].isolation_share == 0.0 and afresh[1].isolation_share == pytest.approx(1 / 3)
@@ -237,19 +237,28 @@ def test_a_shared_network_memo_gives_the_measures_computed_afresh() -> None:
     assert 0 < len(memo) < 2 ** len(places)
 
 
-def test_the_plain_adjacency_gives_the_measures_of_the_graphs_own_views() -> None:
-    """``MetricsCache`` searches ``plain_adjacency``: the same roads in the same order as ``graph.adj``."""
+def test_the_map_tables_read_the_graphs_own_roads_in_its_order() -> None:
+    """``MetricsCache`` reads ``MapTables``: the roads of ``graph.adj`` in its order, with their class's capacity and
+    hours, and each place's weight; the flow alone (``supply_flow``, the cache's ``max_flow``) is the measures'."""
     graph = road_graph(("S1", "A", "road", 4.0), ("S2", "A", "track", 3.0), ("A", "T", "highway", 5.0),
                        ("S2", "B", "road", 2.0), ("B", "T", "track", 6.0), ("S1", "S2", "road", 1.0),
                        ("B", "D", "track", 2.0), population={"A": 300, "T": 5000})
-    plain = metrics.plain_adjacency(graph)
-    assert plain == {place: tuple(graph.adj[place]) for place in graph}
+    tables = metrics.MapTables.of(graph, CAP, SPEED)
+    assert tables.adjacency == {place: tuple(graph.adj[place]) for place in graph}
+    assert tables.roads == {u: tuple((v, frozenset((u, v)), CAP[data["road_class"]],
+                                      data["km"] / SPEED[data["road_class"]]) for v, data in graph.adj[u].items())
+                            for u in graph}
+    assert tables.weights == {place: {"A": 300.0, "T": 5000.0}.get(place, 1.0) for place in graph}
+    cache = MetricsCache(graph, {"S1", "S2"}, "T", set(graph), CAP, SPEED)
     places = sorted(graph)
     for size in range(len(places) + 1):
         for open_places in itertools.combinations(places, size):
             held = [p for p in open_places if p != "S1"] + ["B"]
-            assert supply_metrics(graph, open_places, {"S1", "S2"}, "T", held, CAP, SPEED, adjacency=plain) \
-                == supply_metrics(graph, open_places, {"S1", "S2"}, "T", held, CAP, SPEED)
+            measures = supply_metrics(graph, open_places, {"S1", "S2"}, "T", held, CAP, SPEED)
+            assert supply_metrics(graph, open_places, {"S1", "S2"}, "T", held, CAP, SPEED, tables=tables) == measures
+            flow = supply_metrics(graph, open_places, {"S1", "S2"}, "T", (), CAP, SPEED).max_flow
+            assert metrics.supply_flow(graph, open_places, {"S1", "S2"}, "T", CAP, SPEED) == flow
+            assert cache.max_flow(open_places) == flow == cache.metrics(open_places, ()).max_flow
 
 
 # ---------------------------------------------------------------- occupancy by side, power queries (sim/space.py)

@@ -17,7 +17,7 @@ from sim.model import SiegeModel
 from sim.scenario import load_scenario
 from sim.simulation import simulate
 from sim.states import Intent, Posture
-from sim.supply import road_shares, roads_carrying, roads_under_fire, supplied_places, under_fire
+from sim.supply import road_shares, roads_carrying, roads_under_fire, shares_by_place, supplied_places, under_fire
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -73,10 +73,10 @@ def test_the_supply_metrics_see_each_road_under_fire_as_the_trace_does() -> None
     track, road = frozenset(("a", "b")), frozenset(("b", "c"))
     capacity = {track: 1.0, road: 2.0, frozenset(("c", "d")): 2.0}
     # fires of level 1 at interdiction 0.35 leave 0.65 of a road: the track keeps 0.65 >= 0.5, the road 1.3
-    assert dict(roads_under_fire(road_shares(capacity, 1.0, 0.35, 0.5), {"b"})) == pytest.approx(
+    assert dict(roads_under_fire(shares_by_place(road_shares(capacity, 1.0, 0.35, 0.5)), {"b"})) == pytest.approx(
         {track: 0.65, road: 0.65})
     # level 2 leaves 0.3: the track (0.3 < 0.5) carries nothing, the road 0.6
-    level_2 = road_shares(capacity, 2.0, 0.35, 0.5)
+    level_2 = shares_by_place(road_shares(capacity, 2.0, 0.35, 0.5))
     assert dict(roads_under_fire(level_2, {"b"})) == pytest.approx({track: 0.0, road: 0.3})
     assert roads_under_fire(level_2, set()) == frozenset()
 
