@@ -416,7 +416,7 @@ def supply_metrics(
     key = (core, frozenset([pair for pair in under_fire if pair[0] <= core]))  # (the pairs themselves: shared)
     network = None if networks is None else networks.get(key)
     if network is None:
-        network = _network_metrics(core, live, objective, tables.roads, factor)
+        network = _network_metrics(_network(core, live, objective, tables.roads, factor))
         if networks is not None:
             networks[key] = network
     return replace(network, isolation_share=isolation)
@@ -625,15 +625,8 @@ def _network(
     return _Network(names, index[rep], index[objective], edges, merged)
 
 
-def _network_metrics(
-    reach: frozenset[str],
-    live: set[str],
-    objective: str,
-    roads: Mapping[str, tuple[Road, ...]],
-    factor: Mapping[frozenset[str], float] | None = None,
-) -> SupplyMetrics:
-    """The measures of the supply network on ``reach`` (``_network``), with the isolation share left at 0."""
-    net = _network(reach, live, objective, roads, factor)
+def _network_metrics(net: _Network) -> SupplyMetrics:
+    """The measures of a supply network (``_network``), with the isolation share left at 0."""
     names, s, t, edges = net.names, net.s, net.t, net.edges
     n = len(names)
     flow_net = net.flow_net()

@@ -176,7 +176,7 @@ def test_the_network_measures_are_remembered_per_supply_network(monkeypatch: pyt
     cache = MetricsCache(graph, {"S"}, "T", set(graph), CAP, SPEED)
     computed = []
     real = metrics._network_metrics
-    monkeypatch.setattr(metrics, "_network_metrics", lambda *a: computed.append(a[0]) or real(*a))
+    monkeypatch.setattr(metrics, "_network_metrics", lambda net: computed.append(set(net.names)) or real(net))
     assert [cache.metrics(open_places, held) for open_places, held in states] == afresh
     assert computed == [{"S", "A", "B", "T"}, {"S", "B", "T"}, {"S", "A", "B", "T", "L", "X"}]
     assert afresh[0].isolation_share == 0.0 and afresh[1].isolation_share == pytest.approx(1 / 3)
