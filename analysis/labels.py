@@ -22,6 +22,7 @@ RINGS = (0.0, 6.0, 14.0, 26.0, 42.0, 64.0, 92.0, 124.0, 160.0, 200.0, 250.0)
 LEADER_FROM = 10.0  # labels set further than this from their marker get a leader line
 GAP_PX = 2.0  # between a marker and its nearest label
 SEARCH_STEP_PX = 6.0  # the lattice a required label with no clear ring searches the frame over
+SEARCH_CHUNK = 1024  # lattice boxes weighed at once
 # Every position tried, in order: ring by ring, each ring in the order of DIRECTIONS.
 _GAPS = np.repeat(RINGS, len(DIRECTIONS)) + GAP_PX
 _DX, _DY = np.tile(DIRECTIONS, (len(RINGS), 1)).T
@@ -60,19 +61,23 @@ def overlap_area(boxes: np.ndarray, others: np.ndarray) -> np.ndarray:
 def _nearest_clear(point: tuple[float, float], size: tuple[float, float], frame: Box,
                    taken: np.ndarray) -> tuple[np.ndarray, float] | None:
     """The box of ``size`` inside ``frame`` covering none of ``taken`` whose centre is nearest ``point`` (searched
-    over a lattice of SEARCH_STEP_PX), with that distance; None if there is none."""
+    over a lattice of SEARCH_STEP_PX, nearest first, SEARCH_CHUNK boxes at a time: the whole lattice against every
+    marker of a large map at once would take hundreds of MB), with that distance; None if there is none."""
     (w, h), (fx0, fy0, fx1, fy1) = size, frame
     xs, ys = np.arange(fx0, fx1 - w, SEARCH_STEP_PX), np.arange(fy0, fy1 - h, SEARCH_STEP_PX)
     if not len(xs) or not len(ys):
         return None
     x0, y0 = (a.ravel() for a in np.meshgrid(xs, ys))
-    boxes = np.column_stack([x0, y0, x0 + w, y0 + h])
-    free = np.flatnonzero(overlap_area(boxes, taken).sum(axis=1) == 0) if len(taken) else np.arange(len(boxes))
-    if not len(free):
-        return None
-    distance = np.hypot(x0[free] + w / 2 - point[0], y0[free] + h / 2 - point[1])
-    nearest = int(np.argmin(distance))
-    return boxes[free[nearest]], float(distance[nearest])
+    distance = np.hypot(x0 + w / 2 - point[0], y0 + h / 2 - point[1])
+    order = np.argsort(distance, kind="stable")  # (ties in the lattice's order)
+    boxes = np.column_stack([x0, y0, x0 + w, y0 + h])[order]
+    for start in range(0, len(boxes), SEARCH_CHUNK):
+        chunk = boxes[start:start + SEARCH_CHUNK]
+        free = np.flatnonzero(overlap_area(chunk, taken).sum(axis=1) == 0) if len(taken) else np.arange(len(chunk))
+        if len(free):
+            first = start + int(free[0])
+            return boxes[first], float(distance[order[first]])
+    return None
 
 
 def place_labels(points: Sequence[tuple[float, float]], sizes: Sequence[tuple[float, float]],

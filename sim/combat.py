@@ -44,16 +44,21 @@ def bombardment_rate(artillery: float, air: float, params: Parameters) -> float:
     return params.bombardment_loss * (artillery + air)
 
 
+def fortification_multiplier(fortification: float, params: Parameters) -> float:
+    """What a place's fortification multiplies its holders' power by: 1 + ``fortification_bonus`` per level."""
+    return 1.0 + fortification * params.fortification_bonus
+
+
 def defence_multiplier(terrain_defence: float, fortification: float, params: Parameters) -> float:
     """Rule: a held place multiplies its holders' power by its terrain, then by its fortification."""
-    return terrain_defence * (1.0 + fortification * params.fortification_bonus)
+    return terrain_defence * fortification_multiplier(fortification, params)
 
 
 def clearing_rate(fortification: float, params: Parameters) -> float:
     """Rule: the depth of a town's quarter its attackers clear in a day falls as its defenders' fortification
     grows, in the proportion the fortification multiplies their power (Dupuy's advance-rate verities, urban-combat
     notes 2): ``urban_advance_km`` in an unfortified quarter."""
-    return params.urban_advance_km / (1.0 + fortification * params.fortification_bonus)
+    return params.urban_advance_km / fortification_multiplier(fortification, params)
 
 
 def loss_rates(kind: EngagementKind, attacker_power: float, defender_power: float, first_day: bool,

@@ -158,10 +158,14 @@ def terrain_defence(graph: nx.Graph, place: str, kind_defence: Mapping[str, floa
     return kind_defence[node["kind"]] if place in graph.graph.get("defence_from_kind", ()) else node["defence"]
 
 
+def town_of(graph: nx.Graph, place: str) -> str:
+    """The town a sector belongs to (the map's ``sector_of``), else the place itself."""
+    return graph.nodes[place].get("sector_of", place)
+
+
 def fortification(fortifications: Mapping[str, float], graph: nx.Graph, place: str) -> float:
     """A place's fortification level: its own in the scenario, else (for a sector of a town) its town's."""
-    town = graph.nodes[place].get("sector_of", place)
-    return fortifications.get(place, fortifications.get(town, 0.0))
+    return fortifications.get(place, fortifications.get(town_of(graph, place), 0.0))
 
 
 def hops_from(adjacency: Mapping[str, tuple[str, ...]], sources: Collection[str]) -> dict[str, int]:
@@ -277,7 +281,7 @@ class Space:
 
     def within_one_town(self, a: str, b: str) -> bool:
         """Whether ``a`` and ``b`` are both sectors of one town split into sectors."""
-        return b in self._towns.get(self.graph.nodes[a].get("sector_of", a), ())
+        return b in self._towns.get(town_of(self.graph, a), ())
 
     def sectors_of(self, place: str) -> tuple[str, ...]:
         """The sectors of the town ``place`` names, or just ``place`` when it has none."""
