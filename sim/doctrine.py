@@ -146,8 +146,8 @@ def _follow_orders(f: Formation, s: Situation) -> Intent:
         return _stand_and_watch(f, s, Posture.HOLD, hold=f.place)
     if relief and not clear_route(f, relief, s):
         return break_in(f, s, relief)
-    if not relief and goal in s.initially_held[f.side]:
-        return _stand_and_watch(f, s, Posture.HOLD, hold=f.place)  # too late: its town has fallen
+    if not relief and goal in s.initially_held[f.side]:  # too late: its town has fallen
+        return withdraw_to_the_rear(f, s) if town_lost(f, s) else _stand_and_watch(f, s, Posture.HOLD, hold=f.place)
     return go_or_attack(f, s, goal)
 
 
@@ -185,7 +185,7 @@ def _axis(f: Formation, s: Situation) -> Intent:
     if goal is None and f.side == s.attacker:
         goal = space.objective if not space.holds_whole(space.objective, f.side) else mop_up_target(f, s)
     if goal is None:
-        return HOLD
+        return withdraw_to_the_rear(f, s) if town_lost(f, s) else HOLD
     return go_or_attack(f, s, sector_to_take(f, s, goal))
 
 
@@ -219,31 +219,42 @@ def garrisons_objective(f: Formation, s: Situation) -> bool:
 
 
 def mop_up_target(f: Formation, s: Situation) -> str | None:
-    """Rule: with its axis done and the objective taken, the attacker goes for the nearest enemy-held place
-    within ``mop_up_hops`` roads of the objective town (counted from its nearest quarter: the record's pursuit
-    took Dabaa, Salhiyeh, Masoudiyeh and al-Buwaydah, one to three roads out), never one of the enemy's supply
-    sources: a source stands for country off the map (Lebanon, the Homs countryside, east of the M5), not a
-    place to clear."""
+    """Rule: with its axis done and the objective taken, the attacker pursues the enemy's main body: of the
+    enemy-held places within ``mop_up_hops`` roads of the objective town (counted from its nearest quarter), the
+    one where most of the enemy's men stand (the nearest if several), by the shortest road, the first enemy-held
+    place on the way being today's target; an empty one next door it takes first (the record's pursuit followed
+    the defenders who withdrew north towards al-Buwaydah, taking Dabaa, Salhiyeh, Masoudiyeh and al-Buwaydah on
+    the three days after the town, one to three roads out). Never one of the enemy's supply sources: a source
+    stands for country off the map (Lebanon, the Homs countryside, east of the M5), not a place to clear."""
     space = s.space
     enemy = space.enemy_of(f.side)
     sources = s.supply_sources[enemy]
     pocket = [p for p, hops in space.hops_to_town.items()
               if hops <= s.params.mop_up_hops and space.control.get(p) == enemy and p not in sources]
-    route = space.route_to_any(f, frozenset(pocket)) if pocket else None
-    return route[-1] if route else None
+    men = {p: sum(g.personnel for g in space.side_at[enemy].get(p, ())) for p in pocket}
+    empty_next_door = [p for p in space.adjacency[f.place] if men.get(p) == 0]
+    if empty_next_door:
+        return min(empty_next_door)
+    most = max(men.values(), default=0)
+    route = space.route_to_any(f, frozenset(p for p in pocket if men[p] == most), enemy_ground_cost=0.0)
+    return next(p for p in route if space.control.get(p) == enemy) if route else None
 
 
 def _hold(f: Formation, s: Situation, post: str) -> Intent:
     """Rule: hold the post; go back to it if away (a break-out from the town slips on through the enemy's lines,
-    ``withdraw_from_town``), unless the enemy has it (then ``fall_back_on_the_town``);
-    a broken formation (morale below ``morale_break``) re-forms where it fell back to before it goes back."""
+    ``withdraw_from_town``), unless the enemy has it (then ``fall_back_on_the_town``, or with the town lost
+    ``withdraw_to_the_rear``); a broken formation (morale below ``morale_break``) re-forms where it fell back to
+    before it goes back."""
     if f.place == post:
         return _stand_and_watch(f, s, Posture.HOLD)
     if f.posture is Posture.RAID:
         return break_in(f, s, frozenset({post}))  # a break-out from the town on its way: it slips on through
+    lost = s.space.hostile(post, f.side)
+    if lost and town_lost(f, s):
+        return withdraw_to_the_rear(f, s)
     if combat.breaks(f.morale, s.params):
         return _stand_and_watch(f, s, Posture.HOLD)
-    if s.space.hostile(post, f.side):
+    if lost:
         return fall_back_on_the_town(f, s)
     return go_or_attack(f, s, post)
 
@@ -258,6 +269,37 @@ def fall_back_on_the_town(f: Formation, s: Situation) -> Intent:
     if not route:
         return Intent(Posture.HOLD, hold=f.place)
     return Intent(Posture.ADVANCE, tuple(route), hold=route[-1])
+
+
+def town_lost(f: Formation, s: Situation) -> bool:
+    """Whether ``f`` defends and its side holds no quarter of the objective town any more."""
+    return f.side == s.defender and not quarters_held(s.space.objective, f.side, s)
+
+
+def withdraw_to_the_rear(f: Formation, s: Situation) -> Intent:
+    """Rule: a defending formation whose post is lost, with no quarter of the objective town left to its side,
+    falls back over its own ground to the nearest of ``rear_places`` and holds it, broken or not (a rout does not
+    wait to re-form); with none it can reach, it holds where it stands."""
+    rear = rear_places(f, s)
+    route = clear_route(f, rear, s) if f.place not in rear else None
+    if not route:
+        return Intent(Posture.HOLD, hold=f.place)
+    return Intent(Posture.RETREAT, tuple(route), hold=route[-1])
+
+
+def rear_places(f: Formation, s: Situation) -> frozenset[str]:
+    """The places ``f``'s side holds nearest the way out of the pocket, the fewest roads from one of its supply
+    sources (not the sources: country off the map), among those it can reach over its own ground: the record's
+    defenders, the town lost, withdrew north through Dabaa, and "most rebels from al-Qusayr had retreated" to
+    al-Buwaydah, next to the road out, by the next day, leaving a few in Dabaa and the orchards (5-6 June)."""
+    space, sources = s.space, s.supply_sources[f.side]
+    hops = space.hops_to_sources[f.side]
+    held = [p for p, holder in space.control.items() if holder == f.side and p not in sources and p in hops]
+    for level in sorted({hops[p] for p in held}):
+        rear = frozenset(p for p in held if hops[p] == level)
+        if f.place in rear or clear_route(f, rear, s):
+            return rear
+    return frozenset()
 
 
 def clear_route(f: Formation, goals: frozenset[str], s: Situation,

@@ -67,6 +67,7 @@ class RoadTables:
     fortification: dict[str, float]  # each place's fortification level (a town's sectors take the town's)
     hops_to_objective: dict[str, int]
     hops_to_town: dict[str, int]
+    hops_to_sources: dict[str, dict[str, int]]  # side -> roads from each place to the nearest of its supply sources
     capacity: dict[frozenset, float]
     fired_on: dict[str, FireExtremes]
     shares: dict[str, dict[str, tuple[RoadShare, ...]]]  # side -> each place's roads' shares under its fires
@@ -116,6 +117,7 @@ class RoadTables:
             fortification=levels,
             hops_to_objective=hops_from(adjacency, (spec.objective,)),
             hops_to_town=hops_from(adjacency, town_sectors(graph, spec.objective)),
+            hops_to_sources={name: hops_from(adjacency, side.supply_sources) for name, side in spec.sides.items()},
             capacity=capacity, fired_on=fired_on, shares=shares)
 
 
@@ -202,6 +204,7 @@ class Space:
         self.built_up = frozenset(p for p in self.places if self.graph.nodes[p].get("kind") in BUILT_UP)
         self.hops_to_objective = tables.hops_to_objective  # roads to the objective's own place
         self.hops_to_town = tables.hops_to_town  # roads to the objective town's nearest quarter
+        self.hops_to_sources = tables.hops_to_sources  # side -> roads to its nearest supply source (the way out)
         self.objective_sectors = town_sectors(self.graph, self.objective)
         # the objective town's sectors and the places next to them, in the order of the set the town-pressure rule
         # (SiegeModel._measure_town_pressure) once built every step: its sums add in the same order
