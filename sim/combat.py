@@ -3,7 +3,7 @@
 Losses follow the stochastic attrition form in the reference notes: in a step of ``dt`` days each of a side's
 ``n`` people is lost with probability ``1 - exp(-rate * dt)``, where the daily rate is the published rate for
 the situation (FM 101-10-1/2) scaled by the force ratio to the power ``ratio_exponent`` (Dupuy: the link
-between ratio and casualty rate is weak). Killed and wounded are drawn apart with ``killed_share``.
+between ratio and casualty rate is weak). Killed and wounded are drawn apart at each side's ``killed_fraction``.
 Morale falls with the share of strength lost; a formation breaks below ``morale_break``.
 
 ``resolve`` fights one engagement and returns its ``Outcome`` (powers, rates, each formation's losses and
@@ -89,12 +89,12 @@ def _in_band(rate: float, table: float, params: Parameters) -> float:
     return min(max(rate, table / params.loss_band), table * params.loss_band, params.max_daily_loss)
 
 
-def draw_losses(personnel: int, daily_rate: float, dt: float, params: Parameters,
-                rng: np.random.Generator) -> Losses:
-    """Rule: each person is lost with probability 1 - exp(-rate * dt); ``killed_share`` of the lost are killed."""
+def draw_losses(personnel: int, daily_rate: float, dt: float, params: Parameters, rng: np.random.Generator,
+                attacking_side: bool = False) -> Losses:
+    """Rule: each person is lost with probability 1 - exp(-rate * dt); ``killed_fraction`` of the lost are killed."""
     if personnel <= 0 or daily_rate <= 0:
         return Losses(0, 0)
-    return share_lost(personnel, loss_share(daily_rate, dt), params, rng)
+    return share_lost(personnel, loss_share(daily_rate, dt), params, rng, attacking_side)
 
 
 def loss_share(daily_rate: float, dt: float) -> float:
@@ -103,11 +103,19 @@ def loss_share(daily_rate: float, dt: float) -> float:
     return 1.0 - math.exp(-daily_rate * dt)
 
 
-def share_lost(personnel: int, share: float, params: Parameters, rng: np.random.Generator) -> Losses:
-    """Rule: each person is lost with probability ``share``; ``killed_share`` of the lost are killed."""
+def share_lost(personnel: int, share: float, params: Parameters, rng: np.random.Generator,
+               attacking_side: bool = False) -> Losses:
+    """Rule: each person is lost with probability ``share``; ``killed_fraction`` of the lost are killed."""
     lost = int(rng.binomial(personnel, share)) if personnel > 0 and share > 0 else 0
-    killed = int(rng.binomial(lost, params.killed_share)) if lost else 0
+    killed = int(rng.binomial(lost, killed_fraction(attacking_side, params))) if lost else 0
     return Losses(killed, lost - killed)
+
+
+def killed_fraction(attacking_side: bool, params: Parameters) -> float:
+    """Rule: of a side's casualties, ``attacker_killed_share`` are killed on the attacking side, which gets its
+    wounded out along its supply lines (urban-combat notes P4: attackers' K:W 1:3 to 1:6), and ``killed_share`` on
+    the defending side (the record's besieged garrison: 500 killed and 1,000 wounded)."""
+    return params.attacker_killed_share if attacking_side else params.killed_share
 
 
 def wounded_lost(wounded: int, share: float, rng: np.random.Generator) -> int:
@@ -142,11 +150,13 @@ def fate_of_broken(way_out: bool, morale: float, params: Parameters, cut_off: bo
 
 
 class Combatant(NamedTuple):
-    """One formation as a fight sees it: strength, morale and its power in this fight."""
+    """One formation as a fight sees it: strength, morale, its power in this fight, and whether it is of the
+    scenario's attacking side (``killed_fraction``)."""
 
     personnel: int
     morale: float
     power: float
+    attacking_side: bool = False
 
 
 class Hit(NamedTuple):
@@ -212,6 +222,6 @@ def engaged_share(own_men: int, enemy_men: int, params: Parameters) -> float:
 
 def _hit(c: Combatant, rate: float, yields, dt: float, params: Parameters, rng: np.random.Generator,
          steadiness: float = 1.0) -> Hit:
-    loss = draw_losses(c.personnel, rate, dt, params, rng)
+    loss = draw_losses(c.personnel, rate, dt, params, rng, c.attacking_side)
     morale = morale_after_losses(c.morale, loss.total / c.personnel, params, steadiness)
     return Hit(loss, morale, loss.total < c.personnel and yields(morale, params))

@@ -70,7 +70,7 @@ def _bombard(m: SiegeModel, side: str, rate: float) -> None:
     killed = wounded = 0
     share = combat.loss_share(rate, m.dt)  # (combat.draw_losses for each, the share worked out once)
     for f in in_contact(m, side):
-        loss = combat.share_lost(f.personnel, share, m.params, m.rng)
+        loss = combat.share_lost(f.personnel, share, m.params, m.rng, f.side == m.attacker)
         f.take_losses(loss.killed, loss.wounded)
         killed, wounded = killed + loss.killed, wounded + loss.wounded
         if not f.active:
@@ -223,7 +223,7 @@ def _resolve(m: SiegeModel, kind: EngagementKind, attackers: list[Formation], de
 
 
 def _combatant(m: SiegeModel, f: Formation, attacking: bool) -> Combatant:
-    return Combatant(f.personnel, f.morale, m.formation_power(f, attacking))
+    return Combatant(f.personnel, f.morale, m.formation_power(f, attacking), f.side == m.attacker)
 
 def _adjudication(m: SiegeModel, kind: EngagementKind, attackers: list[Formation], defenders: list[Formation],
                   first_day: bool, place: str | None, o: Outcome) -> dict:

@@ -205,7 +205,7 @@ class SiegeModel(mesa.Model):
         here, path = f.place, intent.path
         shelled = self._under_fire(f, (here, *path))
         loss = combat.share_lost(f.personnel, self.params.interdicted_move_loss if shelled else 0.0, self.params,
-                                 self.rng)
+                                 self.rng, f.side == self.attacker)
         died, wounded_died = self._wounded_on_the_way(f, shelled)
         cost = f"{loss.describe()} on the way{' under fire' if shelled else ''}{wounded_died}"
         if intent.withdraw:
@@ -307,7 +307,8 @@ class SiegeModel(mesa.Model):
                      place=here, formation=f)
         if fate is not Fate.RETREAT:
             return
-        loss = combat.draw_losses(f.personnel, self.params.retreat_loss, self.dt, self.params, self.rng)
+        loss = combat.draw_losses(f.personnel, self.params.retreat_loss, self.dt, self.params, self.rng,
+                                  f.side == self.attacker)
         carried_out = not self.space.within_one_town(here, dest)  # (between quarters: through its own streets)
         died, wounded_died = self._wounded_on_the_way(f, carried_out and self._under_fire(f, (here, dest)))
         self._suffer(f, loss, here)

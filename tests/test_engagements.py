@@ -39,6 +39,26 @@ def test_a_garrison_wiped_out_in_its_place_is_not_asked_to_fall_back(tmp_path: P
     assert [e.kind for e in m.events] == [EventKind.DESTROYED, EventKind.ENGAGEMENT]
 
 
+def test_a_combatant_counts_as_the_attacking_side_by_its_side_not_its_part_in_the_fight(tmp_path: Path) -> None:
+    # killed_fraction is a side's (its wounded got out along its supply lines or not): red counterattacking is
+    # still the defending side, blue defending a place is still the attacking side
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 10),
+                         unit("blue_a", "blue_army", "mid", {"axis": ["town"]}, 1000)])
+    assert not engagements._combatant(m, m.formation("red_t"), True).attacking_side
+    assert engagements._combatant(m, m.formation("blue_a"), False).attacking_side
+
+
+def test_fire_and_retreats_split_the_attacking_sides_losses_at_its_own_killed_share(tmp_path: Path) -> None:
+    # red's guns hit blue in contact, and blue falls back: each draw is the attacking side's (killed_fraction)
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 10),
+                         unit("blue_a", "blue_army", "mid", {"axis": ["town"]}, 1000)])
+    blue = m.formation("blue_a")
+    with patch.object(combat, "share_lost", wraps=combat.share_lost) as drawn:
+        engagements._bombard(m, "red", 0.05)
+        m.fall_back(blue, "called off its assault on")
+    assert [call.args[-1] for call in drawn.call_args_list] == [True, True]
+
+
 def test_a_formation_lost_falling_back_is_logged_destroyed_with_its_losses(tmp_path: Path) -> None:
     # red's last 3 men break in the town; the retreat's losses take all three
     m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 3)])
