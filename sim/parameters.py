@@ -81,11 +81,11 @@ class Parameters:
     max_daily_loss: float = _p(0.25, 0.01, 1.0, "fraction/day", "assumption", "cap on any side's daily loss rate")
     killed_share: float = _p(0.33, 0.05, 0.9, "fraction", ARTICLE + ": 500 killed and 1,000 wounded in the town",
                              "share of the defending side's casualties that are killed (the rest are wounded)")
-    attacker_killed_share: float = _p(0.25, 0.05, 0.9, "fraction", "urban-combat notes 7 P4: attacker K:W 1:3 to "
-                                      "1:6 (Manila 1:5.5, Fallujah 1:5.9, Hue ~1:7; Qusayr's reported 1:1.7 "
-                                      "probably undercounts the wounded): 1:3, the end nearest the Qusayr report",
+    attacker_killed_share: float = _p(0.33, 0.05, 0.9, "fraction", "assumption: as the defending side's, unless a "
+                                      "theatre's attacker is known to get its wounded out (urban-combat notes 7 P4: "
+                                      "attackers' K:W 1:3 to 1:6 in Manila, Fallujah, Hue)",
                                       "share of the attacking side's casualties that are killed (the rest are "
-                                      "wounded): an attacker in supply gets its wounded out and cared for")
+                                      "wounded)")
     ambush_multiplier: float = _p(3.0, 1.0, 10.0, "x", "assumption",
                                   "ambushed side's loss rate multiplier (the ambusher's is divided by it)")
     # --- combat power ---
