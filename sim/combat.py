@@ -112,9 +112,9 @@ def share_lost(personnel: int, share: float, params: Parameters, rng: np.random.
 
 
 def killed_fraction(attacking_side: bool, params: Parameters) -> float:
-    """Rule: of a side's casualties, ``attacker_killed_share`` are killed on the attacking side, which gets its
-    wounded out along its supply lines (urban-combat notes P4: attackers' K:W 1:3 to 1:6), and ``killed_share`` on
-    the defending side (the record's besieged garrison: 500 killed and 1,000 wounded)."""
+    """Rule: of a side's casualties, ``attacker_killed_share`` are killed on the attacking side and ``killed_share``
+    on the defending side: an attacker that gets its wounded out loses fewer of them dead (urban-combat notes P4:
+    attackers' K:W 1:3 to 1:6) than a besieged garrison (al-Qusayr's rebels: 500 killed and 1,000 wounded)."""
     return params.attacker_killed_share if attacking_side else params.killed_share
 
 
