@@ -225,11 +225,13 @@ class SiegeModel(mesa.Model):
         return any(p in reach for p in route)
 
     def _wounded_on_the_way(self, f: Formation, shelled: bool) -> tuple[int, str]:
-        """Rule: the wounded ``f`` carries out of a cut-off place along a route under fire (a withdrawal, a
-        break-in, a retreat) are lost at ``interdicted_move_loss`` (``combat.wounded_lost``), and the lost die; a
-        retreat from one quarter of a town into another (``fall_back``) carries them through its own streets and
-        loses none (the record: ~970-1,200 wounded trapped in the town, the dead among those who tried to get out).
-        Returns how many died, and the words for the log ("" when it carried none)."""
+        """Rule: the wounded ``f`` carries through the ring round the objective town along a route under fire (a
+        withdrawal or a retreat out of the town, a break-in) are lost at ``interdicted_move_loss``
+        (``combat.wounded_lost``), and the lost die; a retreat from one quarter of the town into another, or
+        between places outside it (``fall_back``), carries them and loses none (the record: ~970-1,200 wounded
+        trapped in the town, the dead among those who tried to get out; after its fall the rebels' wounded went
+        north with them, and the column attacked in the orchards lost 20 fighters). Returns how many died, and the
+        words for the log ("" when it carried none)."""
         carried = f.trapped_wounded
         died = combat.wounded_lost(carried, self.params.interdicted_move_loss if shelled else 0.0, self.rng)
         f.trapped_wounded, f.wounded, f.killed = carried - died, f.wounded - died, f.killed + died
@@ -309,8 +311,9 @@ class SiegeModel(mesa.Model):
             return
         loss = combat.draw_losses(f.personnel, self.params.retreat_loss, self.dt, self.params, self.rng,
                                   f.side == self.attacker)
-        carried_out = not self.space.within_one_town(here, dest)  # (between quarters: through its own streets)
-        died, wounded_died = self._wounded_on_the_way(f, carried_out and self._under_fire(f, (here, dest)))
+        town = self.space.objective_sectors
+        out_of_the_town = here in town and dest not in town  # (through the ring round it)
+        died, wounded_died = self._wounded_on_the_way(f, out_of_the_town and self._under_fire(f, (here, dest)))
         self._suffer(f, loss, here)
         if not f.active:
             self.log(EventKind.RETREAT, f"{f.label} {why} {where} and was lost falling back ({loss.describe()}"

@@ -282,10 +282,6 @@ class Space:
         control = self.control
         return sum([control[p] == side for p in sectors]) / len(sectors)
 
-    def within_one_town(self, a: str, b: str) -> bool:
-        """Whether ``a`` and ``b`` are both sectors of one town split into sectors."""
-        return b in self._towns.get(town_of(self.graph, a), ())
-
     def sectors_of(self, place: str) -> tuple[str, ...]:
         """The sectors of the town ``place`` names, or just ``place`` when it has none."""
         return self._towns.get(place, (place,))

@@ -1,7 +1,7 @@
 """The wounded of a cut-off garrison, one rule at a time, on the six-place world of tests/test_town.py: wounded
 taken while cut off from supply stay with their formation; back in supply they are evacuated; carried along a
-route under the enemy's fires they are lost, and the lost die; left behind by a formation destroyed or
-surrendering, a comrade in the same place carries them, or the enemy captures them.
+route under the enemy's fires through the ring round the town they are lost, and the lost die; left behind by a
+formation destroyed or surrendering, a comrade in the same place carries them, or the enemy captures them.
 
 The record (urban-combat notes 4d): in the 2013 town battle ~970-1,200 wounded were trapped, and of each ~50
 who tried to get out ~25 came back and the rest were killed.
@@ -105,6 +105,21 @@ def test_wounded_carried_from_one_quarter_into_another_of_the_town_are_not_lost(
     red.wounded = red.trapped_wounded = 100
     m.fall_back(red, "fell back from the cleared streets of")
     assert red.path == ["town"] and m._under_fire(red, ("north", "town"))
+    assert red.trapped_wounded == 100 and "0 of the 100 wounded it carried died" in m.events[-1].text
+
+
+def test_wounded_carried_between_places_outside_the_town_are_not_lost(tmp_path: Path) -> None:
+    """The town lost, red falls back from the refuge to the depot under blue's guns in the north next door: only
+    the ring round the town kills the wounded carried through it, so none die (the record: after the fall the
+    rebels' wounded went north with them)."""
+    m = world(tmp_path, [unit("red_r", "red_army", "refuge", {"hold": "refuge"}, 300),
+                         unit("blue_n", "blue_army", "north", {"hold": "north"}, 500)],
+              parameters={"interdicted_move_loss": 0.5})
+    take(m, "blue", "town", "south", "north")
+    red = m.formation("red_r")
+    red.wounded = red.trapped_wounded = 100
+    m.fall_back(red, "broke and fell back from")
+    assert red.path == ["depot"] and m._under_fire(red, ("refuge", "depot"))
     assert red.trapped_wounded == 100 and "0 of the 100 wounded it carried died" in m.events[-1].text
 
 
