@@ -385,6 +385,7 @@ def supply_metrics(
     networks: dict[NetworkKey, SupplyMetrics] | None = None,
     under_fire: RoadShares = frozenset(),
     tables: MapTables | None = None,
+    layouts: dict[LayoutKey, RouteMeasures] | None = None,
 ) -> SupplyMetrics:
     """All supply-line measures for one control state.
 
@@ -399,7 +400,9 @@ def supply_metrics(
     ``networks``, when given, memoises them on that set, for calls with the same graph, sources, objective and
     tables (``MetricsCache`` passes one: many control states differ only away from the supply network).
     ``tables``, when given, is ``MapTables.of(graph, capacity, speed)`` (``MetricsCache`` passes its own; else they
-    are made for this call).
+    are made for this call). ``layouts``, when given, memoises the measures that depend only on which roads of the
+    core are open (``_route_measures``) on the core and its shut roads, for the same calls as ``networks``: the
+    fires change what the roads carry far more often than which roads are shut.
     """
     held_list = list(dict.fromkeys(held))
     open_set, live = _checked_network(graph, open_places, sources, objective, ("held", held_list), capacity, speed)
@@ -416,7 +419,11 @@ def supply_metrics(
     key = (core, frozenset([pair for pair in under_fire if pair[0] <= core]))  # (the pairs themselves: shared)
     network = None if networks is None else networks.get(key)
     if network is None:
-        network = _network_metrics(_network(core, live, objective, tables.roads, factor))
+        layout = (core, frozenset([road for road in shut if road <= core]))
+        routes = None if layouts is None else layouts.get(layout)
+        network = _network_metrics(_network(core, live, objective, tables.roads, factor), routes)
+        if layouts is not None and routes is None:
+            layouts[layout] = (network.edge_connectivity, network.node_connectivity, network.shortest_hours)
         if networks is not None:
             networks[key] = network
     return replace(network, isolation_share=isolation)
@@ -469,6 +476,8 @@ def _core(adj: Adjacency, open_set: set[str], live: set[str],
 
 _SOURCES = object()  # the live sources, merged into one node, as a neighbour in _routes_core
 NetworkKey = tuple[frozenset[str], RoadShares]
+LayoutKey = tuple[frozenset[str], frozenset[frozenset[str]]]  # a core and the roads in it shut by the enemy's guns
+RouteMeasures = tuple[float, float, float]  # edge and node connectivity, fastest hours: ``_route_measures``
 
 
 def plain_adjacency(graph: nx.Graph) -> dict[str, tuple[str, ...]]:
@@ -625,13 +634,12 @@ def _network(
     return _Network(names, index[rep], index[objective], edges, merged)
 
 
-def _network_metrics(net: _Network) -> SupplyMetrics:
-    """The measures of a supply network (``_network``), with the isolation share left at 0."""
+def _network_metrics(net: _Network, routes: RouteMeasures | None = None) -> SupplyMetrics:
+    """The measures of a supply network (``_network``), with the isolation share left at 0; ``routes``: its
+    ``_route_measures`` when they are known."""
     names, s, t, edges = net.names, net.s, net.t, net.edges
     n = len(names)
     flow_net = net.flow_net()
-    unit_net = flow_net.recapacitated([c for e in edges for c in (e[3], e[3])])
-
     max_flow = flow_net.max_flow(s, t)
     sink_side = {names[i] for i in flow_net.reaching(t)}
     min_cut = tuple(
@@ -639,14 +647,24 @@ def _network_metrics(net: _Network) -> SupplyMetrics:
             (u, v) if u < v else (v, u) for u, v, a, b in net.merged if (a in sink_side) != (b in sink_side)
         )
     )
+    edge_conn, node_conn, hours = _route_measures(net, flow_net) if routes is None else routes
+    resistance = _effective_resistance(n, edges, s, t)
+    return SupplyMetrics(max_flow, min_cut, 0.0, edge_conn, node_conn, hours, resistance, True)
+
+
+def _route_measures(net: _Network, flow_net: _FlowNet) -> RouteMeasures:
+    """The edge and node connectivity and the fastest hours of a supply network (``_network``; ``flow_net`` its
+    ``flow_net()``, whose structure the count of roads shares): they depend only on which roads it has, not on
+    how much they carry."""
+    names, s, t, edges = net.names, net.s, net.t, net.edges
+    n = len(names)
+    unit_net = flow_net.recapacitated([c for e in edges for c in (e[3], e[3])])
     # No more roads can be cut than meet at either end (counts of roads: sums of small integers, exact).
     ends = [sum(e[3] for e in edges if end in (e[0], e[1])) for end in (s, t)]
     edge_conn = int(round(unit_net.max_flow(s, t, bound=min(ends))))
     # Internally disjoint routes never outnumber edge-disjoint ones, and a connected pair has one.
     node_conn = 1 if edge_conn == 1 else _node_connectivity(n, edges, s, t, edge_conn)
-    hours = _shortest_hours(n, edges, s, t)
-    resistance = _effective_resistance(n, edges, s, t)
-    return SupplyMetrics(max_flow, min_cut, 0.0, edge_conn, node_conn, hours, resistance, True)
+    return edge_conn, node_conn, _shortest_hours(n, edges, s, t)
 
 
 def _node_connectivity(n: int, edges: list[tuple[int, int, float, float, float]], s: int, t: int,
@@ -796,6 +814,7 @@ class MetricsCache:
             raise ValueError(f"objective {objective!r} has no supply route even in the baseline open set")
         self._metrics: dict[tuple[frozenset[str], frozenset[str], RoadShares], SupplyMetrics] = {}
         self._networks: dict[NetworkKey, SupplyMetrics] = {}  # supply_metrics' memo of the network measures
+        self._layouts: dict[LayoutKey, RouteMeasures] = {}  # and of those of the roads' layout alone
         self._days: dict[tuple[frozenset[str], frozenset[str], RoadShares], dict[str, float]] = {}
         self._flows: dict[frozenset[str], float] = {}  # supply_flow's memo: the flows of networks not measured
         self._interdiction: dict[tuple[int, frozenset[str]], tuple[float, tuple[str, ...]]] = {}
@@ -809,10 +828,11 @@ class MetricsCache:
         key = (frozenset(open_places), frozenset(held), under_fire)
         found = _recalled(self._metrics, key)
         if found is None:
-            if len(self._networks) >= STATE_CACHE_LIMIT:  # a batch worker's memory stays flat however many runs
-                self._networks.clear()
+            for memo in (self._networks, self._layouts):
+                if len(memo) >= STATE_CACHE_LIMIT:  # a batch worker's memory stays flat however many runs
+                    memo.clear()
             found = supply_metrics(self.graph, key[0], self.sources, self.objective, key[1], self.capacity, self.speed,
-                                   self._networks, under_fire, self._tables)
+                                   self._networks, under_fire, self._tables, self._layouts)
             self.computations += 1
             _remembered(self._metrics, key, found)
         return found

@@ -176,11 +176,34 @@ def test_the_network_measures_are_remembered_per_supply_network(monkeypatch: pyt
     cache = MetricsCache(graph, {"S"}, "T", set(graph), CAP, SPEED)
     computed = []
     real = metrics._network_metrics
-    monkeypatch.setattr(metrics, "_network_metrics", lambda net: computed.append(set(net.names)) or real(net))
+    monkeypatch.setattr(metrics, "_network_metrics",
+                        lambda net, routes=None: computed.append(set(net.names)) or real(net, routes))
     assert [cache.metrics(open_places, held) for open_places, held in states] == afresh
     assert computed == [{"S", "A", "B", "T"}, {"S", "B", "T"}, {"S", "A", "B", "T", "L", "X"}]
     assert afresh[0].isolation_share == 0.0 and afresh[1].isolation_share == pytest.approx(1 / 3)
     assert afresh[3].max_flow == 1.0 and afresh[4].max_flow == 5.0 and afresh[5].max_flow == 6.0
+
+
+def test_the_route_measures_are_remembered_per_layout_of_the_roads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connectivities and the fastest hours depend only on which roads of the supply network are open: a network
+    under other fires that shut the same roads reuses them, one with another road shut does not."""
+    graph = with_outpost()
+    road = {name: frozenset(name) for name in ("SA", "AT", "SB", "BT", "TL", "LX", "XS")}
+    states = [frozenset(),  # no fire
+              frozenset({(road["SA"], 0.5)}),  # S - A halved: the same roads
+              frozenset({(road["SA"], 0.5), (road["BT"], 0.0)}),  # B - T shut: another layout
+              frozenset({(road["SA"], 0.25), (road["BT"], 0.0), (road["TL"], 0.5)}),  # the same layout again
+              frozenset({(road["BT"], 0.0)})]  # and again
+    afresh = [supply_metrics(graph, set(graph), {"S"}, "T", {"T"}, CAP, SPEED, under_fire=fire) for fire in states]
+    cache = MetricsCache(graph, {"S"}, "T", set(graph), CAP, SPEED)
+    measured = []
+    real = metrics._route_measures
+    monkeypatch.setattr(metrics, "_route_measures",
+                        lambda net, flow_net: measured.append(net.edges) or real(net, flow_net))
+    assert [cache.metrics(set(graph), {"T"}, fire) for fire in states] == afresh
+    assert len(measured) == 2
+    assert [m.max_flow for m in afresh] == [6.0, 4.0, 3.0, 1.5, 5.0]
+    assert [m.node_connectivity for m in afresh] == [3, 3, 2, 2, 2]
 
 
 def test_the_remembered_states_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
