@@ -817,6 +817,7 @@ class MetricsCache:
         self._layouts: dict[LayoutKey, RouteMeasures] = {}  # and of those of the roads' layout alone
         self._days: dict[tuple[frozenset[str], frozenset[str], RoadShares], dict[str, float]] = {}
         self._flows: dict[frozenset[str], float] = {}  # supply_flow's memo: the flows of networks not measured
+        self._changed_flows: dict[tuple[frozenset[str], frozenset[str]], float] = {}  # max_flow's, on the change
         self._interdiction: dict[tuple[int, frozenset[str]], tuple[float, tuple[str, ...]]] = {}
         self.computations = 0
         """How many control states were actually computed (for tests and profiling)."""
@@ -838,11 +839,22 @@ class MetricsCache:
         return found
 
     def max_flow(self, open_places: Iterable[str]) -> float:
-        """``metrics(open_places, ()).max_flow``, without the measures it does not need (``supply_flow``)."""
-        if len(self._flows) >= STATE_CACHE_LIMIT:  # bounded like the networks
-            self._flows.clear()
-        return supply_flow(self.graph, open_places, self.sources, self.objective, self.capacity, self.speed,
-                           self._networks, self._flows, self._tables)
+        """``metrics(open_places, ()).max_flow``, without the measures it does not need (``supply_flow``).
+
+        Memoised on the places closed and opened since the baseline: the interdiction score asks the baseline
+        without the places taken, and the same captures come back run after run (on a large theatre most of its
+        flows), where finding the supply network's core again searches hundreds of places."""
+        open_set = frozenset(open_places)
+        change = (self.baseline_open - open_set, open_set - self.baseline_open)
+        flow = self._changed_flows.get(change)
+        if flow is None:
+            for memo in (self._flows, self._changed_flows):
+                if len(memo) >= STATE_CACHE_LIMIT:  # bounded like the networks
+                    memo.clear()
+            flow = self._changed_flows[change] = supply_flow(
+                self.graph, open_set, self.sources, self.objective, self.capacity, self.speed, self._networks,
+                self._flows, self._tables)
+        return flow
 
     def day(self, open_places: Iterable[str], held: Iterable[str],
             under_fire: RoadShares = frozenset()) -> dict[str, float]:

@@ -284,6 +284,23 @@ def test_the_map_tables_read_the_graphs_own_roads_in_its_order() -> None:
             assert cache.max_flow(open_places) == flow == cache.metrics(open_places, ()).max_flow
 
 
+def test_the_flow_after_captures_is_remembered_on_what_changed_since_the_baseline(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The interdiction score's flows (``MetricsCache.max_flow``) are remembered on the places closed and opened
+    since the baseline: asked again, a change gives the flow computed afresh without a search."""
+    graph = with_outpost()
+    baseline = {"S", "A", "B", "T", "L"}
+    cache = MetricsCache(graph, {"S"}, "T", baseline, CAP, SPEED)
+    changes = [baseline - {"A"}, baseline - {"A", "B"}, baseline | {"X"}, (baseline - {"A"}) | {"X"}]
+    afresh = [metrics.supply_flow(graph, open_places, {"S"}, "T", CAP, SPEED) for open_places in changes]
+    assert afresh == [1.0, 0.0, 6.0, 2.0]
+    searched = []
+    real = metrics.supply_flow
+    monkeypatch.setattr(metrics, "supply_flow", lambda *args: searched.append(args[1]) or real(*args))
+    assert [cache.max_flow(open_places) for open_places in changes + changes[::-1]] == afresh + afresh[::-1]
+    assert searched == changes
+
+
 # ---------------------------------------------------------------- occupancy by side, power queries (sim/space.py)
 
 
