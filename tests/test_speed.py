@@ -28,7 +28,7 @@ from sim.metrics import MetricsCache, supply_metrics
 from sim.model import SiegeModel, shuffle
 from sim.parameters import Parameters
 from sim.scenario import Scenario
-from sim.space import UNARMED_TYPES, Space, carrying_under, fire_extremes
+from sim.space import UNARMED_TYPES, Space, carrying_under, fire_ends, fire_extremes
 from sim.states import Intent, Posture
 from sim.store import Store
 from sim.supply import road_shares, roads_carrying, roads_under_fire, shares_by_place, supplied_places, under_fire
@@ -144,14 +144,17 @@ def test_the_remembered_roads_under_fire_follow_the_enemys_guns(tmp_path: Path) 
 @pytest.mark.parametrize("min_flow", [0.3, 0.5, 1.5])
 def test_roads_carrying_pieced_together_is_the_rule_for_every_reach(tiny: Scenario, fire_level: float,
                                                                     min_flow: float) -> None:
-    """Every subset of the tiny theatre's six places as the guns' reach; roads of capacity 0.5 to 4."""
+    """Every subset of the tiny theatre's six places as the guns' reach; roads of capacity 0.5 to 4. The places of
+    the reach at the roads the extremes differ on (``fire_ends``) give the same roads as the whole reach."""
     space = Space(tiny)
     params = replace(Parameters(), supply_min_flow=min_flow)
     extremes = fire_extremes(space.open_adjacency, space.capacity, fire_level, params)
     for size in range(len(space.places) + 1):
         for reach in itertools.combinations(space.places, size):
-            assert carrying_under(extremes, space.open_adjacency, frozenset(reach)) == roads_carrying(
-                space.open_adjacency, space.capacity, reach, fire_level, params.fire_interdiction, min_flow)
+            rule = roads_carrying(space.open_adjacency, space.capacity, reach, fire_level, params.fire_interdiction,
+                                  min_flow)
+            assert carrying_under(extremes, space.open_adjacency, frozenset(reach)) == rule
+            assert carrying_under(extremes, space.open_adjacency, frozenset(reach) & fire_ends(extremes)) == rule
 
 
 # ---------------------------------------------------------------- the supply metrics (sim/metrics.py)
