@@ -366,8 +366,7 @@ class Space:
         try:
             found = self._routes[key]  # (one look-up: nearly every route is found)
         except KeyError:
-            found = shortest_route(self.neighbours[f.unit_type], start, goals,
-                                   lambda p: cost if p in enemy_ground else 0.0)
+            found = shortest_route(self.neighbours[f.unit_type], start, goals, enemy_ground, cost)
             found = self._routes[key] = None if found is None else tuple(found)
         return None if found is None else list(found)
 
