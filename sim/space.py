@@ -77,6 +77,7 @@ class RoadTables:
     carrying: dict[tuple[str, frozenset[str]], Roads] = field(default_factory=dict)
     under_fire: dict[tuple[str, frozenset[str]], RoadShares] = field(default_factory=dict)
     reaches: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
+    # (firing side, reach) -> the places of the reach in fire_ends[side]: what the roads carrying supply depend on
     telling: dict[tuple[str, frozenset[str]], frozenset[str]] = field(default_factory=dict)
     traces: dict[tuple, frozenset[str]] = field(default_factory=dict)
     supplied_without: dict[tuple, frozenset[str]] = field(default_factory=dict)
