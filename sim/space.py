@@ -114,14 +114,13 @@ class RoadTables:
         return cls(
             adjacency=adjacency, around={p: (p, *nbrs) for p, nbrs in adjacency.items()}, blocked=blocked, costs=costs,
             neighbours={t: road_neighbours(adjacency, costs[t]) for t in UnitType},
-            open_adjacency=open_adjacency,
+            open_adjacency=open_adjacency, fire_ends={name: fire_ends(e) for name, e in fired_on.items()},
             defence={p: combat.defence_multiplier(terrain_defence(graph, p, params.kind_defence), level, params)
                      for p, level in levels.items()},
             fortification=levels,
             hops_to_objective=hops_from(adjacency, (spec.objective,)),
             hops_to_town=hops_from(adjacency, town_sectors(graph, spec.objective)),
-            capacity=capacity, fired_on=fired_on, fire_ends={name: fire_ends(e) for name, e in fired_on.items()},
-            shares=shares)
+            capacity=capacity, fired_on=fired_on, shares=shares)
 
 
 _TABLES: weakref.WeakKeyDictionary[Scenario, RoadTables] = weakref.WeakKeyDictionary()
