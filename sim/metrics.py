@@ -174,9 +174,11 @@ def _check_tables(capacity: Mapping[str, float], speed: Mapping[str, float] | No
             raise ValueError(f"{name} table: values must be positive and finite, got {bad}")
 
 
-def _check_places(graph: nx.Graph, what: str, places: Iterable[str]) -> None:
-    """Unknown place ids are a caller bug (typo, wrong map); say which, instead of silently ignoring them."""
-    unknown = set(places).difference(graph)  # (one pass over the graph's nodes in C, not a lookup per place)
+def _check_places(known: nx.Graph | Mapping[str, Any], what: str, places: Iterable[str]) -> None:
+    """Unknown place ids are a caller bug (typo, wrong map); say which, instead of silently ignoring them.
+    ``known``: the road graph, or a dict keyed by its places (``MapTables.adjacency``), which is quicker: one
+    look-up per place given in C, where a graph is walked whole for each check."""
+    unknown = set(places).difference(known)
     if unknown:
         raise ValueError(f"{what}: places not in the road graph: {sorted(map(str, unknown))[:10]}")
 
@@ -362,14 +364,17 @@ def _checked_network(
     extra: tuple[str, list[str]],
     capacity: Mapping[str, float],
     speed: Mapping[str, float] | None = None,
+    tables: MapTables | None = None,
 ) -> tuple[set[str], set[str]]:
-    """Validate the inputs both entry points share; return the open set and the live sources in it."""
+    """Validate the inputs both entry points share; return the open set and the live sources in it. ``tables``:
+    the graph's ``MapTables``, when the caller has them (the places are looked up in them)."""
     open_set = set(open_places)
     source_set = set(sources)
-    _check_places(graph, "objective", [objective])
-    _check_places(graph, "sources", source_set)
-    _check_places(graph, "open_places", open_set)
-    _check_places(graph, *extra)
+    known = graph if tables is None else tables.adjacency
+    _check_places(known, "objective", [objective])
+    _check_places(known, "sources", source_set)
+    _check_places(known, "open_places", open_set)
+    _check_places(known, *extra)
     _check_tables(capacity, speed)
     return open_set, source_set & open_set
 
@@ -385,6 +390,7 @@ def supply_metrics(
     networks: dict[NetworkKey, SupplyMetrics] | None = None,
     under_fire: RoadShares = frozenset(),
     tables: MapTables | None = None,
+    layouts: dict[LayoutKey, RouteMeasures] | None = None,
 ) -> SupplyMetrics:
     """All supply-line measures for one control state.
 
@@ -399,10 +405,13 @@ def supply_metrics(
     ``networks``, when given, memoises them on that set, for calls with the same graph, sources, objective and
     tables (``MetricsCache`` passes one: many control states differ only away from the supply network).
     ``tables``, when given, is ``MapTables.of(graph, capacity, speed)`` (``MetricsCache`` passes its own; else they
-    are made for this call).
+    are made for this call). ``layouts``, when given, memoises the measures that depend only on which roads of the
+    core are open (``_route_measures``) on the core and its shut roads, for the same calls as ``networks``: the
+    fires change what the roads carry far more often than which roads are shut.
     """
     held_list = list(dict.fromkeys(held))
-    open_set, live = _checked_network(graph, open_places, sources, objective, ("held", held_list), capacity, speed)
+    open_set, live = _checked_network(graph, open_places, sources, objective, ("held", held_list), capacity, speed,
+                                      tables)
     factor = dict(under_fire)
     shut = frozenset(road for road, f in factor.items() if f <= 0.0)
     if tables is None:
@@ -416,7 +425,11 @@ def supply_metrics(
     key = (core, frozenset([pair for pair in under_fire if pair[0] <= core]))  # (the pairs themselves: shared)
     network = None if networks is None else networks.get(key)
     if network is None:
-        network = _network_metrics(_network(core, live, objective, tables.roads, factor))
+        layout = (core, frozenset([road for road in shut if road <= core]))
+        routes = None if layouts is None else layouts.get(layout)
+        network = _network_metrics(_network(core, live, objective, tables.roads, factor), routes)
+        if layouts is not None and routes is None:
+            layouts[layout] = (network.edge_connectivity, network.node_connectivity, network.shortest_hours)
         if networks is not None:
             networks[key] = network
     return replace(network, isolation_share=isolation)
@@ -439,7 +452,7 @@ def supply_flow(
     resistance would cost one and a half times the flow again. ``networks``: ``supply_metrics``' memo, read for a
     network it has measured; ``flows``, when given, memoises the flows of the others on their core; ``tables`` as
     there."""
-    open_set, live = _checked_network(graph, open_places, sources, objective, ("held", []), capacity, speed)
+    open_set, live = _checked_network(graph, open_places, sources, objective, ("held", []), capacity, speed, tables)
     if tables is None:
         tables = MapTables.of(graph, capacity, speed)
     _, core = _core(tables.adjacency, open_set, live, objective)
@@ -469,6 +482,8 @@ def _core(adj: Adjacency, open_set: set[str], live: set[str],
 
 _SOURCES = object()  # the live sources, merged into one node, as a neighbour in _routes_core
 NetworkKey = tuple[frozenset[str], RoadShares]
+LayoutKey = tuple[frozenset[str], frozenset[frozenset[str]]]  # a core and the roads in it shut by the enemy's guns
+RouteMeasures = tuple[float, float, float]  # edge and node connectivity, fastest hours: ``_route_measures``
 
 
 def plain_adjacency(graph: nx.Graph) -> dict[str, tuple[str, ...]]:
@@ -625,13 +640,12 @@ def _network(
     return _Network(names, index[rep], index[objective], edges, merged)
 
 
-def _network_metrics(net: _Network) -> SupplyMetrics:
-    """The measures of a supply network (``_network``), with the isolation share left at 0."""
+def _network_metrics(net: _Network, routes: RouteMeasures | None = None) -> SupplyMetrics:
+    """The measures of a supply network (``_network``), with the isolation share left at 0; ``routes``: its
+    ``_route_measures`` when they are known."""
     names, s, t, edges = net.names, net.s, net.t, net.edges
     n = len(names)
     flow_net = net.flow_net()
-    unit_net = flow_net.recapacitated([c for e in edges for c in (e[3], e[3])])
-
     max_flow = flow_net.max_flow(s, t)
     sink_side = {names[i] for i in flow_net.reaching(t)}
     min_cut = tuple(
@@ -639,14 +653,24 @@ def _network_metrics(net: _Network) -> SupplyMetrics:
             (u, v) if u < v else (v, u) for u, v, a, b in net.merged if (a in sink_side) != (b in sink_side)
         )
     )
+    edge_conn, node_conn, hours = _route_measures(net, flow_net) if routes is None else routes
+    resistance = _effective_resistance(n, edges, s, t)
+    return SupplyMetrics(max_flow, min_cut, 0.0, edge_conn, node_conn, hours, resistance, True)
+
+
+def _route_measures(net: _Network, flow_net: _FlowNet) -> RouteMeasures:
+    """The edge and node connectivity and the fastest hours of a supply network (``_network``; ``flow_net`` its
+    ``flow_net()``, whose structure the count of roads shares): they depend only on which roads it has, not on
+    how much they carry."""
+    names, s, t, edges = net.names, net.s, net.t, net.edges
+    n = len(names)
+    unit_net = flow_net.recapacitated([c for e in edges for c in (e[3], e[3])])
     # No more roads can be cut than meet at either end (counts of roads: sums of small integers, exact).
     ends = [sum(e[3] for e in edges if end in (e[0], e[1])) for end in (s, t)]
     edge_conn = int(round(unit_net.max_flow(s, t, bound=min(ends))))
     # Internally disjoint routes never outnumber edge-disjoint ones, and a connected pair has one.
     node_conn = 1 if edge_conn == 1 else _node_connectivity(n, edges, s, t, edge_conn)
-    hours = _shortest_hours(n, edges, s, t)
-    resistance = _effective_resistance(n, edges, s, t)
-    return SupplyMetrics(max_flow, min_cut, 0.0, edge_conn, node_conn, hours, resistance, True)
+    return edge_conn, node_conn, _shortest_hours(n, edges, s, t)
 
 
 def _node_connectivity(n: int, edges: list[tuple[int, int, float, float, float]], s: int, t: int,
@@ -796,8 +820,10 @@ class MetricsCache:
             raise ValueError(f"objective {objective!r} has no supply route even in the baseline open set")
         self._metrics: dict[tuple[frozenset[str], frozenset[str], RoadShares], SupplyMetrics] = {}
         self._networks: dict[NetworkKey, SupplyMetrics] = {}  # supply_metrics' memo of the network measures
+        self._layouts: dict[LayoutKey, RouteMeasures] = {}  # and of those of the roads' layout alone
         self._days: dict[tuple[frozenset[str], frozenset[str], RoadShares], dict[str, float]] = {}
         self._flows: dict[frozenset[str], float] = {}  # supply_flow's memo: the flows of networks not measured
+        self._changed_flows: dict[tuple[frozenset[str], frozenset[str]], float] = {}  # max_flow's, on the change
         self._interdiction: dict[tuple[int, frozenset[str]], tuple[float, tuple[str, ...]]] = {}
         self.computations = 0
         """How many control states were actually computed (for tests and profiling)."""
@@ -809,20 +835,32 @@ class MetricsCache:
         key = (frozenset(open_places), frozenset(held), under_fire)
         found = _recalled(self._metrics, key)
         if found is None:
-            if len(self._networks) >= STATE_CACHE_LIMIT:  # a batch worker's memory stays flat however many runs
-                self._networks.clear()
+            for memo in (self._networks, self._layouts):
+                if len(memo) >= STATE_CACHE_LIMIT:  # a batch worker's memory stays flat however many runs
+                    memo.clear()
             found = supply_metrics(self.graph, key[0], self.sources, self.objective, key[1], self.capacity, self.speed,
-                                   self._networks, under_fire, self._tables)
+                                   self._networks, under_fire, self._tables, self._layouts)
             self.computations += 1
             _remembered(self._metrics, key, found)
         return found
 
     def max_flow(self, open_places: Iterable[str]) -> float:
-        """``metrics(open_places, ()).max_flow``, without the measures it does not need (``supply_flow``)."""
-        if len(self._flows) >= STATE_CACHE_LIMIT:  # bounded like the networks
-            self._flows.clear()
-        return supply_flow(self.graph, open_places, self.sources, self.objective, self.capacity, self.speed,
-                           self._networks, self._flows, self._tables)
+        """``metrics(open_places, ()).max_flow``, without the measures it does not need (``supply_flow``).
+
+        Memoised on the places closed and opened since the baseline: the interdiction score asks the baseline
+        without the places taken, and the same captures come back run after run (on a large theatre most of its
+        flows), where finding the supply network's core again searches hundreds of places."""
+        open_set = frozenset(open_places)
+        change = (self.baseline_open - open_set, open_set - self.baseline_open)
+        flow = self._changed_flows.get(change)
+        if flow is None:
+            for memo in (self._flows, self._changed_flows):
+                if len(memo) >= STATE_CACHE_LIMIT:  # bounded like the networks
+                    memo.clear()
+            flow = self._changed_flows[change] = supply_flow(
+                self.graph, open_set, self.sources, self.objective, self.capacity, self.speed, self._networks,
+                self._flows, self._tables)
+        return flow
 
     def day(self, open_places: Iterable[str], held: Iterable[str],
             under_fire: RoadShares = frozenset()) -> dict[str, float]:

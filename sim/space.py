@@ -70,6 +70,7 @@ class RoadTables:
     hops_to_sources: dict[str, dict[str, int]]  # side -> roads from each place to the nearest of its supply sources
     capacity: dict[frozenset, float]
     fired_on: dict[str, FireExtremes]
+    fire_ends: dict[str, frozenset[str]]  # side -> the places at a road its fires' extremes differ on (fire_ends)
     shares: dict[str, dict[str, tuple[RoadShare, ...]]]  # side -> each place's roads' shares under its fires
     routes: dict[tuple, tuple[str, ...] | None] = field(default_factory=dict)
     grounds: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)  # each side's enemy ground, once
@@ -77,6 +78,8 @@ class RoadTables:
     carrying: dict[tuple[str, frozenset[str]], Roads] = field(default_factory=dict)
     under_fire: dict[tuple[str, frozenset[str]], RoadShares] = field(default_factory=dict)
     reaches: dict[frozenset[str], frozenset[str]] = field(default_factory=dict)
+    # (firing side, reach) -> the places of the reach in fire_ends[side]: what the roads carrying supply depend on
+    telling: dict[tuple[str, frozenset[str]], frozenset[str]] = field(default_factory=dict)
     traces: dict[tuple, frozenset[str]] = field(default_factory=dict)
     supplied_without: dict[tuple, frozenset[str]] = field(default_factory=dict)
 
@@ -87,7 +90,8 @@ class RoadTables:
             tables = _TABLES[scenario] = cls.build(scenario)
         for memo, limit in ((tables.routes, ROUTE_CACHE_LIMIT), (tables.grounds, TRACE_CACHE_LIMIT),
                             (tables.carrying, TRACE_CACHE_LIMIT), (tables.under_fire, TRACE_CACHE_LIMIT),
-                            (tables.reaches, TRACE_CACHE_LIMIT), (tables.traces, TRACE_CACHE_LIMIT),
+                            (tables.reaches, TRACE_CACHE_LIMIT), (tables.telling, TRACE_CACHE_LIMIT),
+                            (tables.traces, TRACE_CACHE_LIMIT),
                             (tables.supplied_without, TRACE_CACHE_LIMIT)):
             if len(memo) > limit:
                 memo.clear()
@@ -111,7 +115,7 @@ class RoadTables:
         return cls(
             adjacency=adjacency, around={p: (p, *nbrs) for p, nbrs in adjacency.items()}, blocked=blocked, costs=costs,
             neighbours={t: road_neighbours(adjacency, costs[t]) for t in UnitType},
-            open_adjacency=open_adjacency,
+            open_adjacency=open_adjacency, fire_ends={name: fire_ends(e) for name, e in fired_on.items()},
             defence={p: combat.defence_multiplier(terrain_defence(graph, p, params.kind_defence), level, params)
                      for p, level in levels.items()},
             fortification=levels,
@@ -134,6 +138,12 @@ def fire_extremes(open_adjacency: Roads, capacity: Mapping[frozenset, float], fi
     differ = tuple((a, b) for a, nbrs in open_adjacency.items() for b in nbrs
                    if (b in clear[a]) != (b in shelled[a]))
     return clear, shelled, differ
+
+
+def fire_ends(extremes: FireExtremes) -> frozenset[str]:
+    """The places at a road that carries in one of ``fire_extremes`` and not the other: ``carrying_under`` reads a
+    reach only at them, so every reach with the same of them in it gives the same roads."""
+    return frozenset(a for a, _ in extremes[2])
 
 
 def carrying_under(extremes: FireExtremes, open_adjacency: Roads, reach: Collection[str]) -> Roads:
@@ -218,6 +228,7 @@ class Space:
         self._road_shares = tables.shares
         self._under_fire = tables.under_fire
         self._reaches = tables.reaches
+        self._fire_ends, self._telling = tables.fire_ends, tables.telling
         self._near = tables.near
         self._routes, self._grounds = tables.routes, tables.grounds
         self._carrying, self._traces = tables.carrying, tables.traces
@@ -354,8 +365,7 @@ class Space:
         try:
             found = self._routes[key]  # (one look-up: nearly every route is found)
         except KeyError:
-            found = shortest_route(self.neighbours[f.unit_type], start, goals,
-                                   lambda p: cost if p in enemy_ground else 0.0)
+            found = shortest_route(self.neighbours[f.unit_type], start, goals, enemy_ground, cost)
             found = self._routes[key] = None if found is None else tuple(found)
         return None if found is None else list(found)
 
@@ -417,7 +427,8 @@ class Space:
     def _reach(self, guns: frozenset[str]) -> frozenset[str]:
         """``supply.under_fire`` of the places where guns stand, memoised on them for every run of the scenario: the
         guns stand in the same few places day after day, and the one set of places for each reach makes the memos
-        keyed on a reach (traces, roads carrying supply, roads under fire) find it by identity."""
+        keyed on a reach (the places of it that tell which roads carry supply, roads under fire) find it by
+        identity."""
         found = self._reaches.get(guns)
         if found is None:
             found = self._reaches[guns] = under_fire(self.adjacency, guns)
@@ -447,14 +458,19 @@ class Space:
     def _supplied(self, sources: tuple[str, ...], open_set: frozenset[str], enemy: str,
                   reach: frozenset[str]) -> frozenset[str]:
         """``supplied_places`` along the roads that carry supply under ``enemy``'s fires on ``reach``, memoised on
-        (sources, open places, enemy, reach) for every run of the scenario, and the roads on (enemy, reach): the
-        places open to a side and the reach of the enemy's guns change with moves and captures, and come back
-        again and again."""
-        key = (sources, open_set, enemy, reach)
+        (sources, open places, enemy, the places of reach at the roads the fires can shut: ``fire_ends``) for every
+        run of the scenario, and the roads on (enemy, those places): the places open to a side and the reach of the
+        enemy's guns change with moves and captures, and come back again and again; a reach that differs only where
+        the fires shut no road (on a large theatre a third of the new ones) gives the same roads and traces."""
+        telling = self._telling.get((enemy, reach))
+        if telling is None:
+            telling = self._telling[enemy, reach] = reach & self._fire_ends[enemy]
+        key = (sources, open_set, enemy, telling)
         found = self._traces.get(key)
         if found is None:
-            roads = self._carrying.get((enemy, reach))
+            roads = self._carrying.get((enemy, telling))
             if roads is None:
-                roads = self._carrying[enemy, reach] = carrying_under(self._fired_on[enemy], self.open_adjacency, reach)
+                roads = self._carrying[enemy, telling] = carrying_under(self._fired_on[enemy], self.open_adjacency,
+                                                                        telling)
             found = self._traces[key] = supplied_places(roads, open_set, sources)
         return found

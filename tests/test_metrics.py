@@ -200,6 +200,13 @@ def test_bad_input_is_rejected() -> None:
         supply_metrics(two_paths(), {"S", "T"}, {"S"}, "T", set(), {**CAP, "track": 0.0}, SPEED)
     with pytest.raises(ValueError, match="no supply route"):
         MetricsCache(two_paths(), {"S"}, "T", {"S", "T"}, CAP, SPEED)
+    cache = MetricsCache(two_paths(), {"S"}, "T", set(two_paths()), CAP, SPEED)  # (places looked up in its tables)
+    with pytest.raises(ValueError, match=r"open_places: places not in the road graph: \['Nowhere'\]"):
+        cache.metrics({"S", "T", "Nowhere"}, set())
+    with pytest.raises(ValueError, match=r"held: places not in the road graph: \['Qusayr'\]"):
+        cache.metrics({"S", "T"}, {"T", "Qusayr"})
+    with pytest.raises(ValueError, match=r"open_places: places not in the road graph: \['Nowhere'\]"):
+        cache.max_flow({"S", "A", "T", "Nowhere"})
 
 
 def test_default_tables_cover_every_class_and_are_read_only() -> None:

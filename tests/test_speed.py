@@ -28,7 +28,7 @@ from sim.metrics import MetricsCache, supply_metrics
 from sim.model import SiegeModel, shuffle
 from sim.parameters import Parameters
 from sim.scenario import Scenario
-from sim.space import UNARMED_TYPES, Space, carrying_under, fire_extremes
+from sim.space import UNARMED_TYPES, Space, carrying_under, fire_ends, fire_extremes
 from sim.states import Intent, Posture
 from sim.store import Store
 from sim.supply import road_shares, roads_carrying, roads_under_fire, shares_by_place, supplied_places, under_fire
@@ -144,14 +144,17 @@ def test_the_remembered_roads_under_fire_follow_the_enemys_guns(tmp_path: Path) 
 @pytest.mark.parametrize("min_flow", [0.3, 0.5, 1.5])
 def test_roads_carrying_pieced_together_is_the_rule_for_every_reach(tiny: Scenario, fire_level: float,
                                                                     min_flow: float) -> None:
-    """Every subset of the tiny theatre's six places as the guns' reach; roads of capacity 0.5 to 4."""
+    """Every subset of the tiny theatre's six places as the guns' reach; roads of capacity 0.5 to 4. The places of
+    the reach at the roads the extremes differ on (``fire_ends``) give the same roads as the whole reach."""
     space = Space(tiny)
     params = replace(Parameters(), supply_min_flow=min_flow)
     extremes = fire_extremes(space.open_adjacency, space.capacity, fire_level, params)
     for size in range(len(space.places) + 1):
         for reach in itertools.combinations(space.places, size):
-            assert carrying_under(extremes, space.open_adjacency, frozenset(reach)) == roads_carrying(
-                space.open_adjacency, space.capacity, reach, fire_level, params.fire_interdiction, min_flow)
+            rule = roads_carrying(space.open_adjacency, space.capacity, reach, fire_level, params.fire_interdiction,
+                                  min_flow)
+            assert carrying_under(extremes, space.open_adjacency, frozenset(reach)) == rule
+            assert carrying_under(extremes, space.open_adjacency, frozenset(reach) & fire_ends(extremes)) == rule
 
 
 # ---------------------------------------------------------------- the supply metrics (sim/metrics.py)
@@ -176,11 +179,34 @@ def test_the_network_measures_are_remembered_per_supply_network(monkeypatch: pyt
     cache = MetricsCache(graph, {"S"}, "T", set(graph), CAP, SPEED)
     computed = []
     real = metrics._network_metrics
-    monkeypatch.setattr(metrics, "_network_metrics", lambda net: computed.append(set(net.names)) or real(net))
+    monkeypatch.setattr(metrics, "_network_metrics",
+                        lambda net, routes=None: computed.append(set(net.names)) or real(net, routes))
     assert [cache.metrics(open_places, held) for open_places, held in states] == afresh
     assert computed == [{"S", "A", "B", "T"}, {"S", "B", "T"}, {"S", "A", "B", "T", "L", "X"}]
     assert afresh[0].isolation_share == 0.0 and afresh[1].isolation_share == pytest.approx(1 / 3)
     assert afresh[3].max_flow == 1.0 and afresh[4].max_flow == 5.0 and afresh[5].max_flow == 6.0
+
+
+def test_the_route_measures_are_remembered_per_layout_of_the_roads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connectivities and the fastest hours depend only on which roads of the supply network are open: a network
+    under other fires that shut the same roads reuses them, one with another road shut does not."""
+    graph = with_outpost()
+    road = {name: frozenset(name) for name in ("SA", "AT", "SB", "BT", "TL", "LX", "XS")}
+    states = [frozenset(),  # no fire
+              frozenset({(road["SA"], 0.5)}),  # S - A halved: the same roads
+              frozenset({(road["SA"], 0.5), (road["BT"], 0.0)}),  # B - T shut: another layout
+              frozenset({(road["SA"], 0.25), (road["BT"], 0.0), (road["TL"], 0.5)}),  # the same layout again
+              frozenset({(road["BT"], 0.0)})]  # and again
+    afresh = [supply_metrics(graph, set(graph), {"S"}, "T", {"T"}, CAP, SPEED, under_fire=fire) for fire in states]
+    cache = MetricsCache(graph, {"S"}, "T", set(graph), CAP, SPEED)
+    measured = []
+    real = metrics._route_measures
+    monkeypatch.setattr(metrics, "_route_measures",
+                        lambda net, flow_net: measured.append(net.edges) or real(net, flow_net))
+    assert [cache.metrics(set(graph), {"T"}, fire) for fire in states] == afresh
+    assert len(measured) == 2
+    assert [m.max_flow for m in afresh] == [6.0, 4.0, 3.0, 1.5, 5.0]
+    assert [m.node_connectivity for m in afresh] == [3, 3, 2, 2, 2]
 
 
 def test_the_remembered_states_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -259,6 +285,23 @@ def test_the_map_tables_read_the_graphs_own_roads_in_its_order() -> None:
             flow = supply_metrics(graph, open_places, {"S1", "S2"}, "T", (), CAP, SPEED).max_flow
             assert metrics.supply_flow(graph, open_places, {"S1", "S2"}, "T", CAP, SPEED) == flow
             assert cache.max_flow(open_places) == flow == cache.metrics(open_places, ()).max_flow
+
+
+def test_the_flow_after_captures_is_remembered_on_what_changed_since_the_baseline(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The interdiction score's flows (``MetricsCache.max_flow``) are remembered on the places closed and opened
+    since the baseline: asked again, a change gives the flow computed afresh without a search."""
+    graph = with_outpost()
+    baseline = {"S", "A", "B", "T", "L"}
+    cache = MetricsCache(graph, {"S"}, "T", baseline, CAP, SPEED)
+    changes = [baseline - {"A"}, baseline - {"A", "B"}, baseline | {"X"}, (baseline - {"A"}) | {"X"}]
+    afresh = [metrics.supply_flow(graph, open_places, {"S"}, "T", CAP, SPEED) for open_places in changes]
+    assert afresh == [1.0, 0.0, 6.0, 2.0]
+    searched = []
+    real = metrics.supply_flow
+    monkeypatch.setattr(metrics, "supply_flow", lambda *args: searched.append(args[1]) or real(*args))
+    assert [cache.max_flow(open_places) for open_places in changes + changes[::-1]] == afresh + afresh[::-1]
+    assert searched == changes
 
 
 # ---------------------------------------------------------------- occupancy by side, power queries (sim/space.py)
