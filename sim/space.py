@@ -170,14 +170,10 @@ def terrain_defence(graph: nx.Graph, place: str, kind_defence: Mapping[str, floa
     return kind_defence[node["kind"]] if place in graph.graph.get("defence_from_kind", ()) else node["defence"]
 
 
-def town_of(graph: nx.Graph, place: str) -> str:
-    """The town a sector belongs to (the map's ``sector_of``), else the place itself."""
-    return graph.nodes[place].get("sector_of", place)
-
-
 def fortification(fortifications: Mapping[str, float], graph: nx.Graph, place: str) -> float:
     """A place's fortification level: its own in the scenario, else (for a sector of a town) its town's."""
-    return fortifications.get(place, fortifications.get(town_of(graph, place), 0.0))
+    town = graph.nodes[place].get("sector_of", place)
+    return fortifications.get(place, fortifications.get(town, 0.0))
 
 
 def hops_from(adjacency: Mapping[str, tuple[str, ...]], sources: Collection[str]) -> dict[str, int]:
