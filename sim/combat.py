@@ -135,9 +135,18 @@ def breaks(morale: float, params: Parameters) -> bool:
     return morale < params.morale_break
 
 
-def calls_off(morale: float, params: Parameters) -> bool:
-    """Rule: an attacker calls off its assault when its morale falls below ``halt_morale``."""
-    return morale < params.halt_morale
+def calls_off(morale: float, day_loss: float, params: Parameters) -> bool:
+    """Rule (urban-combat notes P15: "pause and reorganise after ≳8% loss in a day"): an attacker in a place calls
+    off its assault when it lost ``pause_loss`` or more of its strength in the day's fight, or when it breaks; a
+    worn attacker whose fight goes well presses on (the 2013 pursuit: Dabaa, Salhiyeh, Masoudiyeh and al-Buwaydah
+    fell on four days in a row after the seventeen-day battle for the town)."""
+    return day_loss >= params.pause_loss or breaks(morale, params)
+
+
+def steady(morale: float, params: Parameters) -> bool:
+    """Rule: a formation joins or launches an attack only at or above ``halt_morale``; below it, it waits for its
+    morale to recover."""
+    return morale >= params.halt_morale
 
 
 def fate_of_broken(way_out: bool, morale: float, params: Parameters, cut_off: bool = True) -> Fate:
@@ -197,8 +206,8 @@ def resolve(kind: EngagementKind, attackers: Sequence[Combatant], defenders: Seq
     attackers first, in order) and morale.
 
     Rule: who falls back afterwards: a defender (or anyone fighting on a road) that breaks; an attacker in a place
-    that calls off its assault. Rule: in a built-up place the loss rates are the urban ones (``loss_rates``), and
-    the defenders lose morale at ``urban_morale_factor`` of the rate.
+    that calls off its assault (``calls_off``: a costly day, or broken). Rule: in a built-up place the loss rates
+    are the urban ones (``loss_rates``), and the defenders lose morale at ``urban_morale_factor`` of the rate.
     """
     att_power = sum(c.power for c in attackers)
     def_power = sum(c.power for c in defenders)
@@ -206,10 +215,10 @@ def resolve(kind: EngagementKind, attackers: Sequence[Combatant], defenders: Seq
     steadiness = params.urban_morale_factor if built_up else 1.0
     att_men, def_men = sum(c.personnel for c in attackers), sum(c.personnel for c in defenders)
     a_engaged, d_engaged = engaged_share(att_men, def_men, params), engaged_share(def_men, att_men, params)
-    attacker_yields = calls_off if in_place else breaks
+    attacker_yields = calls_off if in_place else _breaks
     return Outcome(att_power, def_power, a_rate, d_rate,
                    tuple(_hit(c, a_rate * a_engaged, attacker_yields, dt, params, rng) for c in attackers),
-                   tuple(_hit(c, d_rate * d_engaged, breaks, dt, params, rng, steadiness) for c in defenders))
+                   tuple(_hit(c, d_rate * d_engaged, _breaks, dt, params, rng, steadiness) for c in defenders))
 
 
 def engaged_share(own_men: int, enemy_men: int, params: Parameters) -> float:
@@ -224,4 +233,9 @@ def _hit(c: Combatant, rate: float, yields, dt: float, params: Parameters, rng: 
          steadiness: float = 1.0) -> Hit:
     loss = draw_losses(c.personnel, rate, dt, params, rng, c.attacking_side)
     morale = morale_after_losses(c.morale, loss.total / c.personnel, params, steadiness)
-    return Hit(loss, morale, loss.total < c.personnel and yields(morale, params))
+    return Hit(loss, morale, loss.total < c.personnel and yields(morale, loss.total / c.personnel, params))
+
+
+def _breaks(morale: float, day_loss: float, params: Parameters) -> bool:
+    """``breaks`` as ``_hit`` asks it (whatever the day's loss)."""
+    return breaks(morale, params)

@@ -11,7 +11,8 @@ one rule per function (each opens with "Rule:"; docs/model.md lists them):
   staging place together; pause to consolidate after a capture;
 - siege before assault: the scenario's objective is stormed only once it is cut off from supply, unless the
   ratio is overwhelming (``direct_assault_ratio``);
-- call off an assault when morale falls below ``halt_morale``; withdraw to supplied ground when cut off;
+- join an attack only steady (``halt_morale``), and in a fight press on until broken; withdraw to supplied ground
+  when cut off;
 - reserves reinforce the most threatened friendly place within reach (the objective weighs more);
 - the defending side counterattacks lightly held places next to it, and a formation that lost its post holds
   where it fell back to; with ``breakout_when_cut`` its cut-off formations break out towards supplied ground;
@@ -120,7 +121,7 @@ def decide(f: Formation, s: Situation) -> Intent | None:
     if s.space.enemy_present(here, f.side):
         if f.posture is Posture.RAID:
             return _follow_orders(f, s)  # a relief column slipping through: on its way, or fights if the town is lost
-        if f.posture is Posture.ATTACK and combat.calls_off(f.morale, s.params):
+        if f.posture is Posture.ATTACK and combat.breaks(f.morale, s.params):
             return CALL_OFF
         return None  # the fight here goes on
     if f.posture is Posture.RETREAT and s.space.hostile(here, f.side):
@@ -387,7 +388,7 @@ def go_or_attack(f: Formation, s: Situation, goal: str) -> Intent:
 def joins_an_attack(g: Formation, s: Situation) -> bool:
     """Whether ``g`` is free to join an attack: active, on axis or move orders, steady, rested, not on the march
     and not the objective's garrison."""
-    return (g.active and g.order_kind in ("axis", "move") and not combat.calls_off(g.morale, s.params)
+    return (g.active and g.order_kind in ("axis", "move") and combat.steady(g.morale, s.params)
             and s.day >= g.rest_until and not g.path and not garrisons_objective(g, s))
 
 

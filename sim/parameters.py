@@ -193,7 +193,10 @@ class Parameters:
                             "Army's)", "the power ratio at which the attacker storms the objective on and after "
                             "the doctrine's dated decision to storm (storm_from_day)")
     halt_morale: float = _p(0.45, 0.0, 1.0, "morale", "assumption",
-                            "an attacker whose morale falls below this calls off its assault")
+                            "below this morale a formation does not join or launch an attack (it waits to recover)")
+    pause_loss: float = _p(0.08, 0.0, 1.0, "fraction of strength a day", "urban-combat notes P15 (pause and "
+                           "reorganise after ≳8% loss in a day)",
+                           "an attacker in a place that loses this share of its strength in a day calls off")
     consolidation_days: float = _p(2.0, 0.0, 20.0, "days", "the article: slow and methodical, consolidating "
                                    "ground before advancing", "pause after a capture before the next attack")
     counterattack_ratio: float = _p(1.0, 0.1, 10.0, "attacker:defender", ATP + ": counterattack 1:1",

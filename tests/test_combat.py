@@ -33,6 +33,7 @@ from sim.combat import (
     morale_after_losses,
     resolve,
     share_lost,
+    steady,
     support_multiplier,
 )
 from sim.parameters import Parameters
@@ -311,9 +312,20 @@ def test_power_scales_linearly_with_morale_down_to_its_floor() -> None:
 # ---------------------------------------------------------------- who falls back, and what becomes of it
 
 
-def test_an_attacker_calls_off_below_halt_morale() -> None:
-    assert calls_off(0.449, P)
-    assert not calls_off(0.45, P)
+@pytest.mark.parametrize(("morale", "day_loss", "calls"), [
+    (0.9, 0.08, True),  # urban-combat notes P15: it pauses after an 8% loss in a day, however steady
+    (0.9, 0.0799, False),
+    (0.3, 0.0, False),  # worn (below halt_morale) but not broken, and a good day: it presses on
+    (0.299, 0.0, True),  # broken
+])
+def test_an_attacker_calls_off_after_a_costly_day_or_when_it_breaks(morale: float, day_loss: float,
+                                                                    calls: bool) -> None:
+    assert calls_off(morale, day_loss, P) is calls
+
+
+def test_a_formation_joins_an_attack_only_at_or_above_halt_morale() -> None:
+    assert steady(0.45, P)
+    assert not steady(0.449, P)
 
 
 @pytest.mark.parametrize(("way_out", "morale", "cut_off", "fate"), [
@@ -351,14 +363,22 @@ def test_resolve_applies_the_rates_to_each_formation_and_sums_the_sides() -> Non
 
 
 @pytest.mark.parametrize(("in_place", "attacker_falls_back"), [(True, True), (False, False)])
-def test_in_a_place_an_attacker_falls_back_below_halt_morale_on_a_road_only_when_it_breaks(
+def test_in_a_place_an_attacker_falls_back_after_a_costly_day_on_a_road_only_when_it_breaks(
         in_place: bool, attacker_falls_back: bool) -> None:
-    # no losses (zero rates): morale stays where it is, 0.4, between morale_break (0.3) and halt_morale (0.45)
-    still = replace(P, meeting_loss=0.0)
-    outcome = resolve(MEETING, [Combatant(100, 0.4, 1.0)], [Combatant(100, 0.4, 1.0)], False, in_place, 1.0,
-                      still, np.random.default_rng(0))
+    # about half of each side lost, morale untouched by it (morale_per_loss 0): nobody breaks
+    costly = replace(P, meeting_loss=0.7, max_daily_loss=1.0, morale_per_loss=0.0)
+    outcome = resolve(MEETING, [Combatant(100, 0.9, 1.0)], [Combatant(100, 0.9, 1.0)], False, in_place, 1.0,
+                      costly, np.random.default_rng(0))
+    assert outcome.attackers[0].losses.total >= 8  # the day cost it pause_loss (8%) or more
     assert outcome.attackers[0].falls_back is attacker_falls_back
     assert outcome.defenders[0].falls_back is False  # a defender falls back only when it breaks
+
+
+def test_a_worn_attacker_in_a_place_presses_on_through_a_cheap_day() -> None:
+    # no losses (zero rates): morale stays at 0.4, between morale_break (0.3) and halt_morale (0.45)
+    outcome = resolve(MEETING, [Combatant(100, 0.4, 1.0)], [Combatant(100, 0.4, 1.0)], False, True, 1.0,
+                      replace(P, meeting_loss=0.0), np.random.default_rng(0))
+    assert outcome.attackers[0].falls_back is False
 
 
 def test_a_breaking_defender_falls_back_and_a_destroyed_one_does_not() -> None:
