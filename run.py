@@ -601,7 +601,8 @@ def build_parser() -> argparse.ArgumentParser:
     disc.add_argument("--min-mass", type=float, default=0.05, help="smallest box, as a share of the points "
                       "(default 0.05)")
     disc.add_argument("--threshold", type=float, default=0.8, help="density the chosen box should reach: the "
-                      "widest step of the trajectory that does (default 0.8)")
+                      "widest step of the trajectory that does (default 0.8; raised to halfway from the whole "
+                      "sample's density to 1 when that is higher)")
     disc.add_argument("--max-boxes", type=int, default=3, help="boxes found one after another (default 3)")
     disc.add_argument("--out", default=str(ROOT / "out" / "discovery"), help="output folder (default out/discovery)")
     _search_argument(disc)

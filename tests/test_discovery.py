@@ -18,6 +18,7 @@ from analysis.discovery import (
     OUTCOME,
     VARIANT,
     Box,
+    box_threshold,
     boxes_document,
     boxes_markdown,
     check_budget,
@@ -62,6 +63,24 @@ def test_prim_recovers_a_box_planted_in_uniform_points(noise: float, seed: int) 
     assert box.density >= min(0.9, y[truth].mean() - TOLERANCE)  # the threshold, or as dense as the planted box
     assert box.coverage >= 0.85 * y[truth].sum() / y.sum()  # and holding most of what it holds
     assert len(found) == 1  # the leftovers hold no dense box
+
+
+def test_where_the_outcome_is_common_the_box_must_beat_the_sample_by_half_the_way_to_certainty() -> None:
+    # the town holds in every run of the planted box and in 80% of the runs elsewhere: the whole sample (about
+    # 83%) already reaches a threshold of 0.8, so a box must reach about (1 + 0.83) / 2 = 0.91
+    x, y = planted(2000, 0.0, 5)
+    y = np.where(y == 1.0, 1.0, 0.8)
+    assert y.mean() > 0.8
+    assert box_threshold(0.8, float(y.mean())) == pytest.approx((1 + y.mean()) / 2)
+    assert box_threshold(0.8, 0.5) == 0.8
+    found = prim(x, y, threshold=0.8)
+    assert found and found[0].box.density >= (1 + y.mean()) / 2
+    inside = found[0].box.box.contains(x)
+    truth = Box({"a": (0.2, 0.6), "b": (0.5, 1.0)}, {"v": frozenset({"p", "r"})}).contains(x)
+    assert (inside & truth).sum() >= 0.85 * truth.sum()  # it holds the planted box (the widest box that is dense
+    limits = found[0].box.box.restricted(x)  # enough: it may reach past it in b)
+    assert abs(limits["a"][0] - 0.2) < TOLERANCE and abs(limits["a"][1] - 0.6) < TOLERANCE
+    assert limits["v"] == ["p", "r"]
 
 
 def test_the_peeling_trajectory_shrinks_and_ends_at_the_minimum_mass() -> None:
