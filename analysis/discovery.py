@@ -416,7 +416,7 @@ def discovery_figure(document: Mapping[str, Any]) -> Figure:
     return fig
 
 
-LABEL_WIDTH = 60  # characters a line of a box's levels takes in the limits panel
+LABEL_WIDTH = 72  # characters a line of a box's legend takes under the limits panel
 
 
 def levels_text(name: str, levels: Sequence[str], every: Sequence[str]) -> str:
@@ -436,15 +436,18 @@ def _limits_panel(ax: Any, document: Mapping[str, Any]) -> None:
     handles: list[Patch] = []
     for i, box in enumerate(document["boxes"]):
         colour = BOX_COLOURS[i % len(BOX_COLOURS)]
-        handles.append(Patch(color=colour, label=f"box {i + 1} ({box['n']} points)"))
+        kept = [f"{name}: {levels_text(name, limit, document['variants'])}" for name, limit in box["limits"].items()
+                if isinstance(limit[0], str)]  # written out under the panel, where there is room for the names
+        handles.append(Patch(color=colour, label=textwrap.fill("; ".join([f"box {i + 1} ({box['n']} points)",
+                                                                            *kept]), LABEL_WIDTH)))
         for y, name in enumerate(rows):
             limit = box["limits"].get(name)
             lane = y - 0.4 + (i + 0.5) * height
             if limit is None:
                 continue
             if isinstance(limit[0], str):
-                ax.text(0.01, lane, textwrap.fill(f"box {i + 1}: {levels_text(name, limit, document['variants'])}",
-                                                  LABEL_WIDTH), va="center", fontsize=12, color=colour)
+                ax.text(0.01, lane, f"box {i + 1}: {len(limit)} of {len(document['variants'])} (below)",
+                        va="center", fontsize=12, color=colour)
                 continue
             low, high = ranges[name]
             ax.barh(lane, (limit[1] - limit[0]) / (high - low), left=(limit[0] - low) / (high - low),
@@ -456,5 +459,5 @@ def _limits_panel(ax: Any, document: Mapping[str, Any]) -> None:
     ax.set_yticks(range(len(rows)), rows)
     ax.set(xlim=(0, 1), ylim=(len(rows) - 0.5, -0.5), xlabel="share of the searched range (0 = low end, 1 = high "
            "end)", title="Limits of each box (inputs not listed: unlimited)")
-    ax.legend(handles=handles, loc="upper right", fontsize=12)
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.12), fontsize=11, frameon=False)
     ax.grid(axis="x", alpha=0.3)
