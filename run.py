@@ -466,6 +466,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 STUDY_RUNS = 40  # replicates per scenario in the main job: enough for medians that move by a day at most
+STUDY_DISCOVERY = (24, 3)  # the main job's scenario discovery: Latin hypercube samples per variant, runs each
 STUDIES = ((HISTORICAL, ""), (ROOT / "scenarios" / "kobani" / "kobani.yaml", "kobani"))  # (scenario, subfolder)
 
 
@@ -480,6 +481,10 @@ def cmd_main(args: argparse.Namespace) -> int:
         folder = out / subfolder
         library = sorted(str(p) for p in (historical.parent / "counterfactuals").glob("*.yaml"))
         status = main(["compare", str(historical), *library, "--runs", str(STUDY_RUNS), "--out", str(folder)])
+        if status == 0:  # the lesson's scenario discovery, beside the comparison (the report shows its boxes)
+            status = main(["discover", "--scenario", str(historical), "--counterfactuals", *library,
+                           "--samples", str(STUDY_DISCOVERY[0]), "--runs", str(STUDY_DISCOVERY[1]),
+                           "--out", str(folder / "discovery")])
         if status != 0:
             return status
         cmd_report(argparse.Namespace(folder=str(folder), scenario=None, no_animation=False))

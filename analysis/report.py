@@ -5,7 +5,8 @@ a run, batch or compare folder.
 of contents; the summary with history beside the model; the scenarios compared; the progress plot; the theatre on
 the eve of the cut-off and on the last day; the campaign day by day (a day slider over the maps, with the day's
 events; GIF and MP4 beside it); each counterfactual's question with its progress and its map at the cut-off; the
-turning points; the run's story beside history's; method, assumptions and limitations; the parameters with their
+scenario discovery's boxes when the folder holds them (the main job's do); the turning points; the run's story
+beside history's; method, assumptions and limitations; the parameters with their
 sources; the validation summary when the folder holds one; provenance; and links to every data file.
 
 The run shown in detail (for a batch: the *representative* run of the reference scenario) is the one closest to
@@ -37,6 +38,7 @@ import pandas as pd
 from analysis import narrative
 from analysis.animation import Frame, jpeg_bytes, write_animation
 from analysis.contrasts import contrasts, contrasts_markdown
+from analysis.discovery import boxes_markdown, discovery_figure
 from analysis.distributions import distribution_figure, scenario_order
 from analysis.fidelity import fidelity_lines, fidelity_report
 from analysis.folders import (
@@ -378,6 +380,34 @@ def validation_html(folder: Path, subject: Subject) -> str:
             f'</pre><p class="note">{_esc(VALIDATION_CAVEATS)}</p>')
 
 
+DISCOVERY_FOLDER = "discovery"  # where the main job writes run.py discover beside its comparison
+
+
+def discovery_html(folder: Path, pictures: Pictures) -> str | None:
+    """Scenario discovery, when the folder holds one (``discovery/boxes.json``, which the main job writes beside
+    its comparison): PRIM's boxes of parameters and variants where the objective still holds at the end, and the
+    peeling picture. None when there is none."""
+    path = folder / DISCOVERY_FOLDER / "boxes.json"
+    if not path.exists():
+        return None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        table = boxes_markdown(document)
+        picture = pictures.keep("discovery.png", png_bytes(discovery_figure(document)))
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        return f"<p>{DISCOVERY_FOLDER}/boxes.json could not be read ({_esc(exc)}).</p>"
+    intro = (f"<p>Over the plausible parameter ranges (each with its source: the parameters section) and every "
+             f"scenario variant, where does the objective still hold at the end? {document['points']} points "
+             f"({document['samples']} Latin hypercube samples x {len(document['variants'])} variants), "
+             f"{document['runs']} run(s) each; PRIM (the patient rule induction method) finds the boxes where it "
+             f"holds most. A small sample: a box is a lead, not a finding; a box without parameter limits says the "
+             f"what-if, not the uncertain numbers, decides. The full discovery: docs/validation.md.</p>")
+    caption = ("Left: the first box's peeling trajectory, from the whole sample (right) to ever smaller, denser "
+               "boxes; the circle is the step chosen, the star the box after pasting. Right: each box's limits "
+               "over each input's searched range.")
+    return intro + markdown_table_html(table[table.index("| box"):]) + _figure(picture, "image/png", caption)
+
+
 def _git_commit() -> str:
     try:
         done = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty", "--abbrev=40"],
@@ -648,6 +678,9 @@ def build_report(folder: str | Path, scenario: str | None = None, animate: bool 
         body, others = counterfactuals_html(source, subject.name, warn, pictures)
         scenarios += others
         page.add("counterfactuals", "Counterfactuals: the questions and their answers", body)
+    discovery = discovery_html(out, pictures)
+    if discovery is not None:
+        page.add("discovery", "Where does the objective hold? Scenario discovery", discovery)
     page.add("turning", "Turning points: the captures that cut supply most", turning_points_html(
         subject, source if isinstance(source, StoreFolder) else None))
     page.add("story", "The run's story beside history's", story_html(subject))

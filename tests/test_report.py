@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 from conftest import write_tiny
 
+import run
 from analysis.history import NO_RECORD
 from analysis.report import question_of, representative
 from analysis.scores import scores_text
@@ -148,6 +149,41 @@ def test_report_where_the_objective_never_falls(tmp_path):
     page = (folder / "report.html").read_text(encoding="utf-8")
     assert "never" in page and "Traceback" not in made.stderr
     assert 'id="counterfactuals"' not in page  # one scenario: nothing to compare it with
+    assert 'id="discovery"' not in page  # no discovery/ in the folder: no section for it
+
+
+@pytest.mark.e2e
+def test_the_main_job_writes_each_theatres_comparison_discovery_and_report(tmp_path, monkeypatch, capsys):
+    theatre = write_tiny(tmp_path / "theatre")
+    (theatre.parent / "counterfactuals").mkdir()
+    (theatre.parent / "counterfactuals" / "thin.yaml").write_text(
+        "extends: ../tiny.yaml\nname: Thin\nremove_formations: [blue_rifles]\n", encoding="utf-8")
+    monkeypatch.setattr(run, "ROOT", tmp_path)  # its out/ folder
+    monkeypatch.setattr(run, "STUDIES", ((theatre, ""),))
+    monkeypatch.setattr(run, "STUDY_RUNS", 2)
+    monkeypatch.setattr(run, "STUDY_DISCOVERY", (2, 1))
+    assert run.main([]) == 0
+    [study] = (tmp_path / "out").glob("study-*")
+    assert f"Study folder: {study}" in capsys.readouterr().out
+    assert set(pd.read_parquet(study / "runs.parquet")["scenario"]) == {"tiny", "thin"}
+    assert json.loads((study / "discovery" / "boxes.json").read_text(encoding="utf-8"))["variants"] == ["tiny", "thin"]
+    assert 'id="discovery"' in (study / "report.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.e2e
+def test_a_folder_with_a_scenario_discovery_shows_its_boxes_and_picture(vale, tmp_path, chromium_page):
+    folder = _compare(tmp_path / "cmp", *vale, runs=2)
+    found = run_py("discover", "--scenario", vale[0], "--counterfactuals", vale[1], "--samples", 4, "--runs", 1,
+                   "--workers", 1, "--out", folder / "discovery")
+    assert found.returncode == 0, found.stderr
+    assert run_py("report", folder, "--no-animation").returncode == 0
+    document = json.loads((folder / "discovery" / "boxes.json").read_text(encoding="utf-8"))
+    info = _open(chromium_page, folder / "report.html", tmp_path / "shot.png")
+    assert chromium_page.console_errors == [] and info["requests"] == [] and all(i["ok"] for i in info["images"])
+    assert "Where does the objective hold? Scenario discovery" in info["headings"]
+    assert f"{document['points']} points ({document['samples']} Latin hypercube samples x 2 variants)" in info["text"]
+    assert (folder / "img" / "discovery.png").exists()
+    assert len(info["images"]) == 7  # the compare report's six, and the discovery's picture
 
 
 @pytest.mark.e2e
