@@ -139,7 +139,7 @@ def calls_off(morale: float, day_loss: float, params: Parameters) -> bool:
     """Rule (urban-combat notes P15: "pause and reorganise after ≳8% loss in a day"): an attacker in a place calls
     off its assault when it lost ``pause_loss`` or more of its strength in the day's fight, or when it breaks; a
     worn attacker whose fight goes well presses on (the 2013 pursuit: Dabaa, Salhiyeh, Masoudiyeh and al-Buwaydah
-    fell on four days in a row after the seventeen-day battle for the town)."""
+    fell on the three days after the seventeen-day battle for the town)."""
     return day_loss >= params.pause_loss or breaks(morale, params)
 
 
