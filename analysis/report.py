@@ -38,7 +38,7 @@ import pandas as pd
 from analysis import narrative
 from analysis.animation import Frame, jpeg_bytes, write_animation
 from analysis.contrasts import contrasts, contrasts_markdown
-from analysis.discovery import boxes_markdown, discovery_figure
+from analysis.discovery import boxes_markdown
 from analysis.distributions import distribution_figure, scenario_order
 from analysis.fidelity import fidelity_lines, fidelity_report
 from analysis.folders import (
@@ -386,16 +386,16 @@ DISCOVERY_FOLDER = "discovery"  # where the main job writes run.py discover besi
 def discovery_html(folder: Path, pictures: Pictures) -> str | None:
     """Scenario discovery, when the folder holds one (``discovery/boxes.json``, which the main job writes beside
     its comparison): PRIM's boxes of parameters and variants where the objective still holds at the end, and the
-    peeling picture. None when there is none."""
-    path = folder / DISCOVERY_FOLDER / "boxes.json"
-    if not path.exists():
+    peeling picture ``run.py discover`` drew beside them. None when there is none."""
+    found = folder / DISCOVERY_FOLDER
+    if not (found / "boxes.json").exists():
         return None
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads((found / "boxes.json").read_text(encoding="utf-8"))
         table = boxes_markdown(document)
-        picture = pictures.keep("discovery.png", png_bytes(discovery_figure(document)))
-    except (ValueError, KeyError, TypeError, IndexError) as exc:
-        return f"<p>{DISCOVERY_FOLDER}/boxes.json could not be read ({_esc(exc)}).</p>"
+        picture = pictures.keep("discovery.png", (found / "discovery.png").read_bytes())
+    except (OSError, ValueError, KeyError, TypeError, IndexError) as exc:
+        return f"<p>{DISCOVERY_FOLDER}/ could not be read ({_esc(exc)}).</p>"
     intro = (f"<p>Over the plausible parameter ranges (each with its source: the parameters section) and every "
              f"scenario variant, where does the objective still hold at the end? {document['points']} points "
              f"({document['samples']} Latin hypercube samples x {len(document['variants'])} variants), "

@@ -232,8 +232,9 @@ def engaged_share(own_men: int, enemy_men: int, params: Parameters) -> float:
 def _hit(c: Combatant, rate: float, yields, dt: float, params: Parameters, rng: np.random.Generator,
          steadiness: float = 1.0) -> Hit:
     loss = draw_losses(c.personnel, rate, dt, params, rng, c.attacking_side)
-    morale = morale_after_losses(c.morale, loss.total / c.personnel, params, steadiness)
-    return Hit(loss, morale, loss.total < c.personnel and yields(morale, loss.total / c.personnel, params))
+    day_loss = loss.total / c.personnel
+    morale = morale_after_losses(c.morale, day_loss, params, steadiness)
+    return Hit(loss, morale, loss.total < c.personnel and yields(morale, day_loss, params))
 
 
 def _breaks(morale: float, day_loss: float, params: Parameters) -> bool:
