@@ -149,6 +149,14 @@ def steady(morale: float, params: Parameters) -> bool:
     return morale >= params.halt_morale
 
 
+def wounded_left_behind(wounded: int, overrun: bool) -> int:
+    """Rule: a defender driven out of a place by the assault that takes it leaves the men wounded in that day's
+    fight where they fell, and the enemy captures them; a defender that still holds the place carries its own
+    wounded back (the record: "dozens of rebels were captured alive" in the final assault on al-Buwaydah, 8 June
+    2013). Returns how many are left behind."""
+    return wounded if overrun else 0
+
+
 def fate_of_broken(way_out: bool, morale: float, params: Parameters, cut_off: bool = True) -> Fate:
     """Rule: a formation that falls back retreats if it has a way out; with none it surrenders only when it is
     truly trapped, cut off from supply as well, and its morale is below ``surrender_morale``; otherwise it

@@ -203,12 +203,18 @@ def _engage_place(m: SiegeModel, place: str, fighters: list[Formation]) -> None:
              f"{_names(attackers)} {verb} {m.place_name(place)}{held}: attackers lost "
              f"{a_loss.describe()}; defenders lost {d_loss.describe()}",
              place=place, formation=attackers[0], other=defenders[0], losses=a_loss, enemy_losses=d_loss)
-    for f, hit in zip(defenders, hits.defenders, strict=True):
-        if hit.falls_back and f.active:
-            m.fall_back(f, "broke and fell back from")
+    broken = [(f, hit) for f, hit in zip(defenders, hits.defenders, strict=True) if hit.falls_back and f.active]
+    for f, _ in broken:
+        m.fall_back(f, "broke and fell back from")
     for f, hit in zip(attackers, hits.attackers, strict=True):
         if hit.falls_back and f.active:
             m.fall_back(f, "called off its assault on")
+    if kind is EngagementKind.ASSAULT:
+        still_there = m.space.at_place.get(place, ())
+        overrun = any(f in still_there for f in attackers) and not any(f in still_there for f in defenders)
+        for f, hit in broken:
+            if f.active:
+                m.leave_wounded_behind(f, combat.wounded_left_behind(hit.losses.wounded, overrun), place)
 
 def _resolve(m: SiegeModel, kind: EngagementKind, attackers: list[Formation], defenders: list[Formation],
              first_day: bool, place: str | None = None) -> Outcome:

@@ -20,6 +20,7 @@ class EventKind(enum.StrEnum):
     RETREAT = "retreat"
     HALT = "halt"  # an attacker calls off its part in a storm and stands fast in a quarter its side holds
     SURRENDER = "surrender"
+    PRISONERS = "prisoners"  # wounded left behind, by a formation overrun or gone, taken by the enemy
     DESTROYED = "destroyed"
     SUPPLY_CUT = "supply_cut"
     SUPPLY_RESTORED = "supply_restored"

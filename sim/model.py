@@ -275,14 +275,28 @@ class SiegeModel(mesa.Model):
         if not carried:
             return
         comrades = [g for g in self.space.active_at(here, f.side) if g.faction == f.faction] if here else []
-        f.wounded -= carried
         if comrades:
+            f.wounded -= carried
             comrades[0].wounded += carried
             comrades[0].trapped_wounded += carried
             return
-        f.captured += carried
-        self.log(EventKind.SURRENDER, f"{carried:,} wounded of {f.label} left behind were captured",
-                 place=here or "", formation=f, losses=Losses(0, -carried))
+        self._wounded_captured(f, carried, here)
+
+    def leave_wounded_behind(self, f: Formation, wounded: int, place: str) -> None:
+        """Carry out ``combat.wounded_left_behind``: ``f``, driven out of ``place``, leaves ``wounded`` of the day's
+        fight there (no more than it still counts), and they are captured; those it carried go from its load."""
+        left = min(wounded, f.wounded)
+        if left > 0:
+            f.trapped_wounded = max(0, f.trapped_wounded - left)
+            self._wounded_captured(f, left, place)
+
+    def _wounded_captured(self, f: Formation, wounded: int, here: str | None) -> None:
+        """``wounded`` of ``f`` left behind at ``here`` are captured: they leave its wounded for its captured."""
+        f.wounded -= wounded
+        f.captured += wounded
+        where = f" in {self.place_name(here)}" if here else ""
+        self.log(EventKind.PRISONERS, f"{wounded:,} wounded of {f.label} left behind{where} were captured",
+                 place=here or "", formation=f, losses=Losses(0, -wounded))
 
     def stand_fast(self, f: Formation, town: str) -> None:
         """Rule: an attacker that calls off its part in the storm of ``town`` in a quarter its side holds stands

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from unittest.mock import patch
 
+import pytest
+
 from sim import combat, engagements
 from sim.combat import Hit, Outcome
 from sim.events import EventKind
@@ -68,3 +70,37 @@ def test_a_formation_lost_falling_back_is_logged_destroyed_with_its_losses(tmp_p
     assert red.status is Status.DESTROYED
     assert [e.kind for e in m.events] == [EventKind.DESTROYED, EventKind.RETREAT]
     assert m.events[-1].killed + m.events[-1].wounded == 3 and "was lost falling back" in m.events[-1].text
+
+
+@pytest.mark.parametrize(("red_holder", "blue_calls_off", "left_behind"),
+                         [(False, False, 6), (True, False, 0), (False, True, 0)])
+def test_a_defender_driven_out_by_the_assault_that_takes_its_place_leaves_that_days_wounded_to_be_captured(
+        tmp_path: Path, red_holder: bool, blue_calls_off: bool, left_behind: int) -> None:
+    """Red's 100 in mid break under blue's assault (2 killed, 6 wounded) and fall back to the town. When no red
+    is left in mid and blue stays, mid is overrun: the 6 are captured where they fell. A comrade who holds on,
+    or an attacker who calls off too, leaves mid red's, and red carries its wounded back."""
+    holder = [unit("red_h", "red_army", "mid", {"hold": "mid"}, 400)] if red_holder else []
+    m = world(tmp_path, [unit("red_t", "red_army", "mid", {"hold": "mid"}, 100), *holder,
+                         unit("blue_a", "blue_army", "mid", {"axis": ["town"]}, 1000)],
+              blue_holds=("base",), red_holds=("mid", "town", "depot"),
+              parameters={"retreat_loss": 0.0})  # (no loss on the way: the counts are the fight's)
+    red = m.formation("red_t")
+    red.in_supply = False  # the day's wounded join those it carries (trapped_wounded)
+    red.take_losses(0, 4)
+    blue_hit = Hit(Losses(0, 3), 0.2 if blue_calls_off else 0.8, blue_calls_off)
+    red_hits = (Hit(Losses(2, 6), 0.2, True), *([Hit(Losses(0, 0), 0.8, False)] if red_holder else []))
+    with patch.object(combat, "resolve", return_value=Outcome(900.0, 90.0, 0.01, 0.1, (blue_hit,), red_hits)):
+        engagements.fight(m)
+    assert red.active and red.place is None  # on the road to the town, in every case
+    assert (red.captured, red.wounded, red.trapped_wounded) == (left_behind, 10 - left_behind, 10 - left_behind)
+    prisoners = [e for e in m.events if e.kind is EventKind.PRISONERS]
+    if left_behind:
+        assert [(e.formation, e.wounded) for e in prisoners] == [("red_t", -6)]
+        assert "6 wounded of Red Army red_t left behind in mid were captured" in prisoners[0].text
+    else:
+        assert not prisoners
+
+
+def test_the_wounded_left_behind_are_the_days_wounded_of_an_overrun_defender_only() -> None:
+    assert combat.wounded_left_behind(6, overrun=True) == 6
+    assert combat.wounded_left_behind(6, overrun=False) == 0
