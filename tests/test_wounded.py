@@ -144,8 +144,8 @@ def test_the_wounded_of_a_destroyed_formation_pass_to_a_comrade_or_are_captured(
         assert (red.captured, other.wounded, other.trapped_wounded) == (0, 5, 5)
     else:
         assert red.captured == 5
-        assert m.events[-1].kind is EventKind.PRISONERS and "5 wounded of Red Army red_n left behind in north were captured" in \
-            m.events[-1].text
+        assert m.events[-1].kind is EventKind.PRISONERS
+        assert "5 wounded of Red Army red_n left behind in north were captured" in m.events[-1].text
 
 
 def test_the_records_count_the_wounded_still_trapped_per_faction_and_side(tmp_path: Path) -> None:
