@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from sim.parameters import Parameters
-from sim.states import EngagementKind, Fate, Losses
+from sim.states import EngagementKind, Fate, Losses, Posture
 
 
 def combat_power(personnel: int, tanks: int, type_value: float, quality: float, morale: float, supply: float,
@@ -149,11 +149,18 @@ def steady(morale: float, params: Parameters) -> bool:
     return morale >= params.halt_morale
 
 
+def holds_ground(posture: Posture, morale: float, params: Parameters) -> bool:
+    """Rule: who counts when a place changes hands: not raiders, not formations falling back, not the broken
+    (stranded, they stand but hold nothing)."""
+    return posture is not Posture.RAID and posture is not Posture.RETREAT and not breaks(morale, params)
+
+
 def wounded_left_behind(wounded: int, overrun: bool) -> int:
-    """Rule: a defender driven out of a place by the assault that takes it leaves the men wounded in that day's
-    fight where they fell, and the enemy captures them; a defender that still holds the place carries its own
-    wounded back (the record: "dozens of rebels were captured alive" in the final assault on al-Buwaydah, 8 June
-    2013). Returns how many are left behind."""
+    """Rule: a defender driven out of a place by the assault that takes it (``overrun``: after the fight only
+    the attacker holds ground there, ``holds_ground``) leaves the men wounded in that day's fight where they fell,
+    and the enemy captures them; while its side still holds the place it carries its own wounded back (the
+    record: "dozens of rebels were captured alive" in the final assault on al-Buwaydah, 8 June 2013). Returns how
+    many are left behind."""
     return wounded if overrun else 0
 
 

@@ -210,8 +210,9 @@ def _engage_place(m: SiegeModel, place: str, fighters: list[Formation]) -> None:
         if hit.falls_back and f.active:
             m.fall_back(f, "called off its assault on")
     if kind is EngagementKind.ASSAULT:
-        still_there = m.space.at_place.get(place, ())
-        overrun = any(f in still_there for f in attackers) and not any(f in still_there for f in defenders)
+        holding = {f.side for f in m.space.at_place.get(place, ())
+                   if combat.holds_ground(f.posture, f.morale, m.params)}
+        overrun = holding == {attackers[0].side}
         for f, hit in broken:
             if f.active:
                 m.leave_wounded_behind(f, combat.wounded_left_behind(hit.losses.wounded, overrun), place)

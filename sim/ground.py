@@ -50,7 +50,7 @@ def trace_supply(m: SiegeModel, log: bool) -> None:
 
 def update_control(m: SiegeModel) -> None:
     """Rule: a place changes hands when formations of one side only stand in it; raiders, formations falling
-    back and broken ones (morale below ``morale_break``: stranded, they stand but hold nothing) take nothing; an
+    back and broken ones take nothing (``combat.holds_ground``); an
     empty place whose holder has a picket next door (``doctrine.picket_for``) is not taken: the picket moves in,
     and the place is fought for. A place won in a fight (its defenders broke or fell there) is the winner's: the
     picket stops a walk-in, it does not restart a lost fight (the counterattack rule may)."""
@@ -59,8 +59,7 @@ def update_control(m: SiegeModel) -> None:
         holder = m.control[place]
         if not fs or holder is not None and not enemy_at[holder].get(place):
             continue  # empty, or only its holder's formations in it: no change of hands (most places, most days)
-        holders = [f for f in fs if f.posture is not Posture.RAID and f.posture is not Posture.RETREAT
-                   and not combat.breaks(f.morale, m.params)]
+        holders = [f for f in fs if combat.holds_ground(f.posture, f.morale, m.params)]
         if len({f.side for f in holders}) != 1 or holder == holders[0].side:
             continue
         previous = holder

@@ -10,6 +10,7 @@ import pytest
 from sim import combat, engagements
 from sim.combat import Hit, Outcome
 from sim.events import EventKind
+from sim.parameters import Parameters
 from sim.states import Losses, Posture, Status
 from tests.test_doctrine import unit, world
 
@@ -72,23 +73,26 @@ def test_a_formation_lost_falling_back_is_logged_destroyed_with_its_losses(tmp_p
     assert m.events[-1].killed + m.events[-1].wounded == 3 and "was lost falling back" in m.events[-1].text
 
 
-@pytest.mark.parametrize(("red_holder", "blue_calls_off", "left_behind"),
-                         [(False, False, 6), (True, False, 0), (False, True, 0)])
+@pytest.mark.parametrize(("red_other", "blue_calls_off", "left_behind"),
+                         [(None, False, 6), ("holder", False, 0), ("passing", False, 6), (None, True, 0)])
 def test_a_defender_driven_out_by_the_assault_that_takes_its_place_leaves_that_days_wounded_to_be_captured(
-        tmp_path: Path, red_holder: bool, blue_calls_off: bool, left_behind: int) -> None:
+        tmp_path: Path, red_other: str | None, blue_calls_off: bool, left_behind: int) -> None:
     """Red's 100 in mid break under blue's assault (2 killed, 6 wounded) and fall back to the town. When no red
-    is left in mid and blue stays, mid is overrun: the 6 are captured where they fell. A comrade who holds on,
-    or an attacker who calls off too, leaves mid red's, and red carries its wounded back."""
-    holder = [unit("red_h", "red_army", "mid", {"hold": "mid"}, 400)] if red_holder else []
-    m = world(tmp_path, [unit("red_t", "red_army", "mid", {"hold": "mid"}, 100), *holder,
+    holding ground is left in mid and blue stays, mid is overrun: the 6 are captured where they fell (a comrade
+    only passing through on its way back holds nothing). A comrade who holds on, or an attacker who calls off
+    too, leaves mid red's, and red carries its wounded back."""
+    other = [unit("red_h", "red_army", "mid", {"hold": "mid"}, 400)] if red_other else []
+    m = world(tmp_path, [unit("red_t", "red_army", "mid", {"hold": "mid"}, 100), *other,
                          unit("blue_a", "blue_army", "mid", {"axis": ["town"]}, 1000)],
               blue_holds=("base",), red_holds=("mid", "town", "depot"),
               parameters={"retreat_loss": 0.0})  # (no loss on the way: the counts are the fight's)
+    if red_other == "passing":
+        m.formation("red_h").posture, m.formation("red_h").path = Posture.RETREAT, ["town"]
     red = m.formation("red_t")
     red.in_supply = False  # the day's wounded join those it carries (trapped_wounded)
     red.take_losses(0, 4)
     blue_hit = Hit(Losses(0, 3), 0.2 if blue_calls_off else 0.8, blue_calls_off)
-    red_hits = (Hit(Losses(2, 6), 0.2, True), *([Hit(Losses(0, 0), 0.8, False)] if red_holder else []))
+    red_hits = (Hit(Losses(2, 6), 0.2, True), *([Hit(Losses(0, 0), 0.8, False)] if red_other else []))
     with patch.object(combat, "resolve", return_value=Outcome(900.0, 90.0, 0.01, 0.1, (blue_hit,), red_hits)):
         engagements.fight(m)
     assert red.active and red.place is None  # on the road to the town, in every case
@@ -104,3 +108,11 @@ def test_a_defender_driven_out_by_the_assault_that_takes_its_place_leaves_that_d
 def test_the_wounded_left_behind_are_the_days_wounded_of_an_overrun_defender_only() -> None:
     assert combat.wounded_left_behind(6, overrun=True) == 6
     assert combat.wounded_left_behind(6, overrun=False) == 0
+
+
+@pytest.mark.parametrize(("posture", "morale", "holds"),
+                         [(Posture.HOLD, 0.8, True), (Posture.ATTACK, 0.8, True), (Posture.RAID, 0.8, False),
+                          (Posture.RETREAT, 0.8, False), (Posture.HOLD, 0.2, False)])
+def test_raiders_formations_falling_back_and_the_broken_hold_no_ground(posture: Posture, morale: float,
+                                                                         holds: bool) -> None:
+    assert combat.holds_ground(posture, morale, Parameters()) is holds  # morale_break 0.3
