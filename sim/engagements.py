@@ -209,7 +209,7 @@ def _engage_place(m: SiegeModel, place: str, fighters: list[Formation]) -> None:
     for f, hit in zip(attackers, hits.attackers, strict=True):
         if hit.falls_back and f.active:
             m.fall_back(f, "called off its assault on")
-    if kind is EngagementKind.ASSAULT:
+    if kind is EngagementKind.ASSAULT and broken:  # (most fights break nobody: no one to leave wounded behind)
         holding = {f.side for f in m.space.at_place.get(place, ())
                    if combat.holds_ground(f.posture, f.morale, m.params)}
         overrun = holding == {attackers[0].side}
