@@ -573,7 +573,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "seed reproduces, unlike the number of workers)")
     calib.add_argument("--tolerance", type=float, default=0.25, help="plausible sets: trials whose loss is within "
                        "this of the best (default 0.25)")
-    calib.add_argument("--check-runs", type=int, default=40, help="replicates of the final check (default 40)")
+    calib.add_argument("--check-runs", type=int, default=200, help="replicates of the final check (default 200)")
     calib.add_argument("--seed", type=int, default=1, help="seed of the search and the replicates")
     calib.add_argument("--out", default=str(ROOT / "out" / "calibration"),
                        help="output folder (default out/calibration); its trials.jsonl is resumed")

@@ -250,7 +250,7 @@ class Budget:
     startup: int = 12  # random trials before TPE models the loss
     tolerance: float = 0.25  # plausible sets: trials whose loss is within this of the best
     max_sets: int = 20
-    check_runs: int = 40  # replicates for the held-back check of the defaults and the chosen values
+    check_runs: int = 200  # replicates for the held-back check of the defaults and the chosen values (Budgets)
 
     def check(self) -> None:
         for name in ("trials", "runs", "batch", "max_sets", "check_runs"):

@@ -265,7 +265,8 @@ def test_the_page_names_each_transfer_theatre_by_its_own_name() -> None:
     assert page.startswith("# Validation: Old Town\n") and "Kobani" not in page
     assert f"| parameter | default | searched | source of the range | al-Qusayr fit | Ember fit | {THIRD} fit |" in page
     assert f"| {THIRD}: town held (al-Qusayr's parameters): share of runs |" in page
-    assert page.count(f"{THIRD}: 40 runs each, the same seeds.") == 1 and "Ember: 40 runs each" in page
+    runs = measured["transfers"][0]["transfer"]["held_back"]["runs"]
+    assert page.count(f"{THIRD}: {runs} runs each, the same seeds.") == 1 and f"Ember: {runs} runs each" in page
     alone = update_document(skeleton("Old Town"), with_transfers(measured, []))
     primary_met = int(re.search(r"Calibrated: (\d+) of 10 targets met", alone).group(1))
     assert "No transfer theatre." in alone
