@@ -104,7 +104,7 @@ def loss_share(daily_rate: float, dt: float) -> float:
 
 
 def share_lost(personnel: int, share: float, params: Parameters, rng: np.random.Generator,
-               attacking_side: bool = False) -> Losses:
+               attacking_side: bool) -> Losses:
     """Rule: each person is lost with probability ``share``; ``killed_fraction`` of the lost are killed."""
     lost = int(rng.binomial(personnel, share)) if personnel > 0 and share > 0 else 0
     killed = int(rng.binomial(lost, killed_fraction(attacking_side, params))) if lost else 0
@@ -164,7 +164,7 @@ def wounded_left_behind(wounded: int, overrun: bool) -> int:
     return wounded if overrun else 0
 
 
-def fate_of_broken(way_out: bool, morale: float, params: Parameters, cut_off: bool = True) -> Fate:
+def fate_of_broken(way_out: bool, morale: float, params: Parameters, cut_off: bool) -> Fate:
     """Rule: a formation that falls back retreats if it has a way out; with none it surrenders only when it is
     truly trapped, cut off from supply as well, and its morale is below ``surrender_morale``; otherwise it
     stands and fights on where it is (the record's "dozens" captured, not whole garrisons)."""

@@ -525,8 +525,7 @@ def counterattack_target(f: Formation, s: Situation) -> str | None:
         other_threats = any(space.active_at(q, enemy) for q in space.adjacency[f.place] if q != place)
         if other_threats and not others_here:
             continue
-        defence = s.side_power_at(place, enemy)
-        if defence == 0 or own >= s.params.counterattack_ratio * defence:
+        if own >= s.params.counterattack_ratio * s.side_power_at(place, enemy):  # (any power outguns an empty place)
             return place
     return None
 

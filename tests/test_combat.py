@@ -175,7 +175,7 @@ def test_draw_losses_is_share_lost_at_the_loss_share(personnel: int, rate: float
     """The bombardment works the share out once and draws with share_lost: the same draws as draw_losses."""
     assert loss_share(rate, dt) == 1.0 - math.exp(-rate * dt)
     assert draw_losses(personnel, rate, dt, P, np.random.default_rng(3)) == share_lost(
-        personnel, loss_share(rate, dt), P, np.random.default_rng(3))
+        personnel, loss_share(rate, dt), P, np.random.default_rng(3), False)
 
 
 def test_a_certain_loss_takes_everybody() -> None:
@@ -216,6 +216,13 @@ def test_each_side_has_its_own_share_of_its_casualties_killed(attacking_side: bo
                               False, False, 1.0, replace(params, max_daily_loss=1.0, meeting_loss=50.0),
                               np.random.default_rng(8)).attackers[0].losses
     assert abs(through_a_fight.killed / through_a_fight.total - share) < 0.01
+
+
+def test_losses_drawn_without_a_side_are_the_defenders() -> None:
+    """Bombardment and the gauntlet name the side; a caller that does not is drawing a defender's losses."""
+    params = replace(P, attacker_killed_share=0.25, max_daily_loss=1.0)
+    loss = draw_losses(200_000, 50.0, 1.0, params, np.random.default_rng(9))
+    assert abs(loss.killed / loss.total - params.killed_share) < 0.01
 
 
 def test_draw_losses_is_reproducible_with_the_same_generator_seed() -> None:
@@ -261,6 +268,14 @@ def test_combat_power_hand_worked() -> None:
     assert combat_power(0, 0, 1.4, 1.2, 1.0, 1.0, P) == 0.0
 
 
+def test_a_tank_in_a_built_up_place_is_worth_urban_tank_factor_of_its_value() -> None:
+    # 10 tanks alone, full morale and supply: 10 x 12 = 120 in the open, 120 x 0.5 = 60 in a town
+    assert combat_power(0, 10, 1.0, 1.0, 1.0, 1.0, P) == pytest.approx(120.0)
+    assert combat_power(0, 10, 1.0, 1.0, 1.0, 1.0, P, built_up=True) == pytest.approx(60.0)
+    # the men are worth as much in a town as in the open
+    assert combat_power(100, 0, 1.0, 1.0, 1.0, 1.0, P, built_up=True) == pytest.approx(100.0)
+
+
 def test_combat_power_uses_the_type_values_of_the_table() -> None:
     armour = combat_power(500, 0, P.type_value["armour"], 1.0, 1.0, 1.0, P)
     militia = combat_power(500, 0, P.type_value["militia"], 1.0, 1.0, 1.0, P)
@@ -299,6 +314,8 @@ def test_morale_falls_with_losses_and_breaks_below_the_threshold() -> None:
     assert morale_after_losses(0.8, 0.1, P) == pytest.approx(0.5)
     assert morale_after_losses(0.2, 0.5, P) == 0.0
     assert morale_after_losses(0.7, 0.0, P) == pytest.approx(0.7)
+    # defenders of a built-up place (steadiness 0.3): 0.8 - 3 * 0.3 * 0.1 = 0.71
+    assert morale_after_losses(0.8, 0.1, P, 0.3) == pytest.approx(0.71)
     assert breaks(0.29, P)
     assert not breaks(0.3, P)
 
@@ -390,7 +407,27 @@ def test_a_breaking_defender_falls_back_and_a_destroyed_one_does_not() -> None:
     assert wiped.defenders[0].losses.total == 1 and not wiped.defenders[0].falls_back
 
 
+def test_in_a_town_the_outnumbering_defenders_take_their_engaged_share_and_lose_morale_slower() -> None:
+    """100 attackers against 1,000 defenders in a built-up place: all attackers are engaged, 3 x 100 = 300 of the
+    defenders (0.3 of the rate each); the attackers lose morale at the full rate, the defenders at
+    ``urban_morale_factor`` (0.3) of it."""
+    attackers, defenders = [Combatant(100, 0.8, 100.0, True)], [Combatant(1000, 0.8, 100.0)]
+    heavy = replace(P, max_daily_loss=1.0, urban_defence_loss=0.2)
+    outcome = resolve(ASSAULT, attackers, defenders, False, True, 1.0, heavy, np.random.default_rng(4),
+                      built_up=True)
+    rng = np.random.default_rng(4)
+    a_loss = draw_losses(100, outcome.attacker_rate, 1.0, heavy, rng, True)
+    d_loss = draw_losses(1000, outcome.defender_rate * 0.3, 1.0, heavy, rng)
+    assert (outcome.attackers[0].losses, outcome.defenders[0].losses) == (a_loss, d_loss)
+    assert a_loss.total > 0 and d_loss.total > 0
+    assert outcome.attackers[0].morale == pytest.approx(max(0.0, 0.8 - 3.0 * a_loss.total / 100))
+    assert outcome.defenders[0].morale == pytest.approx(0.8 - 3.0 * 0.3 * d_loss.total / 1000)
+
+
 @pytest.mark.parametrize(("own", "enemy", "share"), [
+    (0, 100, 1.0),  # nobody: nothing to share out
+    (100, 0, 0.0),  # nobody to fight: nobody engaged
+    (1, 0, 0.0),  # ... not even one man
     (1500, 400, 0.8),  # 3 x 400 = 1,200 of 1,500 can fight the place at once
     (900, 300, 1.0),  # exactly 3:1: all engaged
     (6000, 200, 0.1),  # a division against a company: a tenth is in the fight

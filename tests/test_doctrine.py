@@ -501,10 +501,16 @@ def test_a_reserve_with_no_threat_about_goes_back_to_its_base(tmp_path: Path) ->
     assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.RESERVE, counterattack_roll=0.04)
 
 
-def test_a_reserve_goes_to_even_a_light_threat_beyond_its_own_quiet_place(tmp_path: Path) -> None:
-    # blue's 100 at base (90) threaten only mid, held by 270: score 90 / 271 = 0.33; the depot and the town are quiet
-    m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"hold": "base"}, 100),
-                         unit("red_m", "red_army", "mid", {"hold": "mid"}, 200),
+@pytest.mark.parametrize(("blue", "mid_held_by"), [
+    (100, 200),  # blue's 100 at base (90) threaten only mid, held by 270: score 90 / 271 = 0.33
+    (1, 200),  # one man (0.9): 0.9 / 271, as light as a threat gets, is still one
+    (100, 0),  # mid held by nobody standing in it: 90 / (0 + 1)
+])
+def test_a_reserve_goes_to_even_a_light_threat_beyond_its_own_quiet_place(tmp_path: Path, blue: int,
+                                                                          mid_held_by: int) -> None:
+    # the depot and the town are quiet
+    garrison = [unit("red_m", "red_army", "mid", {"hold": "mid"}, mid_held_by)] if mid_held_by else []
+    m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"hold": "base"}, blue), *garrison,
                          unit("red_r", "red_army", "depot", {"reserve": "depot"}, 200)],
               blue_holds=("base",), red_holds=("mid", "town", "depot"))
     assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.ADVANCE, ("mid",))
@@ -790,6 +796,17 @@ def test_own_formations_next_door_are_no_threat_to_a_counterattack(tmp_path: Pat
     assert doctrine.counterattack_target(comrade.formation("red_t"), comrade) == "mid"
 
 
+def test_an_enemy_raider_in_its_place_is_no_comrade_to_leave_it_to(tmp_path: Path) -> None:
+    # blue took red's depot (empty) and stands in mid, next to the town: red's garrison would leave the town open
+    # to mid; a blue raider slipping through the town does not hold it for red
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, 100),
+                         unit("blue_x", "blue_army", "town", {"hold": "mid"}, 50),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 300)])
+    m.space.take("depot", "blue")
+    m.formation("blue_x").posture = Posture.RAID
+    assert doctrine.counterattack_target(m.formation("red_t"), m) is None
+
+
 def test_a_counterattack_skips_a_threatened_target_for_the_next_one(tmp_path: Path) -> None:
     # red took both the depot and mid from the start; blue's 100 stand in mid, the depot is empty: going for the
     # depot would leave the town open to mid, but going for mid leaves nothing behind
@@ -1014,3 +1031,87 @@ def test_a_place_the_map_gives_no_defence_takes_its_kinds_from_the_parameters(tm
     m = siege_world(tmp_path, 1000, parameters={"kind_defence": kinds})
     assert "town" in m.graph.graph["defence_from_kind"]
     assert m.side_power_at("town", "red") == pytest.approx(power)
+
+
+# ---------------------------------------------------------------- orders that come too late, and ways through
+# A world of one line (no track from mid to the depot), so that the depot is two roads from mid::
+#
+#     base --5-- mid --5-- town --5-- depot
+
+LINE_ROADS = ROADS[:3]
+
+
+def test_a_move_order_to_a_place_lost_holds_where_it_stands_while_the_town_is_held(tmp_path: Path) -> None:
+    """Red's column at mid was ordered to the base, which blue has taken: too late; red still holds the town, so
+    it holds where it stands, and does not fall back on the rear (the town, nearest red's source) as it would with
+    the town lost."""
+    m = world(tmp_path, [unit("red_m", "red_army", "mid", {"move": "base"}, 200)], roads=LINE_ROADS,
+              blue_holds=(), red_holds=("base", "mid", "town", "depot"))
+    m.space.take("base", "blue")
+    retrace(m)
+    intent = doctrine.decide(m.formation("red_m"), m)
+    assert (intent.posture, intent.path, intent.hold) == (Posture.HOLD, (), "mid")
+
+
+# Two ways from the base to the town: through blue's east (5 + 5 km) or red's west (5.5 + 5 km)::
+#
+#     base --5-- east --5-- town --5-- depot
+#         \--5.5-- west --5--/
+
+WAYS_POS = {"base": (0.0, 0.0), "east": (0.05, 0.01), "west": (0.05, -0.01), "town": (0.10, 0.0),
+            "depot": (0.15, 0.0)}
+WAYS_ROADS = [("base", "east", "road", 5.0), ("east", "town", "road", 5.0), ("base", "west", "road", 5.5),
+              ("west", "town", "road", 5.0), ("town", "depot", "road", 5.0)]
+
+
+def test_a_relief_column_slips_through_enemy_ground_by_the_shortest_way_at_no_cost(tmp_path: Path) -> None:
+    """No way in over red's own ground (blue holds the east, and blue's 300 stand in red's west): the column
+    breaks in by the shortest road, through the east (10 km against 10.5): entering enemy ground costs it
+    nothing (at a cost of 0.5 march-km or more it would go by the west)."""
+    m = world(tmp_path, [unit("red_c", "red_army", "base", {"move": "town"}, 300),
+                         unit("blue_w", "blue_army", "west", {"hold": "west"}, 300)],
+              places=WAYS_POS, roads=WAYS_ROADS, sources=("east", "depot"), blue_holds=("east",),
+              red_holds=("base", "west", "town", "depot"))
+    assert doctrine.decide(m.formation("red_c"), m) == Intent(Posture.RAID, ("east", "town"), break_in=True)
+
+
+def test_a_broken_formation_on_enemy_ground_goes_on_through_empty_enemy_ground_to_its_own(tmp_path: Path) -> None:
+    """Red's broken 50 fell back into blue's empty base; the way to red's own ground passes through blue's empty
+    mid: it goes through, as a retreat may (not as a withdrawal, which must not cross enemy ground)."""
+    m = world(tmp_path, [unit("red_x", "red_army", "base", {"hold": "town"}, 50)])
+    red = m.formation("red_x")
+    red.posture = Posture.RETREAT
+    assert doctrine.decide(red, m) == Intent(Posture.RETREAT, ("mid", "town"))
+
+
+# Red's town cut off from its base by blue's ground, two ways through: two of blue's places by 10 km, or one by
+# 10.5 km::
+#
+#     town --5-- e1 --2-- e2 --3-- base
+#         \--5.5-- w --5--------/
+
+OUT_POS = {"town": (0.0, 0.0), "e1": (0.05, 0.01), "e2": (0.07, 0.01), "w": (0.05, -0.01), "base": (0.10, 0.0)}
+OUT_ROADS = [("town", "e1", "road", 5.0), ("e1", "e2", "road", 2.0), ("e2", "base", "road", 3.0),
+             ("town", "w", "road", 5.5), ("w", "base", "road", 5.0)]
+
+
+def test_a_break_out_takes_the_shortest_road_however_much_enemy_ground_it_crosses(tmp_path: Path) -> None:
+    """The town's defenders, out of supply, give it up; no way out is their own, so they slip through by the
+    shortest road (10 km through two of blue's places, not 10.5 through one: crossing costs them nothing)."""
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300)], places=OUT_POS, roads=OUT_ROADS,
+              sources=("e1", "base"), blue_holds=("e1", "e2", "w"), red_holds=("town", "base"),
+              parameters={"town_withdraw_supply": 0.1})
+    red = m.formation("red_t")
+    red.supply = 0.05  # below town_withdraw_supply
+    assert doctrine.decide(red, m) == Intent(Posture.RAID, ("e1", "e2", "base"), hold="base", withdraw=True)
+
+
+def test_the_pursuit_goes_for_the_enemys_main_body_by_the_shortest_road_through_his_ground(tmp_path: Path) -> None:
+    """Blue has the town; red's main body (300) is in the base, small posts in e1, e2 and w: the pursuit's road is
+    the shortest (through e1 and e2, 10 km, not w, 10.5 km, though it crosses one more of red's places), and
+    today's target the first red place on it."""
+    posts = [unit(f"red_{p}", "red_army", p, {"hold": p}, 10) for p in ("e1", "e2", "w")]
+    m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 1000), *posts,
+                         unit("red_b", "red_army", "base", {"hold": "base"}, 300)], places=OUT_POS, roads=OUT_ROADS,
+              sources=("town", "e2"), blue_holds=("town",), red_holds=("e1", "e2", "w", "base"))
+    assert doctrine.mop_up_target(m.formation("blue_a"), m) == "e1"

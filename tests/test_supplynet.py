@@ -14,7 +14,7 @@ from test_doctrine import unit, world
 
 from sim import doctrine
 from sim.model import SiegeModel
-from sim.scenario import load_scenario
+from sim.scenario import Orders, load_scenario
 from sim.simulation import simulate
 from sim.states import Intent, Posture
 from sim.supply import road_shares, roads_carrying, roads_under_fire, shares_by_place, supplied_places, under_fire
@@ -126,6 +126,18 @@ def test_no_detachment_where_the_place_does_not_matter_or_is_home_ground(tmp_pat
     assert doctrine.detachment_for(m.formation("blue_a"), ONWARD, m) == 0
     m = advanced_to(tmp_path, "mid", men=300)  # 5% of 300 = 15 < detachment_min 20: it keeps together
     assert doctrine.detachment_for(m.formation("blue_a"), ONWARD, m) == 0
+    m = advanced_to(tmp_path, "mid", men=400)  # 5% of 400 = 20: just enough
+    assert doctrine.detachment_for(m.formation("blue_a"), ONWARD, m) == 20
+    m.formation("blue_a").orders = Orders(move="town")  # only a formation on an axis leaves ground it took held
+    assert doctrine.detachment_for(m.formation("blue_a"), ONWARD, m) == 0
+
+
+def test_an_enemy_raider_passing_through_does_not_hold_the_place_for_the_side(tmp_path: Path) -> None:
+    m = advanced_to(tmp_path, "mid")
+    raider = m.formation("red_t")
+    m.space.put(raider, "mid")
+    raider.posture = Posture.RAID
+    assert doctrine.detachment_for(m.formation("blue_a"), ONWARD, m) == 50
     m = advanced_to(tmp_path, "mid", others=100)  # another formation of its side holds it already
     assert doctrine.detachment_for(m.formation("blue_a"), ONWARD, m) == 0
 

@@ -118,6 +118,15 @@ def test_the_quarters_start_with_the_town_and_share_its_fortification(tmp_path: 
 # ---------------------------------------------------------------- the attack
 
 
+def test_the_garrison_of_the_taken_town_is_the_sides_strongest_there_not_a_bigger_enemy_raider(
+        tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "town", {"axis": ["town"]}, 1000),
+                         unit("red_x", "red_army", "town", {"hold": "refuge"}, 2000)])
+    take(m, "blue", "town", "north", "south")
+    m.formation("red_x").posture = Posture.RAID
+    assert doctrine.garrisons_objective(m.formation("blue_a"), m)
+
+
 def test_going_for_the_town_means_its_nearest_quarter_not_yet_held(tmp_path: Path) -> None:
     # blue holds the centre and the south: the old rule saw the objective held and, with no pocket to mop up in
     # reach (mop_up_hops 0), stood still; the town is not taken while red holds the north
@@ -127,6 +136,20 @@ def test_going_for_the_town_means_its_nearest_quarter_not_yet_held(tmp_path: Pat
     assert doctrine.decide(m.formation("blue_a"), m) == Intent(Posture.ATTACK, ("north",), group=("blue_a",))
     take(m, "blue", "north")
     assert doctrine.decide(m.formation("blue_a"), m) == doctrine.HOLD  # all of it held: its garrison stays
+
+
+@pytest.mark.parametrize(("at", "blue_holds", "sector"), [
+    ("base", (), "south"),  # the nearest quarter by road (5 km), not the centre named in the orders
+    ("south", (), "town"),  # standing in a quarter nobody holds: the one its orders name
+    ("south", ("town",), "north"),  # ... and with that one held, the first of those left (north, south)
+])
+def test_the_quarter_to_take_is_the_nearest_not_yet_held(tmp_path: Path, at: str, blue_holds: tuple[str, ...],
+                                                         sector: str) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", at, {"axis": ["town"]}, 2000)], red_holds=("refuge", "depot"))
+    m.space.control.update(dict.fromkeys(("town", "north", "south")))  # nobody holds the town
+    take(m, "blue", *blue_holds)
+    assert doctrine.sector_to_take(m.formation("blue_a"), m, "town") == sector
+    assert doctrine.sector_to_take(m.formation("blue_a"), m, "refuge") == "refuge"  # any other goal stays
 
 
 def test_while_the_town_is_fought_over_no_quarter_keeps_a_garrison_once_taken_each_does(tmp_path: Path) -> None:
@@ -167,6 +190,26 @@ def test_an_assault_on_a_quarter_gathers_the_side_in_the_quarters_next_to_it(tmp
     assert intent == (Intent(Posture.ATTACK, ("north",), group=("blue_a", "blue_b")) if attacks else doctrine.HOLD)
 
 
+def test_no_one_joins_the_assault_on_a_quarter_from_across_a_blocked_street(tmp_path: Path) -> None:
+    # as above with blue's second 1,000 in the centre, but the street from the centre to the north is blocked
+    m = world(tmp_path, [unit("blue_a", "blue_army", "south", {"axis": ["town"]}, 1000),
+                         unit("blue_b", "blue_army", "town", {"axis": ["town"]}, 1000),
+                         unit("red_n", "red_army", "north", {"hold": "north"}, 300)],
+              blocked_roads=[["town", "north"]])
+    take(m, "blue", "town", "south", "refuge")
+    assert doctrine.staging_places(m.formation("blue_a"), "north", m) == ("south",)
+    assert doctrine.decide(m.formation("blue_a"), m) == doctrine.HOLD
+
+
+def test_an_empty_quarter_is_always_a_go_whoever_stands_next_to_it(tmp_path: Path) -> None:
+    # red's 300 in the north (540 with the town's defence) stand next to the empty centre: blue's 100 walk in
+    m = world(tmp_path, [unit("blue_a", "blue_army", "south", {"axis": ["town"]}, 100),
+                         unit("red_n", "red_army", "north", {"hold": "north"}, 300)])
+    take(m, "blue", "south", "refuge")
+    assert doctrine.ready_to_attack([m.formation("blue_a")], "town", m)
+    assert not doctrine.ready_to_attack([m.formation("blue_a")], "north", m)
+
+
 @pytest.mark.parametrize(("red_in_north", "attacks"), [(300, False), (0, True)])
 def test_a_quarter_is_defended_by_the_enemy_in_the_quarters_next_to_it_too(tmp_path: Path, red_in_north: int,
                                                                             attacks: bool) -> None:
@@ -179,6 +222,13 @@ def test_a_quarter_is_defended_by_the_enemy_in_the_quarters_next_to_it_too(tmp_p
     take(m, "blue", "south", "refuge")
     assert doctrine.town_defence("town", "red", m) == pytest.approx(540 + red_in_north * 0.9 * 2)
     assert doctrine.decide(m.formation("blue_a"), m).posture is (Posture.ATTACK if attacks else Posture.HOLD)
+
+
+def test_a_village_next_to_a_quarter_adds_nothing_to_its_defence(tmp_path: Path) -> None:
+    # red's 300 in the north (300 * 0.9 * 2 = 540) and 500 more in the refuge next to it, a village outside the town
+    m = world(tmp_path, [unit("red_n", "red_army", "north", {"hold": "north"}, 300),
+                         unit("red_r", "red_army", "refuge", {"hold": "refuge"}, 500)])
+    assert doctrine.town_defence("north", "red", m) == pytest.approx(540)
 
 
 def pursuit_world(tmp_path: Path, red_holds: tuple[str, ...], mop_up_hops: int) -> SiegeModel:
@@ -217,7 +267,7 @@ def last_act_world(tmp_path: Path, **parameters: float) -> SiegeModel:
     return m
 
 
-@pytest.mark.parametrize(("threshold", "withdraws"), [(0.4, True), (0.3, False)])
+@pytest.mark.parametrize(("threshold", "withdraws"), [(0.4, True), (1 / 3, True), (0.3, False)])
 def test_the_defenders_withdraw_when_they_hold_too_little_of_the_town(tmp_path: Path, threshold: float,
                                                                       withdraws: bool) -> None:
     m = last_act_world(tmp_path, town_withdraw_share=threshold)  # red holds a third
@@ -228,7 +278,7 @@ def test_the_defenders_withdraw_when_they_hold_too_little_of_the_town(tmp_path: 
         assert intent.posture is Posture.HOLD and not intent.withdraw
 
 
-@pytest.mark.parametrize(("supply", "withdraws"), [(0.05, True), (0.2, False)])
+@pytest.mark.parametrize(("supply", "withdraws"), [(0.05, True), (0.1, False), (0.2, False)])
 def test_the_defenders_withdraw_when_their_supply_runs_out(tmp_path: Path, supply: float, withdraws: bool) -> None:
     m = last_act_world(tmp_path, town_withdraw_share=0.0, town_withdraw_supply=0.1)
     m.formation("red_n").supply = supply
@@ -251,6 +301,26 @@ def test_with_no_open_route_the_defenders_break_out_through_the_lines_to_their_n
     take(m, "blue", "refuge")  # the one way out is the enemy's: they slip through it to the depot, taking nothing
     intent = doctrine.decide(m.formation("red_n"), m)
     assert intent == Intent(Posture.RAID, ("refuge", "depot"), hold="depot", withdraw=True)
+
+
+def test_a_break_out_slips_through_enemy_ground_by_the_shortest_way_and_holds_where_it_gets_to(
+        tmp_path: Path) -> None:
+    """Blue holds the refuge, and red's only ground outside the town is the base: the break-out from the north
+    goes through blue's south (1 km + 5 km) rather than through blue's refuge and depot (3 + 5 km to nothing of
+    red's); it holds the base."""
+    m = last_act_world(tmp_path, town_withdraw_share=0.5)
+    take(m, "blue", "refuge", "depot")
+    take(m, "red", "base")
+    assert doctrine.decide(m.formation("red_n"), m) == Intent(Posture.RAID, ("south", "base"), hold="base",
+                                                              withdraw=True)
+
+
+def test_a_break_out_from_the_centre_holds_the_place_it_makes_for_not_the_first_on_the_way(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300)],
+              parameters={"town_withdraw_share": 0.7})
+    take(m, "blue", "south", "refuge")  # red holds two thirds of the town, the way out through blue's refuge
+    assert doctrine.decide(m.formation("red_t"), m) == Intent(Posture.RAID, ("north", "refuge", "depot"),
+                                                              hold="depot", withdraw=True)
 
 
 def test_a_break_out_makes_for_supplied_ground_before_nearer_cut_off_ground(tmp_path: Path) -> None:
@@ -474,6 +544,25 @@ def several_directions_world(tmp_path: Path, with_the_north: bool, storm_from_da
                  doctrine={"storm_from_day": storm_from_day})
 
 
+def test_the_storm_is_reckoned_by_head_count_of_those_free_to_attack_and_only_for_the_towns_quarters(
+        tmp_path: Path) -> None:
+    """Red's 1,100 in the centre alone (the quarters empty); blue's 600 at the base and 500 in the refuge."""
+    def storm_world(north_orders: dict[str, Any], north_men: int) -> SiegeModel:
+        return world(tmp_path, [unit("blue_s", "blue_army", "base", {"axis": ["town"]}, 600),
+                                unit("blue_n", "blue_army", "refuge", north_orders, north_men),
+                                unit("red_t", "red_army", "town", {"hold": "town"}, 1100)],
+                     blue_holds=("base", "refuge"), red_holds=("town", "depot"), doctrine={"storm_from_day": 0})
+
+    m = storm_world({"axis": ["town"]}, 500)
+    assert doctrine.ready_to_storm("blue", "south", m)  # 1,100 men to 1,100 (storm_headcount_ratio 1): enough
+    assert not doctrine.ready_to_storm("blue", "refuge", m)  # the storm is of the town's quarters only
+    assert not doctrine.ready_to_storm("red", "south", m)  # and the attacker's
+    m = storm_world({"axis": ["town"]}, 499)
+    assert not doctrine.ready_to_storm("blue", "south", m)  # 1,099 to 1,100
+    m = storm_world({"hold": "refuge"}, 500)
+    assert not doctrine.ready_to_storm("blue", "south", m)  # the refuge's garrison holds: it is not counted
+
+
 @pytest.mark.parametrize(("with_the_north", "storm_from_day", "attacks"), [
     # 1,200 men against 1,100 (storm_headcount_ratio 1), though blue's power, 1,080, is short of 1,100, and of the
     # one to one the south alone would want in power (its 360 and the 1,620 of the centre and the north next to it)
@@ -628,3 +717,45 @@ def test_no_picket_moves_into_a_town_its_side_is_giving_up(tmp_path: Path, withd
     take(m, "blue", "south")  # red holds two thirds of the town; blue walks into the empty north next
     found = doctrine.picket_for("north", "red", m)
     assert (found.fid if found else None) == picket
+    # giving up the town does not keep a picket from meeting a walk-in outside it: the empty refuge, from the depot
+    m = world(tmp_path, [unit("red_d", "red_army", "depot", {"hold": "depot"}, 300)],
+              parameters={"town_withdraw_share": withdraw_share})
+    take(m, "blue", "south")
+    assert doctrine.picket_for("refuge", "red", m) is m.formation("red_d")
+
+
+def picket_world(tmp_path: Path, morale: float = 0.8, supply: float = 1.0, **spec: Any) -> SiegeModel:
+    """Red's 300 in the depot, next to the empty refuge that blue's 100 walk into; blue's 400 in the base."""
+    m = world(tmp_path, [unit("red_d", "red_army", "depot", {"hold": "depot"}, 300),
+                         unit("blue_w", "blue_army", "refuge", {"axis": ["refuge"]}, 100),
+                         unit("blue_b", "blue_army", "base", {"hold": "base"}, 400)], **spec)
+    red = m.formation("red_d")
+    red.morale, red.supply = morale, supply
+    return m
+
+
+@pytest.mark.parametrize(("morale", "supply", "comes"), [
+    (0.6, 0.5, True),  # exactly fit to counterattack (counterattack_morale 0.6, counterattack_supply 0.5)
+    (0.59, 1.0, False),
+    (1.0, 0.49, False),
+])
+def test_a_picket_is_the_sides_own_formation_next_door_fit_to_counterattack(tmp_path: Path, morale: float,
+                                                                           supply: float, comes: bool) -> None:
+    m = picket_world(tmp_path, morale, supply)
+    assert doctrine.picket_for("refuge", "red", m) is (m.formation("red_d") if comes else None)
+
+
+def test_a_raider_slipping_through_the_pickets_place_neither_stops_it_nor_is_taken_for_it(tmp_path: Path) -> None:
+    m = picket_world(tmp_path)
+    raider = m.formation("blue_b")
+    m.space.put(raider, "depot")
+    raider.posture = Posture.RAID  # blue's 400 only passing through: red's 300 are free, and the picket is red's
+    assert doctrine.picket_for("refuge", "red", m) is m.formation("red_d")
+
+
+def test_no_picket_comes_by_a_blocked_road_or_from_a_place_with_the_enemy_in_it(tmp_path: Path) -> None:
+    m = picket_world(tmp_path, blocked_roads=[["refuge", "depot"]])
+    assert doctrine.picket_for("refuge", "red", m) is None
+    m = picket_world(tmp_path)
+    m.space.put(m.formation("blue_b"), "depot")  # blue's 400 are in the depot too: red's 300 are held there
+    assert doctrine.picket_for("refuge", "red", m) is None

@@ -27,6 +27,7 @@ def test_wounded_lost_on_the_way_is_a_binomial_share_of_those_carried() -> None:
     assert combat.wounded_lost(0, 0.5, rng) == 0
     assert combat.wounded_lost(100, 0.0, rng) == 0
     assert combat.wounded_lost(100, 1.0, rng) == 100
+    assert combat.wounded_lost(1, 1.0, rng) == 1  # one man is carried too
     draws = [combat.wounded_lost(1000, 0.2, rng) for _ in range(50)]
     assert 190 <= np.mean(draws) <= 210
 
