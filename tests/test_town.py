@@ -484,10 +484,23 @@ def test_the_storm_of_a_town_is_one_battle_of_everyone_in_its_quarters(tmp_path:
     rates = combat.loss_rates(EngagementKind.ASSAULT, attacker_power, defender_power, True, m.params, built_up=True)
     assert (fight["attacker_rate"], fight["defender_rate"]) == pytest.approx(rates, abs=1e-4)
     assert blue.personnel < 1000 and all(f.personnel < start for f, start in zip(reds, (300, 200), strict=True))
-    assert m.events[-1].kind is EventKind.ENGAGEMENT and "stormed town, held in part by" in m.events[-1].text
+    event = m.events[-1]
+    assert event.kind is EventKind.ENGAGEMENT and "stormed town, held in part by" in event.text
+    # the record of it: where, who against whom, and each side's losses, which add up to the sides' totals
+    assert (event.place, event.side, event.formation, event.other_side) == ("town", "blue", "blue_a", "red")
+    assert (event.killed + event.wounded, event.enemy_killed + event.enemy_wounded) == (
+        1000 - blue.personnel, 500 - sum(f.personnel for f in reds))
     assert m.assault_start == {}  # no quarter is contested: none changes hands by this fight alone
     engagements.fight(m)
     assert not m.adjudications[-1]["first_day"]  # the storm goes on: later days' rates
+
+
+def test_a_quarter_both_sides_stand_in_is_fought_for_in_the_storm_only(tmp_path: Path) -> None:
+    m = storm_world(tmp_path, "town")  # blue's 1,000 in the centre with red's 300: still one battle a day
+    m.adjudications = []
+    engagements.fight(m)
+    [fight] = m.adjudications
+    assert fight["place"] == "town" and {f["formation"] for f in fight["formations"]} == {"blue_a", "red_t", "red_n"}
 
 
 def test_a_town_with_no_attacker_in_its_quarters_is_not_stormed(tmp_path: Path) -> None:
@@ -599,6 +612,18 @@ def test_with_local_superiority_the_attackers_clear_a_quarter_and_push_its_defen
     engagements._clear(m, SECTORS)
     assert red.posture is Posture.RETREAT and red.path == ["town"]  # into the quarter its side still holds
     assert "fell back from the cleared streets of" in m.events[-1].text
+
+
+def test_the_streets_cleared_are_lost_when_the_fight_for_the_quarter_stops(tmp_path: Path) -> None:
+    m = clearing_world(tmp_path, 1000)
+    engagements._clear(m, SECTORS)
+    assert m.cleared["north"] == pytest.approx(0.4)
+    del m.assault_start["north"]  # the attackers went: the fight for the north is over
+    engagements._clear(m, SECTORS)
+    assert "north" not in m.cleared
+    m.assault_start["north"] = 3.0  # a new fight starts from the edge of the quarter again
+    engagements._clear(m, SECTORS)
+    assert m.cleared["north"] == pytest.approx(0.4)
 
 
 def test_a_fortified_quarter_is_cleared_more_slowly(tmp_path: Path) -> None:
