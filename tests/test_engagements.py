@@ -116,3 +116,41 @@ def test_the_wounded_left_behind_are_the_days_wounded_of_an_overrun_defender_onl
 def test_raiders_formations_falling_back_and_the_broken_hold_no_ground(posture: Posture, morale: float,
                                                                          holds: bool) -> None:
     assert combat.holds_ground(posture, morale, Parameters()) is holds  # morale_break 0.3
+
+
+def test_the_fires_record_whom_they_hit_and_how_many_and_a_unit_they_destroy(tmp_path: Path) -> None:
+    # blue's guns on red's town and depot, both next to blue's mid: both hit (in the order of the places)
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, 1000),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 1000),
+                         unit("red_d", "red_army", "depot", {"hold": "depot"}, 3)])
+    assert engagements.in_contact(m, "blue") == [m.formation("red_t"), m.formation("red_d")]
+    engagements._bombard(m, "blue", 50.0)  # everyone in contact is lost
+    *destroyed, fire = m.events
+    assert [(e.kind, e.formation) for e in destroyed] == [(EventKind.DESTROYED, "red_t"),
+                                                          (EventKind.DESTROYED, "red_d")]
+    assert (fire.kind, fire.side, fire.other_side) == (EventKind.BOMBARDMENT, "blue", "red")
+    reds = [m.formation("red_t"), m.formation("red_d")]
+    assert (fire.enemy_killed, fire.enemy_wounded) == (sum(f.killed for f in reds), sum(f.wounded for f in reds))
+    assert fire.enemy_killed + fire.enemy_wounded == 1003
+
+
+def test_every_fight_of_the_day_is_fought_whatever_the_order_of_the_places(tmp_path: Path) -> None:
+    # blue and red meet in mid and in the depot on the same day: two fights, one in each
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, 100),
+                         unit("red_m", "red_army", "mid", {"hold": "mid"}, 100),
+                         unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 100),
+                         unit("red_d", "red_army", "depot", {"hold": "depot"}, 100)])
+    m.adjudications = []
+    engagements.fight(m)
+    assert sorted(f["place"] for f in m.adjudications) == ["depot", "mid"]
+
+
+def test_a_fight_with_only_raiders_left_in_the_place_is_over(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("red_x", "red_army", "mid", {"hold": "mid"}, 50),
+                         unit("blue_d", "blue_army", "depot", {"hold": "depot"}, 50)])
+    m.formation("red_x").posture = Posture.RAID
+    m.assault_start.update({"mid": 3.0, "depot": 3.0, "town": 3.0})  # fights were on in all three
+    engagements.fight(m)
+    # mid's is over; the depot's winner stands there alone (the change of hands reads the fight's start), and the
+    # town's is not ended by a place with nobody in it
+    assert m.assault_start == {"depot": 3.0, "town": 3.0}
