@@ -11,7 +11,7 @@ from sim import combat, engagements
 from sim.combat import Hit, Outcome
 from sim.events import EventKind
 from sim.parameters import Parameters
-from sim.states import Losses, Posture, Status
+from sim.states import EngagementKind, Losses, Posture, Status
 from tests.test_doctrine import unit, world
 
 
@@ -154,3 +154,56 @@ def test_a_fight_with_only_raiders_left_in_the_place_is_over(tmp_path: Path) -> 
     # mid's is over; the depot's winner stands there alone (the change of hands reads the fight's start), and the
     # town's is not ended by a place with nobody in it
     assert m.assault_start == {"depot": 3.0, "town": 3.0}
+
+
+def road_fight(tmp_path: Path, red_posture: Posture) -> tuple[dict, object]:
+    """Blue's 1,000 marching from the base meet red's 100 on the base-mid road (red ``red_posture``); one fight."""
+    m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"axis": ["town"]}, 1000),
+                         unit("red_x", "red_army", "mid", {"hold": "mid"}, 100)])
+    blue, red = m.formation("blue_a"), m.formation("red_x")
+    m.space.set_out(blue, "base", "mid", 2.0)
+    m.space.set_out(red, "mid", "base", 2.0)
+    blue.posture, red.posture = Posture.ADVANCE, red_posture
+    m.adjudications = []
+    engagements.fight(m)
+    [fight] = m.adjudications
+    return fight, m
+
+
+@pytest.mark.parametrize(("red_posture", "kind", "attacker", "verb"), [
+    (Posture.ADVANCE, "meeting", "blue", "met"),  # neither lies in wait: the scenario's attacker attacks
+    (Posture.AMBUSH, "ambush", "red", "ambushed"),  # red lies in wait on the road: it attacks
+])
+def test_on_a_road_the_side_lying_in_wait_attacks_else_the_attacking_side_and_the_record_says_so(
+        tmp_path: Path, red_posture: Posture, kind: str, attacker: str, verb: str) -> None:
+    fight, m = road_fight(tmp_path, red_posture)
+    blue, red = m.formation("blue_a"), m.formation("red_x")
+    first, second = (blue, red) if attacker == "blue" else (red, blue)
+    # morale 0.8 and full supply: 0.9 a man, no fires, no place's defence on a road; the first day's rates
+    power = {blue: 900.0, red: 90.0}
+    road = "the road base-mid" if attacker == "blue" else "the road mid-base"  # as the attacker goes
+    assert (fight["kind"], fight["first_day"], fight["place"], fight["where"]) == (kind, True, "", road)
+    assert (fight["attacker_side"], fight["defender_side"]) == (first.side, second.side)
+    assert (fight["attacker_power"], fight["defender_power"]) == (power[first], power[second])
+    assert fight["ratio"] == pytest.approx(power[first] / power[second], abs=1e-3)
+    assert (fight["attacker_support"], fight["defence_multiplier"], fight["step_days"]) == (1.0, 1.0, 1.0)
+    rates = combat.loss_rates(EngagementKind(kind), power[first], power[second], True, m.params)
+    assert (fight["attacker_rate"], fight["defender_rate"]) == pytest.approx(rates, abs=1e-5)
+    rows = fight["formations"]
+    assert [(r["formation"], r["side"], r["role"]) for r in rows] == [
+        (first.fid, first.side, "attacker"), (second.fid, second.side, "defender")]
+    assert [(r["killed"], r["wounded"], r["morale_before"]) for r in rows] == [
+        (first.killed, first.wounded, 0.8), (second.killed, second.wounded, 0.8)]
+    assert [r["morale_after"] for r in rows] == pytest.approx([first.morale, second.morale], abs=1e-3)
+    event = m.events[-1]
+    assert f" {verb} " in event.text and (event.formation, event.other_side) == (first.fid, second.side)
+    assert event.kind is (EventKind.AMBUSH if kind == "ambush" else EventKind.ENGAGEMENT)
+    assert red.engaged_ambush is (kind == "ambush")  # a sprung ambush ends the raid
+
+
+def test_on_a_road_whoever_breaks_falls_back_and_the_other_marches_on(tmp_path: Path) -> None:
+    breaks = Outcome(900.0, 90.0, 0.01, 0.2, (Hit(Losses(0, 1), 0.8, False),), (Hit(Losses(2, 8), 0.1, True),))
+    with patch.object(combat, "resolve", return_value=breaks):
+        _, m = road_fight(tmp_path, Posture.ADVANCE)
+    assert m.formation("red_x").posture is Posture.RETREAT and m.formation("blue_a").posture is Posture.ADVANCE
+    assert "broke on" in m.events[-1].text
