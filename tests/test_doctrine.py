@@ -1053,28 +1053,6 @@ def test_a_move_order_to_a_place_lost_holds_where_it_stands_while_the_town_is_he
     assert (intent.posture, intent.path, intent.hold) == (Posture.HOLD, (), "mid")
 
 
-# Two ways from the base to the town: through blue's east (5 + 5 km) or red's west (5.5 + 5 km)::
-#
-#     base --5-- east --5-- town --5-- depot
-#         \--5.5-- west --5--/
-
-WAYS_POS = {"base": (0.0, 0.0), "east": (0.05, 0.01), "west": (0.05, -0.01), "town": (0.10, 0.0),
-            "depot": (0.15, 0.0)}
-WAYS_ROADS = [("base", "east", "road", 5.0), ("east", "town", "road", 5.0), ("base", "west", "road", 5.5),
-              ("west", "town", "road", 5.0), ("town", "depot", "road", 5.0)]
-
-
-def test_a_relief_column_slips_through_enemy_ground_by_the_shortest_way_at_no_cost(tmp_path: Path) -> None:
-    """No way in over red's own ground (blue holds the east, and blue's 300 stand in red's west): the column
-    breaks in by the shortest road, through the east (10 km against 10.5): entering enemy ground costs it
-    nothing (at a cost of 0.5 march-km or more it would go by the west)."""
-    m = world(tmp_path, [unit("red_c", "red_army", "base", {"move": "town"}, 300),
-                         unit("blue_w", "blue_army", "west", {"hold": "west"}, 300)],
-              places=WAYS_POS, roads=WAYS_ROADS, sources=("east", "depot"), blue_holds=("east",),
-              red_holds=("base", "west", "town", "depot"))
-    assert doctrine.decide(m.formation("red_c"), m) == Intent(Posture.RAID, ("east", "town"), break_in=True)
-
-
 def test_a_broken_formation_on_enemy_ground_goes_on_through_empty_enemy_ground_to_its_own(tmp_path: Path) -> None:
     """Red's broken 50 fell back into blue's empty base; the way to red's own ground passes through blue's empty
     mid: it goes through, as a retreat may (not as a withdrawal, which must not cross enemy ground)."""
@@ -1084,8 +1062,8 @@ def test_a_broken_formation_on_enemy_ground_goes_on_through_empty_enemy_ground_t
     assert doctrine.decide(red, m) == Intent(Posture.RETREAT, ("mid", "town"))
 
 
-# Red's town cut off from its base by blue's ground, two ways through: two of blue's places by 10 km, or one by
-# 10.5 km::
+# The town and the base, two ways between them: through two places (e1, e2) by 10 km, or one (w) by 10.5 km, so
+# that the cost of entering enemy ground decides the way::
 #
 #     town --5-- e1 --2-- e2 --3-- base
 #         \--5.5-- w --5--------/
@@ -1093,6 +1071,17 @@ def test_a_broken_formation_on_enemy_ground_goes_on_through_empty_enemy_ground_t
 OUT_POS = {"town": (0.0, 0.0), "e1": (0.05, 0.01), "e2": (0.07, 0.01), "w": (0.05, -0.01), "base": (0.10, 0.0)}
 OUT_ROADS = [("town", "e1", "road", 5.0), ("e1", "e2", "road", 2.0), ("e2", "base", "road", 3.0),
              ("town", "w", "road", 5.5), ("w", "base", "road", 5.0)]
+
+
+def test_a_relief_column_slips_through_enemy_ground_by_the_shortest_way_at_no_cost(tmp_path: Path) -> None:
+    """Red's column at the base ordered into the town, with no way in over its own ground (blue holds e1 and e2,
+    and blue's 300 stand in red's w): it breaks in by the shortest road, through e2 and e1 (10 km against 10.5):
+    entering enemy ground costs it nothing (12.5 march-km and two entries against 13.125 by w: at more than 0.31
+    march-km an entry it would go by w)."""
+    m = world(tmp_path, [unit("red_c", "red_army", "base", {"move": "town"}, 300),
+                         unit("blue_w", "blue_army", "w", {"hold": "w"}, 300)], places=OUT_POS, roads=OUT_ROADS,
+              sources=("e1", "base"), blue_holds=("e1", "e2"), red_holds=("town", "w", "base"))
+    assert doctrine.decide(m.formation("red_c"), m) == Intent(Posture.RAID, ("e2", "e1", "town"), break_in=True)
 
 
 def test_a_break_out_takes_the_shortest_road_however_much_enemy_ground_it_crosses(tmp_path: Path) -> None:

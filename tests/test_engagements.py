@@ -10,6 +10,7 @@ import pytest
 from sim import combat, engagements
 from sim.combat import Hit, Outcome
 from sim.events import EventKind
+from sim.model import SiegeModel
 from sim.parameters import Parameters
 from sim.states import EngagementKind, Losses, Posture, Status
 from tests.test_doctrine import unit, world
@@ -156,7 +157,7 @@ def test_a_fight_with_only_raiders_left_in_the_place_is_over(tmp_path: Path) -> 
     assert m.assault_start == {"depot": 3.0, "town": 3.0}
 
 
-def road_fight(tmp_path: Path, red_posture: Posture) -> tuple[dict, object]:
+def road_fight(tmp_path: Path, red_posture: Posture) -> tuple[dict, SiegeModel]:
     """Blue's 1,000 marching from the base meet red's 100 on the base-mid road (red ``red_posture``); one fight."""
     m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"axis": ["town"]}, 1000),
                          unit("red_x", "red_army", "mid", {"hold": "mid"}, 100)])

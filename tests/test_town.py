@@ -560,19 +560,19 @@ def several_directions_world(tmp_path: Path, with_the_north: bool, storm_from_da
 def test_the_storm_is_reckoned_by_head_count_of_those_free_to_attack_and_only_for_the_towns_quarters(
         tmp_path: Path) -> None:
     """Red's 1,100 in the centre alone (the quarters empty); blue's 600 at the base and 500 in the refuge."""
-    def storm_world(north_orders: dict[str, Any], north_men: int) -> SiegeModel:
+    def headcount_world(north_orders: dict[str, Any], north_men: int) -> SiegeModel:
         return world(tmp_path, [unit("blue_s", "blue_army", "base", {"axis": ["town"]}, 600),
                                 unit("blue_n", "blue_army", "refuge", north_orders, north_men),
                                 unit("red_t", "red_army", "town", {"hold": "town"}, 1100)],
                      blue_holds=("base", "refuge"), red_holds=("town", "depot"), doctrine={"storm_from_day": 0})
 
-    m = storm_world({"axis": ["town"]}, 500)
+    m = headcount_world({"axis": ["town"]}, 500)
     assert doctrine.ready_to_storm("blue", "south", m)  # 1,100 men to 1,100 (storm_headcount_ratio 1): enough
     assert not doctrine.ready_to_storm("blue", "refuge", m)  # the storm is of the town's quarters only
     assert not doctrine.ready_to_storm("red", "south", m)  # and the attacker's
-    m = storm_world({"axis": ["town"]}, 499)
+    m = headcount_world({"axis": ["town"]}, 499)
     assert not doctrine.ready_to_storm("blue", "south", m)  # 1,099 to 1,100
-    m = storm_world({"hold": "refuge"}, 500)
+    m = headcount_world({"hold": "refuge"}, 500)
     assert not doctrine.ready_to_storm("blue", "south", m)  # the refuge's garrison holds: it is not counted
 
 
