@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +20,8 @@ from sim.movement import advance, march_cost, road_costs, road_neighbours, short
 from sim.parameters import Parameters
 from sim.scenario import Scenario, UnitType
 from sim.states import Posture
+from tests.test_doctrine import ROADS as FOUR_ROADS
+from tests.test_doctrine import unit, world
 
 P = Parameters()
 
@@ -119,6 +123,22 @@ def test_unreachable_goal_gives_none() -> None:
     assert route("A", {"D", "E"}, costs=cut) == ["B", "D"]
 
 
+def test_the_cheapest_route_wins_however_many_roads_it_takes() -> None:
+    # A to D by B is two roads of 1, straight one road of 2.5
+    nbrs = road_neighbours({"A": ("B", "D"), "B": ("A", "D"), "D": ("A", "B")},
+                           {frozenset(("A", "B")): 1.0, frozenset(("B", "D")): 1.0, frozenset(("A", "D")): 2.5})
+    assert shortest_route(nbrs, "A", {"D"}, (), 0.0) == ["B", "D"]
+
+
+def test_a_place_reached_the_long_way_round_first_is_routed_the_short_way() -> None:
+    # C is first reached straight from A (5), then by B (1 + 1 = 2): the route to E goes by B, past the dearer
+    # way to C left waiting in the search
+    nbrs = road_neighbours({"A": ("B", "C"), "B": ("A", "C"), "C": ("A", "B", "E"), "E": ("C",)},
+                           {frozenset(("A", "B")): 1.0, frozenset(("B", "C")): 1.0, frozenset(("A", "C")): 5.0,
+                            frozenset(("C", "E")): 10.0})
+    assert shortest_route(nbrs, "A", {"E"}, (), 0.0) == ["B", "C", "E"]
+
+
 # ---------------------------------------------------------------- a day's march on the tiny theatre
 # harbour -8- crossroads -7.5- ridge -20- depot ; crossroads -10- ford -(4 + 13)- oldtown  (armour march-km)
 
@@ -204,3 +224,61 @@ def test_inactive_or_idle_formations_do_not_move(model: SiegeModel) -> None:
     tanks = formation(model, "blue_tanks")
     advance(tanks, model)  # no path: stays put
     assert tanks.place == "harbour"
+
+
+# ---------------------------------------------------------------- a day's march on the four-place world
+# (tests/test_doctrine.py: base --road 5 km-- mid --road 5 km-- town, red's; 5 / 0.8 = 6.25 march-km a road;
+# infantry march 17 march-km a day)
+
+
+def marcher(tmp_path: Path, formations: tuple[dict[str, Any], ...] = (),
+            roads: list[tuple[str, str, str, float]] = FOUR_ROADS, **spec: Any) -> tuple[Formation, SiegeModel]:
+    """Blue's 100 infantry at the base, with ``formations`` about, on the four-place world (or its ``roads``)."""
+    m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"hold": "base"}, 100), *formations], roads=roads,
+              **spec)
+    return m.formation("blue_a"), m
+
+
+@pytest.mark.parametrize(("km", "place", "edge", "km_done"), [
+    (17.0, "mid", None, 0.0),  # a day's march ends in mid: it stops there, not at the start of the next road
+    (16.5, None, ("mid", "town"), 0.5),  # the last half march-km is marched on the next road
+])
+def test_a_march_uses_the_whole_days_budget_and_no_more(tmp_path: Path, km: float, place: str | None,
+                                                        edge: tuple[str, str] | None, km_done: float) -> None:
+    f, m = marcher(tmp_path, roads=[("base", "mid", "highway", km), *FOUR_ROADS[1:]])  # a highway: km = march-km
+    f.path = ["mid", "town"]
+    advance(f, m)
+    assert (f.place, f.edge, f.path) == (place, edge, ["town"])
+    assert f.km_done == pytest.approx(km_done)
+
+
+def test_a_step_of_half_a_day_marches_half_a_days_march(tmp_path: Path) -> None:
+    f, m = marcher(tmp_path, step_days=0.5)
+    f.path = ["mid", "town"]
+    advance(f, m)  # 8.5 march-km: 6.25 to mid, 2.25 beyond
+    assert (f.edge, f.km_done) == (("mid", "town"), pytest.approx(2.25))
+
+
+def test_a_column_part_way_along_a_road_goes_on_from_where_it_stopped(tmp_path: Path) -> None:
+    f, m = marcher(tmp_path, roads=[("base", "mid", "highway", 40.0), *FOUR_ROADS[1:]])
+    m.space.set_out(f, "base", "mid", 2.0)
+    f.path = ["mid"]
+    advance(f, m)
+    assert (f.edge, f.km_done) == (("base", "mid"), pytest.approx(19.0))  # 2 + 17
+
+
+def test_a_column_marches_past_its_own_sides_ambush(tmp_path: Path) -> None:
+    f, m = marcher(tmp_path, (unit("blue_x", "blue_army", "mid", {"hold": "mid"}, 50),))
+    lurking = m.formation("blue_x")
+    m.space.set_out(lurking, "mid", "base", 3.0)
+    lurking.posture = Posture.AMBUSH
+    f.path = ["mid", "town"]
+    advance(f, m)  # 6.25 + 6.25 march-km: into red's town, where it stops
+    assert (f.place, f.path) == ("town", [])
+
+
+def test_a_march_stops_where_the_enemy_stands_even_on_its_own_sides_ground(tmp_path: Path) -> None:
+    f, m = marcher(tmp_path, (unit("red_x", "red_army", "mid", {"hold": "town"}, 50),))  # red's 50 in blue's mid
+    f.path = ["mid", "town"]
+    advance(f, m)  # 6.25 march-km: it stops in mid, 10.75 of its day unused
+    assert (f.place, f.path) == ("mid", ["town"])
