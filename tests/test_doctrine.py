@@ -43,11 +43,14 @@ def world(tmp_path: Path, formations: list[dict[str, Any]], blue_holds: tuple[st
           red_holds: tuple[str, ...] = ("town", "depot"), blue_fires: dict[str, float] | None = None,
           red_fires: dict[str, float] | None = None,
           sources: tuple[str, str] = ("base", "depot"), places: dict[str, tuple[float, float]] = POS,
-          roads: list[tuple[str, str, str, float]] = ROADS, **spec: Any) -> SiegeModel:
-    """A model of the four-place world (or of ``places`` joined by ``roads``) with these formations and holdings
-    (seed 0)."""
+          roads: list[tuple[str, str, str, float]] = ROADS, sector_of: dict[str, str] | None = None,
+          **spec: Any) -> SiegeModel:
+    """A model of the four-place world (or of ``places`` joined by ``roads``, ``sector_of`` naming the town each
+    quarter of a town belongs to) with these formations and holdings (seed 0)."""
+    quarters = sector_of or {}
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": list(places[p])},
-                 "properties": {"id": p, "kind": KINDS.get(p, "village")}} for p in places]
+                 "properties": {"id": p, "kind": "town" if p in quarters else KINDS.get(p, "village"),
+                                **({"sector_of": quarters[p]} if p in quarters else {})}} for p in places]
     features += [{"type": "Feature", "geometry": {"type": "LineString",
                                                   "coordinates": [list(places[a]), list(places[b])]},
                   "properties": {"from": a, "to": b, "road_class": cls, "km": km}} for a, b, cls, km in roads]

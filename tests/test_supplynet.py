@@ -49,6 +49,18 @@ def test_a_road_out_of_the_guns_reach_keeps_its_capacity() -> None:
     assert supplied_places(roads, {"a", "b", "c"}, ["c"]) == {"a", "b", "c"}
 
 
+def test_a_road_below_the_least_flow_carries_nothing_even_out_of_the_guns_reach() -> None:
+    roads = roads_carrying(LINE, CAPACITY, reach=set(), fire_level=0.0, interdiction=0.35, min_flow=1.5)
+    assert supplied_places(roads, {"a", "b", "c"}, ["c"]) == {"b", "c"}  # the track (1.0 < 1.5) is no supply road
+
+
+def test_a_road_left_with_exactly_the_least_flow_still_carries_it() -> None:
+    # fires of level 1 at interdiction 0.5 leave half of each road: the track keeps 0.5, exactly the least flow
+    roads = roads_carrying(LINE, CAPACITY, reach={"a"}, fire_level=1.0, interdiction=0.5, min_flow=0.5)
+    assert roads["a"] == ("b",)
+    assert road_shares(CAPACITY, 1.0, 0.5, 0.5)[frozenset(("a", "b"))][1] == 0.5  # the metrics see it the same
+
+
 def fired_on(tmp_path: Path, blue_type: str, fires: dict[str, float] | None) -> SiegeModel:
     """Red holds the town, supplied from the depot over one road (capacity 1 here); blue stands next door."""
     blue = unit("blue_m", "blue_army", "mid", {"hold": "mid"}, 300)
