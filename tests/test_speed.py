@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import itertools
-import random
 import signal
 import subprocess
 import sys
@@ -25,7 +24,7 @@ from test_metrics import CAP, SPEED, road_graph, two_paths
 from sim import doctrine, metrics, store
 from sim.batch import make_plan, open_store, run_task
 from sim.metrics import MetricsCache, supply_metrics
-from sim.model import SiegeModel, shuffle
+from sim.model import SiegeModel
 from sim.parameters import Parameters
 from sim.scenario import Scenario
 from sim.space import UNARMED_TYPES, Space, carrying_under, fire_ends, fire_extremes
@@ -341,17 +340,6 @@ def test_a_remembered_standing_intent_is_the_one_made_afresh() -> None:
         remembered = doctrine._standing(posture, hold, roll)
         assert remembered == Intent(posture, hold=hold, counterattack_roll=roll)
         assert doctrine._standing(posture, hold, roll) is remembered
-
-
-@pytest.mark.parametrize("length", [0, 1, 2, 3, 31, 64, 65])
-def test_the_models_shuffle_draws_what_pythons_shuffle_draws(length: int) -> None:
-    for seed in range(50):
-        ours, theirs = list(range(length)), list(range(length))
-        ours_rng, theirs_rng = random.Random(seed), random.Random(seed)
-        shuffle(ours, ours_rng)
-        theirs_rng.shuffle(theirs)
-        assert ours == theirs
-        assert ours_rng.random() == theirs_rng.random()  # the generator is left in the same state
 
 
 # ---------------------------------------------------------------- batch start-up (sim/batch.py, sim/sweep.py)
