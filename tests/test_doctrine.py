@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from sim import combat, doctrine, engagements, ground
+from sim.events import Event, EventKind
 from sim.model import SiegeModel
 from sim.parameters import Parameters
 from sim.scenario import _Checker, load_scenario
@@ -71,6 +72,16 @@ def world(tmp_path: Path, formations: list[dict[str, Any]], blue_holds: tuple[st
     # the lines) that `validate` rightly refuses as a start: its day-0 checks are left out here, the others run.
     with patch.object(_Checker, "start"):
         return SiegeModel(load_scenario(path), rng=0)
+
+
+def words(e: Event) -> str:
+    """An event's sentence without its date: what a test compares the log's words with."""
+    return e.text.split(": ", 1)[1]
+
+
+def said(m: SiegeModel, kind: EventKind) -> list[str]:
+    """The sentences of the log's events of ``kind``, without their dates."""
+    return [words(e) for e in m.events if e.kind is kind]
 
 
 def retrace(m: SiegeModel) -> None:

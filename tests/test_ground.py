@@ -20,7 +20,7 @@ from sim import ground
 from sim.events import EventKind
 from sim.model import SiegeModel
 from sim.states import Posture, Status
-from tests.test_doctrine import unit, walk_in, world
+from tests.test_doctrine import unit, walk_in, words, world
 
 
 def red_in_town(tmp_path: Path, **extra: int) -> SiegeModel:
@@ -33,7 +33,7 @@ def red_in_town(tmp_path: Path, **extra: int) -> SiegeModel:
 
 def new_events(m: SiegeModel, before: int) -> list[tuple[EventKind, str, str, str, str]]:
     """The events logged since ``before`` events: kind, place, side, formation and the words after the date."""
-    return [(e.kind, e.place, e.side, e.formation, e.text.split(": ", 1)[1]) for e in m.events[before:]]
+    return [(e.kind, e.place, e.side, e.formation, words(e)) for e in m.events[before:]]
 
 
 # ---------------------------------------------------------------- supply traced and its changes logged
@@ -223,7 +223,7 @@ def test_a_quarter_taken_tells_how_much_of_the_town_the_attacker_holds(
     if share is None:
         assert said == []
     else:
-        assert [(e.place, e.side, e.text.split(": ", 1)[1]) for e in said] == [
+        assert [(e.place, e.side, words(e)) for e in said] == [
             ("town", "blue", f"Blue now hold {share} of town.")]
 
 

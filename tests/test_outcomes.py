@@ -40,7 +40,7 @@ from sim.model import SiegeModel
 from sim.parameters import Parameters
 from sim.scenario import Orders
 from sim.states import Intent, Losses, Posture, Status
-from tests.test_doctrine import unit, world
+from tests.test_doctrine import unit, words, world
 
 FACTION = {"blue": "blue_army", "red": "red_army"}
 
@@ -57,7 +57,7 @@ def expected_share_lost(personnel: int, share: float, params: Parameters, rng: n
 def fields(e: Event) -> tuple[Any, ...]:
     """An event's kind, place, side, formation, other side, losses and enemy losses, and its words (no date)."""
     return (e.kind, e.place, e.side, e.formation, e.other_side, e.killed, e.wounded, e.enemy_killed,
-            e.enemy_wounded, e.text.split(": ", 1)[1])
+            e.enemy_wounded, words(e))
 
 
 def last(m: SiegeModel, kind: EventKind) -> tuple[Any, ...]:

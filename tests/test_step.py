@@ -21,7 +21,7 @@ from sim import combat
 from sim.events import EventKind
 from sim.model import SiegeModel, shuffle
 from sim.states import Intent, Posture
-from tests.test_doctrine import unit, world
+from tests.test_doctrine import unit, words, world
 from tests.test_town import world as town_world
 
 
@@ -193,7 +193,7 @@ def test_formations_arrive_on_their_day_and_the_arrivals_are_counted_and_logged(
     assert m.formation("red_x").place is None
     m.step()
     assert m.formation("red_x").place == "depot" and m.arrived_personnel["red_army"] == 250
-    arrivals = [(e.formation, e.place, e.text.split(": ", 1)[1]) for e in m.events if e.kind is EventKind.ARRIVAL]
+    arrivals = [(e.formation, e.place, words(e)) for e in m.events if e.kind is EventKind.ARRIVAL]
     assert arrivals == [("red_x", "depot", "Red Army red_x arrived at depot with 200 men and 3 tanks."),
                         ("red_y", "depot", "Red Army red_y arrived at depot with 50 men.")]
 

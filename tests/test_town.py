@@ -25,13 +25,15 @@ import yaml
 
 from sim import combat, doctrine, engagements, ground
 from sim.agents import Formation
+from sim.combat import Hit, Outcome
 from sim.errors import InputError
 from sim.events import EventKind
 from sim.model import SiegeModel
 from sim.records import day_row, metrics_cache, objective_fall_day, objective_share_column
 from sim.scenario import FormationSpec, Orders, _Checker, load_scenario
-from sim.states import EngagementKind, Intent, Posture, Status
+from sim.states import EngagementKind, Intent, Losses, Posture, Status
 from sim.theatre import theatre_from_geojson, town_sectors
+from tests.test_doctrine import said
 
 POS = {"base": (0.0, 0.0), "south": (0.05, 0.0), "town": (0.06, 0.0), "north": (0.07, 0.0),
        "refuge": (0.10, 0.0), "depot": (0.15, 0.0)}
@@ -503,6 +505,42 @@ def test_a_quarter_both_sides_stand_in_is_fought_for_in_the_storm_only(tmp_path:
     assert fight["place"] == "town" and {f["formation"] for f in fight["formations"]} == {"blue_a", "red_t", "red_n"}
 
 
+def test_the_storm_notes_its_first_day_and_tallies_the_quarter_both_sides_stand_in(tmp_path: Path) -> None:
+    """Blue's 1,000 in the centre with red's 300, red's 200 in the north. The storm begins on day 4, and with it
+    the fight for the centre, the one quarter both stand in: its tally holds blue's losses (1 killed, 3 wounded, fixed)
+    and those of red's 300 (2, 5), not those of red's 200 in the north (4, 6). Once nobody is left in the centre
+    and blue is out of the town, the storm and the fight for the centre are over."""
+    m = storm_world(tmp_path, "town")
+    hits = Outcome(900.0, 900.0, 0.01, 0.02, (Hit(Losses(1, 3), 0.8, False),),
+                   (Hit(Losses(2, 5), 0.8, False), Hit(Losses(4, 6), 0.8, False)))
+    m.day = 4.0
+    with patch.object(combat, "resolve", return_value=hits):
+        engagements.fight(m)
+    assert m.storm_start == {"town": 4.0}
+    assert (m.assault_start, m.first_assault, m.fight_losses) == ({"town": 4.0}, {"town": 4.0},
+                                                                  {"town": [1, 3, 2, 5]})
+    m.space.put(m.formation("blue_a"), "base")
+    m.space.put(m.formation("red_t"), "north")
+    engagements.fight(m)
+    assert (m.storm_start, m.assault_start, m.first_assault) == ({}, {}, {"town": 4.0})
+
+def test_a_storm_and_a_fight_outside_the_town_are_both_fought_the_same_day(tmp_path: Path) -> None:
+    m = world(tmp_path, [unit("blue_a", "blue_army", "south", {"axis": ["town"]}, 1000),
+                              unit("red_t", "red_army", "town", {"hold": "town"}, 300),
+                              unit("blue_r", "blue_army", "refuge", {"axis": ["town"]}, 500),
+                              unit("red_r", "red_army", "refuge", {"hold": "refuge"}, 100)])
+    m.adjudications = []
+    engagements.fight(m)  # (the quarters stood in come before the refuge in the order of the places)
+    assert [f["place"] for f in m.adjudications] == ["town", "refuge"]
+
+def test_the_record_of_a_storm_is_of_the_town_wherever_its_attackers_stand(tmp_path: Path) -> None:
+    m = storm_world(tmp_path, "south")  # blue in the south, red in the centre and the north
+    m.adjudications = []
+    engagements.fight(m)
+    [fight] = m.adjudications
+    assert (fight["place"], fight["where"], fight["defence_multiplier"]) == ("town", "town", 2.0)
+
+
 def test_a_town_with_no_attacker_in_its_quarters_is_not_stormed(tmp_path: Path) -> None:
     m = world(tmp_path, [unit("blue_a", "blue_army", "base", {"hold": "base"}, 1000),
                          unit("red_t", "red_army", "town", {"hold": "town"}, 300)])
@@ -643,6 +681,59 @@ def test_without_local_superiority_no_ground_is_cleared(tmp_path: Path) -> None:
     for _ in range(5):
         engagements._clear(m, SECTORS)
     assert m.cleared.get("north", 0.0) == 0.0 and m.formation("red_n").place == "north"
+
+
+@pytest.mark.parametrize(("men", "cleared"), [(400, 0.4), (399, 0.0)])
+def test_the_attackers_clear_a_quarter_from_even_power_on(tmp_path: Path, men: int, cleared: float) -> None:
+    # 400 x 0.9 = 360 against the north's 200 x 0.9 x 2 = 360: even is enough; 399 (359.1) is not
+    m = clearing_world(tmp_path, men)
+    engagements._clear(m, SECTORS)
+    assert m.cleared.get("north", 0.0) == pytest.approx(cleared)
+
+def test_the_attackers_fire_support_counts_towards_local_superiority(tmp_path: Path) -> None:
+    m = clearing_world(tmp_path, 350)  # 315 against 360: short, but for its artillery
+    m.support["blue"] = 1.5  # artillery 1: 1 + 1 x 0.5; 315 x 1.5 = 472.5
+    engagements._clear(m, SECTORS)
+    assert m.cleared["north"] == pytest.approx(0.4)
+
+def test_a_quarter_is_cleared_on_the_day_the_streets_cleared_reach_its_depth(tmp_path: Path) -> None:
+    # a quarter 0.8 km deep, 0.4 km cleared a day: its defenders fall back (no loss on the way) on the second day
+    m = clearing_world(tmp_path, 1000, parameters={"quarter_depth_km": 0.8, "retreat_loss": 0.0})
+    engagements._clear(m, SECTORS)
+    assert m.formation("red_n").place == "north"
+    engagements._clear(m, SECTORS)
+    assert said(m, EventKind.RETREAT) == ["Red Army red_n fell back from the cleared streets of north and retreated "
+                                          "to town (0 killed, 0 wounded on the way)."]
+
+def test_a_step_of_half_a_day_clears_half_a_days_streets(tmp_path: Path) -> None:
+    m = clearing_world(tmp_path, 1000, step_days=0.5)
+    engagements._clear(m, SECTORS)
+    assert m.cleared["north"] == pytest.approx(0.2)
+
+def test_the_streets_cleared_are_forgotten_once_the_attackers_hold_the_quarter(tmp_path: Path) -> None:
+    m = clearing_world(tmp_path, 1000)
+    engagements._clear(m, SECTORS)
+    take(m, "blue", "north")
+    engagements._clear(m, SECTORS)
+    assert "north" not in m.cleared
+
+def test_a_quarter_nobody_holds_is_cleared_of_the_defending_side(tmp_path: Path) -> None:
+    m = clearing_world(tmp_path, 1000)  # 900 against red's 180, with no ground of its own to defend
+    m.space.control["north"] = None
+    engagements._clear(m, SECTORS)
+    assert m.cleared == {"north": pytest.approx(0.4)}
+
+def test_only_a_quarter_with_both_sides_in_it_is_cleared(tmp_path: Path) -> None:
+    """Fights are on in all three quarters, which red holds: red's 300 alone in the centre, blue's 100 alone in
+    the south, both in the north. Only the north is cleared: the centre has no one to clear it, the south no one to
+    push out (it changes hands when blue holds ground there alone: ground.update_control)."""
+    m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300),
+                              unit("blue_a", "blue_army", "north", {"axis": ["town"]}, 1000),
+                              unit("red_n", "red_army", "north", {"hold": "north"}, 200),
+                              unit("blue_s", "blue_army", "south", {"axis": ["town"]}, 100)])
+    m.assault_start.update(dict.fromkeys(SECTORS, 0.0))
+    engagements._clear(m, SECTORS)
+    assert m.cleared == {"north": pytest.approx(0.4)}
 
 
 def test_a_defender_leaving_a_quarter_falls_back_into_the_town_before_supplied_ground_outside(
