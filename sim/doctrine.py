@@ -102,6 +102,7 @@ class Situation(Protocol):
     def supply_sources(self) -> Mapping[str, tuple[str, ...]]: ...
     def formation_power(self, f: Formation, attacking: bool) -> float: ...
     def side_power_at(self, place: str, side: str) -> float: ...
+    def side_power_with(self, place: str, f: Formation) -> float: ...
     def threat_to(self, place: str, side: str) -> float: ...
     @property
     def town_pressure_days(self) -> float: ...
@@ -467,7 +468,8 @@ def town_defence(target: str, side: str, s: Situation, at_target: float | None =
 
 def most_threatened(f: Formation, s: Situation) -> str | None:
     """Rule: the friendly place within ``reinforce_km`` under the heaviest threat for its defence (enemy attacking
-    power next to it over own power in it), the objective's threat weighing ``objective_threat_weight`` times."""
+    power next to it over own power in it with ``f`` there: ``side_power_with``, whichever place ``f`` stands in),
+    the objective's threat weighing ``objective_threat_weight`` times."""
     best, best_score = None, 0.0
     space = s.space
     for place in space.places_near(f.place, f.unit_type, s.params.reinforce_km):
@@ -476,7 +478,7 @@ def most_threatened(f: Formation, s: Situation) -> str | None:
         threat = s.threat_to(place, f.side)
         if threat <= 0:
             continue
-        own = s.side_power_at(place, f.side) + 1.0
+        own = s.side_power_with(place, f) + 1.0
         score = threat / own * (s.params.objective_threat_weight if place in space.objective_sectors else 1.0)
         if score > best_score:
             best, best_score = place, score

@@ -61,6 +61,7 @@ class SiegeModel(mesa.Model):
         # the power queries of doctrine's Situation (sim/strength.py)
         self.formation_power = self.strength.formation_power
         self.side_power_at, self.threat_to = self.strength.side_power_at, self.strength.threat_to
+        self.side_power_with = self.strength.side_power_with
         self.supply_sources = {name: s.supply_sources for name, s in spec.sides.items()}
         self.date = self.start_date  # the date of ``day``: start_date + day, set with it each step
         self._date_text = (self.start_date.isoformat(), format_date(self.start_date))

@@ -32,11 +32,18 @@ class Strength:
     def formation_power(self, f: Formation, attacking: bool) -> float:
         """Rule: a formation's power, times its side's fire support when it attacks, or times the place's
         defence when it defends a place its side holds."""
-        place = f.place
-        power = combat.combat_power(f.personnel, f.tanks, self._type_value[f.unit_type], f.quality,
-                                    f.morale, f.supply, self.params, place in self._built_up)
         if attacking:
-            return power * self.support[f.side]
+            return self._power(f, f.place) * self.support[f.side]
+        return self._defending_in(f, f.place)
+
+    def _power(self, f: Formation, place: str | None) -> float:
+        """``combat.combat_power`` of ``f`` in ``place`` (a built-up place halves its tanks' worth)."""
+        return combat.combat_power(f.personnel, f.tanks, self._type_value[f.unit_type], f.quality, f.morale,
+                                   f.supply, self.params, place in self._built_up)
+
+    def _defending_in(self, f: Formation, place: str | None) -> float:
+        """``f``'s defensive power were it standing in ``place``: times the place's defence if its side holds it."""
+        power = self._power(f, place)
         if place is not None and self.space.control.get(place) == f.side:
             return power * self.space.defence[place]
         return power
@@ -46,6 +53,15 @@ class Strength:
         # sum() of a list, not of a generator (the same numbers in the same order: the same total, sooner)
         power = self.formation_power
         return sum([power(f, False) for f in self.space.side_at[side].get(place, ())])
+
+    def side_power_with(self, place: str, f: Formation) -> float:
+        """Rule (what a reserve weighs, ``doctrine.most_threatened``): the defensive power ``f``'s side would have in
+        ``place`` with ``f`` standing there beside the others there now. The same whether ``f`` stands there already
+        or not: a reserve that counted itself only where it stands saw every other place as weaker than its own,
+        and walked back and forth between two of them day after day."""
+        power = self.formation_power
+        others = sum([power(g, False) for g in self.space.side_at[f.side].get(place, ()) if g is not f])
+        return others + self._defending_in(f, place)
 
     def threat_to(self, place: str, side: str) -> float:
         """Enemy attacking power in or next to a place."""

@@ -285,11 +285,14 @@ def test_the_model_rolls_for_the_counterattack_doctrine_allows(tmp_path: Path, r
 
 def reserve_world(tmp_path: Path, weight: float) -> SiegeModel:
     """Blue (1000 * 0.9 = 900) stands in mid, which threatens mid, the town and the depot alike. Red defends mid
-    with 200 * 0.9 * 1.5 = 270, the town with 250 * 0.9 * 2 = 450, the depot with its reserve, 400 * 0.9 * 1.5 =
-    540. Threat over own power + 1: mid 3.32, town 2.00, depot 1.66; the town's doubled: 3.99."""
+    with 200 * 0.9 * 1.5 = 270, the town with 250 * 0.9 * 2 = 450, the depot with 600 * 0.9 * 1.5 = 810 and its
+    reserve, 400 * 0.9 = 360, worth 540 in a held village and 720 in the held town. Threat over own power with the
+    reserve there + 1: mid 900 / 811 = 1.11, town 900 / 1171 = 0.77, depot 900 / 1351 = 0.67; the town's doubled:
+    1.54."""
     return world(tmp_path, [unit("blue_a", "blue_army", "mid", {"axis": ["town"]}, 1000),
                             unit("red_m", "red_army", "mid", {"hold": "mid"}, 200),
                             unit("red_t", "red_army", "town", {"hold": "town"}, 250),
+                            unit("red_d", "red_army", "depot", {"hold": "depot"}, 600),
                             unit("red_r", "red_army", "depot", {"reserve": "depot"}, 400)],
                  blue_holds=("base",), red_holds=("mid", "town", "depot"),
                  parameters={"objective_threat_weight": weight, "reinforce_km": 20})
@@ -297,7 +300,7 @@ def reserve_world(tmp_path: Path, weight: float) -> SiegeModel:
 
 def test_reserves_weigh_a_threat_to_the_objective_double(tmp_path: Path) -> None:
     m = reserve_world(tmp_path, 2.0)
-    assert [m.side_power_at(p, "red") for p in ("mid", "town", "depot")] == pytest.approx([270, 450, 540])
+    assert [m.side_power_at(p, "red") for p in ("mid", "town", "depot")] == pytest.approx([270, 450, 810 + 540])
     assert doctrine.most_threatened(m.formation("red_r"), m) == "town"
     assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.ADVANCE, ("town",))
 
@@ -308,6 +311,24 @@ def test_without_the_objective_weight_reserves_go_where_the_threat_is_heaviest(t
     # mid has the enemy in it, so the reserve cannot get there: it stays, and with a threat about never
     # rolls for a counterattack
     assert doctrine.decide(m.formation("red_r"), m) == Intent(Posture.RESERVE)
+
+
+@pytest.mark.parametrize("at", ["depot", "town"])
+def test_a_reserve_weighs_each_place_with_itself_in_it_wherever_it_stands(tmp_path: Path, at: str) -> None:
+    # Blue's 900 in its own mid threaten red's town (450 held) and depot (nobody else in it) alike. With the reserve
+    # (worth 720 in the town, 540 in the depot) there: town 900 / 1171 = 0.77, depot 900 / 541 = 1.66, whichever it
+    # stands in. Counting itself only where it stands, it saw the town at 900 / 451 = 2.0 from the depot and the
+    # depot at 900 / 1 from the town: it walked back and forth between them every day (fsa_east and
+    # farouq_reserve in the historical runs, before).
+    m = world(tmp_path, [unit("blue_a", "blue_army", "mid", {"hold": "mid"}, 1000),
+                         unit("red_t", "red_army", "town", {"hold": "town"}, 250),
+                         unit("red_r", "red_army", at, {"reserve": "depot"}, 400)],
+              blue_holds=("base", "mid"), red_holds=("town", "depot"), parameters={"reinforce_km": 20})
+    reserve = m.formation("red_r")
+    assert [m.side_power_with(p, reserve) for p in ("town", "depot")] == pytest.approx([450 + 720, 540])
+    assert doctrine.most_threatened(reserve, m) == "depot"
+    assert doctrine.decide(reserve, m) == (Intent(Posture.RESERVE) if at == "depot"
+                                           else Intent(Posture.ADVANCE, ("depot",)))
 
 
 def test_a_reserve_with_no_threat_about_stays_in_reserve(tmp_path: Path) -> None:
