@@ -133,8 +133,12 @@ def test_an_empty_town_is_under_no_pressure(tmp_path: Path) -> None:
                                               ("town", 0.9 * (100 + 2 * 6) * 2.0)])  # built-up: a tank is worth 6
 def test_tanks_count_for_less_in_a_built_up_place(tmp_path: Path, place: str, power: float) -> None:
     m = world(tmp_path, [unit("blue_a", "blue_army", place, {"hold": place}, 100, tanks=2)],
-              blue_holds=("base", "mid", "town"), red_holds=("depot",))
-    assert m.formation_power(m.formation("blue_a"), attacking=False) == pytest.approx(power)
+              blue_holds=("base", "mid", "town"), red_holds=("depot",), blue_fires={"artillery": 0.4})
+    blue_a = m.formation("blue_a")
+    assert m.formation_power(blue_a, attacking=False) == pytest.approx(power)
+    # attacking out of it, the same men and tanks times the side's fire support instead of the place's defence
+    defence = 1.5 if place == "mid" else 2.0
+    assert m.formation_power(blue_a, attacking=True) == pytest.approx(power / defence * m.support["blue"])
 
 
 def test_a_formation_on_ground_its_side_does_not_hold_defends_with_no_help_from_it(tmp_path: Path) -> None:
