@@ -209,6 +209,27 @@ def test_the_rebels_counterattack_ground_they_lost_in_some_runs(historical: Scen
     assert counterattacks, "no rebel counterattack on a lost place in 20 seeds"
 
 
+@pytest.mark.parametrize("path", ["historical.yaml", "kobani/kobani.yaml"])
+def test_reserves_do_not_walk_back_and_forth(path: str) -> None:
+    """A regression net over whole runs (the rule's own test, on a tiny world, is in test_doctrine.py): over seeds
+    1-3 no reserve is back, on more than a tenth of its days, where it stood two days before after a day
+    elsewhere. Before reserves weighed each place with themselves in it, the rebels' eastern battalions were on
+    about half their days."""
+    scenario = load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / path)
+    reserves = {f.id for f in scenario.spec.formations if f.orders.reserve}
+    assert reserves
+    for seed in (1, 2, 3):
+        m = SiegeModel(scenario, rng=seed)
+        trail: dict[str, list[str | None]] = {fid: [] for fid in reserves}
+        while m.running:
+            m.step()
+            for fid in reserves:
+                trail[fid].append(m.formation(fid).place)
+        for fid, places in trail.items():
+            back = sum(1 for a, b, c in zip(places, places[1:], places[2:], strict=False) if a and b and a == c != b)
+            assert back <= len(places) / 10, (path, seed, fid, back, places)
+
+
 # ---------------------------------------------------------------- the event log
 
 
