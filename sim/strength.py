@@ -29,21 +29,15 @@ class Strength:
         self.bombardment = {name: combat.bombardment_rate(s.fires.artillery, s.fires.air, self.params)
                             for name, s in sides.items()}
 
-    def formation_power(self, f: Formation, attacking: bool) -> float:
+    def formation_power(self, f: Formation, attacking: bool, at: str | None = None) -> float:
         """Rule: a formation's power, times its side's fire support when it attacks, or times the place's
-        defence when it defends a place its side holds."""
+        defence when it defends a place its side holds. ``at``: the place to reckon it in, were it standing there
+        (``side_power_with``); by default where it stands."""
+        place = f.place if at is None else at
+        power = combat.combat_power(f.personnel, f.tanks, self._type_value[f.unit_type], f.quality,
+                                    f.morale, f.supply, self.params, place in self._built_up)
         if attacking:
-            return self._power(f, f.place) * self.support[f.side]
-        return self._defending_in(f, f.place)
-
-    def _power(self, f: Formation, place: str | None) -> float:
-        """``combat.combat_power`` of ``f`` in ``place`` (a built-up place halves its tanks' worth)."""
-        return combat.combat_power(f.personnel, f.tanks, self._type_value[f.unit_type], f.quality, f.morale,
-                                   f.supply, self.params, place in self._built_up)
-
-    def _defending_in(self, f: Formation, place: str | None) -> float:
-        """``f``'s defensive power were it standing in ``place``: times the place's defence if its side holds it."""
-        power = self._power(f, place)
+            return power * self.support[f.side]
         if place is not None and self.space.control.get(place) == f.side:
             return power * self.space.defence[place]
         return power
@@ -61,7 +55,7 @@ class Strength:
         and walked back and forth between two of them day after day."""
         power = self.formation_power
         others = sum([power(g, False) for g in self.space.side_at[f.side].get(place, ()) if g is not f])
-        return others + self._defending_in(f, place)
+        return others + power(f, False, at=place)
 
     def threat_to(self, place: str, side: str) -> float:
         """Enemy attacking power in or next to a place."""
