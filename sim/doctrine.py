@@ -106,6 +106,8 @@ class Situation(Protocol):
     def threat_to(self, place: str, side: str) -> float: ...
     @property
     def town_pressure_days(self) -> float: ...
+    @property
+    def town_last_stand_days(self) -> float: ...
 
 
 def decide(f: Formation, s: Situation) -> Intent | None:
@@ -533,13 +535,16 @@ def counterattack_target(f: Formation, s: Situation) -> str | None:
 
 
 def abandons_town(f: Formation, s: Situation) -> bool:
-    """Rule (the defenders' last act): the defenders of the objective town give it up when the share of it they
-    hold is at most ``town_withdraw_share``, when their supply falls below ``town_withdraw_supply``, or, while
-    still supplied, when they have stood outnumbered ``pullout_ratio`` to one in and around the town for
-    ``pullout_days`` days (``town_pressure_days``, kept by the model)."""
+    """Rule (the defenders' last act): the defenders of the objective town give it up once they hold none of it,
+    once they have held at most ``town_withdraw_share`` of it for ``town_withdraw_days`` days in a row
+    (``town_last_stand_days``: the record's rebels, down to the north about 28 May, voted to leave on 3 June),
+    when their supply falls below ``town_withdraw_supply``, or, while still supplied, when they have stood
+    outnumbered ``pullout_ratio`` to one in and around the town for ``pullout_days`` days (``town_pressure_days``;
+    both counts kept by the model)."""
     p = s.params
-    return (s.space.town_share(f.side) <= p.town_withdraw_share or f.supply < p.town_withdraw_supply
-            or (f.in_supply and s.town_pressure_days >= p.pullout_days))
+    share = s.space.town_share(f.side)
+    return (share == 0.0 or share <= p.town_withdraw_share and s.town_last_stand_days >= p.town_withdraw_days
+            or f.supply < p.town_withdraw_supply or (f.in_supply and s.town_pressure_days >= p.pullout_days))
 
 
 def withdraw_from_town(f: Formation, s: Situation) -> Intent | None:

@@ -84,6 +84,7 @@ class SiegeModel(mesa.Model):
         self.captures: list[dict] = []
         self.objective_supplied = True
         self.town_pressure_days = 0.0  # days in a row the objective town's defenders stood outnumbered, supplied
+        self.town_last_stand_days = 0.0  # days in a row they held at most town_withdraw_share of it
         self.initial_personnel = dict.fromkeys(spec.factions, 0)
         self.arrived_personnel = dict.fromkeys(spec.factions, 0)
         self._by_fid: dict[str, Formation] = {}
@@ -188,8 +189,10 @@ class SiegeModel(mesa.Model):
 
     def _measure_town_pressure(self) -> None:
         """Rule: count the days in a row that the enemy's attacking power in and next to the objective town has
-        been at least ``pullout_ratio`` times its supplied defenders' power in it (doctrine's
-        ``abandons_town`` reads the count)."""
+        been at least ``pullout_ratio`` times its supplied defenders' power in it, and the days in a row that the
+        defenders have held at most ``town_withdraw_share`` of it (doctrine's ``abandons_town`` reads both)."""
+        last_stand = self.space.town_share(self.defender) <= self.params.town_withdraw_share
+        self.town_last_stand_days = self.town_last_stand_days + self.dt if last_stand else 0.0
         sectors = self.space.objective_sectors
         # sums of lists, not of generators (the same numbers in the same order: the same totals, sooner)
         own = sum([self.side_power_at(p, self.defender) for p in sectors])

@@ -218,12 +218,19 @@ class Parameters:
     withdraw_supply: float = _p(0.3, 0.0, 1.0, "supply", "assumption",
                                 "an attacking formation below this supply level withdraws to supplied ground")
     # --- the town battle (sectors, urban, last act) ---
-    town_withdraw_share: float = _p(0.0, 0.0, 1.0, "share of the town",
-                                    "urban-combat notes 7 P7 (the last ~20% of a town takes as long as the rest: "
-                                    "in 2013 the defenders held the town's northern quarter from about 28 May to "
-                                    "5 June); so off (0) by default: the last quarter is held until it is cleared",
-                                    "the defenders of the objective town withdraw once the share of it they hold "
-                                    "is at or below this")
+    town_withdraw_share: float = _p(0.2, 0.0, 1.0, "share of the town",
+                                    "urban-combat notes 2 and 6: in 2013 the rebels were down to the town's north, "
+                                    "about a fifth of it (13 of 16 grid squares cleared about 28 May, McClatchy), "
+                                    "and held it until 14 of 17 commanders voted to leave on 3 June (CTC); with "
+                                    "town_withdraw_days; 0 turns it off (the last quarter is held until cleared)",
+                                    "the defenders of the objective town withdraw once they have held at most this "
+                                    "share of it for town_withdraw_days days in a row")
+    town_withdraw_days: float = _p(6.0, 0.0, 60.0, "days",
+                                   "urban-combat notes 2 and 6: confined to the north about 28 May, the rebels' "
+                                   "commanders voted to leave on 3 June, 6 days later; 0: at once",
+                                   "how many days in a row the defenders of the objective town hold at most "
+                                   "town_withdraw_share of it before they withdraw (the model's "
+                                   "town_last_stand_days)")
     town_withdraw_supply: float = _p(0.0, 0.0, 1.0, "supply level",
                                      "urban-combat notes 6: in the 2013 town battle 14 of 17 commanders voted to "
                                      "leave, citing ammunition, food and water (CTC); but the ring leaked and they "

@@ -263,8 +263,11 @@ def test_the_pursuit_never_goes_for_the_enemys_supply_source(tmp_path: Path) -> 
 
 
 def last_act_world(tmp_path: Path, **parameters: float) -> SiegeModel:
-    """Blue holds the centre and the south; 300 red hold the north, with the refuge (supplied) behind them."""
-    m = world(tmp_path, [unit("red_n", "red_army", "north", {"hold": "north"}, 300)], parameters=parameters)
+    """Blue holds the centre and the south; 300 red hold the north, with the refuge (supplied) behind them. The
+    defenders give the town up as soon as a trigger is reached (``town_withdraw_days`` 0: the days they stand at
+    ``town_withdraw_share`` have tests of their own)."""
+    m = world(tmp_path, [unit("red_n", "red_army", "north", {"hold": "north"}, 300)],
+              parameters={"town_withdraw_days": 0.0, **parameters})
     take(m, "blue", "town", "south")
     return m
 
@@ -319,7 +322,7 @@ def test_a_break_out_slips_through_enemy_ground_by_the_shortest_way_and_holds_wh
 
 def test_a_break_out_from_the_centre_holds_the_place_it_makes_for_not_the_first_on_the_way(tmp_path: Path) -> None:
     m = world(tmp_path, [unit("red_t", "red_army", "town", {"hold": "town"}, 300)],
-              parameters={"town_withdraw_share": 0.7})
+              parameters={"town_withdraw_share": 0.7, "town_withdraw_days": 0.0})
     take(m, "blue", "south", "refuge")  # red holds two thirds of the town, the way out through blue's refuge
     assert doctrine.decide(m.formation("red_t"), m) == Intent(Posture.RAID, ("north", "refuge", "depot"),
                                                               hold="depot", withdraw=True)
@@ -389,6 +392,45 @@ def test_the_days_under_pressure_count_while_outnumbered_and_supplied_and_start_
     assert m.town_pressure_days == 0.0
 
 
+@pytest.mark.parametrize(("days_stood", "withdraws"), [(6.0, True), (5.0, False), (0.0, False)])
+def test_the_defenders_stand_days_at_their_last_share_of_the_town_before_they_leave(
+        tmp_path: Path, days_stood: float, withdraws: bool) -> None:
+    """Red holds a third of the town, at most the 0.4 it gives up: it leaves only on the sixth day in a row it has
+    stood there (the record: down to the north about 28 May, the commanders voted to leave on 3 June)."""
+    m = last_act_world(tmp_path, town_withdraw_share=0.4, town_withdraw_days=6.0)
+    m.town_last_stand_days = days_stood
+    assert doctrine.abandons_town(m.formation("red_n"), m) is withdraws
+    assert doctrine.decide(m.formation("red_n"), m).withdraw is withdraws
+
+
+def test_the_days_at_the_last_share_are_not_counted_while_the_defenders_hold_more(tmp_path: Path) -> None:
+    # red holds a third: above 0.3, however long it has stood there, nothing to count and nothing to give up
+    m = last_act_world(tmp_path, town_withdraw_share=0.3, town_withdraw_days=6.0)
+    m.town_last_stand_days = 10.0
+    assert not doctrine.abandons_town(m.formation("red_n"), m)
+
+
+def test_defenders_who_hold_none_of_the_town_leave_it_at_once(tmp_path: Path) -> None:
+    # the last of red's quarters taken with red still in it: out it goes, whatever the share and day count say
+    m = last_act_world(tmp_path, town_withdraw_share=0.0, town_withdraw_days=6.0)
+    take(m, "blue", "north")
+    assert doctrine.abandons_town(m.formation("red_n"), m)
+
+
+def test_the_days_at_the_last_share_count_in_a_row_and_start_again_when_the_defenders_hold_more(
+        tmp_path: Path) -> None:
+    m = last_act_world(tmp_path, town_withdraw_share=1 / 3)  # red holds a third of the town: at most a third
+    for day in (1.0, 2.0, 3.0):
+        m._measure_town_pressure()
+        assert m.town_last_stand_days == day
+    take(m, "red", "south")  # two thirds: more than a third
+    m._measure_town_pressure()
+    assert m.town_last_stand_days == 0.0
+    take(m, "blue", "south")
+    m._measure_town_pressure()
+    assert m.town_last_stand_days == 1.0
+
+
 def test_the_objectives_hold_garrison_never_counterattacks_from_any_quarter(tmp_path: Path) -> None:
     m = world(tmp_path, [unit("red_n", "red_army", "north", {"hold": "north"}, 300),
                          unit("red_r", "red_army", "refuge", {"hold": "refuge"}, 300)])
@@ -449,7 +491,7 @@ def test_a_withdrawal_along_a_road_the_enemys_guns_reach_costs_men(
     0, nobody."""
     blue = [unit("blue_c", "blue_army", "town", {"hold": "town"}, 500)] if blue_guns_next_door else []
     m = world(tmp_path, [unit("red_n", "red_army", "north", {"hold": "north"}, 300), *blue],
-              parameters={"town_withdraw_share": 0.5, "interdicted_move_loss": share})
+              parameters={"town_withdraw_share": 0.5, "town_withdraw_days": 0.0, "interdicted_move_loss": share})
     take(m, "blue", "town", "south")
     red = m.formation("red_n")
     m.carry_out(red, doctrine.decide(red, m))
@@ -820,7 +862,7 @@ def test_out_of_supply_morale_decays_slower_in_a_town_its_side_holds(tmp_path: P
 def test_no_counterattack_into_a_town_its_side_is_giving_up(tmp_path: Path, withdraw_share: float,
                                                             target: str | None) -> None:
     m = world(tmp_path, [unit("red_r", "red_army", "refuge", {"hold": "refuge"}, 300)],
-              parameters={"town_withdraw_share": withdraw_share})
+              parameters={"town_withdraw_share": withdraw_share, "town_withdraw_days": 0.0})
     take(m, "blue", "north")  # empty, and red's at the start; red holds two thirds of the town
     assert doctrine.counterattack_target(m.formation("red_r"), m) == target
 
@@ -829,13 +871,13 @@ def test_no_counterattack_into_a_town_its_side_is_giving_up(tmp_path: Path, with
 def test_no_picket_moves_into_a_town_its_side_is_giving_up(tmp_path: Path, withdraw_share: float,
                                                            picket: str | None) -> None:
     m = world(tmp_path, [unit("red_r", "red_army", "refuge", {"hold": "refuge"}, 300)],
-              parameters={"town_withdraw_share": withdraw_share})
+              parameters={"town_withdraw_share": withdraw_share, "town_withdraw_days": 0.0})
     take(m, "blue", "south")  # red holds two thirds of the town; blue walks into the empty north next
     found = doctrine.picket_for("north", "red", m)
     assert (found.fid if found else None) == picket
     # giving up the town does not keep a picket from meeting a walk-in outside it: the empty refuge, from the depot
     m = world(tmp_path, [unit("red_d", "red_army", "depot", {"hold": "depot"}, 300)],
-              parameters={"town_withdraw_share": withdraw_share})
+              parameters={"town_withdraw_share": withdraw_share, "town_withdraw_days": 0.0})
     take(m, "blue", "south")
     assert doctrine.picket_for("refuge", "red", m) is m.formation("red_d")
 

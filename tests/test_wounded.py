@@ -69,7 +69,8 @@ def test_the_wounded_carried_out_of_the_town_under_fire_are_lost_and_die(
         tmp_path: Path, blue_guns_next_door: bool, share: float, died_between: tuple[int, int]) -> None:
     """200 wounded carried out of the north in a withdrawal: about a fifth (interdicted_move_loss) die on the
     way when blue's guns reach the route; they move from the wounded to the killed."""
-    m = red_in_the_north(tmp_path, blue_guns_next_door, town_withdraw_share=0.5, interdicted_move_loss=share)
+    m = red_in_the_north(tmp_path, blue_guns_next_door, town_withdraw_share=0.5, town_withdraw_days=0.0,
+                         interdicted_move_loss=share)
     red = m.formation("red_n")
     red.wounded = red.trapped_wounded = 200
     m.carry_out(red, doctrine.decide(red, m))
