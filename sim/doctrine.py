@@ -605,6 +605,20 @@ def retreat_destination(f: Formation, s: Situation) -> str | None:
 
 
 
+def retreat_route(f: Formation, s: Situation) -> list[str] | None:
+    """Rule: a formation that falls back goes one road, to ``retreat_destination``; but a defender pushed out of
+    the objective town, with no quarter of it to fall back into, leaves the way the organised withdrawal does
+    (``withdraw_from_town``'s open route, all of it), not into the next village: the record's rebels, the town
+    lost, withdrew north through Dabaa, and most had reached al-Buwaydah by the next day (5-6 June). None: no
+    way out."""
+    dest = retreat_destination(f, s)
+    town = s.space.objective_sectors
+    if dest is None or f.side != s.defender or f.place not in town or dest in town:
+        return None if dest is None else [dest]
+    way = withdraw_from_town(f, s)
+    return list(way.path) if way is not None and way.posture is Posture.RETREAT and way.path else [dest]
+
+
 def fall_back_to_own_ground(f: Formation, s: Situation) -> Intent:
     """Rule: a broken formation that fell back onto empty enemy-held ground goes on to its side's nearest own
     ground, passing through enemy-held places nobody stands in and taking nothing; with none it can reach, it

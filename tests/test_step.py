@@ -21,7 +21,7 @@ from sim import combat
 from sim.events import EventKind
 from sim.model import SiegeModel, shuffle
 from sim.states import Intent, Posture
-from tests.test_doctrine import unit, words, world
+from tests.test_doctrine import said, unit, words, world
 from tests.test_town import world as town_world
 
 
@@ -156,6 +156,26 @@ def test_the_threat_to_a_place_is_the_enemys_attacking_power_around_it(tmp_path:
 
 
 # ---------------------------------------------------------------- carrying out a decision
+
+
+@pytest.mark.parametrize("order_seed", range(8))
+def test_a_formation_falling_back_marches_first_and_is_gone_when_the_pursuit_arrives(
+        tmp_path: Path, order_seed: int) -> None:
+    """Red, broken at mid, is on the road to the town and on to the depot (10 km: a day's march); blue, 5 km
+    behind, follows to the town. Whatever the day's shuffled order, red goes first: it passes through the town
+    before blue reaches it, and nobody fights (in a random order of march blue would be in the town first one day
+    in two, and red, entering a place the enemy stands in, would stop there and fight)."""
+    m = world(tmp_path, [unit("red_m", "red_army", "town", {"hold": "mid"}, 100),
+                         unit("blue_a", "blue_army", "base", {"axis": ["town"]}, 300)])
+    m.random.seed(order_seed)
+    red, blue = m.formation("red_m"), m.formation("blue_a")
+    m.space.set_out(red, "mid", "town")
+    red.path, red.posture = ["town", "depot"], Posture.RETREAT
+    m.space.set_out(blue, "base", "mid")
+    blue.path, blue.posture = ["mid", "town"], Posture.ADVANCE
+    m.step()
+    assert (red.place, blue.place) == ("depot", "town")
+    assert not said(m, EventKind.ENGAGEMENT)
 
 
 def test_a_called_off_assault_is_logged_as_such(tmp_path: Path) -> None:

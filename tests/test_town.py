@@ -34,6 +34,7 @@ from sim.scenario import FormationSpec, Orders, _Checker, load_scenario
 from sim.states import EngagementKind, Intent, Losses, Posture, Status
 from sim.theatre import theatre_from_geojson, town_sectors
 from tests.test_doctrine import said
+from tests.test_doctrine import world as doctrine_world
 
 POS = {"base": (0.0, 0.0), "south": (0.05, 0.0), "town": (0.06, 0.0), "north": (0.07, 0.0),
        "refuge": (0.10, 0.0), "depot": (0.15, 0.0)}
@@ -784,6 +785,69 @@ def test_a_defender_leaving_a_quarter_falls_back_into_the_town_before_supplied_g
     ground.trace_supply(m, log=False)
     assert "refuge" in m.supplied["red"]
     assert doctrine.retreat_destination(m.formation("red_n"), m) == "town"
+
+
+def last_quarter_world(tmp_path: Path) -> SiegeModel:
+    """Blue has taken the centre and the south and storms the north, red's last quarter; the refuge beyond it is
+    no-man's land, so red's nearest ground outside the town is the depot, two roads from the north."""
+    m = clearing_world(tmp_path, 1000)
+    take(m, "blue", "town")
+    m.space.control["refuge"] = None
+    take(m, "red")
+    return m
+
+
+def test_a_defender_pushed_out_of_the_last_quarter_leaves_the_whole_way_the_withdrawal_goes(
+        tmp_path: Path) -> None:
+    """The record: the town lost, the rebels went north through Dabaa and most were in al-Buwaydah by the next
+    day. One road would leave red in the refuge, where the pursuit catches it."""
+    m = last_quarter_world(tmp_path)
+    red = m.formation("red_n")
+    assert doctrine.retreat_destination(red, m) == "refuge"
+    assert doctrine.retreat_route(red, m) == ["refuge", "depot"]
+    m.fall_back(red, "fell back from the cleared streets of")
+    assert red.path == ["refuge", "depot"] and red.edge == ("north", "refuge")
+    assert said(m, EventKind.RETREAT)[-1].startswith(
+        "Red Army red_n fell back from the cleared streets of north and retreated by refuge towards depot (")
+
+
+def test_out_of_a_quarter_into_another_or_out_of_a_village_a_formation_falls_back_one_road(
+        tmp_path: Path) -> None:
+    m = clearing_world(tmp_path, 1000)  # the centre is still red's: the north's defenders go into it
+    assert doctrine.retreat_route(m.formation("red_n"), m) == ["town"]
+    m = last_quarter_world(tmp_path)
+    red = m.formation("red_n")
+    m.space.put(red, "refuge")  # outside the town: one road, whatever the way out beyond it
+    assert doctrine.retreat_route(red, m) == [doctrine.retreat_destination(red, m)] == ["depot"]
+    blue = m.formation("blue_a")  # the attacker pushed out of the north: one road, back the way it came
+    assert doctrine.retreat_route(blue, m) == [doctrine.retreat_destination(blue, m)]
+
+
+def test_with_no_open_way_out_the_defender_pushed_out_of_the_last_quarter_falls_back_one_road(
+        tmp_path: Path) -> None:
+    """Blue stands in the depot: the withdrawal would have to slip through the lines (``withdraw_from_town``'s
+    break-out); a broken formation does not, it goes one road, into no-man's land."""
+    m = last_quarter_world(tmp_path)
+    m.space.put(m.formation("blue_a"), "depot")
+    assert doctrine.withdraw_from_town(m.formation("red_n"), m).posture is Posture.RAID
+    assert doctrine.retreat_route(m.formation("red_n"), m) == ["refuge"]
+    m.space.control["depot"] = None  # red holds nothing outside the town: no withdrawal at all
+    assert doctrine.withdraw_from_town(m.formation("red_n"), m) is None
+    assert doctrine.retreat_route(m.formation("red_n"), m) == ["refuge"]
+
+
+def test_only_the_defender_leaving_its_town_goes_the_whole_way(tmp_path: Path) -> None:
+    """On tests/test_doctrine.py's four-place world (base - mid - town - depot, a track mid - depot), with mid
+    nobody's: red's raiders driven out of base fall back one road, into mid, not on to the depot; blue, driven out
+    of the town, one road too, not on to base; and with the enemy standing all round there is no way out."""
+    m = doctrine_world(tmp_path, [unit("red_b", "red_army", "base", {"hold": "base"}, 100)], blue_holds=("base",))
+    assert doctrine.retreat_route(m.formation("red_b"), m) == ["mid"]
+    m = doctrine_world(tmp_path, [unit("blue_t", "blue_army", "town", {"axis": ["town"]}, 100)],
+                       blue_holds=("base",))
+    assert doctrine.retreat_route(m.formation("blue_t"), m) == ["mid"]
+    blue_all_round = [unit(f"blue_{p}", "blue_army", p, {"hold": p}, 100) for p in ("base", "town", "depot")]
+    m = doctrine_world(tmp_path, [unit("red_m", "red_army", "mid", {"hold": "mid"}, 100), *blue_all_round])
+    assert doctrine.retreat_route(m.formation("red_m"), m) is None
 
 
 def relief_world(tmp_path: Path, blue_holds: tuple[str, ...]) -> SiegeModel:
